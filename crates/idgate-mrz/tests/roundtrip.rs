@@ -1,0 +1,151 @@
+//! Property tests: generate → render → parse gives the fields back; OCR-style damage
+//! that the layout and check digits can undo is undone by `read`.
+
+use idgate_mrz::{parse, read, render, Date, Format, ParseOptions, Specimen};
+use proptest::prelude::*;
+
+fn opts() -> ParseOptions {
+    ParseOptions {
+        today: Date::new(2026, 11, 24).unwrap(),
+    }
+}
+
+/// Names of two letters or more: a lone `K` after `<<` reads as fillers (repair.rs).
+fn word(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Z]{{2,{max}}}")).unwrap()
+}
+
+fn yymmdd(years: std::ops::Range<i32>) -> impl Strategy<Value = (String, Date)> {
+    (years, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
+        (
+            format!("{:02}{:02}{:02}", y % 100, m, d),
+            Date::new(y, m, d).unwrap(),
+        )
+    })
+}
+
+prop_compose! {
+    fn specimen()(
+        format in prop_oneof![Just(Format::Td1), Just(Format::Td2), Just(Format::Td3)],
+        surname in word(10), given in word(8), middle in proptest::option::of(word(6)),
+        doc in "[A-Z0-9]{6,9}",
+        country in prop::sample::select(vec!["DEU", "CHN", "FRA", "D", "GBR", "UTO", "XXA"]),
+        birth in yymmdd(1930..2008), expiry in yymmdd(2027..2040),
+        sex in prop::sample::select(vec!['M', 'F', 'X', '<']),
+        optional in "[A-Z0-9]{0,7}",
+    ) -> (Format, Specimen, Date, Date) {
+        let code = if format == Format::Td3 { "P" } else { "ID" };
+        let given_names = match middle { Some(m) => format!("{given} {m}"), None => given };
+        (format, Specimen {
+            document_code: code.into(), issuing_country: country.into(), surname,
+            given_names, document_number: doc, nationality: country.into(),
+            birth_date: birth.0, sex, expiry_date: expiry.0, optional_data: optional,
+        }, birth.1, expiry.1)
+    }
+}
+
+proptest! {
+    #[test]
+    fn rendered_mrz_parses_back((format, s, birth, expiry) in specimen()) {
+        let lines = render(format, &s).unwrap();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mrz = parse(&refs, &opts()).unwrap();
+        prop_assert_eq!(mrz.format, format);
+        prop_assert!(mrz.valid(), "{:?} {:?}", lines, mrz.failed_checks().collect::<Vec<_>>());
+        prop_assert_eq!(&mrz.fields.surname, &s.surname);
+        prop_assert_eq!(&mrz.fields.given_names, &s.given_names);
+        prop_assert_eq!(&mrz.fields.document_number, &s.document_number);
+        prop_assert_eq!(&mrz.fields.issuing_country, &s.issuing_country);
+        prop_assert_eq!(mrz.fields.birth_date, Some(birth));
+        prop_assert_eq!(mrz.fields.expiry_date, Some(expiry));
+        prop_assert_eq!(mrz.fields.sex.as_str().chars().next(), Some(s.sex));
+        prop_assert_eq!(&mrz.fields.optional_data, &s.optional_data);
+    }
+
+    #[test]
+    fn read_undoes_ocr_confusions_in_digit_fields(
+        (format, s, _, _) in specimen(),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
+    ) {
+        let lines = render(format, &s).unwrap();
+        // Dates are all digits: swap some digits for their look-alike letters.
+        let (line, start) = match format { Format::Td1 => (1, 0), _ => (1, 13) };
+        let mut noisy: Vec<Vec<u8>> = lines.iter().map(|l| l.as_bytes().to_vec()).collect();
+        for p in picks {
+            let col = start + p.index(6);
+            noisy[line][col] = match noisy[line][col] {
+                b'0' => b'O', b'1' => b'I', b'2' => b'Z', b'5' => b'S', b'8' => b'B', b'6' => b'G',
+                c => c,
+            };
+        }
+        let text: Vec<String> = noisy.into_iter().map(|l| String::from_utf8(l).unwrap()).collect();
+        let mrz = read(&text.join("\n"), &opts()).unwrap();
+        prop_assert_eq!(&mrz.lines, &lines);
+    }
+
+    #[test]
+    fn read_restores_fillers_read_as_k_and_dropped((format, s, _, _) in specimen()) {
+        let lines = render(format, &s).unwrap();
+        let name_line = if format == Format::Td1 { 2 } else { 0 };
+        let l = &lines[name_line];
+        // The last filler of the name field read as K, another one dropped, lower case.
+        prop_assume!(l.ends_with("<<<<"));
+        let mut damaged = l[..l.len() - 2].to_string();
+        damaged.push('K');
+        let mut text = lines.clone();
+        text[name_line] = damaged.to_lowercase();
+        let mrz = read(&text.join("\n"), &opts()).unwrap();
+        prop_assert_eq!(&mrz.lines, &lines);
+        prop_assert!(mrz.corrections.iter().any(|c| c.reason == "filler read as K"));
+    }
+}
+
+#[test]
+fn k_inside_a_name_is_kept() {
+    let lines = [
+        "P<UTOKOK<<MARK<K<<<<<<<<<<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    assert_eq!(mrz.fields.surname, "KOK");
+    assert_eq!(mrz.fields.given_names, "MARK K");
+    assert!(mrz.corrections.is_empty());
+}
+
+#[test]
+fn a_check_digit_chooses_between_o_and_zero_in_a_document_number() {
+    // L898902C3 with its 0 read as O: only one reading verifies.
+    let lines = [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L8989O2C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    assert_eq!(mrz.fields.document_number, "L898902C3");
+    assert!(mrz.valid());
+    assert_eq!(mrz.corrections.len(), 1);
+    assert_eq!(mrz.corrections[0].reason, "check digit chose the reading");
+}
+
+#[test]
+fn an_unrepairable_reading_is_reported_not_guessed() {
+    // Two digits of the document number swapped: no single look-alike fixes it.
+    let lines = [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898920C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    assert_eq!(
+        mrz.check("document_number_check"),
+        Some(false),
+        "{:?}",
+        mrz.corrections
+    );
+    assert!(!mrz.valid());
+}
+
+#[test]
+fn garbage_is_an_error_not_a_panic() {
+    for raw in ["", "hello", "P<UTO\n\n", &"<".repeat(200)] {
+        assert!(read(raw, &opts()).is_err(), "{raw:?}");
+    }
+}
