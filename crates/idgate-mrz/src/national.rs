@@ -355,7 +355,7 @@ fn codice_fiscale(n: &str, today: Date) -> Result<Decoded, IdError> {
     let digitish = |i: usize| b[i].is_ascii_digit() || CF_OMOCODE.contains(&b[i]);
     if !(0..6).all(letter_ok)
         || !digit_positions.iter().all(|&i| digitish(i))
-        || !letter_ok(8)
+        || !CF_MONTHS.contains(&b[8])
         || !letter_ok(11)
         || !letter_ok(15)
     {
