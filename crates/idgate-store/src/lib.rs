@@ -1,1 +1,20 @@
-//! placeholder
+//! idgate persistence.
+//!
+//! * [`Store`]: applicants, cases, documents, audit events, API keys and the durable job
+//!   queue, in SQLite (the embedded default) or PostgreSQL, through sqlx's `Any` driver
+//!   so one implementation serves both; migrations are per dialect and embedded.
+//! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
+//!   data key that is itself wrapped by the master key, on the local filesystem or any
+//!   S3-compatible service through `object_store`.
+//!
+//! Architecture invariant: every case status change goes through
+//! `idgate_core::CaseStatus::apply` inside [`Store::transition`], in the same transaction
+//! as its audit event.
+
+mod blob;
+mod db;
+mod error;
+
+pub use blob::{BlobStore, MasterKey, S3Config};
+pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, Job, NewDocument, Store};
+pub use error::StoreError;

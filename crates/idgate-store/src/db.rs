@@ -1,0 +1,723 @@
+//! The SQL store. One implementation for SQLite and PostgreSQL: queries use `$n`
+//! placeholders and types both accept (TEXT, BIGINT); the few dialect differences
+//! (`FOR UPDATE SKIP LOCKED`, pool size, pragmas) are chosen by [`Dialect`].
+
+use crate::error::StoreError;
+use idgate_core::{CaseEvent, CaseStatus, Clock, ReasonCode};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applicant {
+    pub id: String,
+    pub uid: String,
+    pub region: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    pub id: String,
+    pub applicant_id: String,
+    pub level: String,
+    pub status: CaseStatus,
+    pub reasons: Vec<ReasonCode>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDocument {
+    pub case_id: String,
+    pub kind: String,
+    pub side: String,
+    pub blob_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub side: String,
+    pub blob_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub case_id: String,
+    pub actor: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub case_id: String,
+    /// Including this claim.
+    pub attempts: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn reasons_to_text(reasons: &[ReasonCode]) -> String {
+    reasons
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn reasons_from_text(text: &str) -> Result<Vec<ReasonCode>, StoreError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| ReasonCode::parse(s).ok_or_else(|| StoreError::Corrupt(format!("reason {s}"))))
+        .collect()
+}
+
+fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(Case {
+        id: row.try_get("id")?,
+        applicant_id: row.try_get("applicant_id")?,
+        level: row.try_get("level")?,
+        status: CaseStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        reasons: reasons_from_text(&row.try_get::<String, _>("reasons")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
+    Ok(Document {
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        kind: row.try_get("kind")?,
+        side: row.try_get("side")?,
+        blob_key: row.try_get("blob_key")?,
+        content_type: row.try_get("content_type")?,
+        size_bytes: row.try_get("size_bytes")?,
+        sha256: row.try_get("sha256")?,
+        width: row.try_get("width")?,
+        height: row.try_get("height")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, created_at, updated_at";
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let pool = match dialect {
+            // SQLite has one writer at a time; one connection avoids SQLITE_BUSY on
+            // read-then-write transactions and is plenty for the embedded default.
+            Dialect::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 5000",
+                                "PRAGMA synchronous = NORMAL",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Dialect::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+        };
+        Ok(Store {
+            pool,
+            dialect,
+            clock,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Applies the embedded migrations of this dialect.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Dialect::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Runs one statement as is; for administration (e.g. creating a test schema).
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        sqlx::raw_sql(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    // ---- applicants ----
+
+    /// Creates the applicant for a platform UID; a UID has one applicant.
+    pub async fn create_applicant(&self, uid: &str, region: &str) -> Result<Applicant, StoreError> {
+        if self.applicant_by_uid(uid).await?.is_some() {
+            return Err(StoreError::Conflict(
+                "an applicant for this uid already exists",
+            ));
+        }
+        let a = Applicant {
+            id: new_id(),
+            uid: uid.into(),
+            region: region.into(),
+            created_at: self.now(),
+        };
+        sqlx::query("INSERT INTO applicants (id, uid, region, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&a.id)
+            .bind(&a.uid)
+            .bind(&a.region)
+            .bind(a.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => {
+                    StoreError::Conflict("an applicant for this uid already exists")
+                }
+                _ => e.into(),
+            })?;
+        Ok(a)
+    }
+
+    async fn applicant_where(
+        &self,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<Applicant>, StoreError> {
+        let sql = format!("SELECT id, uid, region, created_at FROM applicants WHERE {column} = $1");
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Applicant {
+                id: r.try_get("id")?,
+                uid: r.try_get("uid")?,
+                region: r.try_get("region")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn applicant(&self, id: &str) -> Result<Option<Applicant>, StoreError> {
+        self.applicant_where("id", id).await
+    }
+
+    pub async fn applicant_by_uid(&self, uid: &str) -> Result<Option<Applicant>, StoreError> {
+        self.applicant_where("uid", uid).await
+    }
+
+    // ---- cases ----
+
+    pub async fn create_case(
+        &self,
+        applicant_id: &str,
+        level: &str,
+        actor: &str,
+    ) -> Result<Case, StoreError> {
+        if self.applicant(applicant_id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "applicant" });
+        }
+        let now = self.now();
+        let case = Case {
+            id: new_id(),
+            applicant_id: applicant_id.into(),
+            level: level.into(),
+            status: CaseStatus::Draft,
+            reasons: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO cases (id, applicant_id, level, status, reasons, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, '', $5, $5)",
+        )
+        .bind(&case.id)
+        .bind(&case.applicant_id)
+        .bind(&case.level)
+        .bind(case.status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(
+            &mut tx,
+            &case.id,
+            actor,
+            "created",
+            None,
+            Some(CaseStatus::Draft),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    pub async fn case(&self, id: &str) -> Result<Option<Case>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(case_from_row).transpose()
+    }
+
+    pub async fn cases_of_applicant(&self, applicant_id: &str) -> Result<Vec<Case>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE applicant_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(applicant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// Applies `event` to the case through the core state machine, stores the new status
+    /// (and `reasons`, when given) with an audit event, all in one transaction. A
+    /// concurrent change makes this fail with a conflict instead of overwriting it.
+    pub async fn transition(
+        &self,
+        case_id: &str,
+        event: CaseEvent,
+        actor: &str,
+        reasons: Option<&[ReasonCode]>,
+    ) -> Result<Case, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let case = transition_in(&mut tx, case_id, event, actor, reasons, self.now()).await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    /// Submits a draft case and enqueues its processing job atomically, so a submitted
+    /// case always has a job.
+    pub async fn submit(&self, case_id: &str, actor: &str) -> Result<Case, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let case = transition_in(&mut tx, case_id, CaseEvent::Submit, actor, None, now).await?;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
+             VALUES ($1, 'process_case', $2, 'queued', 0, $3, $3, $3)",
+        )
+        .bind(new_id())
+        .bind(case_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    pub async fn audit_events(&self, case_id: &str) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, case_id, actor, action, from_status, to_status, at FROM audit_events \
+             WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    seq: r.try_get("seq")?,
+                    case_id: r.try_get("case_id")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    from_status: r.try_get("from_status")?,
+                    to_status: r.try_get("to_status")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- documents ----
+
+    /// Records an uploaded document on a draft case.
+    pub async fn add_document(
+        &self,
+        doc: NewDocument,
+        actor: &str,
+    ) -> Result<Document, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+            .bind(&doc.case_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match status.as_deref() {
+            None => return Err(StoreError::NotFound { what: "case" }),
+            Some("draft") => {}
+            Some(_) => {
+                return Err(StoreError::Conflict(
+                    "documents can only be added to a draft case",
+                ))
+            }
+        }
+        let d = Document {
+            id: new_id(),
+            case_id: doc.case_id,
+            kind: doc.kind,
+            side: doc.side,
+            blob_key: doc.blob_key,
+            content_type: doc.content_type,
+            size_bytes: doc.size_bytes,
+            sha256: doc.sha256,
+            width: doc.width,
+            height: doc.height,
+            created_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO documents (id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&d.id)
+        .bind(&d.case_id)
+        .bind(&d.kind)
+        .bind(&d.side)
+        .bind(&d.blob_key)
+        .bind(&d.content_type)
+        .bind(d.size_bytes)
+        .bind(&d.sha256)
+        .bind(d.width)
+        .bind(d.height)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(
+            &mut tx,
+            &d.case_id,
+            actor,
+            "document_added",
+            None,
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    pub async fn documents(&self, case_id: &str) -> Result<Vec<Document>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at \
+             FROM documents WHERE case_id = $1 ORDER BY created_at, id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    // ---- jobs ----
+
+    /// Claims the next due job, or a running one whose lease has expired (its worker
+    /// died), for `lease_ms`. On PostgreSQL concurrent workers skip each other's rows.
+    pub async fn claim_job(&self, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+        let lock = match self.dialect {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2) \
+                         ORDER BY run_at, id LIMIT 1 {lock}) \
+             RETURNING id, kind, case_id, attempts"
+        );
+        let now = self.now();
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Job {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                case_id: r.try_get("case_id")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps a claimed job's lease alive while its worker is busy.
+    pub async fn extend_lease(&self, job_id: &str, lease_ms: i64) -> Result<(), StoreError> {
+        let now = self.now();
+        sqlx::query("UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND status = 'running'")
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn complete_job(&self, job_id: &str) -> Result<(), StoreError> {
+        self.finish_job(job_id, "done", None, None).await
+    }
+
+    /// Puts a failed job back in the queue at `retry_at`, or gives up (`None`).
+    /// `error` is a class of failure, never personal data.
+    pub async fn fail_job(
+        &self,
+        job_id: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        match retry_at {
+            Some(at) => {
+                self.finish_job(job_id, "queued", Some(error), Some(at))
+                    .await
+            }
+            None => self.finish_job(job_id, "failed", Some(error), None).await,
+        }
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        status: &str,
+        error: Option<&str>,
+        run_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        sqlx::query(
+            "UPDATE jobs SET status = $1, last_error = $2, run_at = COALESCE($3, run_at), lease_until = NULL, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(run_at)
+        .bind(now)
+        .bind(job_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Jobs not yet done: (queued, running).
+    pub async fn queue_depth(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
+                    COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS running FROM jobs",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("queued")?, row.try_get("running")?))
+    }
+
+    // ---- API keys ----
+
+    pub async fn create_api_key(&self, name: &str, key_hash: &str) -> Result<ApiKey, StoreError> {
+        let k = ApiKey {
+            id: new_id(),
+            name: name.into(),
+            created_at: self.now(),
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&k.id)
+        .bind(&k.name)
+        .bind(key_hash)
+        .bind(k.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(k)
+    }
+
+    /// The active key with this hash.
+    pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ApiKey {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(self.now())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn count_api_keys(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
+
+async fn transition_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: &str,
+    event: CaseEvent,
+    actor: &str,
+    reasons: Option<&[ReasonCode]>,
+    now: i64,
+) -> Result<Case, StoreError> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(case_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let mut case = case_from_row(&row.ok_or(StoreError::NotFound { what: "case" })?)?;
+    let from = case.status;
+    let to = from.apply(event)?;
+    if let Some(r) = reasons {
+        case.reasons = r.to_vec();
+    }
+    let updated = sqlx::query(
+        "UPDATE cases SET status = $1, reasons = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    )
+    .bind(to.as_str())
+    .bind(reasons_to_text(&case.reasons))
+    .bind(now)
+    .bind(case_id)
+    .bind(from.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict("the case changed concurrently"));
+    }
+    let action = match event {
+        CaseEvent::Submit => "submitted",
+        CaseEvent::StartProcessing => "processing_started",
+        CaseEvent::Decide(_) => "decided",
+        CaseEvent::ReviewerDecide(_) => "reviewer_decided",
+    };
+    insert_audit(tx, case_id, actor, action, Some(from), Some(to), now).await?;
+    case.status = to;
+    case.updated_at = now;
+    Ok(case)
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: &str,
+    actor: &str,
+    action: &str,
+    from: Option<CaseStatus>,
+    to: Option<CaseStatus>,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events (case_id, actor, action, from_status, to_status, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(case_id)
+    .bind(actor)
+    .bind(action)
+    .bind(from.map(CaseStatus::as_str))
+    .bind(to.map(CaseStatus::as_str))
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

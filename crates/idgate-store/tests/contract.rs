@@ -1,0 +1,299 @@
+//! The store contract: every test here runs unchanged on SQLite and on PostgreSQL
+//! (`IDGATE_TEST_POSTGRES_URL`, default the machine's `test` database; each test gets
+//! its own schema). PostgreSQL being unreachable is a failure, not a skip.
+
+use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, FixedClock, ReasonCode};
+use idgate_store::{NewDocument, Store, StoreError};
+use std::sync::Arc;
+
+struct Db {
+    store: Store,
+    clock: Arc<FixedClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(1_700_000_000_000));
+    let url = format!("sqlite://{}", dir.path().join("idgate.db").display());
+    let store = Store::connect(&url, clock.clone()).await.unwrap();
+    store.migrate().await.unwrap();
+    Db {
+        store,
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Db {
+    let base = std::env::var("IDGATE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("t_{}", uuid_like());
+    let clock = Arc::new(FixedClock::new(1_700_000_000_000));
+    let admin = Store::connect(&base, clock.clone())
+        .await
+        .expect("PostgreSQL reachable");
+    admin
+        .execute_raw(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let store = Store::connect(&url, clock.clone()).await.unwrap();
+    store.migrate().await.unwrap();
+    Db {
+        store,
+        clock,
+        _dir: None,
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{n:x}{}", std::process::id())
+}
+
+fn doc(case_id: &str) -> NewDocument {
+    NewDocument {
+        case_id: case_id.into(),
+        kind: "passport".into(),
+        side: "page".into(),
+        blob_key: "blobs/x".into(),
+        content_type: "image/jpeg".into(),
+        size_bytes: 1234,
+        sha256: "ab".repeat(32),
+        width: Some(4000),
+        height: Some(3000),
+    }
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[tokio::test] async fn $name() { super::$name(super::sqlite().await).await } )* }
+        mod on_postgres { $( #[tokio::test] async fn $name() { super::$name(super::postgres().await).await } )* }
+    };
+}
+
+contract!(
+    applicants_are_unique_per_uid,
+    a_case_walks_the_state_machine_with_an_audit_trail,
+    illegal_transitions_change_nothing,
+    documents_only_attach_to_draft_cases,
+    submit_enqueues_exactly_one_job,
+    an_expired_lease_is_claimed_again,
+    failed_jobs_retry_later_then_give_up,
+    concurrent_claims_never_hand_out_a_job_twice,
+    api_keys_are_found_by_hash_until_revoked,
+    migrations_are_idempotent,
+);
+
+async fn applicants_are_unique_per_uid(db: Db) {
+    let a = db.store.create_applicant("uid-1", "DE").await.unwrap();
+    assert_eq!(db.store.applicant(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(db.store.applicant_by_uid("uid-1").await.unwrap(), Some(a));
+    assert!(matches!(
+        db.store.create_applicant("uid-1", "FR").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(db.store.applicant_by_uid("nobody").await.unwrap(), None);
+}
+
+async fn a_case_walks_the_state_machine_with_an_audit_trail(db: Db) {
+    let a = db.store.create_applicant("uid-2", "CN").await.unwrap();
+    let c = db
+        .store
+        .create_case(&a.id, "basic", "api:test")
+        .await
+        .unwrap();
+    assert_eq!(c.status, CaseStatus::Draft);
+    db.clock.advance_ms(10);
+    db.store.submit(&c.id, "api:test").await.unwrap();
+    db.store
+        .transition(&c.id, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    let reasons = [ReasonCode::Glare, ReasonCode::MissingSide];
+    let done = db
+        .store
+        .transition(
+            &c.id,
+            CaseEvent::Decide(Decision::Retry),
+            "worker",
+            Some(&reasons),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, CaseStatus::ResubmissionRequested);
+    let stored = db.store.case(&c.id).await.unwrap().unwrap();
+    assert_eq!(stored, done);
+    assert_eq!(stored.reasons, reasons);
+    let trail: Vec<(String, Option<String>)> = db
+        .store
+        .audit_events(&c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.to_status))
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        trail,
+        [
+            ("created".into(), s("draft")),
+            ("submitted".into(), s("submitted")),
+            ("processing_started".into(), s("processing")),
+            ("decided".into(), s("resubmission_requested")),
+        ]
+    );
+    assert_eq!(db.store.cases_of_applicant(&a.id).await.unwrap().len(), 1);
+}
+
+async fn illegal_transitions_change_nothing(db: Db) {
+    let a = db.store.create_applicant("uid-3", "FR").await.unwrap();
+    let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+    let err = db
+        .store
+        .transition(&c.id, CaseEvent::Decide(Decision::Approve), "t", None)
+        .await;
+    assert!(matches!(err, Err(StoreError::Transition(_))));
+    assert_eq!(
+        db.store.case(&c.id).await.unwrap().unwrap().status,
+        CaseStatus::Draft
+    );
+    assert_eq!(db.store.audit_events(&c.id).await.unwrap().len(), 1);
+    assert!(matches!(
+        db.store
+            .transition("missing", CaseEvent::Submit, "t", None)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+async fn documents_only_attach_to_draft_cases(db: Db) {
+    let a = db.store.create_applicant("uid-4", "ES").await.unwrap();
+    let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+    let d = db.store.add_document(doc(&c.id), "t").await.unwrap();
+    assert_eq!(db.store.documents(&c.id).await.unwrap(), vec![d]);
+    db.store.submit(&c.id, "t").await.unwrap();
+    assert!(matches!(
+        db.store.add_document(doc(&c.id), "t").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        db.store.add_document(doc("nope"), "t").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(db.store.documents(&c.id).await.unwrap().len(), 1);
+}
+
+async fn submit_enqueues_exactly_one_job(db: Db) {
+    let a = db.store.create_applicant("uid-5", "IT").await.unwrap();
+    let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+    assert_eq!(db.store.claim_job(1000).await.unwrap(), None);
+    db.store.submit(&c.id, "t").await.unwrap();
+    // A second submit is an illegal transition and must not enqueue another job.
+    assert!(db.store.submit(&c.id, "t").await.is_err());
+    assert_eq!(db.store.queue_depth().await.unwrap(), (1, 0));
+    let job = db.store.claim_job(1000).await.unwrap().unwrap();
+    assert_eq!(
+        (job.case_id.as_str(), job.kind.as_str(), job.attempts),
+        (c.id.as_str(), "process_case", 1)
+    );
+    assert_eq!(db.store.claim_job(1000).await.unwrap(), None);
+    db.store.complete_job(&job.id).await.unwrap();
+    assert_eq!(db.store.queue_depth().await.unwrap(), (0, 0));
+}
+
+async fn an_expired_lease_is_claimed_again(db: Db) {
+    let a = db.store.create_applicant("uid-6", "BR").await.unwrap();
+    let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+    db.store.submit(&c.id, "t").await.unwrap();
+    let first = db.store.claim_job(5_000).await.unwrap().unwrap();
+    db.clock.advance_ms(4_000);
+    db.store.extend_lease(&first.id, 5_000).await.unwrap();
+    db.clock.advance_ms(4_000);
+    assert_eq!(
+        db.store.claim_job(5_000).await.unwrap(),
+        None,
+        "lease was extended"
+    );
+    db.clock.advance_ms(2_000);
+    let again = db.store.claim_job(5_000).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 2));
+}
+
+async fn failed_jobs_retry_later_then_give_up(db: Db) {
+    let a = db.store.create_applicant("uid-7", "IN").await.unwrap();
+    let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+    db.store.submit(&c.id, "t").await.unwrap();
+    let job = db.store.claim_job(1000).await.unwrap().unwrap();
+    db.store
+        .fail_job(
+            &job.id,
+            "blob_unavailable",
+            Some(db.clock.now_ms() + 30_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.store.claim_job(1000).await.unwrap(), None);
+    db.clock.advance_ms(30_000);
+    let job = db.store.claim_job(1000).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 2);
+    db.store
+        .fail_job(&job.id, "blob_unavailable", None)
+        .await
+        .unwrap();
+    db.clock.advance_ms(1_000_000);
+    assert_eq!(db.store.claim_job(1000).await.unwrap(), None);
+    assert_eq!(db.store.queue_depth().await.unwrap(), (0, 0));
+}
+
+async fn concurrent_claims_never_hand_out_a_job_twice(db: Db) {
+    let a = db.store.create_applicant("uid-8", "HK").await.unwrap();
+    for _ in 0..12 {
+        let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+        db.store.submit(&c.id, "t").await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = store.claim_job(60_000).await.unwrap() {
+                got.push(job.id);
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((total, all.len()), (12, 12));
+}
+
+async fn api_keys_are_found_by_hash_until_revoked(db: Db) {
+    assert_eq!(db.store.count_api_keys().await.unwrap(), 0);
+    let k = db.store.create_api_key("platform", "hash-1").await.unwrap();
+    assert_eq!(
+        db.store.api_key_by_hash("hash-1").await.unwrap(),
+        Some(k.clone())
+    );
+    assert_eq!(db.store.api_key_by_hash("hash-2").await.unwrap(), None);
+    assert!(db.store.revoke_api_key(&k.id).await.unwrap());
+    assert_eq!(db.store.api_key_by_hash("hash-1").await.unwrap(), None);
+    assert_eq!(db.store.count_api_keys().await.unwrap(), 0);
+}
+
+async fn migrations_are_idempotent(db: Db) {
+    db.store.migrate().await.unwrap();
+    db.store.ping().await.unwrap();
+}
