@@ -1,1 +1,197 @@
-fn main() {}
+//! The `idgate` binary: glue over the library crates. Arguments are validated into a
+//! `Config` before anything runs.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use idgate_server::config::{self, Layer};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "idgate",
+    version,
+    about = "Self-hostable identity verification (KYC/KYB)"
+)]
+struct Cli {
+    /// TOML configuration file (also IDGATE_CONFIG).
+    #[arg(long, global = true, env = "IDGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database, encrypted blobs, master key and API key.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Address to listen on (serve) or to check (healthcheck).
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API and the workers.
+    Serve {
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Exit 0 if the server at --listen answers /healthz.
+    Healthcheck,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+    /// Read MRZ lines from stdin and report every field and check.
+    Mrz {
+        /// Input: JSON Lines {"id", "mrz"}; output: one JSON object per line.
+        #[arg(long)]
+        jsonl: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyAction {
+    /// Create a key and print it once.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+fn load_config(cli: &Cli, extra: &[(&str, String)]) -> anyhow::Result<config::Config> {
+    let mut layers = Vec::new();
+    if let Some(path) = &cli.config {
+        layers.push(config::toml_layer(path)?);
+    }
+    layers.push(config::env_layer(std::env::vars()));
+    let mut flags = Layer::new();
+    if let Some(d) = &cli.data_dir {
+        flags.insert("data_dir".into(), d.display().to_string());
+    }
+    if let Some(u) = &cli.database_url {
+        flags.insert("database_url".into(), u.clone());
+    }
+    if let Some(l) = &cli.listen {
+        flags.insert("listen".into(), l.clone());
+    }
+    for (k, v) in extra {
+        flags.insert((*k).into(), v.clone());
+    }
+    layers.push(flags);
+    Ok(config::resolve(&layers)?)
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("idgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve { workers } => {
+            let extra: Vec<(&str, String)> = workers
+                .iter()
+                .map(|w| ("jobs.workers", w.to_string()))
+                .collect();
+            let cfg = load_config(&cli, &extra)?;
+            init_logging(&cfg.log);
+            runtime()?.block_on(idgate_server::serve(cfg))?;
+        }
+        Command::Migrate => {
+            let cfg = load_config(&cli, &[])?;
+            init_logging(&cfg.log);
+            runtime()?.block_on(idgate_server::open(&cfg))?;
+            println!("migrations applied");
+        }
+        Command::Healthcheck => {
+            let cfg = load_config(&cli, &[])?;
+            if let Err(e) = idgate_server::healthcheck(cfg.listen) {
+                eprintln!("idgate: unhealthy: {e:#}");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("ok");
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&idgate_server::openapi::document())?
+            );
+        }
+        Command::Apikey { action } => {
+            let cfg = load_config(&cli, &[])?;
+            let rt = runtime()?;
+            let (store, _) = rt.block_on(idgate_server::open(&cfg))?;
+            match action {
+                ApikeyAction::Create { name } => {
+                    let key = idgate_server::api::generate_api_key();
+                    let k = rt.block_on(
+                        store.create_api_key(name, &idgate_server::api::hash_api_key(&key)),
+                    )?;
+                    eprintln!(
+                        "created API key {} ({}); it is shown only once:",
+                        k.id, k.name
+                    );
+                    println!("{key}");
+                }
+                ApikeyAction::Revoke { id } => {
+                    anyhow::ensure!(
+                        rt.block_on(store.revoke_api_key(id))?,
+                        "no active API key with id {id}"
+                    );
+                    println!("revoked");
+                }
+            }
+        }
+        Command::Mrz { jsonl } => {
+            let opts = idgate_mrz::ParseOptions {
+                today: idgate_server::mrz_cli::today(),
+            };
+            let stdin = std::io::stdin();
+            if *jsonl {
+                idgate_server::mrz_cli::run_jsonl(stdin.lock(), std::io::stdout().lock(), &opts)?;
+            } else {
+                let mut text = String::new();
+                stdin
+                    .lock()
+                    .read_to_string(&mut text)
+                    .context("reading stdin")?;
+                let (report, valid) = idgate_server::mrz_cli::report(&text, &opts);
+                print!("{report}");
+                if !valid {
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,406 @@
+//! Layered configuration: defaults → TOML file → `IDGATE_*` environment → flags.
+//!
+//! Every layer is a map from dotted keys (`jobs.lease_secs`) to text; later layers win.
+//! Secrets may instead be given as a file path under the same key with `_file` appended
+//! (`database_url_file`, `IDGATE_S3_SECRET_ACCESS_KEY_FILE`). The merged map is validated
+//! once into a typed [`Config`], which is passed explicitly; nothing reads the
+//! environment after that.
+
+use idgate_store::S3Config;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// (dotted key, environment variable, may come from a `_file`)
+const KEYS: &[(&str, &str, bool)] = &[
+    ("listen", "IDGATE_LISTEN", false),
+    ("data_dir", "IDGATE_DATA_DIR", false),
+    ("database_url", "IDGATE_DATABASE_URL", true),
+    ("master_key_file", "IDGATE_MASTER_KEY_FILE", false),
+    ("log", "IDGATE_LOG", false),
+    ("storage.kind", "IDGATE_STORAGE_KIND", false),
+    ("storage.dir", "IDGATE_STORAGE_DIR", false),
+    ("s3.bucket", "IDGATE_S3_BUCKET", false),
+    ("s3.endpoint", "IDGATE_S3_ENDPOINT", false),
+    ("s3.region", "IDGATE_S3_REGION", false),
+    ("s3.access_key_id", "IDGATE_S3_ACCESS_KEY_ID", true),
+    ("s3.secret_access_key", "IDGATE_S3_SECRET_ACCESS_KEY", true),
+    ("s3.prefix", "IDGATE_S3_PREFIX", false),
+    ("limits.max_upload_bytes", "IDGATE_MAX_UPLOAD_BYTES", false),
+    ("limits.max_pixels", "IDGATE_MAX_PIXELS", false),
+    ("jobs.workers", "IDGATE_WORKERS", false),
+    ("jobs.lease_secs", "IDGATE_JOB_LEASE_SECS", false),
+    ("jobs.max_attempts", "IDGATE_JOB_MAX_ATTEMPTS", false),
+    ("jobs.debug_delay_ms", "IDGATE_JOB_DEBUG_DELAY_MS", false),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("unknown configuration key `{0}`")]
+    UnknownKey(String),
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("`{0}` is required when storage.kind = \"s3\"")]
+    Missing(&'static str),
+}
+
+/// A string that must not be printed (URLs with passwords, secret keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Storage {
+    Local { dir: PathBuf },
+    S3(S3Config),
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_upload_bytes: usize,
+    /// Largest width × height accepted, checked from the header before any decoding.
+    pub max_pixels: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Jobs {
+    pub workers: usize,
+    pub lease_secs: u64,
+    pub max_attempts: i64,
+    /// Fault injection for crash tests: a worker waits this long before processing.
+    pub debug_delay_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub master_key_file: PathBuf,
+    pub log: String,
+    pub storage: Storage,
+    pub limits: Limits,
+    pub jobs: Jobs,
+}
+
+pub type Layer = BTreeMap<String, String>;
+
+/// Reads a TOML file into a layer; tables become dotted prefixes.
+pub fn toml_layer(path: &Path) -> Result<Layer, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let value: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Toml {
+            path: path.into(),
+            message: e.message().into(),
+        })?;
+    let mut layer = Layer::new();
+    flatten("", &toml::Value::Table(value), &mut layer);
+    Ok(layer)
+}
+
+fn flatten(prefix: &str, v: &toml::Value, out: &mut Layer) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        toml::Value::String(s) => {
+            out.insert(prefix.into(), s.clone());
+        }
+        other => {
+            out.insert(prefix.into(), other.to_string());
+        }
+    }
+}
+
+/// The `IDGATE_*` variables present in `vars`.
+pub fn env_layer(vars: impl IntoIterator<Item = (String, String)>) -> Layer {
+    let vars: BTreeMap<String, String> = vars.into_iter().collect();
+    let mut layer = Layer::new();
+    for (key, env, secret) in KEYS {
+        if let Some(v) = vars.get(*env) {
+            layer.insert((*key).into(), v.clone());
+        }
+        if *secret {
+            if let Some(v) = vars.get(&format!("{env}_FILE")) {
+                layer.insert(format!("{key}_file"), v.clone());
+            }
+        }
+    }
+    layer
+}
+
+/// Merges layers (later wins; a value and its `_file` form replace each other) and
+/// validates the result.
+pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
+    let mut merged = Layer::new();
+    for layer in layers {
+        for (k, v) in layer {
+            if let Some(base) = k.strip_suffix("_file").filter(|b| is_secret(b)) {
+                merged.remove(base);
+            } else {
+                merged.remove(&format!("{k}_file"));
+            }
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    for k in merged.keys() {
+        let base = k
+            .strip_suffix("_file")
+            .filter(|b| is_secret(b))
+            .unwrap_or(k);
+        if !KEYS.iter().any(|(key, _, _)| *key == base) {
+            return Err(ConfigError::UnknownKey(k.clone()));
+        }
+    }
+    let get = |key: &str| -> Result<Option<String>, ConfigError> {
+        if let Some(v) = merged.get(key) {
+            return Ok(Some(v.clone()));
+        }
+        match merged.get(&format!("{key}_file")) {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_string()))
+                .map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                }),
+            None => Ok(None),
+        }
+    };
+    fn parse<T: std::str::FromStr>(
+        key: &str,
+        v: Option<String>,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match v {
+            None => Ok(default),
+            Some(s) => s.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+                key: key.into(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    let data_dir = PathBuf::from(get("data_dir")?.unwrap_or_else(|| "data".into()));
+    let listen = parse(
+        "listen",
+        get("listen")?,
+        SocketAddr::from(([127, 0, 0, 1], 8080)),
+    )?;
+    let database_url = get("database_url")?
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("idgate.db").display()));
+    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+        return Err(ConfigError::Invalid {
+            key: "database_url".into(),
+            message: "must start with sqlite:// or postgres://".into(),
+        });
+    }
+    let master_key_file = get("master_key_file")?
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("master.key"));
+    let storage = match get("storage.kind")?.as_deref().unwrap_or("local") {
+        "local" => Storage::Local {
+            dir: get("storage.dir")?
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("blobs")),
+        },
+        "s3" => Storage::S3(S3Config {
+            bucket: get("s3.bucket")?.ok_or(ConfigError::Missing("s3.bucket"))?,
+            endpoint: get("s3.endpoint")?,
+            region: get("s3.region")?.unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: get("s3.access_key_id")?
+                .ok_or(ConfigError::Missing("s3.access_key_id"))?,
+            secret_access_key: get("s3.secret_access_key")?
+                .ok_or(ConfigError::Missing("s3.secret_access_key"))?,
+            prefix: get("s3.prefix")?.unwrap_or_default(),
+        }),
+        other => {
+            return Err(ConfigError::Invalid {
+                key: "storage.kind".into(),
+                message: format!("`{other}`: expected \"local\" or \"s3\""),
+            })
+        }
+    };
+    let positive = |key: &str, n: u64| {
+        if n == 0 {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                message: "must be greater than 0".into(),
+            })
+        } else {
+            Ok(n)
+        }
+    };
+    let limits = Limits {
+        max_upload_bytes: positive(
+            "limits.max_upload_bytes",
+            parse(
+                "limits.max_upload_bytes",
+                get("limits.max_upload_bytes")?,
+                15u64 << 20,
+            )?,
+        )? as usize,
+        max_pixels: positive(
+            "limits.max_pixels",
+            parse(
+                "limits.max_pixels",
+                get("limits.max_pixels")?,
+                50_000_000u64,
+            )?,
+        )?,
+    };
+    let jobs = Jobs {
+        workers: parse("jobs.workers", get("jobs.workers")?, 2usize)?,
+        lease_secs: positive(
+            "jobs.lease_secs",
+            parse("jobs.lease_secs", get("jobs.lease_secs")?, 30u64)?,
+        )?,
+        max_attempts: positive(
+            "jobs.max_attempts",
+            parse("jobs.max_attempts", get("jobs.max_attempts")?, 5u64)?,
+        )? as i64,
+        debug_delay_ms: parse("jobs.debug_delay_ms", get("jobs.debug_delay_ms")?, 0u64)?,
+    };
+    Ok(Config {
+        listen,
+        data_dir,
+        database_url: Secret(database_url),
+        master_key_file,
+        log: get("log")?.unwrap_or_else(|| "info".into()),
+        storage,
+        limits,
+        jobs,
+    })
+}
+
+fn is_secret(key: &str) -> bool {
+    KEYS.iter().any(|(k, _, secret)| *secret && *k == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(pairs: &[(&str, &str)]) -> Layer {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_describe_the_embedded_setup() {
+        let c = resolve(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url.0, "sqlite://data/idgate.db");
+        assert_eq!(c.master_key_file, PathBuf::from("data/master.key"));
+        assert!(matches!(c.storage, Storage::Local { ref dir } if dir == Path::new("data/blobs")));
+        assert_eq!(c.jobs.lease_secs, 30);
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idgate.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\n[jobs]\nworkers = 4\nlease_secs = 10\n",
+        )
+        .unwrap();
+        let file = toml_layer(&path).unwrap();
+        let env = env_layer([
+            ("IDGATE_WORKERS".to_string(), "3".to_string()),
+            ("HOME".into(), "/x".into()),
+        ]);
+        let flags = layer(&[("jobs.lease_secs", "7")]);
+        let c = resolve(&[file, env, flags]).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.jobs.workers, 3);
+        assert_eq!(c.jobs.lease_secs, 7);
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db");
+        std::fs::write(&secret, "postgres://u:hunter2@db/idgate\n").unwrap();
+        let env = env_layer([(
+            "IDGATE_DATABASE_URL_FILE".to_string(),
+            secret.display().to_string(),
+        )]);
+        let c = resolve(&[env]).unwrap();
+        assert_eq!(c.database_url.0, "postgres://u:hunter2@db/idgate");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        // A later plain value replaces an earlier file.
+        let c = resolve(&[
+            layer(&[("database_url_file", "/nonexistent")]),
+            layer(&[("database_url", "sqlite://x.db")]),
+        ])
+        .unwrap();
+        assert_eq!(c.database_url.0, "sqlite://x.db");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        for (pairs, needle) in [
+            (vec![("listen", "nowhere")], "listen"),
+            (vec![("jobs.lease_secs", "0")], "jobs.lease_secs"),
+            (vec![("jobs.workers", "-1")], "jobs.workers"),
+            (vec![("storage.kind", "ftp")], "storage.kind"),
+            (vec![("storage.kind", "s3")], "s3.bucket"),
+            (vec![("database_url", "mysql://x")], "database_url"),
+            (vec![("jobs.nope", "1")], "jobs.nope"),
+        ] {
+            let err = resolve(&[layer(&pairs)]).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn s3_storage_is_configured_from_env() {
+        let env = env_layer(
+            [
+                ("IDGATE_STORAGE_KIND", "s3"),
+                ("IDGATE_S3_BUCKET", "kyc"),
+                ("IDGATE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("IDGATE_S3_ACCESS_KEY_ID", "id"),
+                ("IDGATE_S3_SECRET_ACCESS_KEY", "topsecret"),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string())),
+        );
+        let c = resolve(&[env]).unwrap();
+        let Storage::S3(s3) = &c.storage else {
+            panic!("expected s3")
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.region.as_str()),
+            ("kyc", "us-east-1")
+        );
+        assert!(!format!("{c:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,141 @@
+//! The idgate service: HTTP API ([`api`]), background workers ([`worker`]), layered
+//! configuration ([`config`]) and the CLI commands the `idgate` binary dispatches to.
+//!
+//! Architecture invariant: only this crate knows HTTP and JSON.
+
+pub mod api;
+pub mod config;
+pub mod metrics;
+pub mod mrz_cli;
+pub mod openapi;
+pub mod upload;
+pub mod worker;
+
+use anyhow::Context;
+use api::{AppState, Shared};
+use config::{Config, Storage};
+use idgate_core::SystemClock;
+use idgate_store::{BlobStore, MasterKey, Store};
+use std::sync::Arc;
+
+/// Opens the database (migrating it) and the blob store described by `cfg`.
+pub async fn open(cfg: &Config) -> anyhow::Result<(Store, BlobStore)> {
+    if cfg.database_url.0.starts_with("sqlite:") || matches!(cfg.storage, Storage::Local { .. }) {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+    }
+    let store = Store::connect(&cfg.database_url.0, Arc::new(SystemClock))
+        .await
+        .context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    let master =
+        MasterKey::load_or_create(&cfg.master_key_file).context("loading the master key")?;
+    let blobs = match &cfg.storage {
+        Storage::Local { dir } => BlobStore::local(dir, master)?,
+        Storage::S3(s3) => BlobStore::s3(s3, master)?,
+    };
+    Ok((store, blobs))
+}
+
+/// Creates an API key on first start so the platform can call the API; the key is
+/// written to `<data_dir>/api-key` (owner-only) and never logged.
+async fn bootstrap_api_key(cfg: &Config, store: &Store) -> anyhow::Result<()> {
+    if store.count_api_keys().await? > 0 {
+        return Ok(());
+    }
+    let path = cfg.data_dir.join("api-key");
+    let key = api::generate_api_key();
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let _ = std::fs::remove_file(&path);
+    write_private(&path, format!("{key}\n").as_bytes()).context("writing the initial API key")?;
+    store
+        .create_api_key("initial", &api::hash_api_key(&key))
+        .await?;
+    tracing::info!(path = %path.display(), "created the initial API key");
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}
+
+pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let (store, blobs) = open(&cfg).await?;
+    bootstrap_api_key(&cfg, &store).await?;
+    let state: Shared = Arc::new(AppState {
+        store,
+        blobs,
+        metrics: Default::default(),
+        limits: cfg.limits.clone(),
+        jobs_ready: Default::default(),
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker_cfg = worker::WorkerConfig {
+        lease_ms: (cfg.jobs.lease_secs * 1000) as i64,
+        max_attempts: cfg.jobs.max_attempts,
+        debug_delay_ms: cfg.jobs.debug_delay_ms,
+    };
+    let mut workers = Vec::new();
+    for _ in 0..cfg.jobs.workers {
+        workers.push(tokio::spawn(worker::run(
+            state.clone(),
+            worker_cfg,
+            stop_rx.clone(),
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    tracing::info!(listen = %cfg.listen, workers = cfg.jobs.workers, "idgate serving");
+    axum::serve(listener, api::app(state.clone()))
+        .with_graceful_shutdown(async {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `idgate healthcheck`: GET /healthz over plain HTTP/1.0; Ok when it answers 200.
+pub fn healthcheck(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(3);
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {addr}"))?;
+    s.set_read_timeout(Some(timeout))?;
+    write!(s, "GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut response = String::new();
+    s.read_to_string(&mut response)?;
+    let status = response.split_whitespace().nth(1).unwrap_or("");
+    anyhow::ensure!(status == "200", "health check answered {status:?}");
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Prometheus text metrics, counted with atomics; queue depth is read from the store
+//! at scrape time.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Default)]
+pub struct Metrics {
+    pub http_2xx: AtomicU64,
+    pub http_4xx: AtomicU64,
+    pub http_5xx: AtomicU64,
+    pub uploads_accepted: AtomicU64,
+    pub uploads_rejected: AtomicU64,
+    pub cases_submitted: AtomicU64,
+    pub jobs_completed: AtomicU64,
+    pub jobs_retried: AtomicU64,
+    pub jobs_failed: AtomicU64,
+}
+
+pub fn inc(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Metrics {
+    pub fn count_status(&self, status: u16) {
+        match status {
+            200..=299 => inc(&self.http_2xx),
+            400..=499 => inc(&self.http_4xx),
+            500..=599 => inc(&self.http_5xx),
+            _ => {}
+        }
+    }
+
+    pub fn render(&self, queued: i64, running: i64) -> String {
+        let mut out = String::new();
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP idgate_http_responses_total HTTP responses by status class."
+        );
+        let _ = writeln!(out, "# TYPE idgate_http_responses_total counter");
+        for (class, c) in [
+            ("2xx", &self.http_2xx),
+            ("4xx", &self.http_4xx),
+            ("5xx", &self.http_5xx),
+        ] {
+            let _ = writeln!(
+                out,
+                "idgate_http_responses_total{{class=\"{class}\"}} {}",
+                get(c)
+            );
+        }
+        for (name, help, c) in [
+            (
+                "idgate_uploads_accepted_total",
+                "Document uploads stored.",
+                &self.uploads_accepted,
+            ),
+            (
+                "idgate_uploads_rejected_total",
+                "Document uploads refused (type, size, pixels).",
+                &self.uploads_rejected,
+            ),
+            (
+                "idgate_cases_submitted_total",
+                "Cases submitted for processing.",
+                &self.cases_submitted,
+            ),
+            (
+                "idgate_jobs_completed_total",
+                "Jobs finished.",
+                &self.jobs_completed,
+            ),
+            (
+                "idgate_jobs_retried_total",
+                "Jobs that failed and were queued again.",
+                &self.jobs_retried,
+            ),
+            (
+                "idgate_jobs_failed_total",
+                "Jobs given up after their last attempt.",
+                &self.jobs_failed,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                get(c)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP idgate_jobs Jobs not yet finished, by state.\n# TYPE idgate_jobs gauge"
+        );
+        let _ = writeln!(
+            out,
+            "idgate_jobs{{state=\"queued\"}} {queued}\nidgate_jobs{{state=\"running\"}} {running}"
+        );
+        out
+    }
+}

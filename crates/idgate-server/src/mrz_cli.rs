@@ -1,0 +1,125 @@
+//! `idgate mrz`: MRZ lines on stdin → a report (or JSON Lines with `--jsonl`).
+
+use idgate_mrz::{read, Date, Mrz, ParseOptions};
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, Write};
+
+pub fn today() -> Date {
+    let ms = idgate_core::Clock::now_ms(&idgate_core::SystemClock);
+    Date::from_unix_days(ms.div_euclid(86_400_000))
+}
+
+pub fn to_json(id: Value, result: Result<Mrz, String>) -> Value {
+    match result {
+        Ok(m) => {
+            let f = &m.fields;
+            let checks: Map<String, Value> = m
+                .checks
+                .iter()
+                .map(|c| (c.name.to_string(), Value::Bool(c.ok)))
+                .collect();
+            let date = |d: Option<Date>| d.map_or(Value::Null, |d| Value::String(d.to_string()));
+            json!({
+                "id": id,
+                "format": m.format.name(),
+                "valid": m.valid(),
+                "checks": checks,
+                "fields": {
+                    "document_type": f.document_type,
+                    "issuing_country": f.issuing_country,
+                    "surname": f.surname,
+                    "given_names": f.given_names,
+                    "document_number": f.document_number,
+                    "nationality": f.nationality,
+                    "birth_date": date(f.birth_date),
+                    "sex": f.sex.as_str(),
+                    "expiry_date": date(f.expiry_date),
+                    "optional_data": f.optional_data,
+                },
+                "corrections": m.corrections.iter().map(|c| json!({
+                    "line": c.line + 1, "column": c.column + 1,
+                    "from": c.from.map(String::from), "to": c.to.map(String::from), "reason": c.reason,
+                })).collect::<Vec<_>>(),
+                "errors": m.failed_checks().map(|c| format!("{c} failed")).collect::<Vec<_>>(),
+            })
+        }
+        Err(e) => json!({
+            "id": id, "format": null, "valid": false, "checks": {}, "fields": null,
+            "corrections": [], "errors": [e],
+        }),
+    }
+}
+
+pub fn run_jsonl(
+    input: impl BufRead,
+    mut out: impl Write,
+    opts: &ParseOptions,
+) -> std::io::Result<()> {
+    for line in input.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = match serde_json::from_str::<Value>(&line) {
+            Ok(v) => match v.get("mrz").and_then(Value::as_str) {
+                Some(mrz) => to_json(v["id"].clone(), read(mrz, opts).map_err(|e| e.to_string())),
+                None => to_json(
+                    v.get("id").cloned().unwrap_or(Value::Null),
+                    Err("missing string field `mrz`".into()),
+                ),
+            },
+            Err(e) => to_json(Value::Null, Err(format!("invalid JSON: {e}"))),
+        };
+        writeln!(out, "{value}")?;
+    }
+    Ok(())
+}
+
+pub fn report(text: &str, opts: &ParseOptions) -> (String, bool) {
+    let m = match read(text, opts) {
+        Ok(m) => m,
+        Err(e) => return (format!("not an MRZ: {e}\n"), false),
+    };
+    let f = &m.fields;
+    let date = |d: Option<Date>, raw: &str| d.map_or(format!("invalid ({raw})"), |d| d.to_string());
+    let mut s = format!(
+        "format:           {}\nvalid:            {}\n",
+        m.format,
+        if m.valid() { "yes" } else { "NO" }
+    );
+    for (label, value) in [
+        ("document type", f.document_type.clone()),
+        ("issuing country", f.issuing_country.clone()),
+        ("surname", f.surname.clone()),
+        ("given names", f.given_names.clone()),
+        ("document number", f.document_number.clone()),
+        ("nationality", f.nationality.clone()),
+        ("birth date", date(f.birth_date, &f.birth_date_raw)),
+        ("sex", f.sex.as_str().to_string()),
+        (
+            "expiry date",
+            if f.expiry_date_raw.is_empty() {
+                "not in MRZ".into()
+            } else {
+                date(f.expiry_date, &f.expiry_date_raw)
+            },
+        ),
+        ("optional data", f.optional_data.clone()),
+    ] {
+        s.push_str(&format!("{:<18}{value}\n", format!("{label}:")));
+    }
+    for c in &m.checks {
+        s.push_str(&format!(
+            "check {:<24}{}\n",
+            c.name,
+            if c.ok { "ok" } else { "FAILED" }
+        ));
+    }
+    for c in &m.corrections {
+        s.push_str(&format!("corrected {c}\n"));
+    }
+    if m.is_expired(opts.today) {
+        s.push_str("note: the document has expired\n");
+    }
+    (s, m.valid())
+}

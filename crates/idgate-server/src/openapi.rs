@@ -1,0 +1,107 @@
+//! The OpenAPI 3 document for the HTTP API, built here next to the handlers. A test
+//! compares it with the committed `openapi.json`; `idgate openapi` prints it.
+
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn id_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+}
+
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "idgate",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Self-hostable identity verification. Authenticate with `Authorization: Bearer <API key>`."
+        },
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness and database reachability", "security": [],
+                "responses": {"200": {"description": "healthy"}, "503": {"description": "database unreachable"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [],
+                "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+            "/v1/applicants": {"post": {
+                "summary": "Create the applicant for a platform account",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewApplicant"}}}},
+                "responses": {"201": ok("created", "Applicant"), "400": error_response("invalid input"),
+                    "401": error_response("missing or unknown API key"), "409": error_response("the uid already has an applicant")}}},
+            "/v1/applicants/{id}": {"get": {
+                "summary": "Get an applicant", "parameters": [id_param("id")],
+                "responses": {"200": ok("the applicant", "Applicant"), "404": error_response("no such applicant")}}},
+            "/v1/applicants/{id}/cases": {"post": {
+                "summary": "Start a verification case (attempt) for a level", "parameters": [id_param("id")],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewCase"}}}},
+                "responses": {"201": ok("created, status draft", "Case"), "400": error_response("invalid level"),
+                    "404": error_response("no such applicant")}}},
+            "/v1/cases/{id}": {"get": {
+                "summary": "Case status, reasons and documents", "parameters": [id_param("id")],
+                "responses": {"200": ok("the case", "Case"), "404": error_response("no such case")}}},
+            "/v1/cases/{id}/events": {"get": {
+                "summary": "Audit trail of a case", "parameters": [id_param("id")],
+                "responses": {"200": ok("events, oldest first", "Events"), "404": error_response("no such case")}}},
+            "/v1/cases/{id}/documents": {"post": {
+                "summary": "Upload a document image to a draft case",
+                "description": "The file type is read from its content. Oversized files and images with too many pixels are refused before decoding.",
+                "parameters": [id_param("id")],
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["kind", "file"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": crate::api::DOCUMENT_KINDS},
+                        "side": {"type": "string", "enum": crate::api::SIDES},
+                        "file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": ok("stored, encrypted at rest", "Document"),
+                    "400": error_response("missing or invalid form field"), "404": error_response("no such case"),
+                    "409": error_response("the case is no longer a draft"), "413": error_response("file too large"),
+                    "415": error_response("not a supported image or PDF"), "422": error_response("damaged header or too many pixels")}}},
+            "/v1/cases/{id}/submit": {"post": {
+                "summary": "Submit a draft case for processing", "parameters": [id_param("id")],
+                "responses": {"202": ok("queued for processing", "Case"), "404": error_response("no such case"),
+                    "409": error_response("not a draft"), "422": error_response("no documents uploaded")}}}
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+                    "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "NewApplicant": {"type": "object", "required": ["uid", "region"], "additionalProperties": false, "properties": {
+                    "uid": {"type": "string", "description": "the platform's account id"},
+                    "region": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "region of residence chosen at sign-up (ISO 3166-1 alpha-2)"}}},
+                "Applicant": {"type": "object", "required": ["id", "uid", "region", "created_at"], "properties": {
+                    "id": {"type": "string"}, "uid": {"type": "string"}, "region": {"type": "string"},
+                    "created_at": {"type": "integer", "description": "milliseconds since the Unix epoch"}}},
+                "NewCase": {"type": "object", "additionalProperties": false, "properties": {"level": {"type": "string", "default": "basic"}}},
+                "Reason": {"type": "object", "required": ["code", "reject_type", "message", "fix"], "properties": {
+                    "code": {"type": "string", "description": "stable reason code, e.g. GLARE"},
+                    "reject_type": {"type": "string", "enum": ["RETRY", "FINAL", "REVIEW"]},
+                    "message": {"type": "string"}, "fix": {"type": "string"}}},
+                "Document": {"type": "object", "required": ["id", "kind", "side", "content_type", "size_bytes", "sha256", "created_at"], "properties": {
+                    "id": {"type": "string"}, "kind": {"type": "string"}, "side": {"type": "string"},
+                    "content_type": {"type": "string"}, "size_bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                    "width": {"type": "integer", "nullable": true}, "height": {"type": "integer", "nullable": true},
+                    "created_at": {"type": "integer"}}},
+                "Case": {"type": "object", "required": ["id", "applicant_id", "level", "status", "reasons", "documents", "created_at", "updated_at"], "properties": {
+                    "id": {"type": "string"}, "applicant_id": {"type": "string"}, "level": {"type": "string"},
+                    "status": {"type": "string", "enum": idgate_core::CaseStatus::ALL.map(|s| s.as_str())},
+                    "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+                    "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+                    "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
+                "Events": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
+                    "type": "object", "required": ["seq", "actor", "action", "at"], "properties": {
+                        "seq": {"type": "integer"}, "actor": {"type": "string"}, "action": {"type": "string"},
+                        "from_status": {"type": "string", "nullable": true}, "to_status": {"type": "string", "nullable": true},
+                        "at": {"type": "integer"}}}}}}
+            }
+        }
+    })
+}
