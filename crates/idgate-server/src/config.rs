@@ -17,7 +17,9 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("listen", "IDGATE_LISTEN", false),
     ("data_dir", "IDGATE_DATA_DIR", false),
     ("database_url", "IDGATE_DATABASE_URL", true),
-    ("master_key_file", "IDGATE_MASTER_KEY_FILE", false),
+    // A hex key given directly (`IDGATE_MASTER_KEY`), or a key file (`master_key_file`,
+    // `IDGATE_MASTER_KEY_FILE`) that the embedded default creates on first start.
+    ("master_key", "IDGATE_MASTER_KEY", true),
     ("log", "IDGATE_LOG", false),
     ("storage.kind", "IDGATE_STORAGE_KIND", false),
     ("storage.dir", "IDGATE_STORAGE_DIR", false),
@@ -62,6 +64,15 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Where the blob master key comes from.
+#[derive(Clone, Debug)]
+pub enum MasterKeySource {
+    /// 64 hex characters from config or `IDGATE_MASTER_KEY`.
+    Inline(Secret),
+    /// A key file; created with a fresh random key (0600) if missing.
+    File(PathBuf),
+}
+
 #[derive(Clone, Debug)]
 pub enum Storage {
     Local { dir: PathBuf },
@@ -89,7 +100,7 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: Secret,
-    pub master_key_file: PathBuf,
+    pub master_key: MasterKeySource,
     pub log: String,
     pub storage: Storage,
     pub limits: Limits,
@@ -220,9 +231,12 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
             message: "must start with sqlite:// or postgres://".into(),
         });
     }
-    let master_key_file = get("master_key_file")?
-        .map(PathBuf::from)
-        .unwrap_or_else(|| data_dir.join("master.key"));
+    // Not `get`: the key file may not exist yet and is then created, not read here.
+    let master_key = match (merged.get("master_key"), merged.get("master_key_file")) {
+        (Some(hex), _) => MasterKeySource::Inline(Secret(hex.clone())),
+        (None, Some(path)) => MasterKeySource::File(PathBuf::from(path)),
+        (None, None) => MasterKeySource::File(data_dir.join("master.key")),
+    };
     let storage = match get("storage.kind")?.as_deref().unwrap_or("local") {
         "local" => Storage::Local {
             dir: get("storage.dir")?
@@ -290,7 +304,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         listen,
         data_dir,
         database_url: Secret(database_url),
-        master_key_file,
+        master_key,
         log: get("log")?.unwrap_or_else(|| "info".into()),
         storage,
         limits,
@@ -318,7 +332,9 @@ mod tests {
         let c = resolve(&[]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url.0, "sqlite://data/idgate.db");
-        assert_eq!(c.master_key_file, PathBuf::from("data/master.key"));
+        assert!(
+            matches!(c.master_key, MasterKeySource::File(ref p) if p == Path::new("data/master.key"))
+        );
         assert!(matches!(c.storage, Storage::Local { ref dir } if dir == Path::new("data/blobs")));
         assert_eq!(c.jobs.lease_secs, 30);
     }
@@ -363,6 +379,22 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.database_url.0, "sqlite://x.db");
+    }
+
+    #[test]
+    fn the_master_key_comes_inline_or_from_a_file_whichever_is_later() {
+        let hex = "ab".repeat(32);
+        let c = resolve(&[env_layer([("IDGATE_MASTER_KEY".to_string(), hex.clone())])]).unwrap();
+        assert!(matches!(c.master_key, MasterKeySource::Inline(ref s) if s.0 == hex));
+        assert!(!format!("{c:?}").contains(&hex));
+        let c = resolve(&[
+            layer(&[("master_key", &hex)]),
+            env_layer([("IDGATE_MASTER_KEY_FILE".to_string(), "/k/master.key".into())]),
+        ])
+        .unwrap();
+        assert!(
+            matches!(c.master_key, MasterKeySource::File(ref p) if p == Path::new("/k/master.key"))
+        );
     }
 
     #[test]

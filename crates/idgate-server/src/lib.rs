@@ -13,7 +13,7 @@ pub mod worker;
 
 use anyhow::Context;
 use api::{AppState, Shared};
-use config::{Config, Storage};
+use config::{Config, MasterKeySource, Storage};
 use idgate_core::SystemClock;
 use idgate_store::{BlobStore, MasterKey, Store};
 use std::sync::Arc;
@@ -21,15 +21,18 @@ use std::sync::Arc;
 /// Opens the database (migrating it) and the blob store described by `cfg`.
 pub async fn open(cfg: &Config) -> anyhow::Result<(Store, BlobStore)> {
     if cfg.database_url.0.starts_with("sqlite:") || matches!(cfg.storage, Storage::Local { .. }) {
-        std::fs::create_dir_all(&cfg.data_dir)
+        create_private_dir(&cfg.data_dir)
             .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     }
     let store = Store::connect(&cfg.database_url.0, Arc::new(SystemClock))
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    let master =
-        MasterKey::load_or_create(&cfg.master_key_file).context("loading the master key")?;
+    let master = match &cfg.master_key {
+        MasterKeySource::Inline(hex) => MasterKey::from_hex(&hex.0),
+        MasterKeySource::File(path) => MasterKey::load_or_create(path),
+    }
+    .context("loading the master key")?;
     let blobs = match &cfg.storage {
         Storage::Local { dir } => BlobStore::local(dir, master)?,
         Storage::S3(s3) => BlobStore::s3(s3, master)?,
@@ -53,6 +56,23 @@ async fn bootstrap_api_key(cfg: &Config, store: &Store) -> anyhow::Result<()> {
         .await?;
     tracing::info!(path = %path.display(), "created the initial API key");
     Ok(())
+}
+
+/// Creates the data directory readable by its owner only (0700): it holds the database with
+/// personal data, the master key and the initial API key. An existing directory is left as
+/// the operator set it up.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {

@@ -185,28 +185,38 @@ fn specimen() -> Vec<u8> {
 
 #[test]
 fn serve_answers_healthz_and_data_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    // A data directory that does not exist yet, as on a first start.
+    let data = root.path().join("data");
+    let dir = &data;
     let port = free_port();
-    let s = Server::start(dir.path(), port, &[]);
+    let s = Server::start(dir, port, &[]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir), 0o700, "data directory");
+        assert_eq!(mode(&dir.join("master.key")), 0o600, "master key");
+        assert_eq!(mode(&dir.join("api-key")), 0o600, "initial API key");
+    }
     let health: Value = ureq::get(&s.url("/healthz"))
         .call()
         .unwrap()
         .into_json()
         .unwrap();
     assert_eq!(health["status"], "ok");
-    let client = Client::new(dir.path());
+    let client = Client::new(dir);
     let case = client.submitted_case(&s, "restart-user");
     let before = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(20));
     s.stop();
 
-    let s = Server::start(dir.path(), port, &[]);
+    let s = Server::start(dir, port, &[]);
     let after = client.get(&s.url(&format!("/v1/cases/{case}")));
     assert_eq!(
         after, before,
         "the case and its documents survive a restart"
     );
     // The original API key still works, and no second key file was made.
-    assert_eq!(Client::new(dir.path()).key, client.key);
+    assert_eq!(Client::new(dir).key, client.key);
     s.stop();
 }
 

