@@ -29,12 +29,26 @@ pub fn check_digit_char(data: &[u8]) -> Option<u8> {
 /// Does the printed check character `printed` verify `data`?
 /// A `<` check character stands for 0 (ICAO allows it for an empty optional field).
 pub(crate) fn verifies(data: &[u8], printed: u8) -> bool {
+    verifies_parts(&[data], printed)
+}
+
+/// [`verifies`] over the concatenation of `parts` (the composite check), without copying.
+pub(crate) fn verifies_parts(parts: &[&[u8]], printed: u8) -> bool {
+    const WEIGHTS: [u32; 3] = [7, 3, 1];
     let printed = match printed {
         b'<' => 0,
-        b'0'..=b'9' => printed - b'0',
+        b'0'..=b'9' => u32::from(printed - b'0'),
         _ => return false,
     };
-    check_digit(data) == Some(printed)
+    let (mut sum, mut w) = (0u32, 0usize);
+    for &c in parts.iter().flat_map(|p| p.iter()) {
+        match char_value(c) {
+            Some(v) => sum += v * WEIGHTS[w],
+            None => return false,
+        }
+        w = if w == 2 { 0 } else { w + 1 };
+    }
+    sum % 10 == printed
 }
 
 #[cfg(test)]

@@ -37,8 +37,40 @@ const ISO_3166_ALPHA3: &[&str] = &[
 
 /// Is `code` (fillers already stripped) an ISO 3166-1 alpha-3 or ICAO code?
 pub fn is_known_code(code: &str) -> bool {
-    ISO_3166_ALPHA3.binary_search(&code).is_ok() || ICAO_SPECIAL_CODES.contains(&code)
+    // A bit per three-letter code, built at compile time: this runs three times per parse.
+    match code.as_bytes() {
+        [a, b, c] => index3(*a, *b, *c).is_some_and(|i| KNOWN3[i / 64] & (1 << (i % 64)) != 0),
+        _ => ICAO_SPECIAL_CODES.contains(&code),
+    }
 }
+
+const fn index3(a: u8, b: u8, c: u8) -> Option<usize> {
+    if a.is_ascii_uppercase() && b.is_ascii_uppercase() && c.is_ascii_uppercase() {
+        Some(((a - b'A') as usize * 26 + (b - b'A') as usize) * 26 + (c - b'A') as usize)
+    } else {
+        None
+    }
+}
+
+const KNOWN3: [u64; 26 * 26 * 26 / 64 + 1] = {
+    let mut bits = [0u64; 26 * 26 * 26 / 64 + 1];
+    let tables: [&[&str]; 2] = [ISO_3166_ALPHA3, ICAO_SPECIAL_CODES];
+    let mut t = 0;
+    while t < tables.len() {
+        let mut k = 0;
+        while k < tables[t].len() {
+            let code = tables[t][k].as_bytes();
+            if code.len() == 3 {
+                if let Some(i) = index3(code[0], code[1], code[2]) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            k += 1;
+        }
+        t += 1;
+    }
+    bits
+};
 
 #[cfg(test)]
 mod tests {
@@ -59,5 +91,29 @@ mod tests {
         for code in ["BOS", "ASU", "", "DE", "ZZZ"] {
             assert!(!is_known_code(code), "{code}");
         }
+    }
+
+    #[test]
+    fn the_bitset_holds_exactly_the_tables() {
+        let mut expected: Vec<&str> = ISO_3166_ALPHA3
+            .iter()
+            .chain(ICAO_SPECIAL_CODES)
+            .copied()
+            .filter(|c| c.len() == 3)
+            .collect();
+        expected.sort_unstable();
+        expected.dedup();
+        let mut found = Vec::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                for c in b'A'..=b'Z' {
+                    let code = String::from_utf8(vec![a, b, c]).unwrap();
+                    if is_known_code(&code) {
+                        found.push(code);
+                    }
+                }
+            }
+        }
+        assert_eq!(found, expected);
     }
 }

@@ -1,6 +1,6 @@
 //! MRZ layouts (ICAO 9303 parts 4–7 and the pre-2021 French identity card) and strict parsing.
 
-use crate::check::verifies;
+use crate::check::{verifies, verifies_parts};
 use crate::country::is_known_code;
 use crate::date::Date;
 use crate::repair::Correction;
@@ -47,6 +47,9 @@ impl Format {
     /// The layout of lines with this shape, told apart by the document code.
     pub(crate) fn detect(lines: &[&[u8]]) -> Option<Format> {
         let first = *lines.first()?;
+        if lines.iter().any(|l| l.len() != first.len()) {
+            return None;
+        }
         Some(match (lines.len(), first.len()) {
             (3, 30) => Format::Td1,
             (2, 36) if first.starts_with(b"IDFRA") => Format::FrenchId,
@@ -255,7 +258,9 @@ pub fn parse(lines: &[&str], opts: &ParseOptions) -> Result<Mrz, MrzError> {
 }
 
 fn parse_as(format: Format, bytes: &[&[u8]], lines: &[&str], opts: &ParseOptions) -> Mrz {
-    let mut p = Parser { checks: Vec::new() };
+    let mut p = Parser {
+        checks: Vec::with_capacity(12),
+    };
     let fields = match format {
         Format::Td1 => p.td1(bytes[0], bytes[1], bytes[2], opts),
         Format::Td2 | Format::MrvB => p.two_line(format, bytes[0], bytes[1], opts),
@@ -282,6 +287,10 @@ impl Parser {
 
     fn check_digit(&mut self, name: &'static str, data: &[u8], printed: u8) {
         self.push(name, verifies(data, printed));
+    }
+
+    fn composite(&mut self, parts: &[&[u8]], printed: u8) {
+        self.push("composite_check", verifies_parts(parts, printed));
     }
 
     fn document_type(&mut self, code: &[u8], allowed_first: &[u8]) -> String {
@@ -348,8 +357,7 @@ impl Parser {
         let sex = self.sex(l2[7]);
         self.check_digit("expiry_date_check", &l2[8..14], l2[14]);
         let nationality = self.country("nationality", &l2[15..18]);
-        let composite = [&l1[5..30], &l2[0..7], &l2[8..15], &l2[18..29]].concat();
-        self.check_digit("composite_check", &composite, l2[29]);
+        self.composite(&[&l1[5..30], &l2[0..7], &l2[8..15], &l2[18..29]], l2[29]);
         let (birth_date, expiry_date) = self.dates(&l2[0..6], Some(&l2[8..14]), opts);
         let (surname, given_names) = names(l3);
         Fields {
@@ -399,12 +407,10 @@ impl Parser {
             Format::Td3 => {
                 // An empty personal number may carry `<` or `0` as its check digit.
                 self.check_digit("optional_data_check", &l2[28..42], l2[42]);
-                let composite = [&l2[0..10], &l2[13..20], &l2[21..43]].concat();
-                self.check_digit("composite_check", &composite, l2[43]);
+                self.composite(&[&l2[0..10], &l2[13..20], &l2[21..43]], l2[43]);
             }
             Format::Td2 => {
-                let composite = [&l2[0..10], &l2[13..20], &l2[21..35]].concat();
-                self.check_digit("composite_check", &composite, l2[35]);
+                self.composite(&[&l2[0..10], &l2[13..20], &l2[21..35]], l2[35]);
             }
             _ => {}
         }
@@ -459,8 +465,7 @@ impl Parser {
         self.check_digit("document_number_check", &l2[0..12], l2[12]);
         self.check_digit("birth_date_check", &l2[27..33], l2[33]);
         let sex = self.sex(l2[34]);
-        let composite = [l1, &l2[0..35]].concat();
-        self.check_digit("composite_check", &composite, l2[35]);
+        self.composite(&[l1, &l2[0..35]], l2[35]);
         let (birth_date, _) = self.dates(&l2[27..33], None, opts);
         Fields {
             document_type,
@@ -481,7 +486,12 @@ impl Parser {
 }
 
 fn raw(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Lines are checked to hold only MRZ characters (ASCII) before any field is cut, so
+    // the lossy path never replaces anything; `from_utf8` is just the fast route for ASCII.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 /// The field without trailing fillers (inner fillers kept: they are part of the value).
@@ -492,16 +502,19 @@ fn text(b: &[u8]) -> String {
 
 /// Fillers to single spaces, trimmed.
 fn words(b: &[u8]) -> String {
-    raw(b)
-        .split('<')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(b.len());
+    for word in b.split(|c| *c == b'<').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.iter().map(|c| char::from(*c)));
+    }
+    out
 }
 
 /// Splits a name field at the first `<<` into primary and secondary identifiers.
 fn names(field: &[u8]) -> (String, String) {
-    match field.windows(2).position(|w| w == b"<<") {
+    match field.windows(2).position(|w| w[0] == b'<' && w[1] == b'<') {
         Some(i) => (words(&field[..i]), words(&field[i + 2..])),
         None => (words(field), String::new()),
     }

@@ -1,7 +1,7 @@
 //! Property tests: generate → render → parse gives the fields back; OCR-style damage
 //! that the layout and check digits can undo is undone by `read`.
 
-use idgate_mrz::{parse, read, render, Date, Format, ParseOptions, Specimen};
+use idgate_mrz::{parse, read, render, Date, Format, MrzError, ParseOptions, Specimen};
 use proptest::prelude::*;
 
 fn opts() -> ParseOptions {
@@ -147,5 +147,46 @@ fn an_unrepairable_reading_is_reported_not_guessed() {
 fn garbage_is_an_error_not_a_panic() {
     for raw in ["", "hello", "P<UTO\n\n", &"<".repeat(200)] {
         assert!(read(raw, &opts()).is_err(), "{raw:?}");
+    }
+}
+
+/// Found by `scripts/fuzz` (mrz_read): `parse` indexed a second line by the first line's
+/// length, so a full first line and a short second one panicked.
+#[test]
+fn regression_parse_with_lines_of_unequal_length_is_an_error_not_a_panic() {
+    let opts = ParseOptions {
+        today: Date::new(2026, 11, 24).unwrap(),
+    };
+    let full = "6".repeat(44);
+    for second in ["", "P<", &"6".repeat(43), &"6".repeat(45)] {
+        assert!(matches!(
+            parse(&[&full, second], &opts),
+            Err(MrzError::UnknownLayout { .. })
+        ));
+    }
+    let td1 = "I<UTOD231458907<<<<<<<<<<<<<<<";
+    assert!(parse(&[td1, td1, "ERIKSSON"], &opts).is_err());
+}
+
+proptest! {
+    /// Arbitrary text, as exact lines or as OCR output, gives a result or an error.
+    #[test]
+    fn arbitrary_input_never_panics(
+        raw in prop::collection::vec(
+            (prop::sample::select(vec![0usize, 2, 29, 30, 31, 35, 36, 37, 43, 44, 45]),
+             "[A-Z0-9<]{45}"),
+            0..4,
+        )
+    ) {
+        // Lines of MRZ-like lengths, mixed, so layouts are guessed and then do not fit.
+        let text = raw
+            .iter()
+            .map(|(len, line)| &line[..*len])
+            .collect::<Vec<_>>()
+            .join("\n");
+        let opts = ParseOptions { today: Date::new(2026, 11, 24).unwrap() };
+        let lines: Vec<&str> = text.lines().collect();
+        let _ = parse(&lines, &opts);
+        let _ = read(&text, &opts);
     }
 }
