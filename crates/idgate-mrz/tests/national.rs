@@ -1,17 +1,15 @@
 //! National identity numbers against python-stdnum's doctests and four Chinese
 //! resident-ID suites (../shared/testdata/national_id_vectors).
 
+#[path = "../../testdata.rs"]
+mod testdata;
+
 use idgate_mrz::national::{validate, verhoeff_valid, IdError, IdKind};
 use idgate_mrz::Date;
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn testdata(rel: &str) -> Value {
-    let dir = std::env::var_os("IDGATE_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
+    let dir = testdata::dir();
     let path = dir.join(rel);
     serde_json::from_str(
         &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),

@@ -2,16 +2,14 @@
 //! origin and licence). Where this crate decides differently from a peer, the case is
 //! listed with the reason instead of being skipped silently.
 
+#[path = "../../testdata.rs"]
+mod testdata;
+
 use idgate_mrz::{check_digit_char, parse, read, Date, Format, ParseOptions};
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn testdata(rel: &str) -> Value {
-    let dir = std::env::var_os("IDGATE_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
-        });
+    let dir = testdata::dir();
     let path = dir.join(rel);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("test data {} missing: {e}", path.display()));

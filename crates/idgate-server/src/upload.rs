@@ -111,6 +111,10 @@ pub fn dimensions(format: Format, b: &[u8]) -> Option<(u32, u32)> {
 }
 
 #[cfg(test)]
+#[path = "../../testdata.rs"]
+mod testdata;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -164,9 +168,7 @@ mod tests {
 
     #[test]
     fn real_jpegs_from_the_test_data() {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/testdata/fastmrz/data");
-        let bytes = std::fs::read(dir.join("td3.jpg")).expect("test data present");
+        let bytes = super::testdata::read("fastmrz/data/td3.jpg");
         let (w, h) = dimensions(sniff(&bytes).unwrap(), &bytes).unwrap();
         assert!(w > 100 && h > 100, "{w}x{h}");
     }

@@ -1,6 +1,9 @@
 //! The router in-process (`tower::ServiceExt::oneshot`, no socket), on a real SQLite
 //! store and encrypted blob directory.
 
+#[path = "../../testdata.rs"]
+mod testdata;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -123,9 +126,7 @@ impl T {
 }
 
 fn specimen_jpeg() -> Vec<u8> {
-    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/fastmrz/data/td3.jpg");
-    std::fs::read(p).expect("test data present")
+    testdata::read("fastmrz/data/td3.jpg")
 }
 
 fn png_header(w: u32, h: u32) -> Vec<u8> {

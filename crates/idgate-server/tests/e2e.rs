@@ -1,6 +1,9 @@
 //! End-to-end: the real `idgate` binary on a temporary data directory, polled through
 //! its `healthcheck` subcommand, restarted and killed.
 
+#[path = "../../testdata.rs"]
+mod testdata;
+
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -178,9 +181,7 @@ impl Client {
 }
 
 fn specimen() -> Vec<u8> {
-    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/fastmrz/data/td3.jpg");
-    std::fs::read(p).expect("test data present")
+    testdata::read("fastmrz/data/td3.jpg")
 }
 
 #[test]
