@@ -463,7 +463,7 @@ impl Repair {
 
     /// `K`s in the filler run that ends a field are fillers. In names a `K` needs two
     /// fillers before it (`JOHN<K<<<` keeps a middle initial K); elsewhere one. Known
-    /// limit: a given name that is the single letter K (`SMITH<<K<<<`) reads as fillers.
+    /// limit: a last given name made only of Ks (`SMITH<<K<<<`, `SMITH<<KK<<`) reads as fillers.
     fn fillers_read_as_k(&mut self, s: Span) {
         let field = &self.lines[s.line][s.start..s.end];
         let tail = field
@@ -641,10 +641,12 @@ pub fn read(raw: &str, opts: &ParseOptions) -> Result<Mrz, MrzError> {
     };
     let format = guess_format(&lines).ok_or_else(|| unknown.clone())?;
     let mrz = read_as(format, lines.clone(), opts).ok_or_else(|| unknown.clone())??;
-    // France also issues TD2 documents (see `parse`).
-    if mrz.format == Format::FrenchId && !mrz.check_digits_ok() {
+    // France also issues TD2 documents (see `parse`). Repair can make the French layout's
+    // check digits pass by coincidence while other checks fail, so compare whole readings:
+    // a valid one wins, then the one with fewer failed checks, then the French one.
+    if mrz.format == Format::FrenchId && !mrz.valid() {
         if let Some(Ok(td2)) = read_as(Format::Td2, lines, opts) {
-            if td2.check_digits_ok() {
+            if td2.valid() || td2.failed_checks().count() < mrz.failed_checks().count() {
                 return Ok(td2);
             }
         }

@@ -44,6 +44,13 @@ prop_compose! {
     }
 }
 
+/// The documented limit of `read`'s K rule: a last given name made only of Ks
+/// (`SMITH<<KK<<<`) cannot be told from fillers read as K, and reads as fillers.
+fn k_rule_limit(s: &Specimen) -> bool {
+    let last_word = s.given_names.split(' ').next_back().unwrap_or("");
+    last_word.bytes().all(|c| c == b'K')
+}
+
 proptest! {
     #[test]
     fn rendered_mrz_parses_back((format, s, birth, expiry) in specimen()) {
@@ -67,6 +74,7 @@ proptest! {
         (format, s, _, _) in specimen(),
         picks in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
     ) {
+        prop_assume!(!k_rule_limit(&s));
         let lines = render(format, &s).unwrap();
         // Dates are all digits: swap some digits for their look-alike letters.
         let (line, start) = match format { Format::Td1 => (1, 0), _ => (1, 13) };
@@ -90,6 +98,7 @@ proptest! {
         let l = &lines[name_line];
         // The last filler of the name field read as K, another one dropped, lower case.
         prop_assume!(l.ends_with("<<<<"));
+        prop_assume!(!k_rule_limit(&s));
         let mut damaged = l[..l.len() - 2].to_string();
         damaged.push('K');
         let mut text = lines.clone();
@@ -189,4 +198,22 @@ proptest! {
         let _ = parse(&lines, &opts);
         let _ = read(&text, &opts);
     }
+}
+
+/// Found by the property tests at 2000 cases: a TD2 document issued by France (`IDFRA`,
+/// 2x36) was read as the old French ID card, whose repair happened to make its check
+/// digits pass while turning the TD2 dates into letters.
+#[test]
+fn regression_french_td2_is_read_as_td2_not_as_the_old_french_card() {
+    let lines = [
+        "IDFRAQNQOKV<<FLSN<RPMPXJ<<<<<<<<<<<<",
+        "1COFLM<<<7FRA4607131<3010208B<<<<<<5",
+    ];
+    let parsed = parse(&lines, &opts()).unwrap();
+    assert_eq!((parsed.format, parsed.valid()), (Format::Td2, true));
+    let r = read(&lines.join("\n"), &opts()).unwrap();
+    assert_eq!(r.format, Format::Td2);
+    assert!(r.valid());
+    assert_eq!(r.lines, lines);
+    assert!(r.corrections.is_empty(), "{:?}", r.corrections);
 }
