@@ -155,7 +155,19 @@ impl BlobStore {
             .with_bucket_name(&cfg.bucket)
             .with_region(&cfg.region)
             .with_access_key_id(&cfg.access_key_id)
-            .with_secret_access_key(&cfg.secret_access_key);
+            .with_secret_access_key(&cfg.secret_access_key)
+            // Uploads happen inside an applicant's request: fail within seconds rather than
+            // the library's default of retrying for three minutes.
+            .with_retry(object_store::RetryConfig {
+                backoff: Default::default(),
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(15),
+            })
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_connect_timeout(std::time::Duration::from_secs(5))
+                    .with_timeout(std::time::Duration::from_secs(60)),
+            );
         if let Some(endpoint) = &cfg.endpoint {
             b = b
                 .with_endpoint(endpoint)
