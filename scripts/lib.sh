@@ -60,6 +60,32 @@ ensure_venv() {
     echo "$venv"
 }
 
+# OCR networks (PP-OCRv4 detection and recognition, Apache-2.0) from the PyPI wheel
+# rapidocr-onnxruntime 1.4.4, unpacked once into $IDGATE_MODELS_DIR. Only the .onnx files are
+# kept; the wheel's Python code is not used.
+export IDGATE_MODELS_DIR="${IDGATE_MODELS_DIR:-$IDGATE_CACHE/models}"
+ensure_models() {
+    local want=(ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx) missing=0
+    for f in "${want[@]}"; do [ -s "$IDGATE_MODELS_DIR/$f" ] || missing=1; done
+    [ "$missing" -eq 0 ] && return 0
+    say "unpacking OCR models from rapidocr-onnxruntime==1.4.4 (PyPI)"
+    local venv tmp
+    venv="$(ensure_venv)"
+    tmp="$(mktemp -d)"
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+        rapidocr-onnxruntime==1.4.4 -d "$tmp"
+    mkdir -p "$IDGATE_MODELS_DIR"
+    "$venv/bin/python" - "$tmp"/rapidocr_onnxruntime-1.4.4-*.whl "$IDGATE_MODELS_DIR" "${want[@]}" <<'PY'
+import sys, zipfile
+wheel, dest, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(wheel) as z:
+    for name in names:
+        with z.open(f"rapidocr_onnxruntime/models/{name}") as src, open(f"{dest}/{name}", "wb") as out:
+            out.write(src.read())
+PY
+    rm -rf "$tmp"
+}
+
 ensure_build_deps() {
     ensure_apt "${APT_PACKAGES[@]}"
     ensure_rust

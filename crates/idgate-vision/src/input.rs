@@ -1,0 +1,197 @@
+//! Untrusted image bytes to pixels, safely: the format is sniffed from the content (never
+//! from a file name), the pixel count is read from the header and refused before anything
+//! is decoded (decompression bombs), the decoder runs with memory limits, and the EXIF
+//! orientation is applied so that "up" is where the camera's user saw it.
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use std::io::Cursor;
+
+#[derive(Clone, Copy, Debug)]
+pub struct InputLimits {
+    pub max_bytes: usize,
+    pub max_pixels: u64,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_bytes: 15 << 20,
+            max_pixels: 50_000_000,
+        }
+    }
+}
+
+/// Why an input was refused; `code()` is the stable identifier clients see.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {size} bytes; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the content is not a supported image (JPEG, PNG or WebP)")]
+    Unsupported,
+    #[error("the image is {width}x{height} pixels; the limit is {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("the image could not be decoded: {0}")]
+    Corrupt(String),
+}
+
+impl InputError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::Empty => "empty_file",
+            InputError::TooLarge { .. } => "file_too_large",
+            InputError::Unsupported => "unsupported_format",
+            InputError::TooManyPixels { .. } => "too_many_pixels",
+            InputError::Corrupt(_) => "unreadable_image",
+        }
+    }
+}
+
+/// A decoded, upright image and what was learnt on the way.
+#[derive(Debug)]
+pub struct Decoded {
+    pub format: ImageFormat,
+    pub image: RgbImage,
+    /// Pixel size as stored, before orientation was applied.
+    pub stored_width: u32,
+    pub stored_height: u32,
+    /// The file carried EXIF metadata (cameras write it; screenshots usually do not).
+    pub has_exif: bool,
+}
+
+pub fn decode(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> {
+    if bytes.is_empty() {
+        return Err(InputError::Empty);
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(InputError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let format = match image::guess_format(bytes) {
+        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => f,
+        _ => return Err(InputError::Unsupported),
+    };
+    let corrupt = |e: image::ImageError| InputError::Corrupt(e.to_string());
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    reader.set_format(format);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(InputError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(width);
+    decoder_limits.max_image_height = Some(height);
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    decoder.set_limits(decoder_limits).map_err(corrupt)?;
+    let has_exif = decoder.exif_metadata().ok().flatten().is_some();
+    let orientation = decoder.orientation().map_err(corrupt)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    image.apply_orientation(orientation);
+    Ok(Decoded {
+        format,
+        image: image.into_rgb8(),
+        stored_width: width,
+        stored_height: height,
+        has_exif,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 3) as u8, 90]));
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn refuses_by_content_size_and_pixels_before_decoding() {
+        let ok = jpeg(40, 30);
+        let d = decode(&ok, InputLimits::default()).unwrap();
+        assert_eq!(
+            (d.format, d.image.dimensions()),
+            (ImageFormat::Jpeg, (40, 30))
+        );
+        assert_eq!(
+            decode(&[], InputLimits::default()).unwrap_err(),
+            InputError::Empty
+        );
+        let small = InputLimits {
+            max_bytes: 100,
+            max_pixels: 1000,
+        };
+        assert_eq!(decode(&ok, small).unwrap_err().code(), "file_too_large");
+        let few = InputLimits {
+            max_bytes: 1 << 20,
+            max_pixels: 1000,
+        };
+        assert_eq!(decode(&ok, few).unwrap_err().code(), "too_many_pixels");
+        // A name does not make a format: text is refused whatever it is called.
+        assert_eq!(
+            decode(b"%PDF-1.7 not an image", InputLimits::default())
+                .unwrap_err()
+                .code(),
+            "unsupported_format"
+        );
+        let mut truncated = ok.clone();
+        truncated.truncate(ok.len() / 2);
+        assert_eq!(
+            decode(&truncated, InputLimits::default())
+                .unwrap_err()
+                .code(),
+            "unreadable_image"
+        );
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_header_claiming_a_huge_image_is_refused_without_decoding() {
+        // A valid PNG header for 100000 x 100000 pixels and no pixel data.
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\r".to_vec();
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        // An empty IDAT chunk: the decoder reads the header up to the first data chunk.
+        png.extend_from_slice(&[0, 0, 0, 0]);
+        png.extend_from_slice(b"IDAT");
+        png.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+        assert_eq!(
+            decode(&png, InputLimits::default()).unwrap_err(),
+            InputError::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+                limit: 50_000_000
+            }
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! Text detection and recognition with the PP-OCRv4 networks (Apache-2.0) shipped in the PyPI
+//! wheel `rapidocr-onnxruntime==1.4.4`, run in pure Rust by tract. `scripts/lib.sh`
+//! (`ensure_models`) unpacks the two model files into a models directory; nothing is fetched
+//! at run time.
+//!
+//! * Detection (DBNet): a per-pixel text probability map; lines are the connected regions
+//!   above [`DET_THRESHOLD`], kept when their mean probability reaches [`BOX_THRESHOLD`] and
+//!   grown by the unclip ratio, as PaddleOCR's post-processing does for upright text.
+//! * Recognition (SVTR/CRNN with CTC): a line crop scaled to 48 px high; greedy CTC decoding
+//!   over the character list stored in the model's metadata (`character`).
+//!
+//! Both networks are optimised once for fixed input sizes ([`DET_SIDE`], [`REC_WIDTH`]) so
+//! every call reuses the same plan: a page is letterboxed into the square detection input
+//! and a line is padded to the recognition width.
+
+use image::{imageops::FilterType, RgbImage};
+use std::path::{Path, PathBuf};
+use tract_onnx::prelude::*;
+
+pub const DET_MODEL: &str = "ch_PP-OCRv4_det_infer.onnx";
+pub const REC_MODEL: &str = "ch_PP-OCRv4_rec_infer.onnx";
+/// Side of the square the page is letterboxed into for detection (a multiple of 32).
+pub const DET_SIDE: u32 = 960;
+pub const REC_HEIGHT: u32 = 48;
+/// Wide enough for a 44-character TD3 line at 48 px high.
+pub const REC_WIDTH: u32 = 1600;
+const DET_THRESHOLD: f32 = 0.3;
+const BOX_THRESHOLD: f32 = 0.5;
+const UNCLIP_RATIO: f32 = 1.6;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("OCR model file {path} is missing or unreadable (run scripts/serve or scripts/test to unpack the models): {message}")]
+    Model { path: PathBuf, message: String },
+    #[error("OCR inference failed: {0}")]
+    Inference(String),
+}
+
+fn inference(e: impl std::fmt::Display) -> OcrError {
+    OcrError::Inference(e.to_string())
+}
+
+type Plan = TypedSimplePlan<TypedModel>;
+
+/// A text line found on the page, in the page's pixel coordinates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TextBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    /// Mean text probability inside the region.
+    pub score: f32,
+}
+
+/// What the recogniser read in one line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    pub text: String,
+    /// Mean probability of the emitted characters (0 for an empty reading).
+    pub confidence: f32,
+}
+
+pub struct Ocr {
+    det: Plan,
+    rec: Plan,
+    /// CTC classes: index 0 is the blank; then the model's characters; then a space.
+    classes: Vec<String>,
+}
+
+impl std::fmt::Debug for Ocr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ocr")
+            .field("classes", &self.classes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ocr {
+    /// Loads and optimises both networks from `dir` (a few seconds; do it once).
+    pub fn load(dir: &Path) -> Result<Ocr, OcrError> {
+        let det_path = dir.join(DET_MODEL);
+        let rec_path = dir.join(REC_MODEL);
+        let model_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: TractError| OcrError::Model {
+                path: path.clone(),
+                message: e.to_string(),
+            }
+        };
+        let onnx = tract_onnx::onnx();
+        let mut det_proto = onnx
+            .proto_model_for_path(&det_path)
+            .map_err(model_err(&det_path))?;
+        forget_dim_names(&mut det_proto);
+        let det = onnx
+            .model_for_proto_model(&det_proto)
+            .and_then(|m| {
+                m.with_input_fact(
+                    0,
+                    f32::fact([1, 3, DET_SIDE as usize, DET_SIDE as usize]).into(),
+                )
+            })
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(model_err(&det_path))?;
+        let mut proto = onnx
+            .proto_model_for_path(&rec_path)
+            .map_err(model_err(&rec_path))?;
+        forget_dim_names(&mut proto);
+        let characters = proto
+            .metadata_props
+            .iter()
+            .find(|p| p.key == "character")
+            .map(|p| p.value.clone())
+            .ok_or_else(|| OcrError::Model {
+                path: rec_path.clone(),
+                message: "no `character` list in the model metadata".into(),
+            })?;
+        let mut classes = vec![String::new()];
+        classes.extend(characters.lines().map(str::to_string));
+        classes.push(" ".into());
+        let rec = onnx
+            .model_for_proto_model(&proto)
+            .and_then(|m| {
+                m.with_input_fact(
+                    0,
+                    f32::fact([1, 3, REC_HEIGHT as usize, REC_WIDTH as usize]).into(),
+                )
+            })
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(model_err(&rec_path))?;
+        Ok(Ocr { det, rec, classes })
+    }
+
+    /// Finds text lines, top to bottom.
+    pub fn detect(&self, page: &RgbImage) -> Result<Vec<TextBox>, OcrError> {
+        let (w, h) = page.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        let scale = DET_SIDE as f32 / w.max(h) as f32;
+        let (sw, sh) = (
+            ((w as f32 * scale).round() as u32).clamp(1, DET_SIDE),
+            ((h as f32 * scale).round() as u32).clamp(1, DET_SIDE),
+        );
+        let small = image::imageops::resize(page, sw, sh, FilterType::Triangle);
+        let side = DET_SIDE as usize;
+        let mut input = Tensor::zero::<f32>(&[1, 3, side, side]).map_err(inference)?;
+        {
+            let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
+            for (x, y, p) in small.enumerate_pixels() {
+                // BGR, as the networks were trained on OpenCV images; (v/255 - 0.5) / 0.5.
+                for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                    view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
+                }
+            }
+        }
+        let out = self.det.run(tvec!(input.into())).map_err(inference)?;
+        let prob = out[0].to_array_view::<f32>().map_err(inference)?;
+        let map: Vec<f32> = prob.iter().copied().collect();
+        let boxes = regions(&map, side, sw as usize, sh as usize);
+        let mut found: Vec<TextBox> = boxes
+            .into_iter()
+            .map(|b| {
+                let to_page = |v: f32, limit: u32| ((v / scale).round().max(0.0) as u32).min(limit);
+                let x0 = to_page(b.x0, w);
+                let y0 = to_page(b.y0, h);
+                let x1 = to_page(b.x1, w);
+                let y1 = to_page(b.y1, h);
+                TextBox {
+                    x: x0,
+                    y: y0,
+                    w: x1.saturating_sub(x0).max(1),
+                    h: y1.saturating_sub(y0).max(1),
+                    score: b.score,
+                }
+            })
+            .collect();
+        found.sort_by_key(|b| (b.y, b.x));
+        Ok(found)
+    }
+
+    /// Reads one line crop.
+    pub fn recognize(&self, line: &RgbImage) -> Result<Reading, OcrError> {
+        let (w, h) = line.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Reading {
+                text: String::new(),
+                confidence: 0.0,
+            });
+        }
+        let rw = ((w as f32 * REC_HEIGHT as f32 / h as f32).ceil() as u32).clamp(1, REC_WIDTH);
+        let scaled = image::imageops::resize(line, rw, REC_HEIGHT, FilterType::Triangle);
+        let mut input = Tensor::zero::<f32>(&[1, 3, REC_HEIGHT as usize, REC_WIDTH as usize])
+            .map_err(inference)?;
+        {
+            let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
+            for (x, y, p) in scaled.enumerate_pixels() {
+                for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                    view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
+                }
+            }
+        }
+        let out = self.rec.run(tvec!(input.into())).map_err(inference)?;
+        let probs = out[0].to_array_view::<f32>().map_err(inference)?;
+        let shape = probs.shape().to_vec();
+        let (steps, classes) = (shape[1], shape[2]);
+        // Only the time steps that cover the line, not the padding.
+        let used = ((steps as f32 * rw as f32 / REC_WIDTH as f32).ceil() as usize).min(steps);
+        let flat: Vec<f32> = probs.iter().copied().collect();
+        Ok(ctc_greedy(&flat[..used * classes], classes, &self.classes))
+    }
+
+    /// Detects every line and reads it: (box, reading) top to bottom.
+    pub fn read_page(&self, page: &RgbImage) -> Result<Vec<(TextBox, Reading)>, OcrError> {
+        let mut out = Vec::new();
+        for b in self.detect(page)? {
+            let crop = image::imageops::crop_imm(page, b.x, b.y, b.w, b.h).to_image();
+            out.push((b, self.recognize(&crop)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The exported models name their dynamic dimensions `p2o.DynamicDimension.N`, which tract
+/// cannot parse as symbols; they are turned into unknowns, and the input sizes are then fixed
+/// with `with_input_fact`.
+fn forget_dim_names(model: &mut tract_onnx::pb::ModelProto) {
+    use tract_onnx::pb::{tensor_shape_proto::dimension, type_proto};
+    let Some(graph) = model.graph.as_mut() else {
+        return;
+    };
+    let infos = graph
+        .input
+        .iter_mut()
+        .chain(graph.output.iter_mut())
+        .chain(graph.value_info.iter_mut());
+    for info in infos {
+        let Some(type_proto::Value::TensorType(t)) =
+            info.r#type.as_mut().and_then(|t| t.value.as_mut())
+        else {
+            continue;
+        };
+        for d in t.shape.iter_mut().flat_map(|s| s.dim.iter_mut()) {
+            if let Some(dimension::Value::DimParam(name)) = &mut d.value {
+                *name = "?".into();
+            }
+        }
+    }
+}
+
+/// Greedy CTC: best class per step, repeats merged, blanks dropped.
+fn ctc_greedy(probs: &[f32], classes: usize, names: &[String]) -> Reading {
+    let mut text = String::new();
+    let (mut sum, mut n) = (0.0f32, 0usize);
+    let mut previous = usize::MAX;
+    for step in probs.chunks_exact(classes) {
+        let (best, p) = step
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        if best != 0 && best != previous {
+            if let Some(name) = names.get(best) {
+                text.push_str(name);
+                sum += p;
+                n += 1;
+            }
+        }
+        previous = best;
+    }
+    Reading {
+        text,
+        confidence: if n == 0 { 0.0 } else { sum / n as f32 },
+    }
+}
+
+struct Region {
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+    score: f32,
+}
+
+/// Connected regions of the probability map above the threshold, within the `w`×`h` area the
+/// page occupies, as unclipped boxes in map coordinates.
+fn regions(map: &[f32], stride: usize, w: usize, h: usize) -> Vec<Region> {
+    let mut seen = vec![false; stride * stride];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    for sy in 0..h {
+        for sx in 0..w {
+            let i = sy * stride + sx;
+            if seen[i] || map[i] < DET_THRESHOLD {
+                continue;
+            }
+            let (mut x0, mut y0, mut x1, mut y1) = (sx, sy, sx, sy);
+            let (mut sum, mut count) = (0.0f32, 0usize);
+            seen[i] = true;
+            stack.push((sx, sy));
+            while let Some((x, y)) = stack.pop() {
+                sum += map[y * stride + x];
+                count += 1;
+                x0 = x0.min(x);
+                x1 = x1.max(x);
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+                let neighbours = [
+                    (x.wrapping_sub(1), y),
+                    (x + 1, y),
+                    (x, y.wrapping_sub(1)),
+                    (x, y + 1),
+                ];
+                for (nx, ny) in neighbours {
+                    if nx < w && ny < h {
+                        let j = ny * stride + nx;
+                        if !seen[j] && map[j] >= DET_THRESHOLD {
+                            seen[j] = true;
+                            stack.push((nx, ny));
+                        }
+                    }
+                }
+            }
+            let score = sum / count as f32;
+            let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
+            if score < BOX_THRESHOLD || bw < 3.0 || bh < 3.0 {
+                continue;
+            }
+            // DBNet shrinks text regions when training; grow them back by
+            // area * ratio / perimeter on every side.
+            let d = bw * bh * UNCLIP_RATIO / (2.0 * (bw + bh));
+            out.push(Region {
+                x0: x0 as f32 - d,
+                y0: y0 as f32 - d,
+                x1: (x1 + 1) as f32 + d,
+                y1: (y1 + 1) as f32 + d,
+                score,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Vec<String> {
+        ["", "A", "B", "<", " "].map(String::from).to_vec()
+    }
+
+    fn steps(best: &[usize]) -> Vec<f32> {
+        best.iter()
+            .flat_map(|&b| (0..5).map(move |c| if c == b { 0.9 } else { 0.025 }))
+            .collect()
+    }
+
+    #[test]
+    fn ctc_merges_repeats_and_drops_blanks() {
+        let r = ctc_greedy(&steps(&[0, 1, 1, 0, 1, 2, 2, 3, 0, 3]), 5, &names());
+        assert_eq!(r.text, "AAB<<");
+        assert!((r.confidence - 0.9).abs() < 1e-6);
+        assert_eq!(ctc_greedy(&steps(&[0, 0]), 5, &names()).text, "");
+    }
+
+    #[test]
+    fn regions_are_found_scored_and_grown() {
+        let stride = 64;
+        let mut map = vec![0.0f32; stride * stride];
+        // A 20x4 line of text at (10, 10) and a faint blob that scores too low.
+        for y in 10..14 {
+            for x in 10..30 {
+                map[y * stride + x] = 0.9;
+            }
+        }
+        for y in 40..44 {
+            for x in 40..44 {
+                map[y * stride + x] = 0.35;
+            }
+        }
+        let r = regions(&map, stride, 60, 60);
+        assert_eq!(r.len(), 1);
+        let d = 20.0 * 4.0 * UNCLIP_RATIO / (2.0 * 24.0);
+        assert!((r[0].x0 - (10.0 - d)).abs() < 1e-4);
+        assert!((r[0].y1 - (14.0 + d)).abs() < 1e-4);
+        // Outside the page area nothing is found.
+        assert!(regions(&map, stride, 5, 5).is_empty());
+    }
+}
