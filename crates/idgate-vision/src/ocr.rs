@@ -79,58 +79,20 @@ impl std::fmt::Debug for Ocr {
 impl Ocr {
     /// Loads and optimises both networks from `dir` (a few seconds; do it once).
     pub fn load(dir: &Path) -> Result<Ocr, OcrError> {
-        let det_path = dir.join(DET_MODEL);
+        let (det, _) = load_network(&dir.join(DET_MODEL), [DET_SIDE, DET_SIDE])?;
         let rec_path = dir.join(REC_MODEL);
-        let model_err = |path: &Path| {
-            let path = path.to_path_buf();
-            move |e: TractError| OcrError::Model {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        };
-        let onnx = tract_onnx::onnx();
-        let mut det_proto = onnx
-            .proto_model_for_path(&det_path)
-            .map_err(model_err(&det_path))?;
-        forget_dim_names(&mut det_proto);
-        let det = onnx
-            .model_for_proto_model(&det_proto)
-            .and_then(|m| {
-                m.with_input_fact(
-                    0,
-                    f32::fact([1, 3, DET_SIDE as usize, DET_SIDE as usize]).into(),
-                )
-            })
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(model_err(&det_path))?;
-        let mut proto = onnx
-            .proto_model_for_path(&rec_path)
-            .map_err(model_err(&rec_path))?;
-        forget_dim_names(&mut proto);
+        let (rec, proto) = load_network(&rec_path, [REC_HEIGHT, REC_WIDTH])?;
         let characters = proto
             .metadata_props
             .iter()
             .find(|p| p.key == "character")
-            .map(|p| p.value.clone())
             .ok_or_else(|| OcrError::Model {
-                path: rec_path.clone(),
+                path: rec_path,
                 message: "no `character` list in the model metadata".into(),
             })?;
         let mut classes = vec![String::new()];
-        classes.extend(characters.lines().map(str::to_string));
+        classes.extend(characters.value.lines().map(str::to_string));
         classes.push(" ".into());
-        let rec = onnx
-            .model_for_proto_model(&proto)
-            .and_then(|m| {
-                m.with_input_fact(
-                    0,
-                    f32::fact([1, 3, REC_HEIGHT as usize, REC_WIDTH as usize]).into(),
-                )
-            })
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(model_err(&rec_path))?;
         Ok(Ocr { det, rec, classes })
     }
 
@@ -147,16 +109,7 @@ impl Ocr {
         );
         let small = image::imageops::resize(page, sw, sh, FilterType::Triangle);
         let side = DET_SIDE as usize;
-        let mut input = Tensor::zero::<f32>(&[1, 3, side, side]).map_err(inference)?;
-        {
-            let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
-            for (x, y, p) in small.enumerate_pixels() {
-                // BGR, as the networks were trained on OpenCV images; (v/255 - 0.5) / 0.5.
-                for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
-                    view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
-                }
-            }
-        }
+        let input = network_input(&small, [DET_SIDE, DET_SIDE])?;
         let out = self.det.run(tvec!(input.into())).map_err(inference)?;
         let prob = out[0].to_array_view::<f32>().map_err(inference)?;
         let map: Vec<f32> = prob.iter().copied().collect();
@@ -193,16 +146,7 @@ impl Ocr {
         }
         let rw = ((w as f32 * REC_HEIGHT as f32 / h as f32).ceil() as u32).clamp(1, REC_WIDTH);
         let scaled = image::imageops::resize(line, rw, REC_HEIGHT, FilterType::Triangle);
-        let mut input = Tensor::zero::<f32>(&[1, 3, REC_HEIGHT as usize, REC_WIDTH as usize])
-            .map_err(inference)?;
-        {
-            let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
-            for (x, y, p) in scaled.enumerate_pixels() {
-                for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
-                    view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
-                }
-            }
-        }
+        let input = network_input(&scaled, [REC_HEIGHT, REC_WIDTH])?;
         let out = self.rec.run(tvec!(input.into())).map_err(inference)?;
         let probs = out[0].to_array_view::<f32>().map_err(inference)?;
         let shape = probs.shape().to_vec();
@@ -222,6 +166,43 @@ impl Ocr {
         }
         Ok(out)
     }
+}
+
+/// Reads an ONNX file and optimises it for a fixed `[1, 3, height, width]` input; the parsed
+/// proto is returned too, for its metadata.
+fn load_network(
+    path: &Path,
+    [height, width]: [u32; 2],
+) -> Result<(Plan, tract_onnx::pb::ModelProto), OcrError> {
+    let err = |e: TractError| OcrError::Model {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_path(path).map_err(err)?;
+    forget_dim_names(&mut proto);
+    let shape = [1, 3, height as usize, width as usize];
+    let plan = onnx
+        .model_for_proto_model(&proto)
+        .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
+        .and_then(|m| m.into_optimized())
+        .and_then(|m| m.into_runnable())
+        .map_err(err)?;
+    Ok((plan, proto))
+}
+
+/// `img` in the top-left of a zero (mid-grey after normalisation) `[1, 3, height, width]`
+/// tensor: BGR, as the networks were trained on OpenCV images, scaled to (v/255 - 0.5) / 0.5.
+fn network_input(img: &RgbImage, [height, width]: [u32; 2]) -> Result<Tensor, OcrError> {
+    let mut input =
+        Tensor::zero::<f32>(&[1, 3, height as usize, width as usize]).map_err(inference)?;
+    let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
+    for (x, y, p) in img.enumerate_pixels() {
+        for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+            view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
+        }
+    }
+    Ok(input)
 }
 
 /// The exported models name their dynamic dimensions `p2o.DynamicDimension.N`, which tract
