@@ -1,8 +1,11 @@
 //! Image processing for idgate: safe decoding of untrusted uploads ([`input`]) and text
-//! reading with the PP-OCRv4 detection and recognition networks run by tract ([`ocr`]).
+//! reading with the PP-OCRv4 detection and recognition networks run by tract ([`ocr`]), and
+//! photo-quality measures ([`quality`]).
 //!
 //! Architecture invariant: this crate does no network or database I/O and never logs image
 //! content; it reads model files from a directory the caller names, once, at load time.
 
+mod components;
 pub mod input;
 pub mod ocr;
+pub mod quality;

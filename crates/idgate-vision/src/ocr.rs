@@ -269,59 +269,30 @@ struct Region {
 /// Connected regions of the probability map above the threshold, within the `w`×`h` area the
 /// page occupies, as unclipped boxes in map coordinates.
 fn regions(map: &[f32], stride: usize, w: usize, h: usize) -> Vec<Region> {
-    let mut seen = vec![false; stride * stride];
     let mut out = Vec::new();
-    let mut stack = Vec::new();
-    for sy in 0..h {
-        for sx in 0..w {
-            let i = sy * stride + sx;
-            if seen[i] || map[i] < DET_THRESHOLD {
-                continue;
-            }
-            let (mut x0, mut y0, mut x1, mut y1) = (sx, sy, sx, sy);
-            let (mut sum, mut count) = (0.0f32, 0usize);
-            seen[i] = true;
-            stack.push((sx, sy));
-            while let Some((x, y)) = stack.pop() {
-                sum += map[y * stride + x];
-                count += 1;
-                x0 = x0.min(x);
-                x1 = x1.max(x);
-                y0 = y0.min(y);
-                y1 = y1.max(y);
-                let neighbours = [
-                    (x.wrapping_sub(1), y),
-                    (x + 1, y),
-                    (x, y.wrapping_sub(1)),
-                    (x, y + 1),
-                ];
-                for (nx, ny) in neighbours {
-                    if nx < w && ny < h {
-                        let j = ny * stride + nx;
-                        if !seen[j] && map[j] >= DET_THRESHOLD {
-                            seen[j] = true;
-                            stack.push((nx, ny));
-                        }
-                    }
-                }
-            }
-            let score = sum / count as f32;
-            let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
+    crate::components::for_each(
+        w,
+        h,
+        stride,
+        |i| map[i] >= DET_THRESHOLD,
+        |c| {
+            let score = c.pixels.iter().map(|&i| map[i]).sum::<f32>() / c.pixels.len() as f32;
+            let (bw, bh) = ((c.x1 - c.x0 + 1) as f32, (c.y1 - c.y0 + 1) as f32);
             if score < BOX_THRESHOLD || bw < 3.0 || bh < 3.0 {
-                continue;
+                return;
             }
             // DBNet shrinks text regions when training; grow them back by
             // area * ratio / perimeter on every side.
             let d = bw * bh * UNCLIP_RATIO / (2.0 * (bw + bh));
             out.push(Region {
-                x0: x0 as f32 - d,
-                y0: y0 as f32 - d,
-                x1: (x1 + 1) as f32 + d,
-                y1: (y1 + 1) as f32 + d,
+                x0: c.x0 as f32 - d,
+                y0: c.y0 as f32 - d,
+                x1: (c.x1 + 1) as f32 + d,
+                y1: (c.y1 + 1) as f32 + d,
                 score,
             });
-        }
-    }
+        },
+    );
     out
 }
 

@@ -1,0 +1,130 @@
+//! Photo-quality measurements on a grey-scale page: exposure, focus and glare. These are the
+//! measures the GLARE, BLURRY and TOO_DARK checks will threshold; the thresholds themselves
+//! are calibrated on the specimen generator and the shared test photos (issue #4), not here.
+
+use image::{GrayImage, RgbImage};
+
+/// Luma (ITU-R BT.601) of every pixel.
+pub fn luma(img: &RgbImage) -> GrayImage {
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = img.get_pixel(x, y);
+        let v = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
+        image::Luma([v as u8])
+    })
+}
+
+/// Mean brightness, 0–255.
+pub fn brightness(gray: &GrayImage) -> f32 {
+    let n = gray.as_raw().len().max(1);
+    gray.as_raw().iter().map(|&v| u64::from(v)).sum::<u64>() as f32 / n as f32
+}
+
+/// Variance of the 4-neighbour Laplacian: high for sharp edges, low for blur (defocus or
+/// motion). Comparable only between images of similar size and content scale.
+pub fn focus(gray: &GrayImage) -> f32 {
+    let (w, h) = gray.dimensions();
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let at = |x: u32, y: u32| f64::from(gray.get_pixel(x, y)[0]);
+    let (mut sum, mut sq, mut n) = (0.0f64, 0.0f64, 0.0f64);
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let l = at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y);
+            sum += l;
+            sq += l * l;
+            n += 1.0;
+        }
+    }
+    let mean = sum / n;
+    (sq / n - mean * mean) as f32
+}
+
+/// A blown-out highlight: the bounding box of the largest connected region of pixels at or
+/// above `level`, and the share of the image it covers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Glare {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub area_fraction: f32,
+}
+
+pub fn largest_glare(gray: &GrayImage, level: u8) -> Option<Glare> {
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let raw = gray.as_raw();
+    let mut best: Option<crate::components::Component> = None;
+    crate::components::for_each(
+        w,
+        h,
+        w,
+        |i| raw[i] >= level,
+        |c| {
+            if best
+                .as_ref()
+                .is_none_or(|b| c.pixels.len() > b.pixels.len())
+            {
+                best = Some(c);
+            }
+        },
+    );
+    best.map(|c| Glare {
+        x: c.x0 as u32,
+        y: c.y0 as u32,
+        w: (c.x1 - c.x0 + 1) as u32,
+        h: (c.y1 - c.y0 + 1) as u32,
+        area_fraction: c.pixels.len() as f32 / raw.len().max(1) as f32,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text-like detail: a fine checkerboard on mid grey.
+    fn detailed(w: u32, h: u32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            image::Luma([if (x / 3 + y / 3) % 2 == 0 { 60 } else { 190 }])
+        })
+    }
+
+    #[test]
+    fn blur_lowers_focus_by_a_large_factor() {
+        let sharp = detailed(120, 90);
+        let soft = image::imageops::blur(&sharp, 2.0);
+        let (fs, fb) = (focus(&sharp), focus(&soft));
+        assert!(fs > 20.0 * fb, "sharp {fs}, blurred {fb}");
+        assert_eq!(focus(&GrayImage::new(2, 2)), 0.0);
+    }
+
+    #[test]
+    fn brightness_and_luma_follow_the_pixels() {
+        let dark = RgbImage::from_pixel(10, 10, image::Rgb([20, 20, 20]));
+        assert!((brightness(&luma(&dark)) - 20.0).abs() < 0.5);
+        // Green weighs most in luma.
+        let green = luma(&RgbImage::from_pixel(1, 1, image::Rgb([0, 255, 0])));
+        let blue = luma(&RgbImage::from_pixel(1, 1, image::Rgb([0, 0, 255])));
+        assert!(green.get_pixel(0, 0)[0] > 4 * blue.get_pixel(0, 0)[0]);
+    }
+
+    #[test]
+    fn glare_is_located_and_the_largest_spot_wins() {
+        let mut g = detailed(100, 80);
+        for y in 20..40 {
+            for x in 50..80 {
+                g.put_pixel(x, y, image::Luma([255]));
+            }
+        }
+        // A small specular dot elsewhere.
+        for y in 70..72 {
+            for x in 5..7 {
+                g.put_pixel(x, y, image::Luma([255]));
+            }
+        }
+        let glare = largest_glare(&g, 250).unwrap();
+        assert_eq!((glare.x, glare.y, glare.w, glare.h), (50, 20, 30, 20));
+        assert!((glare.area_fraction - 600.0 / 8000.0).abs() < 1e-6);
+        assert_eq!(largest_glare(&detailed(10, 10), 250), None);
+    }
+}
