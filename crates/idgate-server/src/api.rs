@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use idgate_core::{CaseStatus, ReasonCode};
-use idgate_store::{BlobStore, Case, NewDocument, Store, StoreError};
+use idgate_store::{BlobStore, Case, Document, DocumentData, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -292,6 +292,28 @@ struct DocumentOut {
     created_at: i64,
 }
 
+impl From<Document> for DocumentOut {
+    fn from(
+        Document {
+            id,
+            created_at,
+            data,
+        }: Document,
+    ) -> Self {
+        DocumentOut {
+            id,
+            kind: data.kind,
+            side: data.side,
+            content_type: data.content_type,
+            size_bytes: data.size_bytes,
+            sha256: data.sha256,
+            width: data.width,
+            height: data.height,
+            created_at,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct CaseOut {
     id: String,
@@ -319,17 +341,7 @@ async fn case_out(s: &AppState, case: Case) -> ApiResult<CaseOut> {
         .documents(&case.id)
         .await?
         .into_iter()
-        .map(|d| DocumentOut {
-            id: d.id,
-            kind: d.kind,
-            side: d.side,
-            content_type: d.content_type,
-            size_bytes: d.size_bytes,
-            sha256: d.sha256,
-            width: d.width,
-            height: d.height,
-            created_at: d.created_at,
-        })
+        .map(DocumentOut::from)
         .collect();
     Ok(CaseOut {
         id: case.id,
@@ -581,7 +593,7 @@ async fn store_upload(
     let doc = s
         .store
         .add_document(
-            NewDocument {
+            DocumentData {
                 case_id: case_id.into(),
                 kind,
                 side,
@@ -603,19 +615,5 @@ async fn store_upload(
             return Err(e.into());
         }
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(DocumentOut {
-            id: doc.id,
-            kind: doc.kind,
-            side: doc.side,
-            content_type: doc.content_type,
-            size_bytes: doc.size_bytes,
-            sha256: doc.sha256,
-            width: doc.width,
-            height: doc.height,
-            created_at: doc.created_at,
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(DocumentOut::from(doc))).into_response())
 }

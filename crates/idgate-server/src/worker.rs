@@ -179,8 +179,8 @@ async fn process_case(state: &Shared, cfg: WorkerConfig, case_id: &str) -> Resul
         return Ok(());
     }
     for d in &documents {
-        let bytes = state.blobs.get(&d.blob_key).await?;
-        if hex::encode(Sha256::digest(&bytes)) != d.sha256 {
+        let bytes = state.blobs.get(&d.data.blob_key).await?;
+        if hex::encode(Sha256::digest(&bytes)) != d.data.sha256 {
             return Err(JobError::DigestMismatch);
         }
     }

@@ -295,9 +295,16 @@ async fn uploads_are_checked_by_content_size_and_pixels_and_lose_nothing() {
     // The stored bytes decrypt to exactly what was sent.
     let stored = t.state.store.documents(&case).await.unwrap();
     assert_eq!(stored.len(), 1, "refused uploads left nothing behind");
-    assert_eq!(t.state.blobs.get(&stored[0].blob_key).await.unwrap(), jpeg);
+    assert_eq!(
+        t.state.blobs.get(&stored[0].data.blob_key).await.unwrap(),
+        jpeg
+    );
     assert_ne!(
-        t.state.blobs.get_raw(&stored[0].blob_key).await.unwrap(),
+        t.state
+            .blobs
+            .get_raw(&stored[0].data.blob_key)
+            .await
+            .unwrap(),
         jpeg
     );
 }

@@ -41,8 +41,9 @@ pub struct Case {
     pub updated_at: i64,
 }
 
+/// What an upload records about a document image.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewDocument {
+pub struct DocumentData {
     pub case_id: String,
     pub kind: String,
     pub side: String,
@@ -54,19 +55,12 @@ pub struct NewDocument {
     pub height: Option<i64>,
 }
 
+/// A stored document: what the uploader gave plus what the store assigned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     pub id: String,
-    pub case_id: String,
-    pub kind: String,
-    pub side: String,
-    pub blob_key: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
     pub created_at: i64,
+    pub data: DocumentData,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,16 +126,18 @@ fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
 fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
     Ok(Document {
         id: row.try_get("id")?,
-        case_id: row.try_get("case_id")?,
-        kind: row.try_get("kind")?,
-        side: row.try_get("side")?,
-        blob_key: row.try_get("blob_key")?,
-        content_type: row.try_get("content_type")?,
-        size_bytes: row.try_get("size_bytes")?,
-        sha256: row.try_get("sha256")?,
-        width: row.try_get("width")?,
-        height: row.try_get("height")?,
         created_at: row.try_get("created_at")?,
+        data: DocumentData {
+            case_id: row.try_get("case_id")?,
+            kind: row.try_get("kind")?,
+            side: row.try_get("side")?,
+            blob_key: row.try_get("blob_key")?,
+            content_type: row.try_get("content_type")?,
+            size_bytes: row.try_get("size_bytes")?,
+            sha256: row.try_get("sha256")?,
+            width: row.try_get("width")?,
+            height: row.try_get("height")?,
+        },
     })
 }
 
@@ -426,7 +422,7 @@ impl Store {
     /// Records an uploaded document on a draft case.
     pub async fn add_document(
         &self,
-        doc: NewDocument,
+        doc: DocumentData,
         actor: &str,
     ) -> Result<Document, StoreError> {
         let now = self.now();
@@ -444,39 +440,27 @@ impl Store {
                 ))
             }
         }
-        let d = Document {
-            id: new_id(),
-            case_id: doc.case_id,
-            kind: doc.kind,
-            side: doc.side,
-            blob_key: doc.blob_key,
-            content_type: doc.content_type,
-            size_bytes: doc.size_bytes,
-            sha256: doc.sha256,
-            width: doc.width,
-            height: doc.height,
-            created_at: now,
-        };
+        let id = new_id();
         sqlx::query(
             "INSERT INTO documents (id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(&d.id)
-        .bind(&d.case_id)
-        .bind(&d.kind)
-        .bind(&d.side)
-        .bind(&d.blob_key)
-        .bind(&d.content_type)
-        .bind(d.size_bytes)
-        .bind(&d.sha256)
-        .bind(d.width)
-        .bind(d.height)
+        .bind(&id)
+        .bind(&doc.case_id)
+        .bind(&doc.kind)
+        .bind(&doc.side)
+        .bind(&doc.blob_key)
+        .bind(&doc.content_type)
+        .bind(doc.size_bytes)
+        .bind(&doc.sha256)
+        .bind(doc.width)
+        .bind(doc.height)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         insert_audit(
             &mut tx,
-            &d.case_id,
+            &doc.case_id,
             actor,
             "document_added",
             None,
@@ -485,7 +469,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(d)
+        Ok(Document {
+            id,
+            created_at: now,
+            data: doc,
+        })
     }
 
     pub async fn documents(&self, case_id: &str) -> Result<Vec<Document>, StoreError> {

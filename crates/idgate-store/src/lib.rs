@@ -16,5 +16,5 @@ mod db;
 mod error;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
-pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, Job, NewDocument, Store};
+pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store};
 pub use error::StoreError;

@@ -3,7 +3,7 @@
 //! its own schema). PostgreSQL being unreachable is a failure, not a skip.
 
 use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, FixedClock, ReasonCode};
-use idgate_store::{NewDocument, Store, StoreError};
+use idgate_store::{DocumentData, Store, StoreError};
 use std::sync::Arc;
 
 struct Db {
@@ -58,8 +58,8 @@ fn uuid_like() -> String {
     format!("{n:x}{}", std::process::id())
 }
 
-fn doc(case_id: &str) -> NewDocument {
-    NewDocument {
+fn doc(case_id: &str) -> DocumentData {
+    DocumentData {
         case_id: case_id.into(),
         kind: "passport".into(),
         side: "page".into(),
