@@ -18,7 +18,7 @@ as_root() {
 
 # Debian packages the build links against or the tests call. Only missing ones are
 # installed, so a prepared machine does not touch the network.
-APT_PACKAGES=(build-essential pkg-config ca-certificates curl)
+APT_PACKAGES=(build-essential pkg-config ca-certificates curl fonts-ocr-b fonts-dejavu-core)
 
 ensure_apt() {
     local missing=()

@@ -40,7 +40,7 @@ fn inference(e: impl std::fmt::Display) -> OcrError {
     OcrError::Inference(e.to_string())
 }
 
-type Plan = TypedSimplePlan<TypedModel>;
+type Plan = std::sync::Arc<TypedRunnableModel>;
 
 /// A text line found on the page, in the page's pixel coordinates.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,7 +111,7 @@ impl Ocr {
         let side = DET_SIDE as usize;
         let input = network_input(&small, [DET_SIDE, DET_SIDE])?;
         let out = self.det.run(tvec!(input.into())).map_err(inference)?;
-        let prob = out[0].to_array_view::<f32>().map_err(inference)?;
+        let prob = out[0].to_plain_array_view::<f32>().map_err(inference)?;
         let map: Vec<f32> = prob.iter().copied().collect();
         let boxes = regions(&map, side, sw as usize, sh as usize);
         let mut found: Vec<TextBox> = boxes
@@ -148,7 +148,7 @@ impl Ocr {
         let scaled = image::imageops::resize(line, rw, REC_HEIGHT, FilterType::Triangle);
         let input = network_input(&scaled, [REC_HEIGHT, REC_WIDTH])?;
         let out = self.rec.run(tvec!(input.into())).map_err(inference)?;
-        let probs = out[0].to_array_view::<f32>().map_err(inference)?;
+        let probs = out[0].to_plain_array_view::<f32>().map_err(inference)?;
         let shape = probs.shape().to_vec();
         let (steps, classes) = (shape[1], shape[2]);
         // Only the time steps that cover the line, not the padding.
@@ -196,7 +196,7 @@ fn load_network(
 fn network_input(img: &RgbImage, [height, width]: [u32; 2]) -> Result<Tensor, OcrError> {
     let mut input =
         Tensor::zero::<f32>(&[1, 3, height as usize, width as usize]).map_err(inference)?;
-    let mut view = input.to_array_view_mut::<f32>().map_err(inference)?;
+    let mut view = input.to_plain_array_view_mut::<f32>().map_err(inference)?;
     for (x, y, p) in img.enumerate_pixels() {
         for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
             view[[0, c, y as usize, x as usize]] = f32::from(v) / 127.5 - 1.0;
