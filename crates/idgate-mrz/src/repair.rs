@@ -497,6 +497,18 @@ impl Repair {
         verifies(&self.group_data(g), self.lines[g.check.0][g.check.1])
     }
 
+    /// In TD1 the document number's check digit sits inside the mixed span (a long number
+    /// runs on through it with a filler there), so a letter read in that position is not
+    /// turned into a digit by kind. A letter is never right there: its digit reading is.
+    fn check_as_digit(&self, g: &Group) -> Option<(usize, usize, u8)> {
+        let (l, c) = g.check;
+        let read = self.lines[l][c];
+        if read.is_ascii_digit() || read == b'<' {
+            return None;
+        }
+        to_digit(read).map(|d| (l, c, d))
+    }
+
     /// Tries the other reading of ambiguous glyphs in the mixed positions a check covers.
     fn by_check_digit(
         &mut self,
@@ -505,6 +517,9 @@ impl Repair {
         mixed: &[(usize, usize)],
         locked: &[(usize, usize)],
     ) {
+        if let Some((l, c, d)) = self.check_as_digit(g) {
+            self.set(l, c, d, "check digit expected");
+        }
         // A filler in the check position announces a TD1/TD2 long document number (or
         // an empty optional field): there is no digit to repair towards.
         if self.verifies(g) || self.lines[g.check.0][g.check.1] == b'<' {

@@ -135,6 +135,22 @@ fn a_check_digit_chooses_between_o_and_zero_in_a_document_number() {
     assert_eq!(mrz.corrections[0].reason, "check digit chose the reading");
 }
 
+/// Read off a generated TD1 photo: the document number's `0` and its check digit `0` both
+/// read as `O`. The check position lies in TD1's mixed span, so only the check (and the
+/// composite) can say which reading is right.
+#[test]
+fn a_td1_check_digit_read_as_a_letter_is_chosen_by_the_checks() {
+    let lines = [
+        "IRCHNDUXJYOCF2O<<<<<<<<<<<<<<<",
+        "7502097F3009059CHN<<<<<<<<<<<2",
+        "FERNANDES<<XIAOMING<<<<<<<<<<<",
+    ];
+    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    assert!(mrz.valid(), "{:?}", mrz.corrections);
+    assert_eq!(mrz.fields.document_number, "DUXJY0CF2");
+    assert_eq!(mrz.lines[0], "IRCHNDUXJY0CF20<<<<<<<<<<<<<<<");
+}
+
 #[test]
 fn an_unrepairable_reading_is_reported_not_guessed() {
     // Two digits of the document number swapped: no single look-alike fixes it.

@@ -49,6 +49,16 @@ impl ApiError {
     fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
+    /// A failure of ours: logged (the message names the failing step, never input data),
+    /// answered without detail.
+    fn internal(message: String) -> ApiError {
+        tracing::error!(error = %message, "internal failure");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+    }
     fn not_found(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -102,6 +112,10 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/cases/{id}/documents",
             post(upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/v1/precheck",
+            post(precheck).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -450,6 +464,46 @@ pub const DOCUMENT_KINDS: &[&str] = &[
     "international_driving_permit",
 ];
 pub const SIDES: &[&str] = &["front", "back", "page"];
+
+/// The instant pre-check the applicant's app calls before submitting: the photo (raw
+/// body, any image type; the format is sniffed) goes through the quality gate, every
+/// document-photo check but the MRZ, on a reduced decode. Nothing is stored; the answer
+/// has the same reasons, fixes and regions as `idgate check --json`.
+async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult<Response> {
+    if body.len() > s.limits.max_upload_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!(
+                "the file is larger than {} bytes",
+                s.limits.max_upload_bytes
+            ),
+        ));
+    }
+    let mut opts = idgate_vision::check::CheckOptions::new(crate::mrz_cli::today());
+    opts.limits = idgate_vision::input::InputLimits {
+        max_bytes: s.limits.max_upload_bytes,
+        max_pixels: s.limits.max_pixels,
+    };
+    let result = tokio::task::spawn_blocking(move || idgate_vision::check::gate(&body, &opts))
+        .await
+        .map_err(|e| ApiError::internal(format!("pre-check task failed: {e}")))?;
+    match result {
+        Ok(report) => {
+            let mut v = crate::check_cli::report_json("upload", &report);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("file");
+            }
+            Ok(Json(v).into_response())
+        }
+        Err(idgate_vision::check::CheckError::Input(e)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.code(),
+            e.to_string(),
+        )),
+        Err(e) => Err(ApiError::internal(e.to_string())),
+    }
+}
 
 async fn upload_document(
     State(s): State<Shared>,

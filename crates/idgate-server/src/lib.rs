@@ -4,6 +4,7 @@
 //! Architecture invariant: only this crate knows HTTP and JSON.
 
 pub mod api;
+pub mod check_cli;
 pub mod config;
 pub mod metrics;
 pub mod mrz_cli;

@@ -55,6 +55,38 @@ enum Command {
         #[arg(long)]
         jsonl: bool,
     },
+    /// Check document photos: quality, originality, document outline, MRZ, expiry.
+    /// Exit status 2 when any file does not pass.
+    Check {
+        /// One JSON object per file on its own line.
+        #[arg(long)]
+        json: bool,
+        /// Judge expiry as of this day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        today: Option<String>,
+        /// Directory with the OCR models (scripts/lib.sh unpacks them).
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Measure the checks: precision and recall per reason code on generated specimens,
+    /// clean pass rate and MRZ exactness; with --testdata, also the shared real photos.
+    Eval {
+        /// Specimens per defect (and clean controls).
+        #[arg(long, default_value_t = 20)]
+        per_defect: u64,
+        /// First generator seed.
+        #[arg(long, default_value_t = 1000)]
+        seed: u64,
+        #[arg(long)]
+        testdata: Option<PathBuf>,
+        /// Write the generated specimens here (to look at them).
+        #[arg(long)]
+        write_specimens: Option<PathBuf>,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +225,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Check {
+            json,
+            today,
+            models_dir,
+            files,
+        } => {
+            let opts = check_options(today.as_deref())?;
+            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let mut all_pass = true;
+            for file in files {
+                let name = file.display().to_string();
+                let result = std::fs::read(file)
+                    .map_err(|e| anyhow::anyhow!("reading {name}: {e}"))
+                    .map(|bytes| idgate_vision::check::check(&bytes, &ocr, &opts));
+                use idgate_server::check_cli::{error_json, report_json, report_text};
+                match result? {
+                    Ok(report) => {
+                        all_pass &= report.verdict() == idgate_vision::check::Verdict::Pass;
+                        if *json {
+                            println!("{}", report_json(&name, &report));
+                        } else {
+                            print!("{}", report_text(&name, &report));
+                        }
+                    }
+                    Err(e) => {
+                        all_pass = false;
+                        if *json {
+                            println!("{}", error_json(&name, &e));
+                        } else {
+                            println!("{name}: error: {e}");
+                        }
+                    }
+                }
+            }
+            if !all_pass {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Eval {
+            per_defect,
+            seed,
+            testdata,
+            write_specimens,
+            models_dir,
+        } => {
+            let opts = check_options(Some("2026-11-24"))?;
+            let fonts = idgate_specimen::Fonts::system()?;
+            if let Some(dir) = write_specimens {
+                std::fs::create_dir_all(dir)?;
+                let gen = idgate_specimen::Options {
+                    today: opts.today,
+                    ..Default::default()
+                };
+                for &d in idgate_specimen::Defect::ALL {
+                    for s in *seed..*seed + *per_defect {
+                        let sp = idgate_specimen::generate(&fonts, d, s, &gen);
+                        std::fs::write(dir.join(sp.file_name(s)), &sp.bytes)?;
+                    }
+                }
+            }
+            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let ev = idgate_server::check_cli::evaluate(&ocr, &fonts, *per_defect, *seed, &opts);
+            let mut out = serde_json::json!({"generated": ev.to_json()});
+            if let Some(dir) = testdata {
+                out["real"] = idgate_server::check_cli::evaluate_real(&ocr, dir, &opts);
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_options(today: Option<&str>) -> anyhow::Result<idgate_vision::check::CheckOptions> {
+    let today = match today {
+        Some(s) => idgate_mrz::Date::parse_iso(s)
+            .with_context(|| format!("--today {s:?} is not YYYY-MM-DD"))?,
+        None => idgate_server::mrz_cli::today(),
+    };
+    Ok(idgate_vision::check::CheckOptions::new(today))
 }

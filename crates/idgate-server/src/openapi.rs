@@ -64,6 +64,13 @@ pub fn document() -> Value {
                     "400": error_response("missing or invalid form field"), "404": error_response("no such case"),
                     "409": error_response("the case is no longer a draft"), "413": error_response("file too large"),
                     "415": error_response("not a supported image or PDF"), "422": error_response("damaged header or too many pixels")}}},
+            "/v1/precheck": {"post": {
+                "summary": "Check a document photo before submitting it (nothing is stored)",
+                "description": "The quality gate of `idgate check`: originality (black-and-white, screenshot, photo of a screen, photocopy), document outline and corners, exposure, focus, glare and resolution, on a reduced decode; the MRZ is read after submission. The body is the image itself; its type is read from its content.",
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": ok("the verdict, with every reason's code, message, fix, detail and region", "PhotoCheck"),
+                    "413": error_response("file too large"),
+                    "422": error_response("not a supported image, damaged, or too many pixels")}}},
             "/v1/cases/{id}/submit": {"post": {
                 "summary": "Submit a draft case for processing", "parameters": [id_param("id")],
                 "responses": {"202": ok("queued for processing", "Case"), "404": error_response("no such case"),
@@ -74,6 +81,15 @@ pub fn document() -> Value {
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                     "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "PhotoCheck": {"type": "object", "required": ["verdict", "reasons", "timings_ms"], "properties": {
+                    "verdict": {"type": "string", "enum": ["pass", "retry", "review"]},
+                    "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "message", "fix", "detail"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"}, "fix": {"type": "string"},
+                        "detail": {"type": "object"},
+                        "region": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4, "description": "x, y, w, h in the uploaded image's pixels"}}}},
+                    "document": {"type": "object", "properties": {"corners": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "description": "top-left, top-right, bottom-right, bottom-left"}}},
+                    "measures": {"type": "object", "additionalProperties": {"type": "number"}},
+                    "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}}}},
                 "NewApplicant": {"type": "object", "required": ["uid", "region"], "additionalProperties": false, "properties": {
                     "uid": {"type": "string", "description": "the platform's account id"},
                     "region": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "region of residence chosen at sign-up (ISO 3166-1 alpha-2)"}}},

@@ -393,3 +393,78 @@ fn committed_openapi_matches_the_generated_document() {
         "openapi.json is stale: run `cargo run -p idgate-server -- openapi > openapi.json`"
     );
 }
+
+/// The applicant app's pre-check: a glare photo comes back as retry with the region to
+/// fix, a clean one passes, junk is refused with a clear code, and nothing is stored.
+#[tokio::test]
+async fn precheck_answers_with_reasons_and_stores_nothing() {
+    let t = setup(Limits {
+        max_upload_bytes: 8_000_000,
+        max_pixels: 20_000_000,
+    })
+    .await;
+    let fonts = idgate_specimen::Fonts::system().unwrap();
+    let opts = idgate_specimen::Options::default();
+    let post = |bytes: Vec<u8>| {
+        t.req("POST", "/v1/precheck")
+            .header("content-type", "application/octet-stream")
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let glare = idgate_specimen::generate(&fonts, idgate_specimen::Defect::Glare, 42, &opts);
+    let (s, r) = t.call(post(glare.bytes)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["verdict"], "retry", "{r}");
+    let reason = r["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "GLARE")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(reason["region"].as_array().unwrap().len(), 4);
+    assert!(r.get("file").is_none());
+
+    let clean = idgate_specimen::generate(&fonts, idgate_specimen::Defect::Clean, 42, &opts);
+    let (s, r) = t.call(post(clean.bytes)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["verdict"], "pass", "{r}");
+    assert_eq!(r["document"]["corners"].as_array().unwrap().len(), 4);
+
+    let (s, r) = t.call(post(b"GIF89a not really".to_vec())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert!(r["error"]["code"].as_str().is_some());
+
+    let (s, _) = t
+        .call(
+            Request::builder()
+                .method("POST")
+                .uri("/v1/precheck")
+                .body(Body::from(vec![0u8; 10]))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the pre-check needs the API key"
+    );
+    fn files(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    assert_eq!(
+        files(&t._dir.path().join("blobs")),
+        0,
+        "a pre-check stores no image"
+    );
+}

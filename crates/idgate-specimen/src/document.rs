@@ -61,7 +61,7 @@ pub fn draw(
     let (wmm, hmm) = layout.size_mm();
     let (w, h) = (mm(wmm) as u32, mm(hmm) as u32);
     let hue = rng.gen_range(0.0..360.0f32);
-    let base = hsv(hue, 0.12, 0.96);
+    let base = hsv(hue, 0.12, 0.92);
     let ink = hsv(hue, 0.35, 0.80);
     let mut page = RgbImage::from_pixel(w, h, base);
 
@@ -191,7 +191,7 @@ pub fn draw(
     draw_filled_rect_mut(
         &mut page,
         Rect::at(0, band_top - mm(1.5)).of_size(w, (h as i32 - band_top + mm(1.5)) as u32),
-        Rgb([246, 246, 242]),
+        Rgb([234, 234, 230]),
     );
     let line_width = pitch * mrz_lines[0].len() as f32;
     let left = ((w as f32 - line_width) / 2.0).round() as i32;

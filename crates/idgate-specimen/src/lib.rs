@@ -147,9 +147,17 @@ impl Defect {
             Defect::Glare | Defect::CornersCut => &["MRZ_UNREADABLE"],
             Defect::Defocus | Defect::Shake | Defect::TooDark => &["MRZ_UNREADABLE", "BLURRY"],
             Defect::LowResolution => &["MRZ_UNREADABLE", "BLURRY"],
-            Defect::Photocopy => &["BLACK_AND_WHITE"],
-            Defect::PhotoOfScreen => &["MRZ_UNREADABLE", "BLURRY", "GLARE"],
-            Defect::Screenshot => &["LOW_RESOLUTION"],
+            Defect::Photocopy => &["BLACK_AND_WHITE", "MRZ_UNREADABLE"],
+            // The screen fills the frame, so its edges may run past it; an emissive screen
+            // photographed at the gain a phone picks for it is dimmer than lit paper.
+            Defect::PhotoOfScreen => &[
+                "MRZ_UNREADABLE",
+                "BLURRY",
+                "GLARE",
+                "CORNERS_NOT_VISIBLE",
+                "TOO_DARK",
+            ],
+            Defect::Screenshot => &["LOW_RESOLUTION", "BLURRY", "MRZ_UNREADABLE"],
             _ => &[],
         }
     }
@@ -280,11 +288,14 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
             let mut sheet = RgbImage::from_pixel(
                 copy.width() + 2 * margin,
                 copy.height() + 3 * margin,
-                Rgb([236, 236, 232]),
+                Rgb([232, 232, 228]),
             );
             image::imageops::overlay(&mut sheet, &copy, margin as i64, margin as i64);
             let mut scene = photo::table(w, h, &mut rng);
-            let width = w as f32 * rng.gen_range(0.7..0.85);
+            // The whole sheet in the frame: a cut corner would be a second defect.
+            let (sw, sh) = (sheet.width() as f32, sheet.height() as f32);
+            let fit = (w as f32 * 0.9).min(h as f32 * 0.9 * sw / sh);
+            let width = fit * rng.gen_range(0.75..0.92);
             let corners = photo::place(
                 sheet.width() as f32,
                 sheet.height() as f32,
@@ -374,7 +385,7 @@ fn shoot(page: &Page, w: u32, h: u32, fill: f32, rng: &mut StdRng, out: &mut Spe
     photo::paste(&mut scene, &page.image, corners);
     photo::camera(
         &mut scene,
-        rng.gen_range(0.9..1.08),
+        rng.gen_range(0.88..1.0),
         rng.gen_range(1.5..4.0),
         rng,
     );

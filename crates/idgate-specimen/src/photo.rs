@@ -118,7 +118,7 @@ pub fn camera(img: &mut RgbImage, gain: f32, noise: f32, rng: &mut impl Rng) {
     let mut seed = rng.gen::<u32>() | 1;
     for (x, y, p) in img.enumerate_pixels_mut() {
         let d = ((x as f32 - lx).powi(2) + (y as f32 - ly).powi(2)).sqrt() / span;
-        let light = gain * (1.08 - 0.25 * d);
+        let light = gain * (1.04 - 0.25 * d);
         for c in p.0.iter_mut() {
             // Sum of uniforms ≈ Gaussian.
             let mut n = 0.0;
@@ -197,7 +197,7 @@ pub fn grayscale(img: &RgbImage) -> RgbImage {
 pub fn photocopy(page: &RgbImage, rng: &mut impl Rng) -> RgbImage {
     let mut out = grayscale(page);
     for p in out.pixels_mut() {
-        let v = ((p[0] as f32 - 70.0) * 1.7).clamp(0.0, 255.0);
+        let v = ((p[0] as f32 - 70.0) * 1.7).clamp(0.0, 232.0);
         let v = if rng.gen_ratio(1, 400) { 40.0 } else { v };
         *p = Rgb([v as u8; 3]);
     }

@@ -58,9 +58,23 @@ pub struct Decoded {
     pub stored_height: u32,
     /// The file carried EXIF metadata (cameras write it; screenshots usually do not).
     pub has_exif: bool,
+    /// Decoded pixels per stored pixel (1 unless a scaled decode was asked for).
+    pub scale: f32,
 }
 
 pub fn decode(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> {
+    decode_scaled(bytes, limits, u32::MAX)
+}
+
+/// Like [`decode`], but a JPEG whose longer side exceeds `min_long_side` is decoded at
+/// 1/2, 1/4 or 1/8 scale in the DCT domain (the largest reduction that keeps the longer
+/// side at least `min_long_side`), which is cheaper than decoding every pixel. Other
+/// formats are decoded in full.
+pub fn decode_scaled(
+    bytes: &[u8],
+    limits: InputLimits,
+    min_long_side: u32,
+) -> Result<Decoded, InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty);
     }
@@ -93,7 +107,23 @@ pub fn decode(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> 
     decoder.set_limits(decoder_limits).map_err(corrupt)?;
     let has_exif = decoder.exif_metadata().ok().flatten().is_some();
     let orientation = decoder.orientation().map_err(corrupt)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let long = width.max(height);
+    let reduction = [8u32, 4, 2]
+        .into_iter()
+        .find(|r| long / r >= min_long_side)
+        .unwrap_or(1);
+    let scaled = if format == ImageFormat::Jpeg && reduction > 1 {
+        jpeg_scaled(bytes, width / reduction, height / reduction)?
+    } else {
+        None
+    };
+    let (mut image, scale) = match scaled {
+        Some(img) => {
+            let scale = img.width() as f32 / width as f32;
+            (DynamicImage::ImageRgb8(img), scale)
+        }
+        None => (DynamicImage::from_decoder(decoder).map_err(corrupt)?, 1.0),
+    };
     image.apply_orientation(orientation);
     Ok(Decoded {
         format,
@@ -101,7 +131,31 @@ pub fn decode(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> 
         stored_width: width,
         stored_height: height,
         has_exif,
+        scale,
     })
+}
+
+/// A DCT-scaled JPEG decode; `None` for colour spaces it does not turn into RGB (CMYK),
+/// which then take the full decode.
+fn jpeg_scaled(bytes: &[u8], w: u32, h: u32) -> Result<Option<RgbImage>, InputError> {
+    use jpeg_decoder::PixelFormat;
+    let corrupt = |e: jpeg_decoder::Error| InputError::Corrupt(e.to_string());
+    let mut d = jpeg_decoder::Decoder::new(bytes);
+    d.read_info().map_err(corrupt)?;
+    let (sw, sh) = d
+        .scale(w.min(u16::MAX as u32) as u16, h.min(u16::MAX as u32) as u16)
+        .map_err(corrupt)?;
+    let format = d.info().map(|i| i.pixel_format);
+    let pixels = d.decode().map_err(corrupt)?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let img = match format {
+        Some(PixelFormat::RGB24) => RgbImage::from_raw(sw, sh, pixels),
+        Some(PixelFormat::L8) => {
+            RgbImage::from_raw(sw, sh, pixels.iter().flat_map(|&v| [v, v, v]).collect())
+        }
+        _ => None,
+    };
+    Ok(img)
 }
 
 #[cfg(test)]
@@ -121,6 +175,7 @@ mod tests {
     fn refuses_by_content_size_and_pixels_before_decoding() {
         let ok = jpeg(40, 30);
         let d = decode(&ok, InputLimits::default()).unwrap();
+        assert_eq!(d.scale, 1.0);
         assert_eq!(
             (d.format, d.image.dimensions()),
             (ImageFormat::Jpeg, (40, 30))
@@ -154,6 +209,29 @@ mod tests {
                 .code(),
             "unreadable_image"
         );
+    }
+
+    #[test]
+    fn a_large_jpeg_is_decoded_at_a_dct_scale_keeping_the_requested_side() {
+        let big = jpeg(1600, 1200);
+        let d = decode_scaled(&big, InputLimits::default(), 400).unwrap();
+        assert_eq!(d.image.dimensions(), (400, 300));
+        assert_eq!((d.stored_width, d.scale), (1600, 0.25));
+        let d = decode_scaled(&big, InputLimits::default(), 500).unwrap();
+        assert_eq!(d.image.dimensions(), (800, 600));
+        // The scaled pixels agree with a full decode shrunk the same way.
+        let full = decode(&big, InputLimits::default()).unwrap().image;
+        let halved =
+            image::imageops::resize(&full, 800, 600, image::imageops::FilterType::Triangle);
+        let diff: u64 = d
+            .image
+            .as_raw()
+            .iter()
+            .zip(halved.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        let mean = diff as f64 / d.image.as_raw().len() as f64;
+        assert!(mean < 4.0, "mean difference {mean}");
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -5,7 +5,9 @@
 //! Architecture invariant: this crate does no network or database I/O and never logs image
 //! content; it reads model files from a directory the caller names, once, at load time.
 
+pub mod check;
 mod components;
+pub mod document;
 pub mod input;
 pub mod ocr;
 pub mod quality;

@@ -51,6 +51,33 @@ pub struct TextBox {
     pub h: u32,
     /// Mean text probability inside the region.
     pub score: f32,
+    /// Direction of the line in radians, clockwise from the x axis (y points down).
+    pub angle: f32,
+}
+
+impl TextBox {
+    /// The line straightened: the box's centre line at [`TextBox::angle`], as long as the
+    /// box is wide and as thick as the box is tall less what the slant adds, plus `margin`
+    /// (a share of the thickness) on every side, sampled bilinearly from `page`.
+    pub fn straightened(&self, page: &RgbImage, margin: f32) -> RgbImage {
+        let (cos, sin) = (self.angle.cos(), self.angle.sin());
+        let (w, h) = (self.w as f32, self.h as f32);
+        let thickness = (h - w * sin.abs()).max(h * 0.25).max(2.0);
+        let pad = thickness * margin;
+        let length = w / cos.abs().max(0.5) + 2.0 * pad;
+        let thick = thickness + 2.0 * pad;
+        let (cx, cy) = (self.x as f32 + w / 2.0, self.y as f32 + h / 2.0);
+        let (ow, oh) = (
+            length.round().max(1.0) as u32,
+            thick.round().max(1.0) as u32,
+        );
+        RgbImage::from_fn(ow, oh, |u, v| {
+            let (du, dv) = (u as f32 + 0.5 - length / 2.0, v as f32 + 0.5 - thick / 2.0);
+            let x = cx + du * cos - dv * sin;
+            let y = cy + du * sin + dv * cos;
+            crate::document::bilinear(page, x - 0.5, y - 0.5)
+        })
+    }
 }
 
 /// What the recogniser read in one line.
@@ -128,6 +155,7 @@ impl Ocr {
                     w: x1.saturating_sub(x0).max(1),
                     h: y1.saturating_sub(y0).max(1),
                     score: b.score,
+                    angle: b.angle,
                 }
             })
             .collect();
@@ -264,6 +292,7 @@ struct Region {
     x1: f32,
     y1: f32,
     score: f32,
+    angle: f32,
 }
 
 /// Connected regions of the probability map above the threshold, within the `w`×`h` area the
@@ -284,7 +313,25 @@ fn regions(map: &[f32], stride: usize, w: usize, h: usize) -> Vec<Region> {
             // DBNet shrinks text regions when training; grow them back by
             // area * ratio / perimeter on every side.
             let d = bw * bh * UNCLIP_RATIO / (2.0 * (bw + bh));
+            // The line's direction from the region's second moments: a page flattened from
+            // a slightly wrong outline leaves lines a degree or two off the horizontal.
+            let n = c.pixels.len() as f32;
+            let (mut mx, mut my) = (0.0f32, 0.0f32);
+            for &i in c.pixels.iter() {
+                mx += (i % stride) as f32;
+                my += (i / stride) as f32;
+            }
+            (mx, my) = (mx / n, my / n);
+            let (mut sxx, mut syy, mut sxy) = (0.0f32, 0.0f32, 0.0f32);
+            for &i in c.pixels.iter() {
+                let (dx, dy) = ((i % stride) as f32 - mx, (i / stride) as f32 - my);
+                sxx += dx * dx;
+                syy += dy * dy;
+                sxy += dx * dy;
+            }
+            let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
             out.push(Region {
+                angle,
                 x0: c.x0 as f32 - d,
                 y0: c.y0 as f32 - d,
                 x1: (c.x1 + 1) as f32 + d,

@@ -1,0 +1,308 @@
+//! `idgate check` (document photo checks on files) and `idgate eval` (the checks measured on
+//! generated labelled specimens and on the shared real specimen photos).
+
+use crate::mrz_cli;
+use idgate_core::ReasonCode;
+use idgate_specimen::{Defect, Fonts, Options as SpecimenOptions};
+use idgate_vision::check::{check, CheckError, CheckOptions, Report};
+use idgate_vision::ocr::Ocr;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The JSON line for one checked file.
+pub fn report_json(file: &str, report: &Report) -> Value {
+    let reasons: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut r = json!({
+                "code": f.code.as_str(),
+                "message": f.code.message(),
+                "fix": f.code.fix(),
+                "detail": f.detail,
+            });
+            if let Some(region) = f.region {
+                r["region"] = json!(region);
+            }
+            r
+        })
+        .collect();
+    let mut out = json!({
+        "file": file,
+        "verdict": report.verdict().as_str(),
+        "reasons": reasons,
+        "measures": report.measures.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "timings_ms": report.timings_ms.iter().map(|(k, v)| (k.to_string(), json!((v * 10.0).round() / 10.0))).collect::<serde_json::Map<_, _>>(),
+    });
+    if let Some(c) = report.corners {
+        out["document"] = json!({"corners": c.map(|p| p.map(f32::round))});
+    }
+    if let Some(m) = &report.mrz {
+        let mut mrz =
+            json!({"lines": m.lines, "valid": m.parsed.as_ref().is_some_and(|p| p.valid())});
+        if let Some(p) = &m.parsed {
+            let full = mrz_cli::to_json(Value::Null, Ok(p.clone()));
+            mrz["fields"] = full["fields"].clone();
+        }
+        out["mrz"] = mrz;
+    }
+    out
+}
+
+/// Error line for a file that could not be checked.
+pub fn error_json(file: &str, e: &CheckError) -> Value {
+    let code = match e {
+        CheckError::Input(i) => i.code(),
+        CheckError::Ocr(_) => "ocr_failed",
+    };
+    json!({"file": file, "error": {"code": code, "message": e.to_string()}})
+}
+
+/// A person-readable report.
+pub fn report_text(file: &str, report: &Report) -> String {
+    let mut s = format!("{file}: {}\n", report.verdict().as_str());
+    for f in &report.findings {
+        s.push_str(&format!(
+            "  {}: {}\n    fix: {}\n",
+            f.code.as_str(),
+            f.code.message(),
+            f.code.fix()
+        ));
+    }
+    if let Some(m) = &report.mrz {
+        for l in &m.lines {
+            s.push_str(&format!("  mrz: {l}\n"));
+        }
+    }
+    s
+}
+
+/// Per reason code: true and false positives and misses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub tp: u32,
+    pub fp: u32,
+    pub fn_: u32,
+}
+
+impl Counts {
+    pub fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fp)
+        }
+    }
+    pub fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            f64::from(self.tp) / f64::from(self.tp + self.fn_)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub per_code: BTreeMap<&'static str, Counts>,
+    pub clean: u32,
+    pub clean_pass: u32,
+    pub clean_mrz_exact: u32,
+    /// (specimen name, codes raised) for every specimen judged wrongly.
+    pub errors: Vec<(String, Vec<&'static str>)>,
+    pub check_ms: Vec<f64>,
+}
+
+impl Evaluation {
+    pub fn clean_pass_rate(&self) -> f64 {
+        f64::from(self.clean_pass) / f64::from(self.clean.max(1))
+    }
+    pub fn mrz_exact_rate(&self) -> f64 {
+        f64::from(self.clean_mrz_exact) / f64::from(self.clean.max(1))
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut sorted = self.check_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        json!({
+            "per_code": self.per_code.iter().map(|(k, c)| (k.to_string(), json!({
+                "tp": c.tp, "fp": c.fp, "fn": c.fn_,
+                "precision": (c.precision() * 1000.0).round() / 1000.0,
+                "recall": (c.recall() * 1000.0).round() / 1000.0,
+            }))).collect::<serde_json::Map<_, _>>(),
+            "clean": self.clean,
+            "clean_pass_rate": (self.clean_pass_rate() * 1000.0).round() / 1000.0,
+            "clean_mrz_exact_rate": (self.mrz_exact_rate() * 1000.0).round() / 1000.0,
+            "median_check_ms": median.round(),
+            "errors": self.errors.iter().map(|(n, c)| json!({"specimen": n, "codes": c})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// One specimen checked: its defect, seed, the MRZ lines printed on it, and the report.
+type Checked = (Defect, u64, Vec<String>, Result<Report, String>);
+
+/// Generates `per_defect` specimens of every defect (seeds `first_seed..`), checks each
+/// and scores the codes raised against the labels.
+pub fn evaluate(
+    ocr: &Ocr,
+    fonts: &Fonts,
+    per_defect: u64,
+    first_seed: u64,
+    opts: &CheckOptions,
+) -> Evaluation {
+    let gen_opts = SpecimenOptions {
+        today: opts.today,
+        ..SpecimenOptions::default()
+    };
+    let jobs: Vec<(Defect, u64)> = Defect::ALL
+        .iter()
+        .flat_map(|&d| (first_seed..first_seed + per_defect).map(move |s| (d, s)))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let results: Vec<Checked> = std::thread::scope(|scope| {
+        let chunks: Vec<Vec<(Defect, u64)>> = (0..threads)
+            .map(|t| jobs.iter().copied().skip(t).step_by(threads).collect())
+            .collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|(d, seed)| {
+                            let s = idgate_specimen::generate(fonts, d, seed, &gen_opts);
+                            let r = check(&s.bytes, ocr, opts).map_err(|e| e.to_string());
+                            (d, seed, s.mrz_lines, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("evaluation thread"))
+            .collect()
+    });
+    let mut ev = Evaluation::default();
+    for code in ReasonCode::ALL {
+        if Defect::ALL
+            .iter()
+            .any(|d| d.expected().contains(&code.as_str()))
+        {
+            ev.per_code.insert(code.as_str(), Counts::default());
+        }
+    }
+    for (defect, seed, printed, result) in results {
+        let name = format!("{}-{seed}", defect.name());
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                ev.errors.push((format!("{name}: {e}"), Vec::new()));
+                continue;
+            }
+        };
+        ev.check_ms
+            .push(report.timings_ms.iter().map(|t| t.1).sum());
+        let raised: Vec<&'static str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+        let mut wrong = false;
+        for code in defect.expected() {
+            let c = ev.per_code.entry(code).or_default();
+            if raised.contains(code) {
+                c.tp += 1;
+            } else {
+                c.fn_ += 1;
+                wrong = true;
+            }
+        }
+        for code in &raised {
+            if !defect.expected().contains(code) && !defect.allowed().contains(code) {
+                ev.per_code.entry(code).or_default().fp += 1;
+                wrong = true;
+            }
+        }
+        if defect == Defect::Clean {
+            ev.clean += 1;
+            if report.verdict() == idgate_vision::check::Verdict::Pass {
+                ev.clean_pass += 1;
+            }
+            if report.mrz.as_ref().is_some_and(|m| m.lines == printed) {
+                ev.clean_mrz_exact += 1;
+            }
+        }
+        if wrong {
+            ev.errors.push((name, raised));
+        }
+    }
+    ev
+}
+
+/// The real specimen photos in ../shared/testdata whose manifests give the printed MRZ:
+/// how many are read exactly and what the checks say about them.
+pub fn evaluate_real(ocr: &Ocr, testdata: &Path, opts: &CheckOptions) -> Value {
+    let sets = [
+        ("fastmrz", "manifest.json"),
+        ("passporteye", "images_manifest.json"),
+        ("mrz_arg0s1080", "images_manifest.json"),
+    ];
+    let mut out = serde_json::Map::new();
+    for (set, manifest) in sets {
+        let Ok(bytes) = std::fs::read(testdata.join(set).join(manifest)) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
+        let entries = v
+            .get("images")
+            .or(Some(&v))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let (mut total, mut exact, mut pass) = (0u32, 0u32, 0u32);
+        let mut codes: BTreeMap<String, u32> = BTreeMap::new();
+        for e in entries {
+            let Some(printed) = e["printed_mrz_lines"].as_array().filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            let printed: Vec<String> = printed
+                .iter()
+                .filter_map(|l| l.as_str().map(str::to_string))
+                .collect();
+            let Some(name) = e["image"].as_str() else {
+                continue;
+            };
+            let Ok(file) = std::fs::read(testdata.join(set).join(name)) else {
+                continue;
+            };
+            total += 1;
+            match check(&file, ocr, opts) {
+                Ok(r) => {
+                    if r.mrz.as_ref().is_some_and(|m| m.lines == printed) {
+                        exact += 1;
+                    }
+                    if r.verdict() == idgate_vision::check::Verdict::Pass {
+                        pass += 1;
+                    }
+                    for f in &r.findings {
+                        *codes.entry(f.code.as_str().to_string()).or_default() += 1;
+                    }
+                }
+                Err(e) => {
+                    *codes
+                        .entry(format!("error:{}", error_json(name, &e)["error"]["code"]))
+                        .or_default() += 1
+                }
+            }
+        }
+        out.insert(
+            set.to_string(),
+            json!({"images": total, "mrz_exact": exact, "pass": pass, "codes": codes}),
+        );
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,718 @@
+//! The document photo check: everything an upload is judged on before a human or the
+//! decision engine sees it. Each problem becomes a [`Finding`] with a catalogue code
+//! (`idgate_core::ReasonCode`), the measured value and threshold, and where it is.
+//!
+//! Stages, each timed:
+//! 1. decode (DCT-scaled for large JPEGs, see [`crate::input::decode_scaled`]);
+//! 2. originality on the whole photo: greyscale, screenshot UI chrome, screen pixel grid;
+//! 3. the document's outline ([`crate::document`]), then on the flattened page: exposure,
+//!    glare, focus, resolution, photocopy;
+//! 4. the MRZ: text lines found by the detection network on the flattened page (or the
+//!    whole photo when the page fills it), read by the recogniser, parsed and repaired by
+//!    idgate-mrz; validity and expiry against an injectable date.
+//!
+//! [`gate`] runs stages 1–3 only, on a smaller decode: the instant feedback while the
+//! applicant still holds the phone.
+
+use crate::document::{self, Outline};
+use crate::input::{decode_scaled, Decoded, InputError, InputLimits};
+use crate::ocr::{Ocr, OcrError, TextBox};
+use crate::quality;
+use idgate_core::reason::{ReasonCode, RejectType};
+use idgate_mrz::{Date, Mrz, ParseOptions};
+use image::{GrayImage, RgbImage};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// Decision thresholds. Calibrated on generated specimens and checked against the shared
+/// real photos by `idgate eval`; see docs/benchmarks.md.
+#[derive(Clone, Copy, Debug)]
+pub struct Thresholds {
+    /// Mean luma of the flattened page below which it is TOO_DARK.
+    pub min_brightness: f32,
+    /// Focus (variance of the Laplacian, exposure-normalised) of the page at
+    /// [`PAGE_WIDTH`] below which it is BLURRY.
+    pub min_focus: f32,
+    /// Share of the page that one blown-out region may cover before it is GLARE.
+    pub max_glare: f32,
+    /// Document width in the photo's own pixels below which it is LOW_RESOLUTION.
+    pub min_document_px: f32,
+    /// Mean chroma (max − min channel, 0–255) below which the photo is BLACK_AND_WHITE:
+    /// a greyscale file has next to none, while even a grey scene photographed in colour
+    /// carries the sensor's colour noise.
+    pub min_chroma_photo: f32,
+    /// Share of colourful pixels on the page below which (in a colour photo) it is a
+    /// PHOTOCOPY.
+    pub min_colour_page: f32,
+    /// Share of the photo's rows that are perfectly flat (drawn, not photographed) at and
+    /// above which it is a SCREENSHOT.
+    pub min_flat_rows: f32,
+    /// Spectral peak ratio of the pixel grid at and above which it is a PHOTO_OF_SCREEN.
+    pub min_grid_peak: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            min_brightness: 70.0,
+            min_focus: 30.0,
+            max_glare: 0.003,
+            min_document_px: 600.0,
+            min_chroma_photo: 1.5,
+            min_colour_page: 0.02,
+            min_flat_rows: 0.04,
+            min_grid_peak: 400.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct CheckOptions {
+    /// The day expiry is judged on.
+    pub today: Date,
+    pub limits: InputLimits,
+    pub thresholds: Thresholds,
+}
+
+impl CheckOptions {
+    pub fn new(today: Date) -> CheckOptions {
+        CheckOptions {
+            today,
+            limits: InputLimits::default(),
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+/// Width the page is flattened to for the quality measures.
+pub const PAGE_WIDTH: u32 = 1000;
+/// Long side of the decode for the full check (enough for the MRZ) and for the gate.
+pub const CHECK_SIDE: u32 = 1600;
+pub const GATE_SIDE: u32 = 800;
+
+/// One problem found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub code: ReasonCode,
+    /// Machine detail: measured value, threshold, corner names...
+    pub detail: Value,
+    /// Where, in the uploaded image's pixels: [x, y, w, h].
+    pub region: Option<[u32; 4]>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MrzReading {
+    /// The lines as read (after repair when the parse succeeded).
+    pub lines: Vec<String>,
+    pub parsed: Option<Mrz>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Document corners (TL, TR, BR, BL) in the uploaded image's pixels.
+    pub corners: Option<[[f32; 2]; 4]>,
+    pub mrz: Option<MrzReading>,
+    /// Every measure taken, whether or not it crossed its threshold.
+    pub measures: Vec<(&'static str, f64)>,
+    pub timings_ms: Vec<(&'static str, f64)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Retry,
+    Review,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Retry => "retry",
+            Verdict::Review => "review",
+        }
+    }
+}
+
+impl Report {
+    /// Retry when the applicant can fix something; review when only a human can tell
+    /// (e.g. check digits that fail on a sharp photo); pass otherwise.
+    pub fn verdict(&self) -> Verdict {
+        let types = self.findings.iter().map(|f| f.code.default_type());
+        let types: Vec<RejectType> = types.collect();
+        if types.iter().any(|t| *t != RejectType::Review) {
+            Verdict::Retry
+        } else if types.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Review
+        }
+    }
+
+    pub fn has(&self, code: ReasonCode) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+
+    fn flag(&mut self, code: ReasonCode, detail: Value, region: Option<[u32; 4]>) {
+        self.findings.push(Finding {
+            code,
+            detail,
+            region,
+        });
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
+}
+
+struct Clock(Instant);
+
+impl Clock {
+    fn lap(&mut self, report: &mut Report, stage: &'static str) {
+        let now = Instant::now();
+        report
+            .timings_ms
+            .push((stage, (now - self.0).as_secs_f64() * 1000.0));
+        self.0 = now;
+    }
+}
+
+/// Fewer text lines than this in a cut outline: not a document.
+const MIN_TEXT_LINES: usize = 3;
+
+/// The quality gate: every check but the MRZ, on a reduced decode.
+pub fn gate(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> {
+    let mut clock = Clock(Instant::now());
+    let mut report = Report::default();
+    let decoded = decode_scaled(bytes, opts.limits, GATE_SIDE)?;
+    clock.lap(&mut report, "decode");
+    photo_checks(&decoded, opts, &mut report, &mut clock);
+    Ok(report)
+}
+
+/// The full check, MRZ included.
+pub fn check(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, CheckError> {
+    let mut clock = Clock(Instant::now());
+    let mut report = Report::default();
+    let decoded = decode_scaled(bytes, opts.limits, CHECK_SIDE)?;
+    clock.lap(&mut report, "decode");
+    let page = photo_checks(&decoded, opts, &mut report, &mut clock);
+    let cut = report.has(ReasonCode::CornersNotVisible);
+    // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
+    // fills the frame. If no MRZ is there either, there is no document.
+    let region = page.unwrap_or_else(|| decoded.image.clone());
+    let (lines, text_boxes) = mrz_lines(ocr, &region)?;
+    clock.lap(&mut report, "mrz");
+    report.measures.push(("text_lines", text_boxes as f64));
+    // An outline with hardly any text in it (a mug, a phone, a patterned cloth) is not a
+    // document either: even a document's MRZ alone is two or three lines.
+    // Without any outline, text still shows a document whose edges are lost (a tight scan,
+    // a page on a screen); its MRZ verdict then stands alone.
+    let no_outline = report.corners.is_none() && text_boxes < MIN_TEXT_LINES;
+    // On a screen (photographed or captured) the moiré and the scaling hide what is shown:
+    // the applicant is asked for a camera photo of the document, not told there is none.
+    let on_screen = report.has(ReasonCode::PhotoOfScreen) || report.has(ReasonCode::Screenshot);
+    if no_outline && lines.is_empty() && !on_screen {
+        report.findings.retain(|f| {
+            // On an empty table the page measures mean nothing.
+            matches!(
+                f.code,
+                ReasonCode::BlackAndWhite | ReasonCode::Screenshot | ReasonCode::PhotoOfScreen
+            ) || (f.code == ReasonCode::TooDark && !cut)
+        });
+        if cut {
+            flag_dark_photo(&decoded.image, &opts.thresholds, &mut report);
+        }
+        report.flag(ReasonCode::NoDocumentFound, json!({}), None);
+        return Ok(report);
+    }
+    mrz_findings(lines, opts, &mut report);
+    Ok(report)
+}
+
+/// Originality on the whole photo, then the outline and the page measures. Returns the
+/// flattened page when the document was found whole.
+fn photo_checks(
+    decoded: &Decoded,
+    opts: &CheckOptions,
+    report: &mut Report,
+    clock: &mut Clock,
+) -> Option<RgbImage> {
+    let t = &opts.thresholds;
+    let img = &decoded.image;
+    let to_upload = 1.0 / decoded.scale;
+
+    let chroma = mean_chroma(img);
+    report.measures.push(("chroma", f64::from(chroma)));
+    let greyscale = chroma < t.min_chroma_photo;
+    if greyscale {
+        report.flag(
+            ReasonCode::BlackAndWhite,
+            json!({"chroma": chroma, "threshold": t.min_chroma_photo}),
+            None,
+        );
+    }
+    let flat = flat_row_share(img);
+    report.measures.push(("flat_rows", f64::from(flat)));
+    if flat >= t.min_flat_rows {
+        report.flag(
+            ReasonCode::Screenshot,
+            json!({"flat_rows": flat, "threshold": t.min_flat_rows, "camera_metadata": decoded.has_exif}),
+            None,
+        );
+    }
+    let grid = grid_peak(&quality::luma(img));
+    report.measures.push(("grid_peak", f64::from(grid)));
+    if grid >= t.min_grid_peak {
+        report.flag(
+            ReasonCode::PhotoOfScreen,
+            json!({"grid_peak": grid, "threshold": t.min_grid_peak}),
+            None,
+        );
+    }
+    clock.lap(report, "originality");
+
+    let outline = document::find(img);
+    clock.lap(report, "document");
+    let corners = match outline {
+        Outline::None => {
+            flag_dark_photo(img, t, report);
+            return None;
+        }
+        Outline::Cut {
+            missing,
+            edges,
+            visible,
+        } => {
+            let region = visible.map(|v| (v * to_upload).max(0.0) as u32);
+            report.flag(
+                ReasonCode::CornersNotVisible,
+                json!({"missing_corners": missing, "photo_edges": edges}),
+                Some(region),
+            );
+            // The visible part is mostly page: its exposure is still worth a finding.
+            let [x, y, w, h] = visible.map(|v| v.max(0.0) as u32);
+            let part = image::imageops::crop_imm(img, x, y, w.max(1), h.max(1)).to_image();
+            let light = quality::brightness(&quality::luma(&part));
+            report.measures.push(("brightness", f64::from(light)));
+            if light < t.min_brightness {
+                report.flag(
+                    ReasonCode::TooDark,
+                    json!({"brightness": light, "threshold": t.min_brightness}),
+                    None,
+                );
+            }
+            return None;
+        }
+        Outline::Quad(c) => c,
+    };
+    report.corners = Some(corners.map(|p| p.map(|v| v * to_upload)));
+    let (doc_w, _) = document::quad_size(&corners);
+    let doc_px = doc_w.max(document::quad_size(&corners).1) * to_upload;
+    report.measures.push(("document_px", f64::from(doc_px)));
+    if doc_px < t.min_document_px {
+        report.flag(
+            ReasonCode::LowResolution,
+            json!({"document_px": doc_px.round(), "threshold": t.min_document_px}),
+            None,
+        );
+    }
+    let (page, to_photo) = document::rectify(img, &corners, PAGE_WIDTH)?;
+    let gray = quality::luma(&page);
+    let light = quality::brightness(&gray);
+    report.measures.push(("brightness", f64::from(light)));
+    if light < t.min_brightness {
+        report.flag(
+            ReasonCode::TooDark,
+            json!({"brightness": light, "threshold": t.min_brightness}),
+            None,
+        );
+    }
+    // Focus is normalised for exposure: a dim page has proportionally weaker edges.
+    let focus = quality::focus(&gray) / (light.max(10.0) / 128.0).powi(2);
+    report.measures.push(("focus", f64::from(focus)));
+    if focus < t.min_focus {
+        report.flag(
+            ReasonCode::Blurry,
+            json!({"focus": focus, "threshold": t.min_focus}),
+            None,
+        );
+    }
+    if let Some(g) = quality::largest_glare(&gray, 250) {
+        report.measures.push(("glare", f64::from(g.area_fraction)));
+        if g.area_fraction > t.max_glare {
+            let box_corners = [
+                (g.x, g.y),
+                (g.x + g.w, g.y),
+                (g.x + g.w, g.y + g.h),
+                (g.x, g.y + g.h),
+            ];
+            let pts = box_corners.map(|(x, y)| to_photo * (x as f32, y as f32));
+            let (x0, x1) = pts
+                .iter()
+                .fold((f32::MAX, f32::MIN), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+            let (y0, y1) = pts
+                .iter()
+                .fold((f32::MAX, f32::MIN), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+            let region = [x0, y0, x1 - x0, y1 - y0].map(|v| (v * to_upload).max(0.0) as u32);
+            report.flag(
+                ReasonCode::Glare,
+                json!({"area_share": g.area_fraction, "threshold": t.max_glare}),
+                Some(region),
+            );
+        }
+    }
+    let page_colour = colourful_share(&page);
+    report
+        .measures
+        .push(("page_colour_share", f64::from(page_colour)));
+    if page_colour < t.min_colour_page && !greyscale {
+        report.flag(
+            ReasonCode::Photocopy,
+            json!({"page_colour_share": page_colour, "threshold": t.min_colour_page}),
+            None,
+        );
+    }
+    clock.lap(report, "quality");
+    Some(page)
+}
+
+/// Flags TOO_DARK when no document was found and nothing in the photo is as bright as paper
+/// would be under usable light: the darkness is the likelier cause, and the fix to give.
+fn flag_dark_photo(img: &RgbImage, t: &Thresholds, report: &mut Report) {
+    let bright = percentile(&quality::luma(img), 99);
+    report.measures.push(("brightest", f64::from(bright)));
+    if f32::from(bright) < t.min_brightness {
+        report.flag(
+            ReasonCode::TooDark,
+            json!({"brightest": bright, "threshold": t.min_brightness}),
+            None,
+        );
+    }
+}
+
+/// The `q`th percentile of a grey image's values.
+fn percentile(gray: &GrayImage, q: usize) -> u8 {
+    let mut hist = [0usize; 256];
+    for v in gray.as_raw() {
+        hist[usize::from(*v)] += 1;
+    }
+    let want = gray.as_raw().len() * q.min(100) / 100;
+    let mut seen = 0;
+    for (v, n) in hist.iter().enumerate() {
+        seen += n;
+        if seen > want {
+            return v as u8;
+        }
+    }
+    255
+}
+
+/// Share of pixels whose channels differ by more than a grey pixel's would.
+fn colourful_share(img: &RgbImage) -> f32 {
+    let step = ((img.width() * img.height()) as usize / 200_000).max(1);
+    let (mut n, mut colourful) = (0usize, 0usize);
+    for p in img.as_raw().chunks_exact(3).step_by(step) {
+        let (hi, lo) = (
+            p.iter().max().copied().unwrap_or(0),
+            p.iter().min().copied().unwrap_or(0),
+        );
+        n += 1;
+        // Chroma relative to brightness, so a dim photo is not mistaken for a grey one;
+        // near-black pixels carry no colour information.
+        if hi >= 12 && hi - lo >= 4 && f32::from(hi - lo) > 0.15 * f32::from(hi) {
+            colourful += 1;
+        }
+    }
+    colourful as f32 / n.max(1) as f32
+}
+
+/// Mean difference between a pixel's strongest and weakest channel.
+fn mean_chroma(img: &RgbImage) -> f32 {
+    let step = ((img.width() * img.height()) as usize / 200_000).max(1);
+    let (mut n, mut sum) = (0u64, 0u64);
+    for p in img.as_raw().chunks_exact(3).step_by(step) {
+        let (hi, lo) = (
+            p.iter().max().copied().unwrap_or(0),
+            p.iter().min().copied().unwrap_or(0),
+        );
+        n += 1;
+        sum += u64::from(hi - lo);
+    }
+    sum as f32 / n.max(1) as f32
+}
+
+/// Share of rows in which every pixel has exactly the same value: drawn interface bars and
+/// backgrounds. A camera's sensor noise never leaves a whole row flat.
+fn flat_row_share(img: &RgbImage) -> f32 {
+    let w = img.width() as usize * 3;
+    if w == 0 {
+        return 0.0;
+    }
+    let flat = img
+        .as_raw()
+        .chunks_exact(w)
+        .filter(|row| row.chunks_exact(3).all(|p| p == &row[..3]))
+        .count();
+    flat as f32 / img.height().max(1) as f32
+}
+
+/// How strongly one spatial frequency stands out in the photo's centre: the strongest
+/// spectral peak (beyond the lowest frequencies) over the median spectral magnitude.
+/// A screen's pixel grid, photographed, is a sharp periodic pattern with a very high
+/// ratio; paper and print spread their energy.
+fn grid_peak(gray: &GrayImage) -> f32 {
+    const N: usize = 256;
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    if w < N || h < N {
+        return 0.0;
+    }
+    patch_peak(gray, (w - N) / 2, (h - N) / 2)
+}
+
+/// [`grid_peak`] of the N×N patch at (x0, y0).
+fn patch_peak(gray: &GrayImage, x0: usize, y0: usize) -> f32 {
+    use rustfft::{num_complex::Complex, FftPlanner};
+    const N: usize = 256;
+    let hann: Vec<f32> = (0..N)
+        .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / (N - 1) as f32).cos())
+        .collect();
+    let mut data: Vec<Complex<f32>> = Vec::with_capacity(N * N);
+    let mean = (0..N)
+        .flat_map(|y| (0..N).map(move |x| (x, y)))
+        .map(|(x, y)| f32::from(gray.get_pixel((x0 + x) as u32, (y0 + y) as u32)[0]))
+        .sum::<f32>()
+        / (N * N) as f32;
+    for y in 0..N {
+        for x in 0..N {
+            let v = f32::from(gray.get_pixel((x0 + x) as u32, (y0 + y) as u32)[0]) - mean;
+            data.push(Complex::new(v * hann[x] * hann[y], 0.0));
+        }
+    }
+    let mut planner = FftPlanner::new();
+    let fft = planner.plan_fft_forward(N);
+    for row in data.chunks_exact_mut(N) {
+        fft.process(row);
+    }
+    let mut col = vec![Complex::new(0.0, 0.0); N];
+    for x in 0..N {
+        for y in 0..N {
+            col[y] = data[y * N + x];
+        }
+        fft.process(&mut col);
+        for y in 0..N {
+            data[y * N + x] = col[y];
+        }
+    }
+    let mut mags = Vec::with_capacity(N * N);
+    let mut peak = 0.0f32;
+    for y in 0..N {
+        for x in 0..N {
+            let fy = if y > N / 2 { N - y } else { y };
+            let fx = if x > N / 2 { N - x } else { x };
+            if fx * fx + fy * fy < 24 * 24 {
+                continue;
+            }
+            let m = data[y * N + x].norm();
+            peak = peak.max(m);
+            mags.push(m);
+        }
+    }
+    if mags.is_empty() {
+        return 0.0;
+    }
+    let mid = mags.len() / 2;
+    let median = *mags.select_nth_unstable_by(mid, f32::total_cmp).1;
+    peak / median.max(1e-3)
+}
+
+/// MRZ-like text lines of `region`, read, and how many text lines of any kind it has.
+fn mrz_lines(ocr: &Ocr, region: &RgbImage) -> Result<(Vec<String>, usize), OcrError> {
+    let boxes = ocr.detect(region)?;
+    let text_boxes = boxes.len();
+    // MRZ lines are long and thin and span much of the page.
+    let mut candidates: Vec<TextBox> = join_rows(boxes.clone())
+        .into_iter()
+        .filter(|b| b.w >= 8 * b.h && b.w * 10 >= region.width() * 3)
+        .collect();
+    // All lines of an MRZ have the same length and start at the same margin; the detector
+    // often loses runs of thin filler chevrons, leaving a line's last check digit as a far,
+    // separate box or nothing at all. So every line is read to the right end of the last
+    // text on any MRZ row.
+    candidates.sort_by_key(|b| b.y);
+    let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
+    let right = candidates
+        .iter()
+        .flat_map(|c| {
+            boxes.iter().filter(move |b| {
+                b.x >= c.x && (centre(b) - centre(c)).abs() < 0.35 * c.h.min(b.h).max(1) as f32
+            })
+        })
+        .chain(candidates.iter())
+        .map(|b| b.x + b.w)
+        .max()
+        .unwrap_or(0);
+    for b in &mut candidates {
+        b.w = right - b.x;
+    }
+    let mut texts = Vec::new();
+    for b in candidates {
+        let t = normalise_mrz_text(&ocr.recognize(&b.straightened(region, 0.1))?.text);
+        if t.len() >= 28 && t.matches('<').count() >= 2 {
+            texts.push(t);
+        }
+    }
+    Ok((texts, text_boxes))
+}
+
+/// The recogniser's reading reduced to the MRZ alphabet: spaces dropped, look-alikes from
+/// its larger alphabet mapped (× for X, « for <), stray punctuation removed.
+fn normalise_mrz_text(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c.to_ascii_uppercase() {
+            c @ ('A'..='Z' | '0'..='9' | '<') => Some(c),
+            '×' | 'Х' => Some('X'),
+            '«' | '‹' | '＜' => Some('<'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Joins boxes that continue one another on the same text row. The detector splits a line
+/// where a run of thin filler chevrons leaves a wide gap of little ink (a TD1 first line
+/// is often half filler), and the halves alone are neither long enough nor readable.
+fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
+    boxes.sort_by_key(|b| b.x);
+    let mut rows: Vec<TextBox> = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
+        let joined = rows.iter_mut().find(|r| {
+            let h = r.h.min(b.h) as f32;
+            let same_row = (centre(r) - centre(&b)).abs() < 0.35 * h;
+            let gap = b.x as f32 - (r.x + r.w) as f32;
+            same_row && gap < 4.0 * h
+        });
+        match joined {
+            Some(r) => {
+                if b.w > r.w {
+                    r.angle = b.angle;
+                }
+                let (x1, y1) = ((r.x + r.w).max(b.x + b.w), (r.y + r.h).max(b.y + b.h));
+                r.y = r.y.min(b.y);
+                r.w = x1 - r.x;
+                r.h = y1 - r.y;
+                r.score = r.score.min(b.score);
+            }
+            None => rows.push(b),
+        }
+    }
+    rows
+}
+
+fn mrz_findings(lines: Vec<String>, opts: &CheckOptions, report: &mut Report) {
+    if lines.is_empty() {
+        report.flag(ReasonCode::MrzUnreadable, json!({"lines_found": 0}), None);
+        return;
+    }
+    let parse = ParseOptions { today: opts.today };
+    match idgate_mrz::read(&lines.join("\n"), &parse) {
+        Ok(mrz) => {
+            if !mrz.valid() {
+                let failed: Vec<&str> = mrz.failed_checks().collect();
+                // On a poor photo failing check digits are more likely misreadings than a
+                // bad document: ask for a better photo rather than a review.
+                let poor_photo = report.findings.iter().any(|f| {
+                    matches!(
+                        f.code,
+                        ReasonCode::Glare
+                            | ReasonCode::Blurry
+                            | ReasonCode::TooDark
+                            | ReasonCode::LowResolution
+                            | ReasonCode::CornersNotVisible
+                            | ReasonCode::PhotoOfScreen
+                            | ReasonCode::Screenshot
+                    )
+                });
+                let code = if poor_photo {
+                    ReasonCode::MrzUnreadable
+                } else {
+                    ReasonCode::MrzInvalid
+                };
+                report.flag(code, json!({"failed_checks": failed}), None);
+            }
+            if mrz.is_expired(opts.today) {
+                report.flag(
+                    ReasonCode::DocumentExpired,
+                    json!({"expiry_date": mrz.fields.expiry_date.map(|d| d.to_string()), "today": opts.today.to_string()}),
+                    None,
+                );
+            }
+            report.mrz = Some(MrzReading {
+                lines: mrz.lines.clone(),
+                parsed: Some(mrz),
+            });
+        }
+        Err(e) => {
+            report.flag(
+                ReasonCode::MrzUnreadable,
+                json!({"lines_found": lines.len(), "error": e.to_string()}),
+                None,
+            );
+            report.mrz = Some(MrzReading {
+                lines,
+                parsed: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    #[test]
+    fn grey_and_flat_measures_tell_drawn_from_photographed() {
+        let grey = RgbImage::from_fn(300, 300, |x, y| {
+            Rgb([(x % 200) as u8, (x % 200) as u8, (y % 200) as u8 / 100])
+        });
+        assert!(colourful_share(&grey) > 0.5);
+        let grey = RgbImage::from_fn(300, 300, |x, _| Rgb([(x % 250) as u8; 3]));
+        assert_eq!(colourful_share(&grey), 0.0);
+        assert_eq!(mean_chroma(&grey), 0.0);
+        let tinted = RgbImage::from_fn(300, 300, |x, _| Rgb([(x % 250) as u8, (x % 250) as u8, 0]));
+        assert!(mean_chroma(&tinted) > 100.0);
+        let mut drawn = RgbImage::from_pixel(200, 100, Rgb([242, 242, 247]));
+        for y in 50..100 {
+            for x in 0..200 {
+                drawn.put_pixel(x, y, Rgb([(x + y) as u8, 0, 0]));
+            }
+        }
+        assert!((flat_row_share(&drawn) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_pixel_grid_stands_out_in_the_spectrum() {
+        let paper = GrayImage::from_fn(300, 300, |x, y| {
+            image::Luma([
+                (128.0 + 40.0 * ((x as f32 * 0.05).sin() + (y as f32 * 0.031).cos())) as u8,
+            ])
+        });
+        let grid = GrayImage::from_fn(300, 300, |x, y| {
+            let base = paper.get_pixel(x, y)[0];
+            image::Luma([if x % 3 == 2 || y % 3 == 2 {
+                base / 4
+            } else {
+                base
+            }])
+        });
+        let (p, g) = (grid_peak(&paper), grid_peak(&grid));
+        assert!(g > 10.0 * p, "paper {p} grid {g}");
+    }
+}

@@ -1,0 +1,386 @@
+//! Finding the document in a photo and flattening it.
+//!
+//! The page is found as the largest closed outline in the edge map: Canny edges on a
+//! downscaled grey image, closed by a small dilation, outer contours, their convex hull.
+//! A hull that simplifies to four corners away from the frame is the document; a hull that
+//! runs into the frame's edge is a document cut off by the photo, and the corners that fall
+//! outside are named. [`rectify`] maps the quadrilateral onto an upright rectangle.
+
+use image::{GrayImage, RgbImage};
+use imageproc::contours::find_contours;
+use imageproc::geometric_transformations::Projection;
+use imageproc::geometry::{approximate_polygon_dp, convex_hull};
+use imageproc::point::Point;
+
+/// Long side of the image the outline is searched in.
+pub const SEARCH_SIDE: u32 = 512;
+/// The outline must cover this share of the photo to be a document.
+const MIN_AREA: f32 = 0.06;
+/// Within this many search pixels of the frame, a hull point touches the edge.
+const EDGE: i32 = 3;
+
+/// Corner names, in the order of [`Quad::corners`].
+pub const CORNER_NAMES: [&str; 4] = ["top-left", "top-right", "bottom-right", "bottom-left"];
+
+/// What the outline search found, in the coordinates of the image it was given.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outline {
+    /// No closed outline large enough.
+    None,
+    /// All four corners in the frame: TL, TR, BR, BL as seen in the photo.
+    Quad([[f32; 2]; 4]),
+    /// The outline runs into the frame's edge; `missing` names the document corners
+    /// (as seen in the photo) that are outside, `edges` the sides of the photo it crosses.
+    Cut {
+        missing: Vec<&'static str>,
+        edges: Vec<&'static str>,
+        /// Bounding box of the visible part [x, y, w, h].
+        visible: [f32; 4],
+    },
+}
+
+/// Searches `img` for the document's outline.
+pub fn find(img: &RgbImage) -> Outline {
+    let (w, h) = img.dimensions();
+    if w < 16 || h < 16 {
+        return Outline::None;
+    }
+    let k = SEARCH_SIDE as f32 / w.max(h) as f32;
+    let (sw, sh) = (
+        ((w as f32 * k).round() as u32).max(1),
+        ((h as f32 * k).round() as u32).max(1),
+    );
+    let small = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
+    let gray = crate::quality::luma(&small);
+    let outline = find_in(&gray);
+    let back = |v: f32| v / k;
+    match outline {
+        Outline::Quad(c) => Outline::Quad(c.map(|p| p.map(back))),
+        Outline::Cut {
+            missing,
+            edges,
+            visible,
+        } => Outline::Cut {
+            missing,
+            edges,
+            visible: visible.map(back),
+        },
+        Outline::None => Outline::None,
+    }
+}
+
+fn find_in(gray: &GrayImage) -> Outline {
+    // Edge thresholds follow the photo's contrast (a dim photo has weak edges), and a
+    // second, smoother pass copes with noise and shake; the first four-cornered outline
+    // wins, else the first cut one.
+    let contrast = {
+        let mut v: Vec<u8> = gray.as_raw().iter().step_by(7).copied().collect();
+        v.sort_unstable();
+        let at = |q: usize| f32::from(v[(v.len() - 1) * q / 100]);
+        at(98) - at(2)
+    };
+    let k = (contrast / 160.0).clamp(0.25, 1.0);
+    let mut fallback = Outline::None;
+    for (sigma, low, high) in [(1.4, 12.0 * k, 36.0 * k), (3.0, 6.0 * k, 18.0 * k)] {
+        match outline_at(gray, sigma, low, high) {
+            q @ Outline::Quad(_) => return q,
+            c @ Outline::Cut { .. } if fallback == Outline::None => fallback = c,
+            _ => {}
+        }
+    }
+    fallback
+}
+
+fn outline_at(gray: &GrayImage, sigma: f32, low: f32, high: f32) -> Outline {
+    let (w, h) = (gray.width() as i32, gray.height() as i32);
+    let blurred = imageproc::filter::gaussian_blur_f32(gray, sigma);
+    let edges = imageproc::edges::canny(&blurred, low, high);
+    let closed =
+        imageproc::morphology::dilate(&edges, imageproc::distance_transform::Norm::LInf, 2);
+    let frame_area = (w * h) as f32;
+    let mut best: Option<(f32, Vec<Point<i32>>)> = None;
+    for c in find_contours::<i32>(&closed) {
+        // Holes count too: an outline running into the frame's edge can come out as the
+        // hole of the edge band, with no outer border around it.
+        if c.points.len() < 8 {
+            continue;
+        }
+        let hull = convex_hull(c.points);
+        let area = polygon_area(&hull);
+        if area >= MIN_AREA * frame_area && best.as_ref().is_none_or(|b| area > b.0) {
+            best = Some((area, hull));
+        }
+    }
+    let Some((area, hull)) = best else {
+        return Outline::None;
+    };
+    let on_edge = |p: &Point<i32>| p.x < EDGE || p.y < EDGE || p.x >= w - EDGE || p.y >= h - EDGE;
+    let touching: Vec<&Point<i32>> = hull.iter().filter(|p| on_edge(p)).collect();
+    if touching.is_empty() {
+        let poly = approximate_polygon_dp(&hull, perimeter(&hull) * 0.02, true);
+        let quad = largest_quad(&poly);
+        // A four-cornered outline fills its hull; anything rounder is not a page.
+        if polygon_area(&quad) < 0.85 * area || quad.len() != 4 {
+            return Outline::None;
+        }
+        return Outline::Quad(order(&quad));
+    }
+    // Filling the frame on every side: the outline is the photo itself, not a page in it.
+    if area > 0.97 * frame_area {
+        return Outline::None;
+    }
+    // A page has straight sides: its cut hull simplifies to at most six corners (four of
+    // the page's, or fewer, plus where the frame cuts it). Round things do not.
+    let poly = approximate_polygon_dp(&hull, perimeter(&hull) * 0.02, true);
+    if poly.len() > 6 {
+        return Outline::None;
+    }
+    // And at least one long straight side inside the photo: the arc of a round object cut
+    // by the frame simplifies to a few short chords.
+    let longest_inner_side = (0..poly.len())
+        .map(|i| (poly[i], poly[(i + 1) % poly.len()]))
+        .filter(|(a, b)| {
+            let along_frame = (a.x < EDGE && b.x < EDGE)
+                || (a.y < EDGE && b.y < EDGE)
+                || (a.x >= w - EDGE && b.x >= w - EDGE)
+                || (a.y >= h - EDGE && b.y >= h - EDGE);
+            !along_frame
+        })
+        .map(|(a, b)| f64::from((a.x - b.x).pow(2) + (a.y - b.y).pow(2)).sqrt())
+        .fold(0.0, f64::max);
+    if longest_inner_side < 0.2 * f64::from(w.max(h)) {
+        return Outline::None;
+    }
+    let mut edges = Vec::new();
+    for (name, hit) in [
+        ("left", touching.iter().any(|p| p.x < EDGE)),
+        ("top", touching.iter().any(|p| p.y < EDGE)),
+        ("right", touching.iter().any(|p| p.x >= w - EDGE)),
+        ("bottom", touching.iter().any(|p| p.y >= h - EDGE)),
+    ] {
+        if hit {
+            edges.push(name);
+        }
+    }
+    // Corners as seen in the photo: the hull's extreme points towards each diagonal. A
+    // corner whose extreme lies on the frame's edge is outside.
+    let extreme = |sx: i32, sy: i32| {
+        hull.iter()
+            .copied()
+            .max_by_key(|p| sx * p.x + sy * p.y)
+            .expect("non-empty hull")
+    };
+    let missing = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+        .iter()
+        .zip(CORNER_NAMES)
+        .filter(|((sx, sy), _)| on_edge(&extreme(*sx, *sy)))
+        .map(|(_, n)| n)
+        .collect();
+    let (x0, x1) = hull
+        .iter()
+        .fold((i32::MAX, i32::MIN), |a, p| (a.0.min(p.x), a.1.max(p.x)));
+    let (y0, y1) = hull
+        .iter()
+        .fold((i32::MAX, i32::MIN), |a, p| (a.0.min(p.y), a.1.max(p.y)));
+    Outline::Cut {
+        missing,
+        edges,
+        visible: [x0 as f32, y0 as f32, (x1 - x0) as f32, (y1 - y0) as f32],
+    }
+}
+
+fn polygon_area(p: &[Point<i32>]) -> f32 {
+    let n = p.len();
+    let twice: i64 = (0..n)
+        .map(|i| {
+            let (a, b) = (p[i], p[(i + 1) % n]);
+            i64::from(a.x) * i64::from(b.y) - i64::from(b.x) * i64::from(a.y)
+        })
+        .sum();
+    twice.abs() as f32 / 2.0
+}
+
+fn perimeter(p: &[Point<i32>]) -> f64 {
+    let n = p.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (p[i], p[(i + 1) % n]);
+            f64::from((a.x - b.x).pow(2) + (a.y - b.y).pow(2)).sqrt()
+        })
+        .sum()
+}
+
+/// The four vertices of a convex polygon enclosing the largest area (all of them when
+/// there are four or fewer). Exhaustive: simplified hulls have a handful of vertices.
+fn largest_quad(poly: &[Point<i32>]) -> Vec<Point<i32>> {
+    let n = poly.len();
+    if n <= 4 || n > 24 {
+        return poly.to_vec();
+    }
+    let mut best = (0.0f32, [0usize; 4]);
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                for d in c + 1..n {
+                    let q = [poly[a], poly[b], poly[c], poly[d]];
+                    let area = polygon_area(&q);
+                    if area > best.0 {
+                        best = (area, [a, b, c, d]);
+                    }
+                }
+            }
+        }
+    }
+    best.1.iter().map(|&i| poly[i]).collect()
+}
+
+/// TL, TR, BR, BL: sorted around the centre, starting from the corner nearest the top left.
+fn order(quad: &[Point<i32>]) -> [[f32; 2]; 4] {
+    let pts: Vec<[f32; 2]> = quad.iter().map(|p| [p.x as f32, p.y as f32]).collect();
+    let cx = pts.iter().map(|p| p[0]).sum::<f32>() / 4.0;
+    let cy = pts.iter().map(|p| p[1]).sum::<f32>() / 4.0;
+    let mut sorted = pts.clone();
+    // Clockwise on screen (y down) is increasing atan2.
+    sorted.sort_by(|a, b| {
+        (a[1] - cy)
+            .atan2(a[0] - cx)
+            .total_cmp(&(b[1] - cy).atan2(b[0] - cx))
+    });
+    let start = (0..4)
+        .min_by(|&i, &j| (sorted[i][0] + sorted[i][1]).total_cmp(&(sorted[j][0] + sorted[j][1])))
+        .expect("four points");
+    std::array::from_fn(|i| sorted[(start + i) % 4])
+}
+
+fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// Width and height of the quadrilateral (mean of opposite sides).
+pub fn quad_size(c: &[[f32; 2]; 4]) -> (f32, f32) {
+    (
+        (dist(c[0], c[1]) + dist(c[3], c[2])) / 2.0,
+        (dist(c[0], c[3]) + dist(c[1], c[2])) / 2.0,
+    )
+}
+
+/// The document flattened to `width` pixels wide, upright and landscape (a page held in
+/// portrait is turned so its long side runs across), with the projection used.
+pub fn rectify(
+    img: &RgbImage,
+    corners: &[[f32; 2]; 4],
+    width: u32,
+) -> Option<(RgbImage, Projection)> {
+    let (qw, qh) = quad_size(corners);
+    // Documents with an MRZ are landscape; a portrait outline is the page turned by 90°.
+    let c = if qh > qw {
+        [corners[3], corners[0], corners[1], corners[2]]
+    } else {
+        *corners
+    };
+    let (qw, qh) = quad_size(&c);
+    let aspect = (qw / qh.max(1.0)).clamp(1.2, 1.8);
+    let height = (width as f32 / aspect).round() as u32;
+    let (wf, hf) = (width as f32, height as f32);
+    let to_photo = Projection::from_control_points(
+        [(0.0, 0.0), (wf, 0.0), (wf, hf), (0.0, hf)],
+        c.map(|[x, y]| (x, y)),
+    )?;
+    let flat = RgbImage::from_fn(width, height, |x, y| {
+        let (u, v) = to_photo * (x as f32 + 0.5, y as f32 + 0.5);
+        bilinear(img, u - 0.5, v - 0.5)
+    });
+    Some((flat, to_photo))
+}
+
+/// The colour at (x, y), interpolated from the four nearest pixels; outside, the edge's.
+pub(crate) fn bilinear(img: &RgbImage, x: f32, y: f32) -> image::Rgb<u8> {
+    let (w, h) = (img.width() as i32, img.height() as i32);
+    let (x0, y0) = (x.floor() as i32, y.floor() as i32);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let at = |xx: i32, yy: i32| {
+        img.get_pixel(xx.clamp(0, w - 1) as u32, yy.clamp(0, h - 1) as u32)
+            .0
+    };
+    let (a, b, c, d) = (
+        at(x0, y0),
+        at(x0 + 1, y0),
+        at(x0, y0 + 1),
+        at(x0 + 1, y0 + 1),
+    );
+    image::Rgb(std::array::from_fn(|i| {
+        let top = f32::from(a[i]) * (1.0 - fx) + f32::from(b[i]) * fx;
+        let bottom = f32::from(c[i]) * (1.0 - fx) + f32::from(d[i]) * fx;
+        (top * (1.0 - fy) + bottom * fy).round() as u8
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    fn scene(corners: [[f32; 2]; 4]) -> RgbImage {
+        // A light quadrilateral with dark text-like bars on a dark table.
+        let proj = Projection::from_control_points(
+            [(0.0, 0.0), (300.0, 0.0), (300.0, 200.0), (0.0, 200.0)],
+            corners.map(|[x, y]| (x, y)),
+        )
+        .unwrap()
+        .invert();
+        RgbImage::from_fn(640, 480, |x, y| {
+            let (u, v) = proj * (x as f32, y as f32);
+            if (0.0..300.0).contains(&u) && (0.0..200.0).contains(&v) {
+                if (v as u32 % 20) < 4 && (20.0..280.0).contains(&u) {
+                    Rgb([30, 30, 30])
+                } else {
+                    Rgb([220, 215, 200])
+                }
+            } else {
+                Rgb([70, 50, 40])
+            }
+        })
+    }
+
+    #[test]
+    fn finds_the_four_corners_of_a_tilted_page() {
+        let truth = [
+            [120.0, 90.0],
+            [520.0, 110.0],
+            [505.0, 380.0],
+            [110.0, 360.0],
+        ];
+        let Outline::Quad(found) = find(&scene(truth)) else {
+            panic!("no quad");
+        };
+        for (f, t) in found.iter().zip(truth) {
+            assert!(dist(*f, t) < 8.0, "{found:?}");
+        }
+        let (flat, _) = rectify(&scene(truth), &found, 400).unwrap();
+        // Upright: the page's background fills the rectified corners.
+        assert!(flat.get_pixel(5, 5)[0] > 150);
+    }
+
+    #[test]
+    fn a_page_running_off_the_left_edge_is_cut_there() {
+        let truth = [
+            [-80.0, 90.0],
+            [380.0, 100.0],
+            [370.0, 380.0],
+            [-90.0, 370.0],
+        ];
+        match find(&scene(truth)) {
+            Outline::Cut { missing, edges, .. } => {
+                assert_eq!(edges, vec!["left"]);
+                assert_eq!(missing, vec!["top-left", "bottom-left"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_table_has_no_document() {
+        let table = RgbImage::from_pixel(640, 480, Rgb([70, 50, 40]));
+        assert_eq!(find(&table), Outline::None);
+    }
+}
