@@ -30,12 +30,14 @@ fn bench(c: &mut Criterion) {
     let ocr = Ocr::load(std::path::Path::new(&dir)).unwrap();
     let opts = CheckOptions::new(Date::new(2026, 11, 24).unwrap());
     let report = check(&bytes, &ocr, &opts).unwrap();
+    // The check must do all its work on this photo: outline found, page flattened, MRZ
+    // lines read and parsed.
+    assert!(report.corners.is_some(), "{:?}", report.findings);
     assert!(
-        report.findings.is_empty(),
-        "the bench photo must pass: {:?}",
+        report.mrz.as_ref().is_some_and(|m| m.parsed.is_some()),
+        "{:?}",
         report.findings
     );
-    assert!(report.mrz.as_ref().is_some_and(|m| m.parsed.is_some()));
 
     let mut g = c.benchmark_group("photo_12mp");
     g.sample_size(10);
