@@ -414,15 +414,21 @@ fn percentile(gray: &GrayImage, q: usize) -> u8 {
     255
 }
 
-/// Share of pixels whose channels differ by more than a grey pixel's would.
-fn colourful_share(img: &RgbImage) -> f32 {
+/// Each sampled pixel's strongest and weakest channel, about 200,000 samples evenly spread.
+fn channel_spread(img: &RgbImage) -> impl Iterator<Item = (u8, u8)> + '_ {
     let step = ((img.width() * img.height()) as usize / 200_000).max(1);
-    let (mut n, mut colourful) = (0usize, 0usize);
-    for p in img.as_raw().chunks_exact(3).step_by(step) {
-        let (hi, lo) = (
+    img.as_raw().chunks_exact(3).step_by(step).map(|p| {
+        (
             p.iter().max().copied().unwrap_or(0),
             p.iter().min().copied().unwrap_or(0),
-        );
+        )
+    })
+}
+
+/// Share of pixels whose channels differ by more than a grey pixel's would.
+fn colourful_share(img: &RgbImage) -> f32 {
+    let (mut n, mut colourful) = (0usize, 0usize);
+    for (hi, lo) in channel_spread(img) {
         n += 1;
         // Chroma relative to brightness, so a dim photo is not mistaken for a grey one;
         // near-black pixels carry no colour information.
@@ -435,13 +441,8 @@ fn colourful_share(img: &RgbImage) -> f32 {
 
 /// Mean difference between a pixel's strongest and weakest channel.
 fn mean_chroma(img: &RgbImage) -> f32 {
-    let step = ((img.width() * img.height()) as usize / 200_000).max(1);
     let (mut n, mut sum) = (0u64, 0u64);
-    for p in img.as_raw().chunks_exact(3).step_by(step) {
-        let (hi, lo) = (
-            p.iter().max().copied().unwrap_or(0),
-            p.iter().min().copied().unwrap_or(0),
-        );
+    for (hi, lo) in channel_spread(img) {
         n += 1;
         sum += u64::from(hi - lo);
     }
