@@ -59,6 +59,13 @@ impl ApiError {
             "internal error",
         )
     }
+    fn too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("the file is larger than {limit} bytes"),
+        )
+    }
     fn not_found(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -471,14 +478,7 @@ pub const SIDES: &[&str] = &["front", "back", "page"];
 /// has the same reasons, fixes and regions as `idgate check --json`.
 async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult<Response> {
     if body.len() > s.limits.max_upload_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!(
-                "the file is larger than {} bytes",
-                s.limits.max_upload_bytes
-            ),
-        ));
+        return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
     let mut opts = idgate_vision::check::CheckOptions::new(crate::mrz_cli::today());
     opts.limits = idgate_vision::input::InputLimits {
@@ -537,16 +537,7 @@ async fn store_upload(
         ));
     }
     let (mut kind, mut side, mut file) = (None, None, None);
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!(
-                "the file is larger than {} bytes",
-                s.limits.max_upload_bytes
-            ),
-        )
-    };
+    let too_large = || ApiError::too_large(s.limits.max_upload_bytes);
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,

@@ -236,11 +236,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut all_pass = true;
             for file in files {
                 let name = file.display().to_string();
-                let result = std::fs::read(file)
-                    .map_err(|e| anyhow::anyhow!("reading {name}: {e}"))
-                    .map(|bytes| idgate_vision::check::check(&bytes, &ocr, &opts));
+                let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
                 use idgate_server::check_cli::{error_json, report_json, report_text};
-                match result? {
+                match idgate_vision::check::check(&bytes, &ocr, &opts) {
                     Ok(report) => {
                         all_pass &= report.verdict() == idgate_vision::check::Verdict::Pass;
                         if *json {

@@ -206,8 +206,8 @@ pub fn check(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, Che
     let cut = report.has(ReasonCode::CornersNotVisible);
     // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
     // fills the frame. If no MRZ is there either, there is no document.
-    let region = page.unwrap_or_else(|| decoded.image.clone());
-    let (lines, text_boxes) = mrz_lines(ocr, &region)?;
+    let region = page.as_ref().unwrap_or(&decoded.image);
+    let (lines, text_boxes) = mrz_lines(ocr, region)?;
     clock.lap(&mut report, "mrz");
     report.measures.push(("text_lines", text_boxes as f64));
     // An outline with hardly any text in it (a mug, a phone, a patterned cloth) is not a
@@ -300,21 +300,14 @@ fn photo_checks(
             let [x, y, w, h] = visible.map(|v| v.max(0.0) as u32);
             let part = image::imageops::crop_imm(img, x, y, w.max(1), h.max(1)).to_image();
             let light = quality::brightness(&quality::luma(&part));
-            report.measures.push(("brightness", f64::from(light)));
-            if light < t.min_brightness {
-                report.flag(
-                    ReasonCode::TooDark,
-                    json!({"brightness": light, "threshold": t.min_brightness}),
-                    None,
-                );
-            }
+            flag_too_dark(report, t, "brightness", light);
             return None;
         }
         Outline::Quad(c) => c,
     };
     report.corners = Some(corners.map(|p| p.map(|v| v * to_upload)));
-    let (doc_w, _) = document::quad_size(&corners);
-    let doc_px = doc_w.max(document::quad_size(&corners).1) * to_upload;
+    let (doc_w, doc_h) = document::quad_size(&corners);
+    let doc_px = doc_w.max(doc_h) * to_upload;
     report.measures.push(("document_px", f64::from(doc_px)));
     if doc_px < t.min_document_px {
         report.flag(
@@ -326,14 +319,7 @@ fn photo_checks(
     let (page, to_photo) = document::rectify(img, &corners, PAGE_WIDTH)?;
     let gray = quality::luma(&page);
     let light = quality::brightness(&gray);
-    report.measures.push(("brightness", f64::from(light)));
-    if light < t.min_brightness {
-        report.flag(
-            ReasonCode::TooDark,
-            json!({"brightness": light, "threshold": t.min_brightness}),
-            None,
-        );
-    }
+    flag_too_dark(report, t, "brightness", light);
     // Focus is normalised for exposure: a dim page has proportionally weaker edges.
     let focus = quality::focus(&gray) / (light.max(10.0) / 128.0).powi(2);
     report.measures.push(("focus", f64::from(focus)));
@@ -387,11 +373,16 @@ fn photo_checks(
 /// would be under usable light: the darkness is the likelier cause, and the fix to give.
 fn flag_dark_photo(img: &RgbImage, t: &Thresholds, report: &mut Report) {
     let bright = percentile(&quality::luma(img), 99);
-    report.measures.push(("brightest", f64::from(bright)));
-    if f32::from(bright) < t.min_brightness {
+    flag_too_dark(report, t, "brightest", f32::from(bright));
+}
+
+/// Records the exposure measure `name` and flags TOO_DARK when it is under the threshold.
+fn flag_too_dark(report: &mut Report, t: &Thresholds, name: &'static str, value: f32) {
+    report.measures.push((name, f64::from(value)));
+    if value < t.min_brightness {
         report.flag(
             ReasonCode::TooDark,
-            json!({"brightest": bright, "threshold": t.min_brightness}),
+            json!({(name): value, "threshold": t.min_brightness}),
             None,
         );
     }
