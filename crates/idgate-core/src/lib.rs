@@ -12,4 +12,4 @@ pub mod reason;
 pub use case::{CaseEvent, CaseStatus, Decision, TransitionError};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use pii::Redacted;
-pub use reason::{ReasonCode, RejectType};
+pub use reason::{Lang, ReasonCode, RejectType};

@@ -185,6 +185,154 @@ catalog! {
         "Wait until the time shown, check every reason from your last attempt, then try again.";
 }
 
+/// Languages the applicant-facing texts exist in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    /// Simplified Chinese.
+    ZhHans,
+}
+
+impl Lang {
+    /// From a BCP 47 tag: `zh`, `zh-CN`, `zh-Hans`... are Simplified Chinese; anything else English.
+    pub fn from_tag(tag: &str) -> Lang {
+        let t = tag.to_ascii_lowercase();
+        if t == "zh" || t.starts_with("zh-hans") || t == "zh-cn" || t == "zh-sg" {
+            Lang::ZhHans
+        } else {
+            Lang::En
+        }
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhHans => "zh-Hans",
+        }
+    }
+}
+
+impl ReasonCode {
+    /// [`ReasonCode::message`] in `lang`.
+    pub fn message_in(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.message(),
+            Lang::ZhHans => self.message_zh_hans(),
+        }
+    }
+
+    /// [`ReasonCode::fix`] in `lang`.
+    pub fn fix_in(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.fix(),
+            Lang::ZhHans => self.fix_zh_hans(),
+        }
+    }
+
+    fn message_zh_hans(self) -> &'static str {
+        match self {
+            ReasonCode::NoDocumentFound => "照片中没有找到证件。",
+            ReasonCode::CornersNotVisible => "证件有一部分在画面之外。",
+            ReasonCode::Glare => "反光遮住了证件的一部分。",
+            ReasonCode::Blurry => "照片没有对焦或拍摄时晃动了。",
+            ReasonCode::TooDark => "照片太暗，无法看清。",
+            ReasonCode::LowResolution => "证件在照片中太小，无法辨认。",
+            ReasonCode::BlackAndWhite => "照片是黑白的。",
+            ReasonCode::Screenshot => "这是一张截图，而不是证件的照片。",
+            ReasonCode::PhotoOfScreen => "照片拍的是屏幕，而不是证件本身。",
+            ReasonCode::Photocopy => "这是扫描件或复印件。",
+            ReasonCode::EditedImage => "照片似乎经过编辑。",
+            ReasonCode::DocumentExpired => "证件已过期。",
+            ReasonCode::UnsupportedDocument => "所选国家或地区不接受这种证件。",
+            ReasonCode::MissingSide => "缺少证件要求的某一面或某一页。",
+            ReasonCode::UnsupportedLanguage => "我们无法识别该证件的语言。",
+            ReasonCode::DamagedDocument => "证件似乎有损坏，部分内容无法核验。",
+            ReasonCode::MrzUnreadable => "无法读取证件底部的机读码。",
+            ReasonCode::MrzInvalid => "机读码未通过自身的校验。",
+            ReasonCode::DocumentNumberInvalid => "该证件号码不是此类证件的有效号码。",
+            ReasonCode::MissingDateOfBirth => "证件上找不到出生日期。",
+            ReasonCode::NameMismatch => "您填写的姓名与证件上的姓名不一致。",
+            ReasonCode::BirthDateMismatch => "您填写的出生日期与证件不一致。",
+            ReasonCode::DocumentNumberMismatch => "您填写的证件号码与证件不一致。",
+            ReasonCode::NationalityMismatch => "您选择的国籍与证件不一致。",
+            ReasonCode::RegionMismatch => "证件与您选择的国家或地区不符。",
+            ReasonCode::FaceNotFound => "照片中找不到人脸。",
+            ReasonCode::MultipleFaces => "照片中有不止一张人脸。",
+            ReasonCode::FaceObstructed => "您的脸部有一部分被遮挡。",
+            ReasonCode::FaceMismatch => "您的自拍与证件上的照片不符。",
+            ReasonCode::LivenessFailed => "无法确认自拍是实时拍摄的。",
+            ReasonCode::LivenessTimeout => "活体检测用时过长。",
+            ReasonCode::DuplicateIdentity => "该证件已在另一个账户上完成认证。",
+            ReasonCode::DuplicateFace => "您的面部与另一个账户上已认证的身份相符。",
+            ReasonCode::Underage => "您未达到使用本服务的最低年龄。",
+            ReasonCode::RegionNotSupported => "我们无法在您所在的国家或地区提供认证。",
+            ReasonCode::SanctionsMatch => "我们无法完成您的认证。",
+            ReasonCode::PepMatch => "我们无法在线完成您的认证。",
+            ReasonCode::ForgerySuspected => "我们无法接受该证件。",
+            ReasonCode::ComplianceReview => "您的申请需要人工审核。",
+            ReasonCode::TooManyAttempts => "您在短时间内尝试次数过多。",
+        }
+    }
+
+    fn fix_zh_hans(self) -> &'static str {
+        match self {
+            ReasonCode::NoDocumentFound => {
+                "请把证件放在纯色、深色的平面上，让证件占满画面的大部分。"
+            }
+            ReasonCode::CornersNotVisible => "请把手机拿远一些，让证件的四个角都在画面内。",
+            ReasonCode::Glare => "请倾斜证件或关闭闪光灯，避免证件表面反光，然后重新拍摄。",
+            ReasonCode::Blurry => "请拿稳手机，在屏幕上点击证件对焦，并在光线充足的地方重新拍摄。",
+            ReasonCode::TooDark => "请在光线充足的室内或窗边拍摄，不要让阴影挡住证件。",
+            ReasonCode::LowResolution => {
+                "请靠近一些，让证件占满画面的大部分，并上传原始照片而不是压缩后的副本。"
+            }
+            ReasonCode::BlackAndWhite => "请上传证件原件的彩色照片。",
+            ReasonCode::Screenshot => "请用相机重新拍摄证件原件。",
+            ReasonCode::PhotoOfScreen => "请拍摄证件原件，不要翻拍其他设备上显示的图片。",
+            ReasonCode::Photocopy => "请拍摄证件原件；不接受复印件和扫描件。",
+            ReasonCode::EditedImage => "请上传相机直接拍摄、未经编辑的照片。",
+            ReasonCode::DocumentExpired => "请使用目前仍在有效期内的证件。",
+            ReasonCode::UnsupportedDocument => {
+                "请从您所在国家或地区列出的证件类型中选择，并上传该证件。"
+            }
+            ReasonCode::MissingSide => "请上传页面要求的每一面，例如身份证的正面和背面。",
+            ReasonCode::UnsupportedLanguage => "请使用拉丁字母证件或带机读区的证件，例如护照。",
+            ReasonCode::DamagedDocument => "请使用完好的证件，或改用其他可接受的证件类型。",
+            ReasonCode::MrzUnreadable => "请确保证件底部的两到三行字符清晰、未被遮挡且没有反光。",
+            ReasonCode::MrzInvalid => "您暂时无需操作：审核人员会查看您的证件。",
+            ReasonCode::DocumentNumberInvalid => {
+                "请按证件上印刷的内容准确填写证件号码，包括字母，不要加空格。"
+            }
+            ReasonCode::MissingDateOfBirth => "请上传显示完整出生日期的证件。",
+            ReasonCode::NameMismatch => "请按证件上印刷的内容准确填写姓名。",
+            ReasonCode::BirthDateMismatch => "请按证件上印刷的内容准确填写出生日期。",
+            ReasonCode::DocumentNumberMismatch => "请按证件上印刷的内容准确填写证件号码。",
+            ReasonCode::NationalityMismatch => {
+                "请选择证件上显示的国籍，或使用您所选国家签发的证件。"
+            }
+            ReasonCode::RegionMismatch => {
+                "请选择签发该证件的国家或地区，或上传您所选国家或地区的证件。"
+            }
+            ReasonCode::FaceNotFound => "请在光线充足处正对镜头，让整张脸都在画面内。",
+            ReasonCode::MultipleFaces => "请确保画面中只有您一个人。",
+            ReasonCode::FaceObstructed => "请摘下墨镜、口罩或帽子，并且不要用手遮挡脸部。",
+            ReasonCode::FaceMismatch => "请本人在光线充足处自拍，并使用您本人的证件。",
+            ReasonCode::LivenessFailed => "请亲自按照屏幕提示完成动作，全程让脸部保持在画面内。",
+            ReasonCode::LivenessTimeout => "请重新开始自拍步骤，并在提示时完成动作。",
+            ReasonCode::DuplicateIdentity => "请登录您之前认证过的账户，或联系客服找回该账户。",
+            ReasonCode::DuplicateFace => "请登录您已有的账户；如果您认为这是误判，请联系客服。",
+            ReasonCode::Underage => "达到最低年龄后即可进行认证。",
+            ReasonCode::RegionNotSupported => "如果您认为国家或地区选择有误，请联系客服。",
+            ReasonCode::SanctionsMatch => "请联系客服了解更多信息。",
+            ReasonCode::PepMatch => "请联系客服了解更多信息。",
+            ReasonCode::ForgerySuspected => "请联系客服了解更多信息。",
+            ReasonCode::ComplianceReview => "您无需操作：审核完成后我们会通知您。",
+            ReasonCode::TooManyAttempts => "请等到显示的时间，核对上次的每一条原因后再试。",
+        }
+    }
+}
+
 impl ReasonCode {
     pub fn parse(code: &str) -> Option<ReasonCode> {
         ReasonCode::ALL.iter().copied().find(|c| c.as_str() == code)
@@ -215,6 +363,29 @@ mod tests {
             assert!(c.message().ends_with('.') && c.fix().ends_with('.'), "{s}");
         }
         assert_eq!(ReasonCode::ALL.len(), 40);
+    }
+
+    #[test]
+    fn every_code_speaks_simplified_chinese_too() {
+        let mut messages = std::collections::HashSet::new();
+        for &c in ReasonCode::ALL {
+            for text in [c.message_in(Lang::ZhHans), c.fix_in(Lang::ZhHans)] {
+                assert!(text.ends_with('。'), "{c}: {text}");
+                assert!(
+                    text.chars()
+                        .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+                    "{c}"
+                );
+            }
+            messages.insert(c.message_in(Lang::ZhHans));
+            assert_eq!(c.message_in(Lang::En), c.message());
+        }
+        // Only the deliberately vague compliance texts share wording.
+        assert!(messages.len() >= 38, "{}", messages.len());
+        assert_eq!(Lang::from_tag("zh-CN"), Lang::ZhHans);
+        assert_eq!(Lang::from_tag("zh-Hans-SG"), Lang::ZhHans);
+        assert_eq!(Lang::from_tag("zh-TW"), Lang::En);
+        assert_eq!(Lang::from_tag("fr"), Lang::En);
     }
 
     #[test]

@@ -59,6 +59,11 @@ pub fn error_json(file: &str, e: &CheckError) -> Value {
     json!({"file": file, "error": {"code": code, "message": e.to_string()}})
 }
 
+/// A file that could not be opened at all (missing, a directory, no permission).
+pub fn read_error_json(file: &str, e: &std::io::Error) -> Value {
+    json!({"file": file, "error": {"code": "unreadable_file", "message": e.to_string()}})
+}
+
 /// A person-readable report.
 pub fn report_text(file: &str, report: &Report) -> String {
     let mut s = format!("{file}: {}\n", report.verdict().as_str());

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod mrz_cli;
 pub mod openapi;
 pub mod upload;
+pub mod verify_cli;
 pub mod worker;
 
 use anyhow::Context;
@@ -62,7 +63,7 @@ async fn bootstrap_api_key(cfg: &Config, store: &Store) -> anyhow::Result<()> {
 /// Creates the data directory readable by its owner only (0700): it holds the database with
 /// personal data, the master key and the initial API key. An existing directory is left as
 /// the operator set it up.
-fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     if dir.exists() {
         return Ok(());
     }
@@ -76,7 +77,7 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -70,6 +70,26 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Decide one application offline: photo checks, MRZ, data matching, duplicates and
+    /// attempts, with state (duplicates, attempts, verified steps) kept in --data-dir.
+    /// Prints {"decision", "reasons", "level", "retry_after"?}; exit status 2 unless approved.
+    Verify {
+        /// Policy overrides (TOML) merged over the shipped defaults.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Language of messages and fixes: en or zh-Hans.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// Include reviewer-only detail (may contain personal data).
+        #[arg(long)]
+        internal: bool,
+        /// Decide as of this time (Unix milliseconds) instead of now: replays and tests.
+        #[arg(long)]
+        now_ms: Option<i64>,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+        application: PathBuf,
+    },
     /// Measure the checks: precision and recall per reason code on generated specimens,
     /// clean pass rate and MRZ exactness; with --testdata, also the shared real photos.
     Eval {
@@ -236,8 +256,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut all_pass = true;
             for file in files {
                 let name = file.display().to_string();
-                let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
-                use idgate_server::check_cli::{error_json, report_json, report_text};
+                use idgate_server::check_cli::{
+                    error_json, read_error_json, report_json, report_text,
+                };
+                let bytes = match std::fs::read(file) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        // One missing file does not stop the others from being checked.
+                        all_pass = false;
+                        if *json {
+                            println!("{}", read_error_json(&name, &e));
+                        } else {
+                            println!("{name}: error: cannot read the file: {e}");
+                        }
+                        continue;
+                    }
+                };
                 match idgate_vision::check::check(&bytes, &ocr, &opts) {
                     Ok(report) => {
                         all_pass &= report.verdict() == idgate_vision::check::Verdict::Pass;
@@ -258,6 +292,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             if !all_pass {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Verify {
+            policy,
+            lang,
+            internal,
+            now_ms,
+            models_dir,
+            application,
+        } => {
+            use idgate_server::verify_cli;
+            let dir = cli
+                .data_dir
+                .clone()
+                .context("verify keeps its state in --data-dir DIR")?;
+            let policy = match policy {
+                Some(p) => idgate_decide::Policy::from_toml(
+                    &std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                )?,
+                None => idgate_decide::Policy::default(),
+            };
+            let (file, app) = verify_cli::read_application(application)?;
+            let now =
+                now_ms.unwrap_or_else(|| idgate_core::Clock::now_ms(&idgate_core::SystemClock));
+            let rt = runtime()?;
+            let store = rt.block_on(verify_cli::open_store(&dir, Some(now)))?;
+            let secret = verify_cli::load_or_create_secret(&dir.join("identity.key"))?;
+            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let today = idgate_mrz::Date::from_unix_days(now.div_euclid(86_400_000));
+            let v = verify_cli::Verifier {
+                policy: &policy,
+                store: &store,
+                ocr: &ocr,
+                secret: &secret,
+                now_ms: now,
+                check: idgate_vision::check::CheckOptions::new(today),
+            };
+            let (verdict, after) = rt.block_on(verify_cli::verify(&v, &file, &app))?;
+            let lang = idgate_core::Lang::from_tag(lang);
+            println!(
+                "{}",
+                verify_cli::verdict_json(&policy, &verdict, &after, lang, *internal)
+            );
+            rt.block_on(store.close());
+            if verdict.outcome != idgate_decide::Outcome::Approved {
                 return Ok(ExitCode::from(2));
             }
         }

@@ -127,11 +127,18 @@ fn unreadable_files_get_an_error_line_and_the_rest_are_still_checked() {
     let junk = dir.path().join("passport.jpg");
     std::fs::write(&junk, b"this is not an image at all").unwrap();
     let clean = specimen_file(dir.path(), Defect::Clean, 44);
-    let (code, lines) = check_json(&[&junk, &clean]);
-    assert_eq!(lines.len(), 2);
+    // Regression: a path that does not exist used to abort the whole run.
+    let missing = dir.path().join("not-there.jpg");
+    let (code, lines) = check_json(&[&junk, &missing, &clean]);
+    assert_eq!(lines.len(), 3);
     assert_eq!(code, Some(2));
-    assert!(lines[0]["error"]["code"].as_str().is_some(), "{}", lines[0]);
-    assert_eq!(lines[1]["verdict"], "pass", "{}", lines[1]);
+    assert_eq!(
+        lines[0]["error"]["code"], "unsupported_format",
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1]["error"]["code"], "unreadable_file", "{}", lines[1]);
+    assert_eq!(lines[2]["verdict"], "pass", "{}", lines[2]);
 }
 
 /// The evaluation's floor on a small fixed sample (3 photos of every defect): what the

@@ -224,9 +224,34 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
         opts.today,
         defect == Defect::Expired,
     );
-    let mrz_override =
-        (defect == Defect::MrzInvalid).then(|| wrong_check_digit(layout, &id, &mut rng));
-    let page = document::draw(fonts, layout, &id, mrz_override, &mut rng);
+    photograph_with(fonts, defect, layout, &id, &mut rng, opts)
+}
+
+/// A photo of the document of a given holder (`id`), with `defect`: for scenarios that
+/// need to know, or choose, what the document says.
+pub fn photograph(
+    fonts: &Fonts,
+    defect: Defect,
+    layout: Layout,
+    id: &Identity,
+    seed: u64,
+    opts: &Options,
+) -> Specimen {
+    let mut rng = StdRng::seed_from_u64(seed);
+    photograph_with(fonts, defect, layout, id, &mut rng, opts)
+}
+
+fn photograph_with(
+    fonts: &Fonts,
+    defect: Defect,
+    layout: Layout,
+    id: &Identity,
+    rng: &mut StdRng,
+    opts: &Options,
+) -> Specimen {
+    let id = id.clone();
+    let mrz_override = (defect == Defect::MrzInvalid).then(|| wrong_check_digit(layout, &id, rng));
+    let page = document::draw(fonts, layout, &id, mrz_override, rng);
     let (w, h) = match defect {
         Defect::LowResolution => {
             let w = rng.gen_range(480..720);
@@ -247,23 +272,23 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
     let image = match defect {
         Defect::NoDocument => {
             out.mrz_lines.clear();
-            let mut scene = photo::table(w, h, &mut rng);
-            clutter(&mut scene, &mut rng);
-            photo::camera(&mut scene, 1.0, 3.0, &mut rng);
+            let mut scene = photo::table(w, h, rng);
+            clutter(&mut scene, rng);
+            photo::camera(&mut scene, 1.0, 3.0, rng);
             scene
         }
         Defect::Screenshot => {
-            let shot = shoot(&page, w, h, 0.75, &mut rng, &mut out);
+            let shot = shoot(&page, w, h, 0.75, rng, &mut out);
             out.corners = None;
             out.extension = "png";
             camera_exif = false;
-            screenshot(fonts, &shot, &mut rng)
+            screenshot(fonts, &shot, rng)
         }
         Defect::PhotoOfScreen => {
-            let shot = shoot(&page, w / 2, h / 2, 0.8, &mut rng, &mut out);
+            let shot = shoot(&page, w / 2, h / 2, 0.8, rng, &mut out);
             let block = 4;
             let screen = photo::screen_pixels(&shot, block);
-            let mut scene = photo::table(w, h, &mut rng);
+            let mut scene = photo::table(w, h, rng);
             // The screen nearly fills the frame, slightly turned so the pixel grid beats
             // against the camera's.
             let width = w as f32 * rng.gen_range(0.9..1.02);
@@ -274,15 +299,15 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
                 (w as f32 / 2.0, h as f32 / 2.0),
                 rng.gen_range(-0.05..0.05),
                 w as f32 * 0.01,
-                &mut rng,
+                rng,
             );
             photo::paste(&mut scene, &screen, corners);
             out.corners = None;
-            photo::camera(&mut scene, 2.6, 3.0, &mut rng);
+            photo::camera(&mut scene, 2.6, 3.0, rng);
             scene
         }
         Defect::Photocopy => {
-            let copy = photo::photocopy(&page.image, &mut rng);
+            let copy = photo::photocopy(&page.image, rng);
             // The copy sits on a larger sheet of white paper.
             let margin = copy.width() / 8;
             let mut sheet = RgbImage::from_pixel(
@@ -291,7 +316,7 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
                 Rgb([232, 232, 228]),
             );
             image::imageops::overlay(&mut sheet, &copy, margin as i64, margin as i64);
-            let mut scene = photo::table(w, h, &mut rng);
+            let mut scene = photo::table(w, h, rng);
             // The whole sheet in the frame: a cut corner would be a second defect.
             let (sw, sh) = (sheet.width() as f32, sheet.height() as f32);
             let fit = (w as f32 * 0.9).min(h as f32 * 0.9 * sw / sh);
@@ -303,14 +328,14 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
                 (w as f32 / 2.0, h as f32 / 2.0),
                 rng.gen_range(-0.08..0.08),
                 w as f32 * 0.01,
-                &mut rng,
+                rng,
             );
             photo::paste(&mut scene, &sheet, corners);
-            photo::camera(&mut scene, 1.0, 3.0, &mut rng);
+            photo::camera(&mut scene, 1.0, 3.0, rng);
             scene
         }
         _ => {
-            let mut scene = shoot(&page, w, h, 1.0, &mut rng, &mut out);
+            let mut scene = shoot(&page, w, h, 1.0, rng, &mut out);
             match defect {
                 Defect::Glare => {
                     let c = out.corners.expect("placed");
@@ -339,7 +364,7 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
                     for p in scene.pixels_mut() {
                         *p = Rgb(p.0.map(|c| (c as f32 * 0.16) as u8));
                     }
-                    photo::camera(&mut scene, 1.0, 2.5, &mut rng);
+                    photo::camera(&mut scene, 1.0, 2.5, rng);
                 }
                 Defect::BlackAndWhite => scene = photo::grayscale(&scene),
                 _ => {}
@@ -350,7 +375,7 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
             scene
         }
     };
-    out.bytes = encode(&image, out.extension, camera_exif, &mut rng);
+    out.bytes = encode(&image, out.extension, camera_exif, rng);
     out
 }
 

@@ -17,7 +17,7 @@ pub enum Dialect {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     dialect: Dialect,
     clock: Arc<dyn Clock>,
 }
@@ -90,11 +90,11 @@ pub struct ApiKey {
     pub created_at: i64,
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn reasons_to_text(reasons: &[ReasonCode]) -> String {
+pub(crate) fn reasons_to_text(reasons: &[ReasonCode]) -> String {
     reasons
         .iter()
         .map(|r| r.as_str())
@@ -102,7 +102,7 @@ fn reasons_to_text(reasons: &[ReasonCode]) -> String {
         .join(",")
 }
 
-fn reasons_from_text(text: &str) -> Result<Vec<ReasonCode>, StoreError> {
+pub(crate) fn reasons_from_text(text: &str) -> Result<Vec<ReasonCode>, StoreError> {
     text.split(',')
         .filter(|s| !s.is_empty())
         .map(|s| ReasonCode::parse(s).ok_or_else(|| StoreError::Corrupt(format!("reason {s}"))))
@@ -228,7 +228,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.now_ms()
     }
 

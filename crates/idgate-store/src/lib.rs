@@ -3,6 +3,7 @@
 //! * [`Store`]: applicants, cases, documents, audit events, API keys and the durable job
 //!   queue, in SQLite (the embedded default) or PostgreSQL, through sqlx's `Any` driver
 //!   so one implementation serves both; migrations are per dialect and embedded.
+//!   Decisions leave identity keys (duplicates), attempts and verified steps behind.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -13,8 +14,10 @@
 
 mod blob;
 mod db;
+mod decisions;
 mod error;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
 pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store};
+pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;

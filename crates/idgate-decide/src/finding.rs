@@ -1,0 +1,31 @@
+//! A finding: one reason code with the reject type it has in this deployment, what it is
+//! about (a field or a side) and reviewer-only detail, kept apart from what the applicant
+//! is shown.
+
+use idgate_core::{ReasonCode, RejectType};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub code: ReasonCode,
+    pub reject_type: RejectType,
+    /// The entered field or the document side it is about, e.g. `name`, `side:back`.
+    pub subject: Option<String>,
+    /// Measured values and rules, for reviewers only: may hold personal data, never logged.
+    pub detail: String,
+}
+
+impl Finding {
+    pub fn new(code: ReasonCode, reject_type: RejectType, detail: impl Into<String>) -> Self {
+        Finding {
+            code,
+            reject_type,
+            subject: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+}

@@ -1,0 +1,189 @@
+//! What decisions leave behind: the identity keys each account holds (duplicates), every
+//! attempt (cooldowns, escalation) and the verified steps (levels, entitlements).
+
+use crate::db::{new_id, reasons_from_text, reasons_to_text, Store};
+use crate::error::StoreError;
+use idgate_core::ReasonCode;
+use sqlx::Row;
+
+/// An identity key held by an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub key_hash: String,
+    /// `document` or `person`.
+    pub kind: String,
+    pub uid: String,
+    /// `pending` or `verified`.
+    pub status: String,
+}
+
+/// What a decision does to the account's identity keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimChange {
+    /// Undecided or in review: the keys block other accounts' approval until decided.
+    Pending,
+    /// Approved: the keys belong to this account.
+    Verified,
+    /// Sent back or rejected: this account's pending keys are released.
+    Release,
+}
+
+#[derive(Clone, Debug)]
+pub struct DecisionRecord<'a> {
+    pub uid: &'a str,
+    /// `approved`, `resubmission_requested`, `rejected` or `in_review`.
+    pub outcome: &'a str,
+    pub reasons: &'a [ReasonCode],
+    /// (kind, key hash) pairs.
+    pub keys: &'a [(String, String)],
+    pub claims: ClaimChange,
+    /// Steps verified by this decision and the level they complete.
+    pub steps: &'a [&'a str],
+    pub level: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub at: i64,
+    pub outcome: String,
+    pub reasons: Vec<ReasonCode>,
+}
+
+impl Store {
+    /// Claims other accounts than `except_uid` hold on any of `hashes`.
+    pub async fn claims_on(
+        &self,
+        hashes: &[String],
+        except_uid: &str,
+    ) -> Result<Vec<Claim>, StoreError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (2..hashes.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT key_hash, kind, uid, status FROM identity_claims \
+             WHERE uid <> $1 AND key_hash IN ({}) ORDER BY uid, kind",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(except_uid);
+        for h in hashes {
+            q = q.bind(h);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Claim {
+                    key_hash: r.try_get("key_hash")?,
+                    kind: r.try_get("kind")?,
+                    uid: r.try_get("uid")?,
+                    status: r.try_get("status")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a decision, its effect on the account's identity keys and the steps it
+    /// verified, in one transaction. Verifying a document another account verified first
+    /// fails with a conflict and records nothing.
+    pub async fn record_decision(&self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempts (id, uid, at, outcome, reasons) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(rec.uid)
+        .bind(now)
+        .bind(rec.outcome)
+        .bind(reasons_to_text(rec.reasons))
+        .execute(&mut *tx)
+        .await?;
+        match rec.claims {
+            ClaimChange::Release => {
+                sqlx::query("DELETE FROM identity_claims WHERE uid = $1 AND status = 'pending'")
+                    .bind(rec.uid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            change => {
+                let status = if change == ClaimChange::Verified {
+                    "verified"
+                } else {
+                    "pending"
+                };
+                for (kind, hash) in rec.keys {
+                    let done = sqlx::query(
+                        "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
+                    )
+                    .bind(hash)
+                    .bind(kind)
+                    .bind(rec.uid)
+                    .bind(status)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                    match done {
+                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                            return Err(StoreError::Conflict(
+                                "this document is verified on another account",
+                            ))
+                        }
+                        other => {
+                            other?;
+                        }
+                    }
+                }
+            }
+        }
+        for step in rec.steps {
+            sqlx::query(
+                "INSERT INTO verified_steps (uid, step, level, at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (uid, step) DO UPDATE SET level = $3, at = $4",
+            )
+            .bind(rec.uid)
+            .bind(*step)
+            .bind(rec.level.unwrap_or(""))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's attempts at or after `since` (ms), oldest first.
+    pub async fn attempts_since(
+        &self,
+        uid: &str,
+        since: i64,
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, outcome, reasons FROM attempts WHERE uid = $1 AND at >= $2 ORDER BY at, id",
+        )
+        .bind(uid)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AttemptRow {
+                    at: r.try_get("at")?,
+                    outcome: r.try_get("outcome")?,
+                    reasons: reasons_from_text(&r.try_get::<String, _>("reasons")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Steps the account verified, sorted.
+    pub async fn verified_steps(&self, uid: &str) -> Result<Vec<String>, StoreError> {
+        let steps =
+            sqlx::query_scalar("SELECT step FROM verified_steps WHERE uid = $1 ORDER BY step")
+                .bind(uid)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(steps)
+    }
+}
