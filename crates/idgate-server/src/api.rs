@@ -27,6 +27,8 @@ pub struct AppState {
     pub limits: crate::config::Limits,
     /// Wakes idle workers when a case is submitted.
     pub jobs_ready: Notify,
+    /// Levels, the document catalog and the decision rules.
+    pub policy: idgate_decide::Policy,
 }
 
 pub type Shared = Arc<AppState>;
@@ -129,6 +131,9 @@ pub fn app(state: Shared) -> Router {
             require_api_key,
         ));
     Router::new()
+        .route("/v1/catalog", get(get_catalog))
+        .route("/v1/catalog/{country}", get(get_catalog_country))
+        .route("/v1/entitlements/{uid}", get(get_entitlements))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route(
@@ -271,6 +276,67 @@ async fn create_applicant(State(s): State<Shared>, body: axum::body::Bytes) -> A
     }
     let a = s.store.create_applicant(&req.uid, &req.region).await?;
     Ok((StatusCode::CREATED, Json(ApplicantOut::from(a))).into_response())
+}
+
+/// One country's entry: whether its residents are served and which documents it issues
+/// that are accepted, with the sides to photograph (the UI's dropdown).
+fn catalog_entry(
+    policy: &idgate_decide::Policy,
+    c: &idgate_decide::country::Country,
+) -> serde_json::Value {
+    serde_json::json!({
+        "code": c.alpha2,
+        "alpha3": c.alpha3,
+        "name": c.name,
+        "supported": policy.region_supported(c.alpha2, None),
+        "documents": policy.accepted(c.alpha2),
+    })
+}
+
+async fn get_catalog(State(s): State<Shared>) -> Json<serde_json::Value> {
+    let countries: Vec<_> = idgate_decide::country::all()
+        .iter()
+        .map(|c| catalog_entry(&s.policy, c))
+        .collect();
+    Json(serde_json::json!({ "countries": countries }))
+}
+
+async fn get_catalog_country(
+    State(s): State<Shared>,
+    Path(country): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let c = idgate_decide::country::by_alpha2(&country)
+        .ok_or_else(|| ApiError::not_found("country"))?;
+    let mut entry = catalog_entry(&s.policy, c);
+    entry["unsupported_subdivisions"] = serde_json::json!(s
+        .policy
+        .regions
+        .unsupported_subdivisions
+        .iter()
+        .filter(|d| d.split('-').next() == Some(c.alpha2))
+        .collect::<Vec<_>>());
+    Ok(Json(entry))
+}
+
+/// What a platform account may do now, from the steps it verified.
+async fn get_entitlements(
+    State(s): State<Shared>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let steps: Vec<idgate_decide::Step> = s
+        .store
+        .verified_steps(&uid)
+        .await?
+        .iter()
+        .filter_map(|st| idgate_decide::Step::parse(st))
+        .collect();
+    let level = s.policy.reached_level(&steps).map(|l| l.name.clone());
+    Ok(Json(serde_json::json!({
+        "uid": uid,
+        "level": level,
+        "verified_steps": steps.iter().map(|st| st.as_str()).collect::<Vec<_>>(),
+        "entitlements": s.policy.entitlements(&steps),
+    })))
 }
 
 async fn get_applicant(

@@ -21,6 +21,8 @@ const KEYS: &[(&str, &str, bool)] = &[
     // `IDGATE_MASTER_KEY_FILE`) that the embedded default creates on first start.
     ("master_key", "IDGATE_MASTER_KEY", true),
     ("log", "IDGATE_LOG", false),
+    // Verification policy overrides (TOML) merged over idgate-decide's shipped defaults.
+    ("policy_file", "IDGATE_POLICY_FILE", false),
     ("storage.kind", "IDGATE_STORAGE_KIND", false),
     ("storage.dir", "IDGATE_STORAGE_DIR", false),
     ("s3.bucket", "IDGATE_S3_BUCKET", false),
@@ -105,6 +107,7 @@ pub struct Config {
     pub storage: Storage,
     pub limits: Limits,
     pub jobs: Jobs,
+    pub policy_file: Option<PathBuf>,
 }
 
 pub type Layer = BTreeMap<String, String>;
@@ -309,6 +312,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         storage,
         limits,
         jobs,
+        policy_file: get("policy_file")?.map(PathBuf::from),
     })
 }
 

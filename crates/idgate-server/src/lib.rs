@@ -89,6 +89,17 @@ pub(crate) fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io:
     options.open(path)?.write_all(contents)
 }
 
+/// The shipped policy with the deployment's `policy_file` merged over it.
+pub fn load_policy(cfg: &Config) -> anyhow::Result<idgate_decide::Policy> {
+    Ok(match &cfg.policy_file {
+        Some(path) => idgate_decide::Policy::from_toml(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading the policy {}", path.display()))?,
+        )?,
+        None => idgate_decide::Policy::default(),
+    })
+}
+
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let (store, blobs) = open(&cfg).await?;
     bootstrap_api_key(&cfg, &store).await?;
@@ -98,6 +109,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         metrics: Default::default(),
         limits: cfg.limits.clone(),
         jobs_ready: Default::default(),
+        policy: load_policy(&cfg)?,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker_cfg = worker::WorkerConfig {

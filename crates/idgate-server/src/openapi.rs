@@ -71,6 +71,17 @@ pub fn document() -> Value {
                 "responses": {"200": ok("the verdict, with every reason's code, message, fix, detail and region", "PhotoCheck"),
                     "413": error_response("file too large"),
                     "422": error_response("not a supported image, damaged, or too many pixels")}}},
+            "/v1/catalog": {"get": {
+                "summary": "Every ISO 3166-1 country: served or not, and the accepted documents with their sides",
+                "responses": {"200": {"description": "the catalog", "content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"countries": {"type": "array", "items": {"$ref": "#/components/schemas/CatalogEntry"}}}}}}}}}},
+            "/v1/catalog/{country}": {"get": {
+                "summary": "One country's accepted documents (the applicant UI's dropdown)", "parameters": [id_param("country")],
+                "responses": {"200": ok("the country's entry, with unsupported subdivisions", "CatalogEntry"),
+                    "404": error_response("not an ISO 3166-1 alpha-2 code")}}},
+            "/v1/entitlements/{uid}": {"get": {
+                "summary": "What a platform account may do now: its level, verified steps and entitlements", "parameters": [id_param("uid")],
+                "responses": {"200": ok("level (null before any), verified_steps, entitlements", "Entitlements")}}},
             "/v1/cases/{id}/submit": {"post": {
                 "summary": "Submit a draft case for processing", "parameters": [id_param("id")],
                 "responses": {"202": ok("queued for processing", "Case"), "404": error_response("no such case"),
@@ -79,6 +90,18 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "CatalogEntry": {"type": "object", "required": ["code", "alpha3", "name", "supported", "documents"], "properties": {
+                    "code": {"type": "string"}, "alpha3": {"type": "string"}, "name": {"type": "string"},
+                    "supported": {"type": "boolean", "description": "residents of this country can be verified"},
+                    "documents": {"type": "array", "items": {"type": "object", "required": ["kind", "sides", "mrz"], "properties": {
+                        "kind": {"type": "string", "enum": ["passport", "national_id", "drivers_license", "residence_permit", "international_driving_permit"]},
+                        "sides": {"type": "array", "items": {"type": "string"}}, "mrz": {"type": "boolean"}}}},
+                    "unsupported_subdivisions": {"type": "array", "items": {"type": "string"}}}},
+                "Entitlements": {"type": "object", "required": ["uid", "level", "verified_steps", "entitlements"], "properties": {
+                    "uid": {"type": "string"}, "level": {"type": ["string", "null"]},
+                    "verified_steps": {"type": "array", "items": {"type": "string", "enum": ["identity_document", "selfie", "proof_of_address"]}},
+                    "entitlements": {"type": "object", "properties": {"deposit": {"type": "boolean"}, "trade": {"type": "boolean"},
+                        "p2p": {"type": "boolean"}, "withdraw": {"type": "boolean"}, "withdraw_limit_usd_per_day": {"type": "integer"}}}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                     "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
                 "PhotoCheck": {"type": "object", "required": ["verdict", "reasons", "timings_ms"], "properties": {
