@@ -224,9 +224,9 @@ pub fn assess(policy: &Policy, app: &Application, ex: &Extracted, today: Date) -
     // Against the document's MRZ.
     let needs_mrz = policy.has_mrz(&issuer, kind);
     let Some(mrz) = &ex.mrz else {
-        if needs_mrz && missing.is_empty() {
-            // The photo checks report why it was not read (MRZ_UNREADABLE or MRZ_INVALID).
-        } else if !needs_mrz {
+        // An MRZ that should be there and was not read is the photo checks' finding
+        // (MRZ_UNREADABLE or MRZ_INVALID); without one, a person compares the data.
+        if !needs_mrz {
             c.review(
                 ReasonCode::ComplianceReview,
                 "document",

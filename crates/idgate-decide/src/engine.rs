@@ -32,6 +32,17 @@ impl Outcome {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Approved,
+            Outcome::ResubmissionRequested,
+            Outcome::Rejected,
+            Outcome::InReview,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+
     /// The case state machine's event for this outcome.
     pub fn decision(self) -> Decision {
         match self {

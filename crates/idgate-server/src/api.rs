@@ -323,13 +323,7 @@ async fn get_entitlements(
     State(s): State<Shared>,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let steps: Vec<idgate_decide::Step> = s
-        .store
-        .verified_steps(&uid)
-        .await?
-        .iter()
-        .filter_map(|st| idgate_decide::Step::parse(st))
-        .collect();
+    let steps = crate::verified_steps(&s.store, &uid).await?;
     let level = s.policy.reached_level(&steps).map(|l| l.name.clone());
     Ok(Json(serde_json::json!({
         "uid": uid,

@@ -89,15 +89,28 @@ pub(crate) fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io:
     options.open(path)?.write_all(contents)
 }
 
-/// The shipped policy with the deployment's `policy_file` merged over it.
-pub fn load_policy(cfg: &Config) -> anyhow::Result<idgate_decide::Policy> {
-    Ok(match &cfg.policy_file {
+/// The shipped policy with the overrides in `file` (TOML) merged over it.
+pub fn read_policy(file: Option<&std::path::Path>) -> anyhow::Result<idgate_decide::Policy> {
+    Ok(match file {
         Some(path) => idgate_decide::Policy::from_toml(
             &std::fs::read_to_string(path)
                 .with_context(|| format!("reading the policy {}", path.display()))?,
         )?,
         None => idgate_decide::Policy::default(),
     })
+}
+
+/// The steps an account verified (unknown names from an older policy are skipped).
+pub(crate) async fn verified_steps(
+    store: &Store,
+    uid: &str,
+) -> Result<Vec<idgate_decide::Step>, idgate_store::StoreError> {
+    Ok(store
+        .verified_steps(uid)
+        .await?
+        .iter()
+        .filter_map(|s| idgate_decide::Step::parse(s))
+        .collect())
 }
 
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
@@ -109,7 +122,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         metrics: Default::default(),
         limits: cfg.limits.clone(),
         jobs_ready: Default::default(),
-        policy: load_policy(&cfg)?,
+        policy: read_policy(cfg.policy_file.as_deref())?,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker_cfg = worker::WorkerConfig {

@@ -308,13 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .data_dir
                 .clone()
                 .context("verify keeps its state in --data-dir DIR")?;
-            let policy = match policy {
-                Some(p) => idgate_decide::Policy::from_toml(
-                    &std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))?,
-                )?,
-                None => idgate_decide::Policy::default(),
-            };
+            let policy = idgate_server::read_policy(policy.as_deref())?;
             let (file, app) = verify_cli::read_application(application)?;
             let now =
                 now_ms.unwrap_or_else(|| idgate_core::Clock::now_ms(&idgate_core::SystemClock));

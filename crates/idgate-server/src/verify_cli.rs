@@ -155,10 +155,7 @@ fn check_sides(
 ) -> anyhow::Result<(Vec<Finding>, Extracted)> {
     let mut findings = Vec::new();
     let mut mrz_findings = Vec::new();
-    let mut ex = Extracted {
-        sides: Vec::new(),
-        ..Default::default()
-    };
+    let mut ex = Extracted::default();
     for (side, path) in &file.images {
         let bytes = std::fs::read(path)
             .with_context(|| format!("reading the {side} image {}", path.display()))?;
@@ -209,10 +206,6 @@ fn check_sides(
     Ok((findings, ex))
 }
 
-fn is_failure(outcome: &str) -> bool {
-    matches!(outcome, "resubmission_requested" | "rejected")
-}
-
 /// Decides one application and records the decision. Also returns the account's verified
 /// steps afterwards (what its entitlements follow from).
 pub async fn verify(
@@ -229,16 +222,10 @@ pub async fn verify(
         .into_iter()
         .map(|a| Attempt {
             at_ms: a.at,
-            failed: is_failure(&a.outcome),
+            failed: Outcome::parse(&a.outcome).is_some_and(Outcome::failed),
         })
         .collect();
-    let verified: Vec<Step> = v
-        .store
-        .verified_steps(uid)
-        .await?
-        .iter()
-        .filter_map(|s| Step::parse(s))
-        .collect();
+    let verified = crate::verified_steps(v.store, uid).await?;
     if let Some(mut throttled) = idgate_decide::throttle(v.policy, &history, v.now_ms) {
         // Refused before anything is looked at; not an attempt of its own.
         throttled.level = v.policy.reached_level(&verified).map(|l| l.name.clone());
@@ -285,33 +272,12 @@ pub async fn verify(
         selfie_supplied: file.selfie.is_some(),
         proof_of_address_supplied: file.proof_of_address.is_some(),
     };
-    let today = Date::from_unix_days(v.now_ms.div_euclid(86_400_000));
-    let mut verdict = idgate_decide::decide(v.policy, &inputs, today, v.now_ms);
+    let mut verdict = idgate_decide::decide(v.policy, &inputs, v.check.today, v.now_ms);
     let key_pairs: Vec<(String, String)> = keys
         .iter()
         .map(|k| (k.kind.as_str().to_string(), k.hash.clone()))
         .collect();
-    let record = |verdict: &Verdict| {
-        let claims = match verdict.outcome {
-            Outcome::Approved => ClaimChange::Verified,
-            Outcome::InReview => ClaimChange::Pending,
-            Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
-        };
-        let reasons: Vec<ReasonCode> = verdict.findings.iter().map(|f| f.code).collect();
-        let steps: Vec<&str> = verdict.verifies.iter().map(|s| s.as_str()).collect();
-        (claims, reasons, steps)
-    };
-    let (claims, reasons, steps) = record(&verdict);
-    let rec = DecisionRecord {
-        uid,
-        outcome: verdict.outcome.as_str(),
-        reasons: &reasons,
-        keys: &key_pairs,
-        claims,
-        steps: &steps,
-        level: verdict.level.as_deref(),
-    };
-    match v.store.record_decision(&rec).await {
+    match record(v.store, uid, &verdict, &key_pairs).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             // Another account was verified with this document since the claims were read.
@@ -331,24 +297,41 @@ pub async fn verify(
                     .reached_level(&inputs.verified)
                     .map(|l| l.name.clone()),
             };
-            let (claims, reasons, _) = record(&verdict);
-            v.store
-                .record_decision(&DecisionRecord {
-                    uid,
-                    outcome: verdict.outcome.as_str(),
-                    reasons: &reasons,
-                    keys: &key_pairs,
-                    claims,
-                    steps: &[],
-                    level: None,
-                })
-                .await?;
+            record(v.store, uid, &verdict, &key_pairs).await?;
         }
         Err(e) => return Err(e.into()),
     }
     let mut after = inputs.verified;
     after.extend(verdict.verifies.iter().copied());
     Ok((verdict, after))
+}
+
+/// Stores `verdict` for `uid`: the attempt, what it does to the identity keys, the steps
+/// it verified.
+async fn record(
+    store: &Store,
+    uid: &str,
+    verdict: &Verdict,
+    keys: &[(String, String)],
+) -> Result<(), StoreError> {
+    let claims = match verdict.outcome {
+        Outcome::Approved => ClaimChange::Verified,
+        Outcome::InReview => ClaimChange::Pending,
+        Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
+    };
+    let reasons: Vec<ReasonCode> = verdict.findings.iter().map(|f| f.code).collect();
+    let steps: Vec<&str> = verdict.verifies.iter().map(|s| s.as_str()).collect();
+    store
+        .record_decision(&DecisionRecord {
+            uid,
+            outcome: verdict.outcome.as_str(),
+            reasons: &reasons,
+            keys,
+            claims,
+            steps: &steps,
+            level: verdict.level.as_deref(),
+        })
+        .await
 }
 
 /// RFC 3339 UTC time of a Unix time in milliseconds.
