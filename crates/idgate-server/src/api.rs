@@ -29,6 +29,22 @@ pub struct AppState {
     pub jobs_ready: Notify,
     /// Levels, the document catalog and the decision rules.
     pub policy: idgate_decide::Policy,
+    /// The HMAC secret of identity keys (duplicates).
+    pub identity_secret: Vec<u8>,
+    /// Where the OCR models are; loaded on first use by a worker.
+    pub models_dir: std::path::PathBuf,
+    pub ocr_cell: std::sync::OnceLock<idgate_vision::ocr::Ocr>,
+}
+
+impl AppState {
+    /// The OCR models, loaded once.
+    pub fn ocr(&self) -> anyhow::Result<&idgate_vision::ocr::Ocr> {
+        if let Some(o) = self.ocr_cell.get() {
+            return Ok(o);
+        }
+        let o = idgate_vision::ocr::Ocr::load(&self.models_dir)?;
+        Ok(self.ocr_cell.get_or_init(|| o))
+    }
 }
 
 pub type Shared = Arc<AppState>;
@@ -48,12 +64,12 @@ impl ApiError {
             message: message.into(),
         }
     }
-    fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// A failure of ours: logged (the message names the failing step, never input data),
     /// answered without detail.
-    fn internal(message: String) -> ApiError {
+    pub(crate) fn internal(message: String) -> ApiError {
         tracing::error!(error = %message, "internal failure");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,7 +84,7 @@ impl ApiError {
             format!("the file is larger than {limit} bytes"),
         )
     }
-    fn not_found(what: &str) -> ApiError {
+    pub(crate) fn not_found(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -82,6 +98,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { what } => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            StoreError::DuplicateDocument => ApiError::new(
+                StatusCode::CONFLICT,
+                "duplicate_identity",
+                "this document is verified on another account",
+            ),
             StoreError::Transition(t) => ApiError::new(
                 StatusCode::CONFLICT,
                 "invalid_state",
@@ -107,7 +128,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn app(state: Shared) -> Router {
     let upload_limit = state.limits.max_upload_bytes + 64 * 1024;
@@ -118,6 +139,19 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/cases/{id}", get(get_case))
         .route("/v1/cases/{id}/events", get(get_events))
         .route("/v1/cases/{id}/submit", post(submit_case))
+        .route("/v1/cases/{id}/data", axum::routing::put(put_case_data))
+        .route(
+            "/v1/applicants/{id}/change-requests",
+            post(create_change_request),
+        )
+        .route("/v1/change-requests/{id}", get(get_change_request))
+        .route("/v1/reviewers", post(create_reviewer).get(list_reviewers))
+        .route(
+            "/v1/reviewers/{id}",
+            axum::routing::delete(disable_reviewer),
+        )
+        .route("/v1/webhooks/deliveries", get(list_deliveries))
+        .route("/v1/webhooks/deliveries/{id}/redeliver", post(redeliver))
         .route(
             "/v1/cases/{id}/documents",
             post(upload_document).layer(DefaultBodyLimit::max(upload_limit)),
@@ -141,6 +175,7 @@ pub fn app(state: Shared) -> Router {
             get(|| async { Json(crate::openapi::document()) }),
         )
         .merge(v1)
+        .merge(crate::review::routes(state.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
@@ -255,7 +290,7 @@ fn valid_region(region: &str) -> bool {
 }
 
 /// Parses a JSON body with a 400 that says what is wrong.
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request body: {e}")))
 }
@@ -333,16 +368,24 @@ async fn get_entitlements(
     })))
 }
 
+/// The applicant, with the verified data once a case was approved.
 async fn get_applicant(
     State(s): State<Shared>,
     Path(id): Path<String>,
-) -> ApiResult<Json<ApplicantOut>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let a = s
         .store
         .applicant(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("applicant"))?;
-    Ok(Json(a.into()))
+    let verified = match s.store.verified_data_key(&id).await? {
+        Some(k) => Some(crate::review::read_entered(&s, &k).await?),
+        None => None,
+    };
+    let mut out = serde_json::to_value(ApplicantOut::from(a))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    out["verified_data"] = json!(verified);
+    Ok(Json(out))
 }
 
 #[derive(Deserialize, Default)]
@@ -358,6 +401,25 @@ struct ReasonOut {
     reject_type: &'static str,
     message: &'static str,
     fix: &'static str,
+}
+
+#[derive(Serialize)]
+struct CommentOut {
+    body: String,
+    at: i64,
+}
+
+/// `?lang=zh-Hans` picks the language of reason messages and fixes.
+#[derive(Deserialize, Default)]
+struct LangQuery {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    fn lang(&self) -> idgate_core::Lang {
+        idgate_core::Lang::from_tag(self.lang.as_deref().unwrap_or("en"))
+    }
 }
 
 #[derive(Serialize)]
@@ -403,20 +465,28 @@ struct CaseOut {
     status: &'static str,
     reasons: Vec<ReasonOut>,
     documents: Vec<DocumentOut>,
+    /// Has the applicant's entered data been given (`PUT /v1/cases/{id}/data`)?
+    data_entered: bool,
+    /// Reviewer comments meant for the applicant.
+    comments: Vec<CommentOut>,
     created_at: i64,
     updated_at: i64,
 }
 
-fn reason_out(r: ReasonCode) -> ReasonOut {
+fn reason_out(policy: &idgate_decide::Policy, r: ReasonCode, lang: idgate_core::Lang) -> ReasonOut {
     ReasonOut {
         code: r.as_str(),
-        reject_type: r.default_type().as_str(),
-        message: r.message(),
-        fix: r.fix(),
+        reject_type: policy.reject_type(r).as_str(),
+        message: r.message_in(lang),
+        fix: r.fix_in(lang),
     }
 }
 
 async fn case_out(s: &AppState, case: Case) -> ApiResult<CaseOut> {
+    case_out_in(s, case, idgate_core::Lang::En).await
+}
+
+async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiResult<CaseOut> {
     let documents = s
         .store
         .documents(&case.id)
@@ -424,13 +494,29 @@ async fn case_out(s: &AppState, case: Case) -> ApiResult<CaseOut> {
         .into_iter()
         .map(DocumentOut::from)
         .collect();
+    let comments = s
+        .store
+        .comments(&case.id, false)
+        .await?
+        .into_iter()
+        .map(|c| CommentOut {
+            body: c.body,
+            at: c.at,
+        })
+        .collect();
     Ok(CaseOut {
         id: case.id,
         applicant_id: case.applicant_id,
         level: case.level,
         status: case.status.as_str(),
-        reasons: case.reasons.into_iter().map(reason_out).collect(),
+        reasons: case
+            .reasons
+            .into_iter()
+            .map(|r| reason_out(&s.policy, r, lang))
+            .collect(),
         documents,
+        data_entered: case.data_key.is_some(),
+        comments,
         created_at: case.created_at,
         updated_at: case.updated_at,
     })
@@ -461,13 +547,243 @@ async fn create_case(
     Ok((StatusCode::CREATED, Json(case_out(&s, case).await?)).into_response())
 }
 
-async fn get_case(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<CaseOut>> {
+async fn get_case(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<LangQuery>,
+) -> ApiResult<Json<CaseOut>> {
     let case = s
         .store
         .case(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("case"))?;
-    Ok(Json(case_out(&s, case).await?))
+    Ok(Json(case_out_in(&s, case, q.lang()).await?))
+}
+
+/// A case and its applicant, or 404.
+pub(crate) async fn case_and_applicant(
+    s: &AppState,
+    id: &str,
+) -> ApiResult<(Case, idgate_store::Applicant)> {
+    let case = s
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("case"))?;
+    let applicant = s
+        .store
+        .applicant(&case.applicant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    Ok((case, applicant))
+}
+
+/// Validates entered data as the engine will read it, and stores it encrypted.
+async fn store_entered(s: &AppState, uid: &str, region: &str, body: &[u8]) -> ApiResult<String> {
+    let data: crate::verify_cli::EnteredData = parse_json(body)?;
+    let country = |field: &str, code: &str| {
+        if idgate_decide::country::by_alpha2(code).is_none() {
+            return Err(ApiError::bad_request(
+                "invalid_country",
+                format!("{field}: an ISO 3166-1 alpha-2 code such as DE or CN"),
+            ));
+        }
+        Ok(())
+    };
+    country("nationality", &data.nationality)?;
+    country("document.country", &data.document.country)?;
+    if idgate_decide::DocKind::parse(&data.document.kind).is_none() {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            format!("document.type must be one of {}", IDENTITY_KINDS.join(", ")),
+        ));
+    }
+    if data.name.given.trim().is_empty() && data.name.family.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_name",
+            "name: enter the full name",
+        ));
+    }
+    data.application(uid, region, "basic")
+        .map_err(|e| ApiError::bad_request("invalid_data", format!("{e:#}")))?;
+    let bytes = serde_json::to_vec(&data).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(s.blobs.put(&bytes).await?)
+}
+
+/// The applicant's entered data for a draft case (name, birth date, nationality, document,
+/// address): what the document is compared with.
+async fn put_case_data(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let (_, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    let key = store_entered(&s, &applicant.uid, &applicant.region, &body).await?;
+    match s.store.set_case_data(&id, &key, "api").await {
+        Ok(old) => {
+            if let Some(old) = old {
+                let _ = s.blobs.delete(&old).await;
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(e) => {
+            let _ = s.blobs.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewChangeRequest {
+    data: serde_json::Value,
+    reason: String,
+}
+
+fn change_request_out(cr: &idgate_store::ChangeRequest) -> serde_json::Value {
+    json!({
+        "id": cr.id,
+        "applicant_id": cr.applicant_id,
+        "reason": cr.reason,
+        "status": cr.status,
+        "comment": cr.comment,
+        "created_at": cr.created_at,
+        "decided_at": cr.decided_at,
+    })
+}
+
+/// After approval, verified data changes only through a change request a reviewer approves.
+async fn create_change_request(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let req: NewChangeRequest = parse_json(&body)?;
+    if req.reason.trim().is_empty() || req.reason.len() > 2000 {
+        return Err(ApiError::bad_request(
+            "invalid_reason",
+            "reason: say why the data changes (1-2000 characters)",
+        ));
+    }
+    let applicant = s
+        .store
+        .applicant(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let data = serde_json::to_vec(&req.data).map_err(|e| ApiError::internal(e.to_string()))?;
+    let key = store_entered(&s, &applicant.uid, &applicant.region, &data).await?;
+    match s
+        .store
+        .create_change_request(&id, &key, req.reason.trim(), "api")
+        .await
+    {
+        Ok(cr) => Ok((StatusCode::CREATED, Json(change_request_out(&cr))).into_response()),
+        Err(e) => {
+            let _ = s.blobs.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+async fn get_change_request(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let cr = s
+        .store
+        .change_request(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("change request"))?;
+    Ok(Json(change_request_out(&cr)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewReviewer {
+    name: String,
+    role: String,
+}
+
+fn reviewer_out(r: &idgate_store::Reviewer) -> serde_json::Value {
+    json!({"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at,
+           "disabled_at": r.disabled_at})
+}
+
+/// Creates a reviewer account; its token is in this answer only.
+async fn create_reviewer(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let req: NewReviewer = parse_json(&body)?;
+    if !valid_uid(&req.name) {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name: 1-128 characters of letters, digits and - _ . : @",
+        ));
+    }
+    if !crate::review::ROLES.contains(&req.role.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_role",
+            format!("role must be one of {}", crate::review::ROLES.join(", ")),
+        ));
+    }
+    let token = crate::review::generate_token();
+    let r = s
+        .store
+        .create_reviewer(&req.name, &req.role, &crate::review::hash_token(&token))
+        .await?;
+    let mut out = reviewer_out(&r);
+    out["token"] = json!(token);
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn list_reviewers(State(s): State<Shared>) -> ApiResult<Json<serde_json::Value>> {
+    let list: Vec<_> = s
+        .store
+        .reviewers()
+        .await?
+        .iter()
+        .map(reviewer_out)
+        .collect();
+    Ok(Json(json!({ "reviewers": list })))
+}
+
+async fn disable_reviewer(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.store.disable_reviewer(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The delivery log: newest deliveries first, each with its attempts.
+async fn list_deliveries(State(s): State<Shared>) -> ApiResult<Json<serde_json::Value>> {
+    let mut out = Vec::new();
+    for d in s.store.webhook_deliveries(100).await? {
+        let attempts: Vec<_> = s
+            .store
+            .webhook_attempts(&d.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                json!({"attempt": a.attempt, "at": a.at, "status_code": a.status_code,
+                       "error": a.error, "duration_ms": a.duration_ms})
+            })
+            .collect();
+        out.push(json!({
+            "id": d.id,
+            "type": d.event_type,
+            "status": d.status,
+            "attempts": attempts,
+            "next_at": d.next_at,
+            "created_at": d.created_at,
+            "delivered_at": d.delivered_at,
+            "body": serde_json::from_str::<serde_json::Value>(&d.body).unwrap_or_default(),
+        }));
+    }
+    Ok(Json(json!({ "deliveries": out })))
+}
+
+async fn redeliver(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.store.redeliver_webhook(&id).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Serialize)]
@@ -517,20 +833,56 @@ async fn submit_case(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
             "upload at least one document image before submitting",
         ));
     }
+    if case.status == CaseStatus::Draft && case.data_key.is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_applicant_data",
+            "enter the applicant's data (PUT /v1/cases/{id}/data) before submitting",
+        ));
+    }
     let case = s.store.submit(&id, "api").await?;
     inc(&s.metrics.cases_submitted);
     s.jobs_ready.notify_one();
     Ok((StatusCode::ACCEPTED, Json(case_out(&s, case).await?)).into_response())
 }
 
-pub const DOCUMENT_KINDS: &[&str] = &[
+/// Identity document kinds, named as in the catalog (`GET /v1/catalog`).
+pub const IDENTITY_KINDS: &[&str] = &[
     "passport",
-    "id_card",
-    "drivers_licence",
+    "national_id",
+    "drivers_license",
     "residence_permit",
     "international_driving_permit",
 ];
-pub const SIDES: &[&str] = &["front", "back", "page"];
+/// What an upload may be: an identity document side, a selfie or a proof of address.
+pub const DOCUMENT_KINDS: &[&str] = &[
+    "passport",
+    "national_id",
+    "drivers_license",
+    "residence_permit",
+    "international_driving_permit",
+    "selfie",
+    "proof_of_address",
+];
+pub const SIDES: &[&str] = &["photo_page", "front", "back", "face", "page"];
+
+/// The side an upload of `kind` is when none is named; and whether `side` fits `kind`.
+fn side_of(kind: &str, side: Option<String>) -> ApiResult<String> {
+    let allowed: &[&str] = match kind {
+        "passport" | "international_driving_permit" => &["photo_page"],
+        "selfie" => &["face"],
+        "proof_of_address" => &["page"],
+        _ => &["front", "back"],
+    };
+    let side = side.unwrap_or_else(|| allowed[0].to_string());
+    if !allowed.contains(&side.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_side",
+            format!("side of a {kind} must be one of {}", allowed.join(", ")),
+        ));
+    }
+    Ok(side)
+}
 
 /// The instant pre-check the applicant's app calls before submitting: the photo (raw
 /// body, any image type; the format is sniffed) goes through the quality gate, every
@@ -641,19 +993,7 @@ async fn store_upload(
             format!("kind must be one of {}", DOCUMENT_KINDS.join(", ")),
         ));
     }
-    let side = side.unwrap_or_else(|| {
-        if kind == "passport" {
-            "page".into()
-        } else {
-            "front".into()
-        }
-    });
-    if !SIDES.contains(&side.as_str()) {
-        return Err(ApiError::bad_request(
-            "invalid_side",
-            format!("side must be one of {}", SIDES.join(", ")),
-        ));
-    }
+    let side = side_of(&kind, side)?;
     let file = file
         .ok_or_else(|| ApiError::bad_request("missing_field", "form field `file` is required"))?;
     if file.is_empty() {

@@ -23,6 +23,19 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("log", "IDGATE_LOG", false),
     // Verification policy overrides (TOML) merged over idgate-decide's shipped defaults.
     ("policy_file", "IDGATE_POLICY_FILE", false),
+    // OCR models (scripts/lib.sh unpacks them from the rapidocr-onnxruntime wheel).
+    ("models_dir", "IDGATE_MODELS_DIR", false),
+    // Webhooks to the platform: every status change is POSTed to `webhook.url`, signed
+    // with HMAC-SHA256 under `webhook.secret` (created in <data_dir>/webhook-secret if unset).
+    ("webhook.url", "IDGATE_WEBHOOK_URL", false),
+    ("webhook.secret", "IDGATE_WEBHOOK_SECRET", true),
+    ("webhook.max_attempts", "IDGATE_WEBHOOK_MAX_ATTEMPTS", false),
+    (
+        "webhook.retry_base_ms",
+        "IDGATE_WEBHOOK_RETRY_BASE_MS",
+        false,
+    ),
+    ("webhook.timeout_secs", "IDGATE_WEBHOOK_TIMEOUT_SECS", false),
     ("storage.kind", "IDGATE_STORAGE_KIND", false),
     ("storage.dir", "IDGATE_STORAGE_DIR", false),
     ("s3.bucket", "IDGATE_S3_BUCKET", false),
@@ -98,6 +111,17 @@ pub struct Jobs {
 }
 
 #[derive(Clone, Debug)]
+pub struct Webhook {
+    pub url: String,
+    /// `None`: the secret file in the data directory (created on first start).
+    pub secret: Option<Secret>,
+    pub max_attempts: i64,
+    /// First retry after this long; each further one waits twice as long (at most 1 h).
+    pub retry_base_ms: i64,
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -108,6 +132,8 @@ pub struct Config {
     pub limits: Limits,
     pub jobs: Jobs,
     pub policy_file: Option<PathBuf>,
+    pub models_dir: PathBuf,
+    pub webhook: Option<Webhook>,
 }
 
 pub type Layer = BTreeMap<String, String>;
@@ -303,7 +329,42 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         )? as i64,
         debug_delay_ms: parse("jobs.debug_delay_ms", get("jobs.debug_delay_ms")?, 0u64)?,
     };
+    let webhook = match get("webhook.url")? {
+        None => None,
+        Some(url) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    key: "webhook.url".into(),
+                    message: "must start with http:// or https://".into(),
+                });
+            }
+            Some(Webhook {
+                url,
+                secret: get("webhook.secret")?.map(Secret),
+                max_attempts: positive(
+                    "webhook.max_attempts",
+                    parse("webhook.max_attempts", get("webhook.max_attempts")?, 12u64)?,
+                )? as i64,
+                retry_base_ms: positive(
+                    "webhook.retry_base_ms",
+                    parse(
+                        "webhook.retry_base_ms",
+                        get("webhook.retry_base_ms")?,
+                        10_000u64,
+                    )?,
+                )? as i64,
+                timeout_secs: positive(
+                    "webhook.timeout_secs",
+                    parse("webhook.timeout_secs", get("webhook.timeout_secs")?, 10u64)?,
+                )?,
+            })
+        }
+    };
     Ok(Config {
+        models_dir: get("models_dir")?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("models")),
+        webhook,
         listen,
         data_dir,
         database_url: Secret(database_url),

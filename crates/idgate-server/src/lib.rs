@@ -9,8 +9,10 @@ pub mod config;
 pub mod metrics;
 pub mod mrz_cli;
 pub mod openapi;
+pub mod review;
 pub mod upload;
 pub mod verify_cli;
+pub mod webhooks;
 pub mod worker;
 
 use anyhow::Context;
@@ -89,6 +91,18 @@ pub(crate) fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io:
     options.open(path)?.write_all(contents)
 }
 
+/// The text of a secret file, created on first use with 32 random bytes in hex (0600).
+pub(crate) fn secret_file(path: &std::path::Path) -> anyhow::Result<String> {
+    if !path.exists() {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        write_private(path, format!("{}\n", hex::encode(key)).as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 /// The shipped policy with the overrides in `file` (TOML) merged over it.
 pub fn read_policy(file: Option<&std::path::Path>) -> anyhow::Result<idgate_decide::Policy> {
     Ok(match file {
@@ -116,6 +130,7 @@ pub(crate) async fn verified_steps(
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let (store, blobs) = open(&cfg).await?;
     bootstrap_api_key(&cfg, &store).await?;
+    let store = store.with_webhooks(cfg.webhook.is_some());
     let state: Shared = Arc::new(AppState {
         store,
         blobs,
@@ -123,7 +138,17 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         limits: cfg.limits.clone(),
         jobs_ready: Default::default(),
         policy: read_policy(cfg.policy_file.as_deref())?,
+        identity_secret: verify_cli::load_or_create_secret(&cfg.data_dir.join("identity.key"))?,
+        models_dir: cfg.models_dir.clone(),
+        ocr_cell: Default::default(),
     });
+    // Fail at start, not on the first case, when the models are missing.
+    state.ocr().with_context(|| {
+        format!(
+            "loading the OCR models from {} (scripts/serve unpacks them; set models_dir)",
+            cfg.models_dir.display()
+        )
+    })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker_cfg = worker::WorkerConfig {
         lease_ms: (cfg.jobs.lease_secs * 1000) as i64,
@@ -135,6 +160,17 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         workers.push(tokio::spawn(worker::run(
             state.clone(),
             worker_cfg,
+            stop_rx.clone(),
+        )));
+    }
+    if let Some(hook) = &cfg.webhook {
+        let secret = match &hook.secret {
+            Some(s) => s.0.clone().into_bytes(),
+            None => webhooks::load_or_create_secret(&cfg.data_dir.join("webhook-secret"))?,
+        };
+        workers.push(tokio::spawn(webhooks::run(
+            state.clone(),
+            webhooks::Dispatcher::new(hook, secret)?,
             stop_rx.clone(),
         )));
     }

@@ -310,6 +310,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("verify keeps its state in --data-dir DIR")?;
             let policy = idgate_server::read_policy(policy.as_deref())?;
             let (file, app) = verify_cli::read_application(application)?;
+            let submission = verify_cli::read_submission(&file)?;
             let now =
                 now_ms.unwrap_or_else(|| idgate_core::Clock::now_ms(&idgate_core::SystemClock));
             let rt = runtime()?;
@@ -320,12 +321,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let v = verify_cli::Verifier {
                 policy: &policy,
                 store: &store,
-                ocr: &ocr,
                 secret: &secret,
                 now_ms: now,
                 check: idgate_vision::check::CheckOptions::new(today),
             };
-            let (verdict, after) = rt.block_on(verify_cli::verify(&v, &file, &app))?;
+            let (verdict, after) = rt.block_on(verify_cli::verify(&v, &ocr, &submission, &app))?;
             let lang = idgate_core::Lang::from_tag(lang);
             println!(
                 "{}",

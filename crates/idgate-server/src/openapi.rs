@@ -16,6 +16,130 @@ fn id_param(name: &str) -> Value {
 }
 
 pub fn document() -> Value {
+    let mut doc = base();
+    let paths = doc["paths"].as_object_mut().expect("paths is an object");
+    for (k, v) in review_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("schemas is an object");
+    for (k, v) in review_schemas().as_object().expect("an object") {
+        schemas.insert(k.clone(), v.clone());
+    }
+    doc
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn plain(description: &str) -> Value {
+    json!({"description": description})
+}
+
+/// Entered data, change requests, reviewer accounts, the reviewer API and webhooks.
+fn review_paths() -> Value {
+    let reviewer = json!([{"reviewerToken": []}]);
+    json!({
+        "/v1/cases/{id}/data": {"put": {
+            "summary": "Enter the applicant's data for a draft case (compared with the document)",
+            "parameters": [id_param("id")], "requestBody": json_body("EnteredData"),
+            "responses": {"204": plain("stored, encrypted at rest"), "400": error_response("invalid data, with the field"),
+                "404": error_response("no such case"), "409": error_response("the case is no longer a draft")}}},
+        "/v1/applicants/{id}/change-requests": {"post": {
+            "summary": "Ask to change verified data; a reviewer approves or rejects it",
+            "parameters": [id_param("id")], "requestBody": json_body("NewChangeRequest"),
+            "responses": {"201": ok("pending", "ChangeRequest"), "400": error_response("invalid data or reason"),
+                "409": error_response("nothing verified yet, or a request is already pending")}}},
+        "/v1/change-requests/{id}": {"get": {
+            "summary": "A change request's status", "parameters": [id_param("id")],
+            "responses": {"200": ok("the change request", "ChangeRequest"), "404": error_response("no such change request")}}},
+        "/v1/reviewers": {
+            "post": {"summary": "Create a reviewer account; the answer holds its token, shown once",
+                "requestBody": json_body("NewReviewer"),
+                "responses": {"201": plain("the reviewer with `token`"), "400": error_response("invalid name or role"),
+                    "409": error_response("the name is taken")}},
+            "get": {"summary": "Reviewer accounts", "responses": {"200": plain("`reviewers`")}}},
+        "/v1/reviewers/{id}": {"delete": {
+            "summary": "Disable a reviewer; its claimed cases go back to the queue", "parameters": [id_param("id")],
+            "responses": {"204": plain("disabled"), "404": error_response("no such active reviewer")}}},
+        "/v1/webhooks/deliveries": {"get": {
+            "summary": "Webhook delivery log: newest first, each with its body, status and attempts",
+            "description": "Every status change is POSTed to the configured URL with `X-Idgate-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, `X-Idgate-Event` and `X-Idgate-Delivery`; failures are retried with exponential backoff.",
+            "responses": {"200": plain("`deliveries`")}}},
+        "/v1/webhooks/deliveries/{id}/redeliver": {"post": {
+            "summary": "Send a delivery again now", "parameters": [id_param("id")],
+            "responses": {"202": plain("queued"), "404": error_response("no such delivery")}}},
+        "/v1/review/queue": {"get": {"summary": "Cases in review, longest waiting first", "security": reviewer,
+            "responses": {"200": plain("`cases`: case_id, uid, level, reasons, claimed_by, waiting_since"),
+                "401": error_response("missing or unknown reviewer token")}}},
+        "/v1/review/cases/{id}": {"get": {
+            "summary": "Everything a reviewer needs: entered data, findings with internal detail, documents, all comments, audit trail",
+            "security": reviewer, "parameters": [id_param("id")],
+            "responses": {"200": plain("the case"), "404": error_response("no such case")}}},
+        "/v1/review/cases/{id}/documents/{doc}/image": {"get": {
+            "summary": "An uploaded image, decrypted (the view is audited)", "security": reviewer,
+            "parameters": [id_param("id"), id_param("doc")],
+            "responses": {"200": plain("the image as uploaded"), "404": error_response("no such document")}}},
+        "/v1/review/cases/{id}/claim": {"post": {
+            "summary": "Take a case in review; `{\"take_over\": true}` (supervisor) takes it from another reviewer",
+            "security": reviewer, "parameters": [id_param("id")],
+            "responses": {"200": plain("claimed"), "403": error_response("role may not"),
+                "409": error_response("not in review, or held by another reviewer")}}},
+        "/v1/review/cases/{id}/release": {"post": {
+            "summary": "Give a claimed case back to the queue", "security": reviewer, "parameters": [id_param("id")],
+            "responses": {"204": plain("released"), "409": error_response("you do not hold the case")}}},
+        "/v1/review/cases/{id}/comments": {"post": {
+            "summary": "Comment on a case: `applicant` comments are shown to the applicant, `internal` ones never",
+            "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("NewComment"),
+            "responses": {"201": plain("stored"), "400": error_response("invalid visibility or body")}}},
+        "/v1/review/cases/{id}/decision": {"post": {
+            "summary": "Decide a claimed case: approve, or retry/reject with reason codes",
+            "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("ReviewDecision"),
+            "responses": {"200": plain("the new status"), "400": error_response("invalid decision or reasons"),
+                "409": error_response("not claimed by you, not in review, or the document is verified on another account")}}},
+        "/v1/review/change-requests": {"get": {
+            "summary": "Pending change requests with the current and the requested data", "security": reviewer,
+            "responses": {"200": plain("`change_requests`")}}},
+        "/v1/review/change-requests/{id}/decision": {"post": {
+            "summary": "Approve (the data becomes the verified data) or reject a change request",
+            "security": reviewer, "parameters": [id_param("id")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["decision"],
+                "properties": {"decision": {"type": "string", "enum": ["approve", "reject"]}, "comment": {"type": "string"}}}}}},
+            "responses": {"200": plain("decided"), "409": error_response("already decided")}}}
+    })
+}
+
+fn review_schemas() -> Value {
+    json!({
+        "EnteredData": {"type": "object", "required": ["nationality", "document", "name"], "additionalProperties": false, "properties": {
+            "nationality": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+            "subdivision": {"type": "string", "description": "ISO 3166-2 code of the region of residence, where known"},
+            "document": {"type": "object", "required": ["country", "type", "number"], "properties": {
+                "country": {"type": "string", "description": "issuing country, alpha-2"},
+                "type": {"type": "string", "enum": crate::api::IDENTITY_KINDS}, "number": {"type": "string"}}},
+            "name": {"type": "object", "properties": {"given": {"type": "string"}, "family": {"type": "string"},
+                "local": {"type": "string", "description": "the name in the local script, e.g. Chinese characters"}}},
+            "birth_date": {"type": "string", "format": "date"}, "address": {"type": "string"}}},
+        "NewChangeRequest": {"type": "object", "required": ["data", "reason"], "properties": {
+            "data": {"$ref": "#/components/schemas/EnteredData"}, "reason": {"type": "string"}}},
+        "ChangeRequest": {"type": "object", "properties": {"id": {"type": "string"}, "applicant_id": {"type": "string"},
+            "reason": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            "comment": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
+            "decided_at": {"type": "integer", "nullable": true}}},
+        "NewReviewer": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"},
+            "role": {"type": "string", "enum": crate::review::ROLES}}},
+        "NewComment": {"type": "object", "required": ["visibility", "body"], "properties": {
+            "visibility": {"type": "string", "enum": ["applicant", "internal"]}, "body": {"type": "string"}}},
+        "ReviewDecision": {"type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": ["approve", "retry", "reject"]},
+            "reasons": {"type": "array", "items": {"type": "string"}, "description": "reason codes; none for an approval"},
+            "applicant_comment": {"type": "string"}, "internal_comment": {"type": "string"}}}
+    })
+}
+
+fn base() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -45,7 +169,8 @@ pub fn document() -> Value {
                 "responses": {"201": ok("created, status draft", "Case"), "400": error_response("invalid level"),
                     "404": error_response("no such applicant")}}},
             "/v1/cases/{id}": {"get": {
-                "summary": "Case status, reasons and documents", "parameters": [id_param("id")],
+                "summary": "Case status, reasons (`?lang=zh-Hans` for Simplified Chinese), documents and applicant-visible comments", "parameters": [id_param("id"),
+                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["en", "zh-Hans"]}}],
                 "responses": {"200": ok("the case", "Case"), "404": error_response("no such case")}}},
             "/v1/cases/{id}/events": {"get": {
                 "summary": "Audit trail of a case", "parameters": [id_param("id")],
@@ -85,10 +210,11 @@ pub fn document() -> Value {
             "/v1/cases/{id}/submit": {"post": {
                 "summary": "Submit a draft case for processing", "parameters": [id_param("id")],
                 "responses": {"202": ok("queued for processing", "Case"), "404": error_response("no such case"),
-                    "409": error_response("not a draft"), "422": error_response("no documents uploaded")}}}
+                    "409": error_response("not a draft"), "422": error_response("no documents uploaded, or no entered data")}}}
         },
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"},
+                "reviewerToken": {"type": "http", "scheme": "bearer", "description": "a reviewer's idr_ token"}},
             "schemas": {
                 "CatalogEntry": {"type": "object", "required": ["code", "alpha3", "name", "supported", "documents"], "properties": {
                     "code": {"type": "string"}, "alpha3": {"type": "string"}, "name": {"type": "string"},
@@ -118,6 +244,8 @@ pub fn document() -> Value {
                     "region": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "region of residence chosen at sign-up (ISO 3166-1 alpha-2)"}}},
                 "Applicant": {"type": "object", "required": ["id", "uid", "region", "created_at"], "properties": {
                     "id": {"type": "string"}, "uid": {"type": "string"}, "region": {"type": "string"},
+                    "verified_data": {"description": "the entered data of the approved case, or of an approved change request; null before",
+                        "nullable": true, "allOf": [{"$ref": "#/components/schemas/EnteredData"}]},
                     "created_at": {"type": "integer", "description": "milliseconds since the Unix epoch"}}},
                 "NewCase": {"type": "object", "additionalProperties": false, "properties": {"level": {"type": "string", "default": "basic"}}},
                 "Reason": {"type": "object", "required": ["code", "reject_type", "message", "fix"], "properties": {
@@ -134,6 +262,9 @@ pub fn document() -> Value {
                     "status": {"type": "string", "enum": idgate_core::CaseStatus::ALL.map(|s| s.as_str())},
                     "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
                     "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+                    "data_entered": {"type": "boolean"},
+                    "comments": {"type": "array", "description": "reviewer comments meant for the applicant",
+                        "items": {"type": "object", "properties": {"body": {"type": "string"}, "at": {"type": "integer"}}}},
                     "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
                 "Events": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
                     "type": "object", "required": ["seq", "actor", "action", "at"], "properties": {

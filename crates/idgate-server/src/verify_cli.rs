@@ -59,7 +59,7 @@ fn default_level() -> String {
     "basic".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentFile {
     /// Issuing country, alpha-2.
@@ -69,22 +69,68 @@ pub struct DocumentFile {
     pub number: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NameFile {
     #[serde(default)]
     pub given: String,
     #[serde(default)]
     pub family: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<String>,
+}
+
+/// What the applicant entered for a case, as the API takes it (uid, region and level come
+/// from the account and the case).
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnteredData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivision: Option<String>,
+    pub nationality: String,
+    pub document: DocumentFile,
+    pub name: NameFile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl EnteredData {
+    /// The engine's view of this data; a malformed birth date is refused with the reason.
+    pub fn application(&self, uid: &str, region: &str, level: &str) -> anyhow::Result<Application> {
+        anyhow::ensure!(!uid.trim().is_empty(), "uid is empty");
+        let birth_date = match &self.birth_date {
+            Some(s) if !s.trim().is_empty() => Some(
+                Date::parse_iso(s.trim())
+                    .with_context(|| format!("birth_date {s:?} is not YYYY-MM-DD"))?,
+            ),
+            _ => None,
+        };
+        Ok(Application {
+            uid: uid.into(),
+            level: level.into(),
+            residence: region.into(),
+            subdivision: self.subdivision.clone(),
+            nationality: self.nationality.clone(),
+            document: DocumentChoice {
+                issuer: self.document.country.clone(),
+                kind: self.document.kind.clone(),
+                number: self.document.number.clone(),
+            },
+            given_names: self.name.given.clone(),
+            family_name: self.name.family.clone(),
+            local_name: self.name.local.clone(),
+            birth_date,
+            address: self.address.clone(),
+        })
+    }
 }
 
 /// Everything a verification run needs besides the application.
 pub struct Verifier<'a> {
     pub policy: &'a Policy,
     pub store: &'a Store,
-    pub ocr: &'a Ocr,
     pub secret: &'a [u8],
     pub now_ms: i64,
     pub check: CheckOptions,
@@ -107,31 +153,15 @@ pub fn read_application(path: &Path) -> anyhow::Result<(ApplicationFile, Applica
             *p = base.join(&*p);
         }
     }
-    anyhow::ensure!(!file.uid.trim().is_empty(), "uid is empty");
-    let birth_date = match &file.birth_date {
-        Some(s) if !s.trim().is_empty() => Some(
-            Date::parse_iso(s.trim())
-                .with_context(|| format!("birth_date {s:?} is not YYYY-MM-DD"))?,
-        ),
-        _ => None,
-    };
-    let app = Application {
-        uid: file.uid.clone(),
-        level: file.level.clone(),
-        residence: file.region.clone(),
+    let entered = EnteredData {
         subdivision: file.subdivision.clone(),
         nationality: file.nationality.clone(),
-        document: DocumentChoice {
-            issuer: file.document.country.clone(),
-            kind: file.document.kind.clone(),
-            number: file.document.number.clone(),
-        },
-        given_names: file.name.given.clone(),
-        family_name: file.name.family.clone(),
-        local_name: file.name.local.clone(),
-        birth_date,
+        document: file.document.clone(),
+        name: file.name.clone(),
+        birth_date: file.birth_date.clone(),
         address: file.address.clone(),
     };
+    let app = entered.application(&file.uid, &file.region, &file.level)?;
     Ok((file, app))
 }
 
@@ -147,31 +177,54 @@ fn name_field_full(m: &Mrz) -> bool {
 
 const MRZ_CODES: [ReasonCode; 2] = [ReasonCode::MrzUnreadable, ReasonCode::MrzInvalid];
 
+/// The document images of a submission, side name → bytes, and what else was supplied.
+pub struct Submission {
+    pub images: Vec<(String, Vec<u8>)>,
+    pub selfie_supplied: bool,
+    pub proof_of_address_supplied: bool,
+}
+
+/// Reads the images an application file names; a missing file is an error before anything
+/// is looked at or recorded.
+pub fn read_submission(file: &ApplicationFile) -> anyhow::Result<Submission> {
+    let mut images = Vec::new();
+    for (side, path) in &file.images {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading the {side} image {}", path.display()))?;
+        images.push((side.clone(), bytes));
+    }
+    for p in file.selfie.iter().chain(file.proof_of_address.iter()) {
+        anyhow::ensure!(p.is_file(), "{} is not a readable file", p.display());
+    }
+    Ok(Submission {
+        images,
+        selfie_supplied: file.selfie.is_some(),
+        proof_of_address_supplied: file.proof_of_address.is_some(),
+    })
+}
+
 /// Photo checks on every side: findings per side, and the first valid MRZ of any side.
-fn check_sides(
-    v: &Verifier<'_>,
-    file: &ApplicationFile,
+/// CPU-bound (decoding, OCR): the server runs it off the async threads.
+pub fn check_sides(
+    policy: &Policy,
+    ocr: &Ocr,
+    check: &CheckOptions,
+    images: &[(String, Vec<u8>)],
     needs_mrz: bool,
 ) -> anyhow::Result<(Vec<Finding>, Extracted)> {
     let mut findings = Vec::new();
     let mut mrz_findings = Vec::new();
     let mut ex = Extracted::default();
-    for (side, path) in &file.images {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading the {side} image {}", path.display()))?;
+    for (side, bytes) in images {
         ex.sides.push(side.clone());
-        let report: Report = match idgate_vision::check::check(&bytes, v.ocr, &v.check) {
+        let report: Report = match idgate_vision::check::check(bytes, ocr, check) {
             Ok(r) => r,
             Err(idgate_vision::check::CheckError::Input(e)) => {
                 // An image that cannot be read is one to upload again, not a crash.
                 let code = ReasonCode::NoDocumentFound;
                 findings.push(
-                    Finding::new(
-                        code,
-                        v.policy.reject_type(code),
-                        format!("{}: {e}", e.code()),
-                    )
-                    .about(format!("side:{side}")),
+                    Finding::new(code, policy.reject_type(code), format!("{}: {e}", e.code()))
+                        .about(format!("side:{side}")),
                 );
                 continue;
             }
@@ -189,7 +242,7 @@ fn check_sides(
             }
         }
         for f in report.findings {
-            let finding = Finding::new(f.code, v.policy.reject_type(f.code), f.detail.to_string())
+            let finding = Finding::new(f.code, policy.reject_type(f.code), f.detail.to_string())
                 .about(format!("side:{side}"));
             if MRZ_CODES.contains(&f.code) {
                 mrz_findings.push(finding);
@@ -206,13 +259,92 @@ fn check_sides(
     Ok((findings, ex))
 }
 
-/// Decides one application and records the decision. Also returns the account's verified
-/// steps afterwards (what its entitlements follow from).
-pub async fn verify(
-    v: &Verifier<'_>,
-    file: &ApplicationFile,
-    app: &Application,
-) -> anyhow::Result<(Verdict, Vec<Step>)> {
+/// The first half of a decision, before any image is looked at.
+pub enum Plan {
+    /// Refused by the cooldown; nothing else is done and nothing recorded.
+    Throttled(Verdict, Vec<Step>),
+    Check(Prepared),
+}
+
+pub struct Prepared {
+    history: Vec<Attempt>,
+    verified: Vec<Step>,
+    /// The level still needs the identity document (else it is reused).
+    pub needs_document: bool,
+    pub needs_mrz: bool,
+}
+
+/// A decision made, with what recording it needs.
+pub struct Decided {
+    pub verdict: Verdict,
+    /// (kind, key hash) identity keys.
+    pub keys: Vec<(String, String)>,
+    /// Steps verified before this decision.
+    pub verified_before: Vec<Step>,
+}
+
+impl Decided {
+    /// Steps verified once this decision is recorded (what entitlements follow from).
+    pub fn verified_after(&self) -> Vec<Step> {
+        let mut after = self.verified_before.clone();
+        after.extend(self.verdict.verifies.iter().copied());
+        after
+    }
+
+    /// The store's record of this decision.
+    pub fn record<'a>(
+        &'a self,
+        uid: &'a str,
+        reasons: &'a [ReasonCode],
+        steps: &'a [&'a str],
+    ) -> DecisionRecord<'a> {
+        let claims = match self.verdict.outcome {
+            Outcome::Approved => ClaimChange::Verified,
+            Outcome::InReview => ClaimChange::Pending,
+            Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
+        };
+        DecisionRecord {
+            uid,
+            outcome: self.verdict.outcome.as_str(),
+            reasons,
+            keys: &self.keys,
+            claims,
+            steps,
+            level: self.verdict.level.as_deref(),
+        }
+    }
+
+    /// The decision when the document was verified on another account after the claims were
+    /// read (the store refused the approval).
+    pub fn lost_race(&mut self, policy: &Policy) {
+        let code = ReasonCode::DuplicateIdentity;
+        self.verdict = Verdict {
+            outcome: Outcome::Rejected,
+            findings: vec![Finding::new(
+                code,
+                policy.reject_type(code),
+                "verified on another account meanwhile",
+            )
+            .about("document")],
+            retry_after_ms: None,
+            verifies: Vec::new(),
+            level: policy
+                .reached_level(&self.verified_before)
+                .map(|l| l.name.clone()),
+        };
+    }
+}
+
+/// Reasons and verified step names of a verdict, as the store takes them.
+pub fn record_parts(verdict: &Verdict) -> (Vec<ReasonCode>, Vec<&'static str>) {
+    (
+        verdict.findings.iter().map(|f| f.code).collect(),
+        verdict.verifies.iter().map(|s| s.as_str()).collect(),
+    )
+}
+
+/// Attempt history and verified steps of the account; the cooldown.
+pub async fn plan(v: &Verifier<'_>, app: &Application) -> anyhow::Result<Plan> {
     let uid = app.uid.as_str();
     let window_ms = i64::from(v.policy.attempts.window_hours) * 3_600_000;
     let history: Vec<Attempt> = v
@@ -229,7 +361,7 @@ pub async fn verify(
     if let Some(mut throttled) = idgate_decide::throttle(v.policy, &history, v.now_ms) {
         // Refused before anything is looked at; not an attempt of its own.
         throttled.level = v.policy.reached_level(&verified).map(|l| l.name.clone());
-        return Ok((throttled, verified));
+        return Ok(Plan::Throttled(throttled, verified));
     }
     let needs_document = v.policy.level(&app.level).is_some_and(|l| {
         v.policy
@@ -238,12 +370,25 @@ pub async fn verify(
     });
     let needs_mrz = idgate_decide::DocKind::parse(&app.document.kind)
         .is_some_and(|k| v.policy.has_mrz(&app.document.issuer, k));
-    let (photo_findings, extracted) = if needs_document {
-        check_sides(v, file, needs_mrz)?
-    } else {
-        (Vec::new(), Extracted::default())
-    };
-    let keys = if needs_document {
+    Ok(Plan::Check(Prepared {
+        history,
+        verified,
+        needs_document,
+        needs_mrz,
+    }))
+}
+
+/// The second half: identity keys, duplicates and the engine, given the photo checks'
+/// findings and extraction (empty when the document is reused).
+pub async fn conclude(
+    v: &Verifier<'_>,
+    app: &Application,
+    sub: &Submission,
+    prepared: Prepared,
+    photo: (Vec<Finding>, Extracted),
+) -> anyhow::Result<Decided> {
+    let (photo_findings, extracted) = photo;
+    let keys = if prepared.needs_document {
         identity::keys(v.secret, app, &extracted)
     } else {
         Vec::new()
@@ -251,7 +396,7 @@ pub async fn verify(
     let hashes: Vec<String> = keys.iter().map(|k| k.hash.clone()).collect();
     let claims = v
         .store
-        .claims_on(&hashes, uid)
+        .claims_on(&hashes, &app.uid)
         .await?
         .into_iter()
         .filter_map(|c| {
@@ -267,70 +412,56 @@ pub async fn verify(
         extracted,
         photo_findings,
         claims,
-        history,
-        verified,
-        selfie_supplied: file.selfie.is_some(),
-        proof_of_address_supplied: file.proof_of_address.is_some(),
+        history: prepared.history,
+        verified: prepared.verified,
+        selfie_supplied: sub.selfie_supplied,
+        proof_of_address_supplied: sub.proof_of_address_supplied,
     };
-    let mut verdict = idgate_decide::decide(v.policy, &inputs, v.check.today, v.now_ms);
-    let key_pairs: Vec<(String, String)> = keys
-        .iter()
-        .map(|k| (k.kind.as_str().to_string(), k.hash.clone()))
-        .collect();
-    match record(v.store, uid, &verdict, &key_pairs).await {
+    let verdict = idgate_decide::decide(v.policy, &inputs, v.check.today, v.now_ms);
+    Ok(Decided {
+        verdict,
+        keys: keys
+            .iter()
+            .map(|k| (k.kind.as_str().to_string(), k.hash.clone()))
+            .collect(),
+        verified_before: inputs.verified,
+    })
+}
+
+/// Decides one application offline and records the decision. Also returns the account's
+/// verified steps afterwards (what its entitlements follow from).
+pub async fn verify(
+    v: &Verifier<'_>,
+    ocr: &Ocr,
+    sub: &Submission,
+    app: &Application,
+) -> anyhow::Result<(Verdict, Vec<Step>)> {
+    let prepared = match plan(v, app).await? {
+        Plan::Throttled(verdict, verified) => return Ok((verdict, verified)),
+        Plan::Check(p) => p,
+    };
+    let photo = if prepared.needs_document {
+        check_sides(v.policy, ocr, &v.check, &sub.images, prepared.needs_mrz)?
+    } else {
+        (Vec::new(), Extracted::default())
+    };
+    let mut decided = conclude(v, app, sub, prepared, photo).await?;
+    match record(v.store, &app.uid, &decided).await {
         Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            // Another account was verified with this document since the claims were read.
-            let code = ReasonCode::DuplicateIdentity;
-            verdict = Verdict {
-                outcome: Outcome::Rejected,
-                findings: vec![Finding::new(
-                    code,
-                    v.policy.reject_type(code),
-                    "verified on another account meanwhile",
-                )
-                .about("document")],
-                retry_after_ms: None,
-                verifies: Vec::new(),
-                level: v
-                    .policy
-                    .reached_level(&inputs.verified)
-                    .map(|l| l.name.clone()),
-            };
-            record(v.store, uid, &verdict, &key_pairs).await?;
+        Err(StoreError::DuplicateDocument) => {
+            decided.lost_race(v.policy);
+            record(v.store, &app.uid, &decided).await?;
         }
         Err(e) => return Err(e.into()),
     }
-    let mut after = inputs.verified;
-    after.extend(verdict.verifies.iter().copied());
-    Ok((verdict, after))
+    let after = decided.verified_after();
+    Ok((decided.verdict, after))
 }
 
-/// Stores `verdict` for `uid`: the attempt, what it does to the identity keys, the steps
-/// it verified.
-async fn record(
-    store: &Store,
-    uid: &str,
-    verdict: &Verdict,
-    keys: &[(String, String)],
-) -> Result<(), StoreError> {
-    let claims = match verdict.outcome {
-        Outcome::Approved => ClaimChange::Verified,
-        Outcome::InReview => ClaimChange::Pending,
-        Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
-    };
-    let reasons: Vec<ReasonCode> = verdict.findings.iter().map(|f| f.code).collect();
-    let steps: Vec<&str> = verdict.verifies.iter().map(|s| s.as_str()).collect();
+async fn record(store: &Store, uid: &str, decided: &Decided) -> Result<(), StoreError> {
+    let (reasons, steps) = record_parts(&decided.verdict);
     store
-        .record_decision(&DecisionRecord {
-            uid,
-            outcome: verdict.outcome.as_str(),
-            reasons: &reasons,
-            keys,
-            claims,
-            steps: &steps,
-            level: verdict.level.as_deref(),
-        })
+        .record_decision(&decided.record(uid, &reasons, &steps))
         .await
 }
 
@@ -392,15 +523,7 @@ pub fn verdict_json(
 /// The identity secret of a data directory: 32 random bytes in `identity.key` (0600),
 /// created on first use. Keys made under another secret never match.
 pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if !path.exists() {
-        use rand::RngCore;
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        crate::write_private(path, format!("{}\n", hex::encode(key)).as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::secret_file(path)?;
     let key = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
     anyhow::ensure!(
         key.len() >= 16,

@@ -2,16 +2,19 @@
 //! if the process dies, the lease expires and another worker (or this one after a
 //! restart) claims the job and carries the case on from where its status says it is.
 //!
-//! Processing today: every uploaded image is read back, decrypted, and its digest and
-//! format are checked against what was recorded at upload. A case without documents
-//! is sent back with MISSING_SIDE. The automated document, face and data checks are
-//! not part of this build yet, so every other case goes to manual review rather than
-//! being approved by default.
+//! Processing: every uploaded image is read back, decrypted and its digest checked against
+//! the one recorded at upload; then the same pipeline as `idgate verify` runs (cooldown,
+//! photo checks and MRZ per document side off the async threads, identity keys and
+//! duplicates, the decision engine) and the decision is stored with all its effects in one
+//! transaction ([`idgate_store::Store::decide_case`]), which also writes the webhook.
+//! A case without documents is sent back with MISSING_SIDE.
 
 use crate::api::Shared;
 use crate::metrics::inc;
-use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
-use idgate_store::{Job, StoreError};
+use crate::verify_cli::{self, EnteredData, Plan, Submission, Verifier};
+use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, ReasonCode, SystemClock};
+use idgate_decide::{Extracted, Outcome};
+use idgate_store::{CaseDecision, Job, StoreError};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -28,6 +31,9 @@ enum JobError {
     Store(#[from] StoreError),
     #[error("stored image does not match its recorded digest")]
     DigestMismatch,
+    /// The checks could not run (models missing, a task panicked): retried, then review.
+    #[error("checks failed: {0}")]
+    Checks(String),
 }
 
 impl JobError {
@@ -38,6 +44,7 @@ impl JobError {
             JobError::Store(StoreError::Blob(_)) => "blob_unavailable",
             JobError::Store(_) => "store",
             JobError::DigestMismatch => "digest_mismatch",
+            JobError::Checks(_) => "checks_failed",
         }
     }
 }
@@ -178,15 +185,166 @@ async fn process_case(state: &Shared, cfg: WorkerConfig, case_id: &str) -> Resul
             .await?;
         return Ok(());
     }
+    let mut images = Vec::new();
+    let (mut selfie, mut proof_of_address) = (false, false);
     for d in &documents {
         let bytes = state.blobs.get(&d.data.blob_key).await?;
         if hex::encode(Sha256::digest(&bytes)) != d.data.sha256 {
             return Err(JobError::DigestMismatch);
         }
+        match d.data.kind.as_str() {
+            "selfie" => selfie = true,
+            "proof_of_address" => proof_of_address = true,
+            _ => images.push((d.data.side.clone(), bytes)),
+        }
     }
-    state
+    let sub = Submission {
+        images,
+        selfie_supplied: selfie,
+        proof_of_address_supplied: proof_of_address,
+    };
+    decide(state, &case, sub).await
+}
+
+/// The `idgate verify` pipeline on a stored case.
+async fn decide(
+    state: &Shared,
+    case: &idgate_store::Case,
+    mut sub: Submission,
+) -> Result<(), JobError> {
+    let review = |reasons: Vec<ReasonCode>| async move {
+        state
+            .store
+            .transition(
+                &case.id,
+                CaseEvent::Decide(Decision::Review),
+                "worker",
+                Some(&reasons),
+            )
+            .await
+            .map(|_| ())
+            .map_err(JobError::from)
+    };
+    let applicant = state
         .store
-        .transition(case_id, CaseEvent::Decide(Decision::Review), "worker", None)
-        .await?;
-    Ok(())
+        .applicant(&case.applicant_id)
+        .await?
+        .ok_or(StoreError::NotFound { what: "applicant" })?;
+    // Submitting needs entered data; a case from before that rule goes to a person.
+    let Some(data_key) = &case.data_key else {
+        return review(vec![ReasonCode::ComplianceReview]).await;
+    };
+    let entered: EnteredData = match serde_json::from_slice(&state.blobs.get(data_key).await?) {
+        Ok(e) => e,
+        Err(_) => return review(vec![ReasonCode::ComplianceReview]).await,
+    };
+    let Ok(app) = entered.application(&applicant.uid, &applicant.region, &case.level) else {
+        return review(vec![ReasonCode::ComplianceReview]).await;
+    };
+    let now_ms = SystemClock.now_ms();
+    let mut check = idgate_vision::check::CheckOptions::new(idgate_mrz::Date::from_unix_days(
+        now_ms.div_euclid(86_400_000),
+    ));
+    check.limits = idgate_vision::input::InputLimits {
+        max_bytes: state.limits.max_upload_bytes,
+        max_pixels: state.limits.max_pixels,
+    };
+    let v = Verifier {
+        policy: &state.policy,
+        store: &state.store,
+        secret: &state.identity_secret,
+        now_ms,
+        check,
+    };
+    let check_err = |e: anyhow::Error| JobError::Checks(format!("{e:#}"));
+    let prepared = match verify_cli::plan(&v, &app).await.map_err(check_err)? {
+        Plan::Throttled(verdict, _) => {
+            // A cooldown is not an attempt of its own: nothing but the case is recorded.
+            let (reasons, _) = verify_cli::record_parts(&verdict);
+            state
+                .store
+                .decide_case(&CaseDecision {
+                    case_id: &case.id,
+                    event: CaseEvent::Decide(Decision::Retry),
+                    actor: "worker",
+                    reasons: &reasons,
+                    findings: Some(&findings_json(&verdict)),
+                    reviewer_id: None,
+                    comments: &[],
+                    record: None,
+                })
+                .await?;
+            return Ok(());
+        }
+        Plan::Check(p) => p,
+    };
+    let photo = if prepared.needs_document {
+        let images = std::mem::take(&mut sub.images);
+        let (st, needs_mrz) = (state.clone(), prepared.needs_mrz);
+        tokio::task::spawn_blocking(move || {
+            let ocr = st.ocr()?;
+            verify_cli::check_sides(&st.policy, ocr, &check, &images, needs_mrz)
+        })
+        .await
+        .map_err(|e| JobError::Checks(format!("check task: {e}")))?
+        .map_err(check_err)?
+    } else {
+        (Vec::new(), Extracted::default())
+    };
+    let mut decided = verify_cli::conclude(&v, &app, &sub, prepared, photo)
+        .await
+        .map_err(check_err)?;
+    loop {
+        let (reasons, steps) = verify_cli::record_parts(&decided.verdict);
+        let result = state
+            .store
+            .decide_case(&CaseDecision {
+                case_id: &case.id,
+                event: CaseEvent::Decide(decision_of(decided.verdict.outcome)),
+                actor: "worker",
+                reasons: &reasons,
+                findings: Some(&findings_json(&decided.verdict)),
+                reviewer_id: None,
+                comments: &[],
+                record: Some(decided.record(&app.uid, &reasons, &steps)),
+            })
+            .await;
+        match result {
+            Err(StoreError::DuplicateDocument) if decided.verdict.outcome == Outcome::Approved => {
+                decided.lost_race(&state.policy);
+            }
+            other => {
+                other?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+pub(crate) fn decision_of(outcome: Outcome) -> Decision {
+    match outcome {
+        Outcome::Approved => Decision::Approve,
+        Outcome::ResubmissionRequested => Decision::Retry,
+        Outcome::Rejected => Decision::Reject,
+        Outcome::InReview => Decision::Review,
+    }
+}
+
+/// The findings as reviewers see them: code, type, subject and the reviewer-only detail.
+fn findings_json(verdict: &idgate_decide::Verdict) -> String {
+    serde_json::Value::Array(
+        verdict
+            .findings
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "code": f.code.as_str(),
+                    "reject_type": f.reject_type.as_str(),
+                    "subject": f.subject,
+                    "detail": f.detail,
+                })
+            })
+            .collect(),
+    )
+    .to_string()
 }

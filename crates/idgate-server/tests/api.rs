@@ -40,6 +40,11 @@ async fn setup(limits: Limits) -> T {
         limits,
         jobs_ready: Default::default(),
         policy: idgate_decide::Policy::default(),
+        identity_secret: b"test identity secret".to_vec(),
+        models_dir: std::env::var("IDGATE_MODELS_DIR")
+            .unwrap_or_default()
+            .into(),
+        ocr_cell: Default::default(),
     });
     T {
         router: app(state.clone()),
@@ -84,6 +89,46 @@ impl T {
         .await
     }
 
+    async fn send_json(&self, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+        self.call(
+            self.req(method, uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        self.call(self.req("GET", uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// A request as a reviewer (bearer token instead of the API key).
+    async fn as_reviewer(
+        &self,
+        token: &str,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+        self.call(req.body(body).unwrap()).await
+    }
+
+    async fn reviewer(&self, name: &str, role: &str) -> String {
+        let (s, r) = self
+            .post_json("/v1/reviewers", json!({"name": name, "role": role}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        r["token"].as_str().unwrap().to_string()
+    }
+
     async fn draft_case(&self, uid: &str) -> String {
         let (_, a) = self
             .post_json("/v1/applicants", json!({"uid": uid, "region": "DE"}))
@@ -124,6 +169,16 @@ impl T {
             .unwrap();
         self.call(req).await
     }
+}
+
+fn erika() -> Value {
+    json!({
+        "nationality": "DE",
+        "document": {"country": "DE", "type": "passport", "number": "C01X00T47"},
+        "name": {"given": "Erika", "family": "Mustermann"},
+        "birth_date": "1964-08-12",
+        "address": "Heidestrasse 17, 51147 Koeln"
+    })
 }
 
 fn specimen_jpeg() -> Vec<u8> {
@@ -206,7 +261,9 @@ async fn applicant_input_is_validated_with_clear_errors() {
             .unwrap(),
         )
         .await;
-    assert_eq!((s, got), (StatusCode::OK, a));
+    let mut want = a.clone();
+    want["verified_data"] = Value::Null; // nothing approved yet
+    assert_eq!((s, got), (StatusCode::OK, want));
     let (s, _) = t
         .call(
             t.req("GET", "/v1/applicants/nope")
@@ -258,7 +315,7 @@ async fn uploads_are_checked_by_content_size_and_pixels_and_lose_nothing() {
         ),
         (
             vec![
-                ("kind", &b"id_card"[..]),
+                ("kind", &b"national_id"[..]),
                 ("side", b"top"),
                 ("file", &jpeg[..]),
             ],
@@ -290,7 +347,7 @@ async fn uploads_are_checked_by_content_size_and_pixels_and_lose_nothing() {
     assert_eq!(s, StatusCode::CREATED, "{doc}");
     assert_eq!(
         (doc["content_type"].as_str(), doc["side"].as_str()),
-        (Some("image/jpeg"), Some("page"))
+        (Some("image/jpeg"), Some("photo_page"))
     );
     assert!(doc["width"].as_i64().unwrap() > 100);
     // The stored bytes decrypt to exactly what was sent.
@@ -328,9 +385,44 @@ async fn submitting_needs_documents_and_happens_once() {
         .await;
     let (s, v) = t.call(submit(&case)).await;
     assert_eq!(
-        (s, v["status"].as_str()),
-        (StatusCode::ACCEPTED, Some("submitted"))
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("no_applicant_data"))
     );
+    let data_uri = format!("/v1/cases/{case}/data");
+    for (bad, code) in [
+        (json!({"nationality": "DE"}), "invalid_json"),
+        (
+            json!({"nationality": "XX", "document": {"country": "DE", "type": "passport", "number": "C01X00T47"},
+                   "name": {"given": "Erika", "family": "Mustermann"}}),
+            "invalid_country",
+        ),
+        (
+            json!({"nationality": "DE", "document": {"country": "DE", "type": "library_card", "number": "1"},
+                   "name": {"given": "Erika", "family": "Mustermann"}}),
+            "invalid_kind",
+        ),
+        (
+            json!({"nationality": "DE", "document": {"country": "DE", "type": "passport", "number": "C01X00T47"},
+                   "name": {"given": "Erika", "family": "Mustermann"}, "birth_date": "12.08.1964"}),
+            "invalid_data",
+        ),
+    ] {
+        let (s, v) = t.send_json("PUT", &data_uri, bad).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code))
+        );
+    }
+    let (s, _) = t.send_json("PUT", &data_uri, erika()).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = t.call(submit(&case)).await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["data_entered"].as_bool()),
+        (StatusCode::ACCEPTED, Some("submitted"), Some(true))
+    );
+    // Entered data is frozen once submitted.
+    let (s, _) = t.send_json("PUT", &data_uri, erika()).await;
+    assert_eq!(s, StatusCode::CONFLICT);
     let (s, v) = t.call(submit(&case)).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
@@ -357,7 +449,10 @@ async fn submitting_needs_documents_and_happens_once() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["created", "document_added", "submitted"]);
+    assert_eq!(
+        actions,
+        ["created", "document_added", "data_entered", "submitted"]
+    );
     let (s, _) = t.call(submit("missing")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
@@ -536,4 +631,448 @@ async fn entitlements_follow_the_verified_steps() {
     );
     assert_eq!(basic["entitlements"]["withdraw"], true);
     assert_eq!(basic["entitlements"]["p2p"], true);
+}
+
+/// A submitted case with Erika's data and a passport photo, moved to review as the worker
+/// does when a person must decide (the worker's own path is in tests/e2e.rs).
+async fn case_in_review(t: &T, uid: &str) -> String {
+    let case = t.draft_case(uid).await;
+    t.upload(&case, &[("kind", b"passport"), ("file", &specimen_jpeg())])
+        .await;
+    t.upload(&case, &[("kind", b"selfie"), ("file", &specimen_jpeg())])
+        .await;
+    let (s, _) = t
+        .send_json("PUT", &format!("/v1/cases/{case}/data"), erika())
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = t
+        .post_json(&format!("/v1/cases/{case}/submit"), json!(null))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    use idgate_core::{CaseEvent, Decision, ReasonCode};
+    t.state
+        .store
+        .transition(&case, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    t.state
+        .store
+        .transition(
+            &case,
+            CaseEvent::Decide(Decision::Review),
+            "worker",
+            Some(&[ReasonCode::ComplianceReview]),
+        )
+        .await
+        .unwrap();
+    case
+}
+
+#[tokio::test]
+async fn reviewers_claim_comment_and_decide_under_their_roles() {
+    let t = setup(limits()).await;
+    let alice = t.reviewer("alice", "reviewer").await;
+    let bob = t.reviewer("bob", "reviewer").await;
+    let carl = t.reviewer("carl", "auditor").await;
+    let sue = t.reviewer("sue", "supervisor").await;
+    let (s, v) = t
+        .post_json(
+            "/v1/reviewers",
+            json!({"name": "alice", "role": "reviewer"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+    let (s, v) = t
+        .post_json("/v1/reviewers", json!({"name": "x", "role": "boss"}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_role"))
+    );
+    // The platform's API key is not a reviewer token, nor the other way round.
+    let (s, _) = t.as_reviewer(&t.key, "GET", "/v1/review/queue", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = t.as_reviewer(&alice, "GET", "/v1/applicants/x", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let case = case_in_review(&t, "erika-1").await;
+    let (s, q) = t.as_reviewer(&carl, "GET", "/v1/review/queue", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(q["cases"][0]["case_id"], case.as_str());
+    assert_eq!(q["cases"][0]["reasons"], json!(["COMPLIANCE_REVIEW"]));
+    let at = |what: &str| format!("/v1/review/cases/{case}/{what}");
+    // An auditor reads but does not act.
+    let (s, _) = t.as_reviewer(&carl, "POST", &at("claim"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, detail) = t
+        .as_reviewer(&carl, "GET", &format!("/v1/review/cases/{case}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(detail["entered"]["name"]["family"], "Mustermann");
+    assert_eq!(detail["documents"].as_array().unwrap().len(), 2);
+    // The image as uploaded, decrypted for the reviewer.
+    let doc = detail["documents"][0]["id"].as_str().unwrap();
+    let res = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/v1/review/cases/{case}/documents/{doc}/image"))
+                .header("authorization", format!("Bearer {carl}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes.as_ref(), specimen_jpeg().as_slice());
+
+    // One holder at a time; deciding needs the claim.
+    let (s, v) = t.as_reviewer(&alice, "POST", &at("claim"), None).await;
+    assert_eq!((s, v["claimed_by"].is_string()), (StatusCode::OK, true));
+    let (s, _) = t.as_reviewer(&bob, "POST", &at("claim"), None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let approve = json!({"decision": "approve"});
+    let (s, _) = t
+        .as_reviewer(&bob, "POST", &at("decision"), Some(approve.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = t
+        .as_reviewer(&bob, "POST", &at("claim"), Some(json!({"take_over": true})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only a supervisor takes over");
+    let (s, _) = t
+        .as_reviewer(&sue, "POST", &at("claim"), Some(json!({"take_over": true})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = t
+        .as_reviewer(&alice, "POST", &at("decision"), Some(approve.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "alice no longer holds the case");
+    // Decisions say why; codes are the catalog's.
+    for (body, code) in [
+        (json!({"decision": "retry"}), "missing_reason"),
+        (
+            json!({"decision": "reject", "reasons": ["NOPE"]}),
+            "invalid_reason",
+        ),
+        (
+            json!({"decision": "approve", "reasons": ["GLARE"]}),
+            "invalid_reason",
+        ),
+        (json!({"decision": "maybe"}), "invalid_decision"),
+    ] {
+        let (s, v) = t
+            .as_reviewer(&sue, "POST", &at("decision"), Some(body))
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code))
+        );
+    }
+    let (s, _) = t
+        .as_reviewer(
+            &sue,
+            "POST",
+            &at("comments"),
+            Some(json!({"visibility": "internal", "body": "photo matches"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = t
+        .as_reviewer(
+            &sue,
+            "POST",
+            &at("decision"),
+            Some(
+                json!({"decision": "approve", "applicant_comment": "Welcome aboard",
+                        "internal_comment": "checked against the register"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{v}"
+    );
+
+    // The platform sees the status and the applicant comment, never internal ones.
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    assert_eq!(c["status"], "approved");
+    assert_eq!(c["comments"].as_array().unwrap().len(), 1);
+    assert_eq!(c["comments"][0]["body"], "Welcome aboard");
+    let (_, detail) = t
+        .as_reviewer(&carl, "GET", &format!("/v1/review/cases/{case}"), None)
+        .await;
+    assert_eq!(detail["comments"].as_array().unwrap().len(), 3);
+    let actions: Vec<(String, String)> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(6) // created, 2 × document_added, data_entered, submitted, processing_started
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().into(),
+                e["action"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("worker", "decided"),
+        ("reviewer:carl", "document_viewed"),
+        ("reviewer:alice", "claimed"),
+        ("reviewer:sue", "taken_over"),
+        ("reviewer:sue", "comment_internal"),
+        ("reviewer:sue", "reviewer_decided"),
+        ("reviewer:sue", "comment_applicant"),
+        ("reviewer:sue", "comment_internal"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(actions, want);
+    // The approval verified the level's steps and the entered data.
+    let (_, e) = t.get("/v1/entitlements/erika-1").await;
+    assert_eq!(e["level"], "basic");
+    let applicant = c["applicant_id"].as_str().unwrap();
+    let (_, a) = t.get(&format!("/v1/applicants/{applicant}")).await;
+    assert_eq!(a["verified_data"], erika());
+
+    // Verified data changes only through a change request a reviewer approves.
+    let mut moved = erika();
+    moved["address"] = json!("Unter den Linden 1, 10117 Berlin");
+    let cr_uri = format!("/v1/applicants/{applicant}/change-requests");
+    let (s, cr) = t
+        .post_json(&cr_uri, json!({"data": moved, "reason": "moved house"}))
+        .await;
+    assert_eq!(
+        (s, cr["status"].as_str()),
+        (StatusCode::CREATED, Some("pending"))
+    );
+    let (s, _) = t
+        .post_json(&cr_uri, json!({"data": moved, "reason": "again"}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one pending request at a time");
+    let (_, a) = t.get(&format!("/v1/applicants/{applicant}")).await;
+    assert_eq!(a["verified_data"], erika(), "unchanged until approved");
+    let (_, list) = t
+        .as_reviewer(&bob, "GET", "/v1/review/change-requests", None)
+        .await;
+    assert_eq!(list["change_requests"][0]["current"], erika());
+    assert_eq!(list["change_requests"][0]["requested"], moved);
+    let cr_id = cr["id"].as_str().unwrap();
+    let decide = format!("/v1/review/change-requests/{cr_id}/decision");
+    let (s, _) = t
+        .as_reviewer(&carl, "POST", &decide, Some(json!({"decision": "approve"})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = t
+        .as_reviewer(
+            &bob,
+            "POST",
+            &decide,
+            Some(json!({"decision": "approve", "comment": "utility bill seen"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("approved"))
+    );
+    let (_, a) = t.get(&format!("/v1/applicants/{applicant}")).await;
+    assert_eq!(a["verified_data"], moved);
+    let (_, v) = t.get(&format!("/v1/change-requests/{cr_id}")).await;
+    assert_eq!(v["status"], "approved");
+
+    // A disabled reviewer's token stops working.
+    let (_, list) = t.get("/v1/reviewers").await;
+    let bob_id = list["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "bob")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = t
+        .call(
+            t.req("DELETE", &format!("/v1/reviewers/{bob_id}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = t.as_reviewer(&bob, "GET", "/v1/review/queue", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_change_request_needs_verified_data() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("fresh").await;
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    let applicant = c["applicant_id"].as_str().unwrap();
+    let (s, v) = t
+        .post_json(
+            &format!("/v1/applicants/{applicant}/change-requests"),
+            json!({"data": erika(), "reason": "typo"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+}
+
+/// (signature header, raw body) of every request a receiver got.
+type Received = Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A receiver that answers 500 to its first request and 204 afterwards, keeping what it got.
+async fn flaky_receiver() -> (String, Received) {
+    use axum::routing::post;
+    let got: Received = Default::default();
+    let store = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let sig = headers["x-idgate-signature"].to_str().unwrap().to_string();
+                    let mut g = store.lock().unwrap();
+                    g.push((sig, body.to_vec()));
+                    if g.len() == 1 {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+#[tokio::test]
+async fn status_changes_reach_the_platform_signed_retried_and_logged() {
+    let mut t = setup(limits()).await;
+    // The same state with the outbox on, as `serve` builds it when a webhook URL is set.
+    let s2 = Arc::new(AppState {
+        store: t.state.store.clone().with_webhooks(true),
+        blobs: t.state.blobs.clone(),
+        metrics: Default::default(),
+        limits: limits(),
+        jobs_ready: Default::default(),
+        policy: idgate_decide::Policy::default(),
+        identity_secret: b"s".to_vec(),
+        models_dir: Default::default(),
+        ocr_cell: Default::default(),
+    });
+    t.router = app(s2.clone());
+    t.state = s2.clone();
+    let (url, got) = flaky_receiver().await;
+    let hook = idgate_server::config::Webhook {
+        url,
+        secret: None,
+        max_attempts: 5,
+        retry_base_ms: 50,
+        timeout_secs: 5,
+    };
+    let secret = b"whsec-test".to_vec();
+    let dispatcher = idgate_server::webhooks::Dispatcher::new(&hook, secret.clone()).unwrap();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(idgate_server::webhooks::run(
+        s2.clone(),
+        dispatcher,
+        stop_rx,
+    ));
+
+    let case = case_in_review(&t, "hooked").await;
+    // submitted, processing, in_review: three deliveries, the first one retried once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, d) = t.get("/v1/webhooks/deliveries").await;
+        let list = d["deliveries"].as_array().unwrap().clone();
+        if list.len() == 3 && list.iter().all(|x| x["status"] == "delivered") {
+            let with = |status: &str| {
+                list.iter()
+                    .find(|x| x["body"]["data"]["status"] == status)
+                    .unwrap_or_else(|| panic!("no delivery for {status}: {d}"))
+                    .clone()
+            };
+            let codes = |x: &Value| -> Vec<i64> {
+                x["attempts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["status_code"].as_i64().unwrap())
+                    .collect()
+            };
+            let retried: Vec<Vec<i64>> = ["submitted", "processing", "in_review"]
+                .iter()
+                .map(|st| codes(&with(st)))
+                .filter(|c| c.len() == 2)
+                .collect();
+            assert_eq!(
+                retried,
+                [vec![500, 204]],
+                "one delivery retried after the 500"
+            );
+            let review = with("in_review");
+            assert_eq!(review["body"]["data"]["previous_status"], "processing");
+            assert_eq!(
+                review["body"]["data"]["reasons"],
+                json!(["COMPLIANCE_REVIEW"])
+            );
+            assert_eq!(review["body"]["data"]["case_id"], case.as_str());
+            assert_eq!(codes(&review).last(), Some(&204));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "deliveries: {d}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let received = got.lock().unwrap().clone();
+    assert_eq!(received.len(), 4);
+    for (sig, body) in &received {
+        assert!(idgate_server::webhooks::verify_signature(
+            &secret, body, sig
+        ));
+        assert!(!idgate_server::webhooks::verify_signature(
+            b"other", body, sig
+        ));
+        let v: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(v["type"], "case.status_changed");
+        assert_eq!(v["data"]["uid"], "hooked");
+        assert!(
+            v["data"].get("name").is_none(),
+            "no personal data in webhooks"
+        );
+    }
+    // The retry carries the same body, so the same signature.
+    assert_eq!(received.iter().filter(|r| **r == received[0]).count(), 2);
+    // A redelivery on request.
+    let (_, d) = t.get("/v1/webhooks/deliveries").await;
+    let id = d["deliveries"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(d["deliveries"][0]["status"], "delivered");
+    let (s, _) = t
+        .post_json(
+            &format!("/v1/webhooks/deliveries/{id}/redeliver"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while got.lock().unwrap().len() < 5 {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    task.await.unwrap();
 }

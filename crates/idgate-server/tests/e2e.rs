@@ -123,10 +123,18 @@ impl Client {
             .unwrap()
     }
 
-    fn upload(&self, url: &str, file: &[u8]) -> Value {
+    fn put(&self, url: &str, body: Value) -> u16 {
+        ureq::put(url)
+            .set("authorization", &format!("Bearer {}", self.key))
+            .send_json(body)
+            .unwrap()
+            .status()
+    }
+
+    fn upload(&self, url: &str, kind: &str, file: &[u8]) -> Value {
         let boundary = "E2EBOUNDARY";
         let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\npassport\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\n\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\n\r\n"
         )
         .into_bytes();
         body.extend(file);
@@ -143,11 +151,12 @@ impl Client {
             .unwrap()
     }
 
-    /// Creates an applicant and a case with one real passport photo, and submits it.
+    /// Creates an applicant and a case with a photo of Zhang's passport, a selfie and the
+    /// entered data, and submits it.
     fn submitted_case(&self, s: &Server, uid: &str) -> String {
         let a = self.post(
             &s.url("/v1/applicants"),
-            json!({"uid": uid, "region": "DE"}),
+            json!({"uid": uid, "region": "CN"}),
         );
         let c = self.post(
             &s.url(&format!(
@@ -157,7 +166,23 @@ impl Client {
             json!({}),
         );
         let case = c["id"].as_str().unwrap().to_string();
-        self.upload(&s.url(&format!("/v1/cases/{case}/documents")), &specimen());
+        let docs = s.url(&format!("/v1/cases/{case}/documents"));
+        self.upload(&docs, "passport", &passport_photo());
+        self.upload(
+            &docs,
+            "selfie",
+            &testdata::read("face_recognition_ageitgey/examples/obama-480p.jpg"),
+        );
+        let data = json!({
+            "nationality": "CN",
+            "document": {"country": "CN", "type": "passport", "number": "E12345678"},
+            "name": {"given": "Xiaoming", "family": "Zhang", "local": "张晓明"},
+            "birth_date": "1995-03-01",
+        });
+        assert_eq!(
+            self.put(&s.url(&format!("/v1/cases/{case}/data")), data),
+            204
+        );
         let submitted = self.post(&s.url(&format!("/v1/cases/{case}/submit")), json!(null));
         assert_eq!(submitted["status"], "submitted");
         case
@@ -180,8 +205,35 @@ impl Client {
     }
 }
 
-fn specimen() -> Vec<u8> {
-    testdata::read("fastmrz/data/td3.jpg")
+/// A clean generated photo of a valid Chinese passport (the data entered above).
+fn passport_photo() -> Vec<u8> {
+    use idgate_mrz::Date;
+    let id = idgate_specimen::identity::Identity {
+        document_code: "P<".into(),
+        country: "CHN".into(),
+        country_name: "CHINA".into(),
+        surname: "ZHANG".into(),
+        given_names: "XIAOMING".into(),
+        nationality: "CHN".into(),
+        document_number: "E12345678".into(),
+        birth: Date::new(1995, 3, 1).unwrap(),
+        sex: 'M',
+        expiry: Date::new(2035, 6, 30).unwrap(),
+    };
+    let fonts = idgate_specimen::Fonts::system().expect("fonts installed by scripts/lib.sh");
+    let opts = idgate_specimen::Options {
+        today: Date::new(2026, 11, 24).unwrap(),
+        ..Default::default()
+    };
+    idgate_specimen::photograph(
+        &fonts,
+        idgate_specimen::Defect::Clean,
+        idgate_specimen::document::Layout::Td3,
+        &id,
+        3,
+        &opts,
+    )
+    .bytes
 }
 
 #[test]
@@ -207,7 +259,7 @@ fn serve_answers_healthz_and_data_survives_a_restart() {
     assert_eq!(health["status"], "ok");
     let client = Client::new(dir);
     let case = client.submitted_case(&s, "restart-user");
-    let before = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(20));
+    let before = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
     s.stop();
 
     let s = Server::start(dir, port, &[]);
@@ -237,8 +289,8 @@ fn killing_the_server_mid_job_loses_no_case() {
     s.kill();
 
     let s = Server::start(dir.path(), port, &[("IDGATE_JOB_LEASE_SECS", "1")]);
-    let done = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(30));
-    assert_eq!(done["documents"].as_array().unwrap().len(), 1);
+    let done = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
+    assert_eq!(done["documents"].as_array().unwrap().len(), 2);
     let events = client.get(&s.url(&format!("/v1/cases/{case}/events")));
     let actions: Vec<&str> = events["events"]
         .as_array()
@@ -251,6 +303,8 @@ fn killing_the_server_mid_job_loses_no_case() {
         [
             "created",
             "document_added",
+            "document_added",
+            "data_entered",
             "submitted",
             "processing_started",
             "decided"
@@ -269,5 +323,119 @@ fn killing_the_server_mid_job_loses_no_case() {
         metrics.contains("idgate_jobs_completed_total 1"),
         "{metrics}"
     );
+    s.stop();
+}
+
+/// A webhook receiver on a plain socket: answers 204 and hands over (signature, body).
+fn receiver() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/idgate", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let (mut len, mut sig) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if lower.starts_with("x-idgate-signature:") {
+                    sig = line["x-idgate-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let _ = conn.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if tx.send((sig, body)).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn a_reviewer_approves_and_the_platform_hears_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, hooks) = receiver();
+    let secret = "whsec-e2e";
+    let s = Server::start(
+        dir.path(),
+        free_port(),
+        &[
+            ("IDGATE_WEBHOOK_URL", &url),
+            ("IDGATE_WEBHOOK_SECRET", secret),
+        ],
+    );
+    let client = Client::new(dir.path());
+    let case = client.submitted_case(&s, "zhang-1");
+    // The worker read the passport and matched the data; the selfie needs a person until
+    // the face match exists.
+    let c = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
+    let codes: Vec<&str> = c["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["COMPLIANCE_REVIEW"], "{c}");
+    let r = client.post(
+        &s.url("/v1/reviewers"),
+        json!({"name": "rita", "role": "reviewer"}),
+    );
+    let token = r["token"].as_str().unwrap();
+    let review = |method: &str, path: &str, body: Value| -> Value {
+        ureq::request(method, &s.url(path))
+            .set("authorization", &format!("Bearer {token}"))
+            .send_json(body)
+            .unwrap()
+            .into_json()
+            .unwrap_or(Value::Null)
+    };
+    let detail = review("GET", &format!("/v1/review/cases/{case}"), json!(null));
+    assert!(
+        detail["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == "selfie"),
+        "{detail}"
+    );
+    review("POST", &format!("/v1/review/cases/{case}/claim"), json!({}));
+    let decided = review(
+        "POST",
+        &format!("/v1/review/cases/{case}/decision"),
+        json!({"decision": "approve", "internal_comment": "selfie matches the portrait"}),
+    );
+    assert_eq!(decided["status"], "approved");
+    let e = client.get(&s.url("/v1/entitlements/zhang-1"));
+    assert_eq!(
+        (e["level"].as_str(), e["entitlements"]["withdraw"].as_bool()),
+        (Some("basic"), Some(true))
+    );
+
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let (sig, body) = hooks
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a webhook for every status change");
+        assert!(
+            idgate_server::webhooks::verify_signature(secret.as_bytes(), &body, &sig),
+            "signature over the raw body"
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        seen.push(v["data"]["status"].as_str().unwrap().to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["approved", "in_review", "processing", "submitted"]);
     s.stop();
 }

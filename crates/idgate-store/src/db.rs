@@ -20,6 +20,8 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     dialect: Dialect,
     clock: Arc<dyn Clock>,
+    /// Status changes also write a webhook delivery (the outbox) when set.
+    pub(crate) webhooks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +39,11 @@ pub struct Case {
     pub level: String,
     pub status: CaseStatus,
     pub reasons: Vec<ReasonCode>,
+    /// Blob key of the applicant's entered data (encrypted), once given.
+    pub data_key: Option<String>,
+    /// The reviewer holding the case while it is in review, and since when.
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -109,7 +116,7 @@ pub(crate) fn reasons_from_text(text: &str) -> Result<Vec<ReasonCode>, StoreErro
         .collect()
 }
 
-fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
+pub(crate) fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
     let status: String = row.try_get("status")?;
     Ok(Case {
         id: row.try_get("id")?,
@@ -118,6 +125,9 @@ fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
         status: CaseStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
         reasons: reasons_from_text(&row.try_get::<String, _>("reasons")?)?,
+        data_key: row.try_get("data_key")?,
+        claimed_by: row.try_get("claimed_by")?,
+        claimed_at: row.try_get("claimed_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -141,7 +151,7 @@ fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
     })
 }
 
-const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, created_at, updated_at";
+pub(crate) const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, data_key, claimed_by, claimed_at, created_at, updated_at";
 
 impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
@@ -193,7 +203,14 @@ impl Store {
             pool,
             dialect,
             clock,
+            webhooks: false,
         })
+    }
+
+    /// Makes every status change also enqueue a webhook delivery, in the same transaction.
+    pub fn with_webhooks(mut self, on: bool) -> Store {
+        self.webhooks = on;
+        self
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -310,6 +327,9 @@ impl Store {
             level: level.into(),
             status: CaseStatus::Draft,
             reasons: Vec::new(),
+            data_key: None,
+            claimed_by: None,
+            claimed_at: None,
             created_at: now,
             updated_at: now,
         };
@@ -370,7 +390,16 @@ impl Store {
         reasons: Option<&[ReasonCode]>,
     ) -> Result<Case, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let case = transition_in(&mut tx, case_id, event, actor, reasons, self.now()).await?;
+        let case = transition_in(
+            &mut tx,
+            case_id,
+            event,
+            actor,
+            reasons,
+            self.now(),
+            self.webhooks,
+        )
+        .await?;
         tx.commit().await?;
         Ok(case)
     }
@@ -380,7 +409,16 @@ impl Store {
     pub async fn submit(&self, case_id: &str, actor: &str) -> Result<Case, StoreError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let case = transition_in(&mut tx, case_id, CaseEvent::Submit, actor, None, now).await?;
+        let case = transition_in(
+            &mut tx,
+            case_id,
+            CaseEvent::Submit,
+            actor,
+            None,
+            now,
+            self.webhooks,
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
              VALUES ($1, 'process_case', $2, 'queued', 0, $3, $3, $3)",
@@ -643,13 +681,14 @@ impl Store {
     }
 }
 
-async fn transition_in(
+pub(crate) async fn transition_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: &str,
     event: CaseEvent,
     actor: &str,
     reasons: Option<&[ReasonCode]>,
     now: i64,
+    webhooks: bool,
 ) -> Result<Case, StoreError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
     let row = sqlx::query(&sql)
@@ -663,7 +702,8 @@ async fn transition_in(
         case.reasons = r.to_vec();
     }
     let updated = sqlx::query(
-        "UPDATE cases SET status = $1, reasons = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+        "UPDATE cases SET status = $1, reasons = $2, updated_at = $3, claimed_by = NULL, claimed_at = NULL \
+         WHERE id = $4 AND status = $5",
     )
     .bind(to.as_str())
     .bind(reasons_to_text(&case.reasons))
@@ -684,10 +724,28 @@ async fn transition_in(
     insert_audit(tx, case_id, actor, action, Some(from), Some(to), now).await?;
     case.status = to;
     case.updated_at = now;
+    case.claimed_by = None;
+    case.claimed_at = None;
+    if webhooks {
+        let uid: String = sqlx::query_scalar("SELECT uid FROM applicants WHERE id = $1")
+            .bind(&case.applicant_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let data = serde_json::json!({
+            "case_id": case.id,
+            "applicant_id": case.applicant_id,
+            "uid": uid,
+            "level": case.level,
+            "previous_status": from.as_str(),
+            "status": to.as_str(),
+            "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        });
+        crate::webhooks::enqueue_in(tx, "case.status_changed", data, now).await?;
+    }
     Ok(case)
 }
 
-async fn insert_audit(
+pub(crate) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: &str,
     actor: &str,

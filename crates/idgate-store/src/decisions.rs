@@ -88,67 +88,7 @@ impl Store {
     pub async fn record_decision(&self, rec: &DecisionRecord<'_>) -> Result<(), StoreError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO attempts (id, uid, at, outcome, reasons) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(new_id())
-        .bind(rec.uid)
-        .bind(now)
-        .bind(rec.outcome)
-        .bind(reasons_to_text(rec.reasons))
-        .execute(&mut *tx)
-        .await?;
-        match rec.claims {
-            ClaimChange::Release => {
-                sqlx::query("DELETE FROM identity_claims WHERE uid = $1 AND status = 'pending'")
-                    .bind(rec.uid)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            change => {
-                let status = if change == ClaimChange::Verified {
-                    "verified"
-                } else {
-                    "pending"
-                };
-                for (kind, hash) in rec.keys {
-                    let done = sqlx::query(
-                        "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
-                    )
-                    .bind(hash)
-                    .bind(kind)
-                    .bind(rec.uid)
-                    .bind(status)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await;
-                    match done {
-                        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                            return Err(StoreError::Conflict(
-                                "this document is verified on another account",
-                            ))
-                        }
-                        other => {
-                            other?;
-                        }
-                    }
-                }
-            }
-        }
-        for step in rec.steps {
-            sqlx::query(
-                "INSERT INTO verified_steps (uid, step, level, at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (uid, step) DO UPDATE SET level = $3, at = $4",
-            )
-            .bind(rec.uid)
-            .bind(*step)
-            .bind(rec.level.unwrap_or(""))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        record_in(&mut tx, rec, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -186,4 +126,70 @@ impl Store {
                 .await?;
         Ok(steps)
     }
+}
+
+/// [`Store::record_decision`] inside a caller's transaction.
+pub(crate) async fn record_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rec: &DecisionRecord<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO attempts (id, uid, at, outcome, reasons) VALUES ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(rec.uid)
+        .bind(now)
+        .bind(rec.outcome)
+        .bind(reasons_to_text(rec.reasons))
+        .execute(&mut **tx)
+        .await?;
+    match rec.claims {
+        ClaimChange::Release => {
+            sqlx::query("DELETE FROM identity_claims WHERE uid = $1 AND status = 'pending'")
+                .bind(rec.uid)
+                .execute(&mut **tx)
+                .await?;
+        }
+        change => {
+            let status = if change == ClaimChange::Verified {
+                "verified"
+            } else {
+                "pending"
+            };
+            for (kind, hash) in rec.keys {
+                let done = sqlx::query(
+                    "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
+                )
+                .bind(hash)
+                .bind(kind)
+                .bind(rec.uid)
+                .bind(status)
+                .bind(now)
+                .execute(&mut **tx)
+                .await;
+                match done {
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(StoreError::DuplicateDocument)
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+            }
+        }
+    }
+    for step in rec.steps {
+        sqlx::query(
+            "INSERT INTO verified_steps (uid, step, level, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (uid, step) DO UPDATE SET level = $3, at = $4",
+        )
+        .bind(rec.uid)
+        .bind(*step)
+        .bind(rec.level.unwrap_or(""))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -20,6 +20,9 @@ pub enum StoreError {
     NotFound { what: &'static str },
     #[error("{0}")]
     Conflict(&'static str),
+    /// An approval would verify a document another account verified first.
+    #[error("this document is verified on another account")]
+    DuplicateDocument,
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("stored value is corrupt: {0}")]

@@ -4,6 +4,9 @@
 //!   queue, in SQLite (the embedded default) or PostgreSQL, through sqlx's `Any` driver
 //!   so one implementation serves both; migrations are per dialect and embedded.
 //!   Decisions leave identity keys (duplicates), attempts and verified steps behind.
+//!   Reviewers claim, comment on and decide cases in review; verified data changes only
+//!   through an approved change request; every status change writes a webhook delivery
+//!   (outbox) in its own transaction.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -16,8 +19,12 @@ mod blob;
 mod db;
 mod decisions;
 mod error;
+mod review;
+mod webhooks;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
 pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
+pub use review::{CaseDecision, ChangeRequest, Comment, Reviewer};
+pub use webhooks::{AttemptResult, Delivery, DeliveryAttempt};

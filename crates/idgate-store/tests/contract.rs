@@ -3,7 +3,9 @@
 //! its own schema). PostgreSQL being unreachable is a failure, not a skip.
 
 use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, FixedClock, ReasonCode};
-use idgate_store::{ClaimChange, DecisionRecord, DocumentData, Store, StoreError};
+use idgate_store::{
+    AttemptResult, CaseDecision, ClaimChange, DecisionRecord, DocumentData, Store, StoreError,
+};
 use std::sync::Arc;
 
 struct Db {
@@ -93,6 +95,8 @@ contract!(
     identity_claims_follow_decisions,
     one_document_is_verified_on_one_account_only,
     attempts_and_verified_steps_are_kept_per_account,
+    reviewers_claim_and_decide_cases_with_the_outbox_written,
+    change_requests_replace_verified_data_once_approved,
 );
 
 async fn applicants_are_unique_per_uid(db: Db) {
@@ -386,7 +390,7 @@ async fn one_document_is_verified_on_one_account_only(db: Db) {
         .record_decision(&record("bob", "approved", &k[..1], ClaimChange::Verified))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert!(matches!(err, StoreError::DuplicateDocument), "{err}");
     assert!(db.store.attempts_since("bob", 0).await.unwrap().is_empty());
     // The same person with another document may be verified by a reviewer.
     let other = keys("doc-10", "person-9");
@@ -429,4 +433,336 @@ async fn attempts_and_verified_steps_are_kept_per_account(db: Db) {
         ["identity_document", "selfie"]
     );
     assert!(db.store.verified_steps("bob").await.unwrap().is_empty());
+}
+
+/// A case in review with entered data, as the worker leaves it; the outbox is on.
+async fn case_in_review(store: &Store, uid: &str) -> (String, String) {
+    let a = store.create_applicant(uid, "DE").await.unwrap();
+    let c = store.create_case(&a.id, "basic", "api").await.unwrap();
+    store.add_document(doc(&c.id), "api").await.unwrap();
+    assert_eq!(
+        store
+            .set_case_data(&c.id, "blobs/data-1", "api")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .set_case_data(&c.id, "blobs/data-2", "api")
+            .await
+            .unwrap(),
+        Some("blobs/data-1".into()),
+        "the replaced data's blob is handed back for deletion"
+    );
+    store.submit(&c.id, "api").await.unwrap();
+    store
+        .transition(&c.id, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    let k = keys("doc-r", "person-r");
+    let reasons = [ReasonCode::ComplianceReview];
+    store
+        .decide_case(&CaseDecision {
+            case_id: &c.id,
+            event: CaseEvent::Decide(Decision::Review),
+            actor: "worker",
+            reasons: &reasons,
+            findings: Some(r#"[{"code":"COMPLIANCE_REVIEW","subject":"selfie"}]"#),
+            reviewer_id: None,
+            comments: &[],
+            record: Some(record(uid, "in_review", &k, ClaimChange::Pending)),
+        })
+        .await
+        .unwrap();
+    (a.id, c.id)
+}
+
+/// A reviewer's approval with comments for the applicant and for reviewers.
+fn approval<'a>(
+    case: &'a str,
+    reviewer: &'a str,
+    keys: &'a [(String, String)],
+    steps: &'a [&'a str],
+) -> CaseDecision<'a> {
+    CaseDecision {
+        case_id: case,
+        event: CaseEvent::ReviewerDecide(Decision::Approve),
+        actor: "reviewer",
+        reasons: &[],
+        findings: None,
+        reviewer_id: Some(reviewer),
+        comments: &[("applicant", "welcome"), ("internal", "portrait matches")],
+        record: Some(DecisionRecord {
+            uid: "rev-1",
+            outcome: "approved",
+            reasons: &[],
+            keys,
+            claims: ClaimChange::Verified,
+            steps,
+            level: Some("basic"),
+        }),
+    }
+}
+
+async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
+    let store = db.store.clone().with_webhooks(true);
+    let (applicant, case) = case_in_review(&store, "rev-1").await;
+    assert!(matches!(
+        store.set_case_data(&case, "blobs/late", "api").await,
+        Err(StoreError::Conflict(_))
+    ));
+    let r1 = store.create_reviewer("r1", "reviewer", "h1").await.unwrap();
+    let r2 = store
+        .create_reviewer("r2", "supervisor", "h2")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_reviewer("r1", "auditor", "h3").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.reviewer_by_token_hash("h1").await.unwrap(),
+        Some(r1.clone())
+    );
+    let queue = store.review_queue(10).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].id, case);
+
+    store
+        .claim_case(&case, &r1.id, "reviewer:r1", false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.claim_case(&case, &r2.id, "reviewer:r2", false).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .claim_case(&case, &r2.id, "reviewer:r2", true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .release_case(&case, &r1.id, "reviewer:r1", false)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let k = keys("doc-r", "person-r");
+    let steps = ["identity_document", "selfie"];
+    assert!(
+        matches!(
+            store
+                .decide_case(&approval(&case, &r1.id, &k, &steps))
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "r1 no longer holds the case"
+    );
+    let done = store
+        .decide_case(&approval(&case, &r2.id, &k, &steps))
+        .await
+        .unwrap();
+    assert_eq!((done.status, done.claimed_by), (CaseStatus::Approved, None));
+    // The worker's findings stay for the record; the keys are now verified.
+    let (findings, stored_keys) = store.case_findings(&case).await.unwrap();
+    assert!(findings.contains("selfie"));
+    assert_eq!(stored_keys, "document:doc-r,person:person-r");
+    assert_eq!(
+        store.claims_on(&["doc-r".into()], "x").await.unwrap()[0].status,
+        "verified"
+    );
+    assert_eq!(store.verified_steps("rev-1").await.unwrap(), steps);
+    assert_eq!(
+        store
+            .verified_data_key(&applicant)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("blobs/data-2")
+    );
+    assert_eq!(store.comments(&case, false).await.unwrap().len(), 1);
+    assert_eq!(store.comments(&case, true).await.unwrap().len(), 2);
+    assert!(store.review_queue(10).await.unwrap().is_empty());
+
+    // The outbox: one delivery per status change, oldest first by claim.
+    let all = store.webhook_deliveries(10).await.unwrap();
+    let mut statuses: Vec<String> = all
+        .iter()
+        .map(|d| {
+            let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+            v["data"]["status"].as_str().unwrap().to_string()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["approved", "in_review", "processing", "submitted"]
+    );
+    let first = store.claim_webhook(60_000).await.unwrap().unwrap();
+    let later = db.clock.now_ms() + 5_000;
+    store
+        .record_webhook_attempt(
+            &first.id,
+            Some(503),
+            Some("http_status"),
+            12,
+            AttemptResult::RetryAt(later),
+        )
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let d = store.claim_webhook(60_000).await.unwrap().unwrap();
+        assert_ne!(
+            d.id, first.id,
+            "a delivery waiting for its retry is not handed out"
+        );
+        store
+            .record_webhook_attempt(&d.id, Some(200), None, 3, AttemptResult::Delivered)
+            .await
+            .unwrap();
+    }
+    assert!(store.claim_webhook(60_000).await.unwrap().is_none());
+    store.redeliver_webhook(&first.id).await.unwrap();
+    let again = store.claim_webhook(60_000).await.unwrap().unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.attempts, again.body.as_str()),
+        (first.id.as_str(), 1, first.body.as_str())
+    );
+    store
+        .record_webhook_attempt(
+            &again.id,
+            None,
+            Some("timeout"),
+            10_000,
+            AttemptResult::GiveUp,
+        )
+        .await
+        .unwrap();
+    let log = store.webhook_attempts(&first.id).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|a| (a.attempt, a.status_code))
+            .collect::<Vec<_>>(),
+        [(1, Some(503)), (2, None)]
+    );
+    assert_eq!(
+        store
+            .webhook_delivery(&first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "failed"
+    );
+
+    // Disabling a reviewer hands its cases back.
+    store.disable_reviewer(&r2.id).await.unwrap();
+    assert_eq!(store.reviewer_by_token_hash("h2").await.unwrap(), None);
+}
+
+async fn change_requests_replace_verified_data_once_approved(db: Db) {
+    let store = db.store.clone().with_webhooks(true);
+    let (applicant, case) = case_in_review(&store, "cr-1").await;
+    assert!(
+        matches!(
+            store
+                .create_change_request(&applicant, "blobs/new", "typo", "api")
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "nothing verified yet"
+    );
+    let r = store.create_reviewer("rv", "reviewer", "hv").await.unwrap();
+    store
+        .claim_case(&case, &r.id, "reviewer:rv", false)
+        .await
+        .unwrap();
+    store
+        .decide_case(&CaseDecision {
+            case_id: &case,
+            event: CaseEvent::ReviewerDecide(Decision::Approve),
+            actor: "reviewer:rv",
+            reasons: &[],
+            findings: None,
+            reviewer_id: Some(&r.id),
+            comments: &[],
+            record: None,
+        })
+        .await
+        .unwrap();
+    let cr = store
+        .create_change_request(&applicant, "blobs/new", "moved house", "api")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_change_request(&applicant, "blobs/other", "again", "api")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.change_requests("pending").await.unwrap(),
+        vec![cr.clone()]
+    );
+    assert_eq!(
+        store
+            .verified_data_key(&applicant)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("blobs/data-2")
+    );
+    let done = store
+        .decide_change_request(&cr.id, true, &r.id, "reviewer:rv", Some("bill seen"))
+        .await
+        .unwrap();
+    assert_eq!(done.status, "approved");
+    assert_eq!(
+        store
+            .verified_data_key(&applicant)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("blobs/new")
+    );
+    assert!(matches!(
+        store
+            .decide_change_request(&cr.id, false, &r.id, "reviewer:rv", None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A rejected request leaves the verified data alone.
+    let cr2 = store
+        .create_change_request(&applicant, "blobs/wrong", "name", "api")
+        .await
+        .unwrap();
+    store
+        .decide_change_request(&cr2.id, false, &r.id, "reviewer:rv", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .verified_data_key(&applicant)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("blobs/new")
+    );
+    let actions: Vec<String> = store
+        .audit_events(&cr.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["change_requested", "change_approved"]);
+    let types: Vec<String> = store
+        .webhook_deliveries(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.event_type)
+        .filter(|t| t.starts_with("change_request"))
+        .collect();
+    assert_eq!(types.len(), 4, "created and decided, twice");
 }

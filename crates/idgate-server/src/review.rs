@@ -1,0 +1,466 @@
+//! The reviewer API (`/v1/review/...`), authenticated by a reviewer's own bearer token
+//! (`idr_...`, created by the platform with `POST /v1/reviewers`), never the platform's API
+//! key. Roles:
+//!
+//! * `auditor`: reads the queue, cases, findings, comments and audit trail;
+//! * `reviewer`: also claims cases, comments and decides cases and change requests;
+//! * `supervisor`: also takes over or releases a case another reviewer holds.
+//!
+//! Every action is in the case's audit trail under `reviewer:<name>`. Reviewers see the
+//! entered data and the images; the platform's API shows the applicant only the reasons and
+//! the comments marked `applicant`.
+
+use crate::api::{parse_json, ApiError, ApiResult, AppState, Shared};
+use crate::verify_cli::EnteredData;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use idgate_core::{CaseEvent, Decision, ReasonCode};
+use idgate_store::{CaseDecision, ClaimChange, DecisionRecord, Reviewer};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+pub const ROLES: &[&str] = &["auditor", "reviewer", "supervisor"];
+
+/// A new reviewer token: `idr_` and 64 hex characters.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    format!("idr_{}", hex::encode(bytes))
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn actor(r: &Reviewer) -> String {
+    format!("reviewer:{}", r.name)
+}
+
+fn forbidden(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("your role may not {what}"),
+    )
+}
+
+fn may_act(r: &Reviewer) -> ApiResult<()> {
+    if r.role == "auditor" {
+        return Err(forbidden("change cases"));
+    }
+    Ok(())
+}
+
+pub fn routes(state: Shared) -> Router<Shared> {
+    Router::new()
+        .route("/v1/review/queue", get(queue))
+        .route("/v1/review/cases/{id}", get(case_detail))
+        .route(
+            "/v1/review/cases/{id}/documents/{doc}/image",
+            get(document_image),
+        )
+        .route("/v1/review/cases/{id}/claim", post(claim))
+        .route("/v1/review/cases/{id}/release", post(release))
+        .route("/v1/review/cases/{id}/comments", post(comment))
+        .route("/v1/review/cases/{id}/decision", post(decide))
+        .route("/v1/review/change-requests", get(change_requests))
+        .route(
+            "/v1/review/change-requests/{id}/decision",
+            post(decide_change),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            require_reviewer,
+        ))
+}
+
+async fn require_reviewer(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing reviewer token (Authorization: Bearer idr_...)",
+        )
+        .into_response();
+    };
+    match s.store.reviewer_by_token_hash(&hash_token(token)).await {
+        Ok(Some(r)) => {
+            req.extensions_mut().insert(r);
+            next.run(req).await
+        }
+        Ok(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or disabled reviewer token",
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn queue(State(s): State<Shared>) -> ApiResult<Json<Value>> {
+    let mut out = Vec::new();
+    for c in s.store.review_queue(200).await? {
+        let uid = s.store.applicant(&c.applicant_id).await?.map(|a| a.uid);
+        out.push(json!({
+            "case_id": c.id,
+            "uid": uid,
+            "level": c.level,
+            "reasons": c.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "claimed_by": c.claimed_by,
+            "waiting_since": c.updated_at,
+        }));
+    }
+    Ok(Json(json!({ "cases": out })))
+}
+
+/// Decrypts a stored entered-data object.
+pub(crate) async fn read_entered(s: &AppState, key: &str) -> ApiResult<EnteredData> {
+    let bytes = s.blobs.get(key).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::internal(format!("stored entered data unreadable: {e}")))
+}
+
+async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (case, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    let entered = match &case.data_key {
+        Some(k) => Some(read_entered(&s, k).await?),
+        None => None,
+    };
+    let (findings, _) = s.store.case_findings(&id).await?;
+    let findings: Value = serde_json::from_str(&findings).unwrap_or(Value::Null);
+    let documents: Vec<Value> = s
+        .store
+        .documents(&id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            json!({"id": d.id, "kind": d.data.kind, "side": d.data.side,
+                   "content_type": d.data.content_type, "width": d.data.width, "height": d.data.height})
+        })
+        .collect();
+    let comments: Vec<Value> = s
+        .store
+        .comments(&id, true)
+        .await?
+        .into_iter()
+        .map(
+            |c| json!({"author": c.author, "visibility": c.visibility, "body": c.body, "at": c.at}),
+        )
+        .collect();
+    let events: Vec<Value> = s
+        .store
+        .audit_events(&id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({"seq": e.seq, "actor": e.actor, "action": e.action,
+                   "from_status": e.from_status, "to_status": e.to_status, "at": e.at})
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": case.id,
+        "uid": applicant.uid,
+        "region": applicant.region,
+        "level": case.level,
+        "status": case.status.as_str(),
+        "claimed_by": case.claimed_by,
+        "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "findings": findings,
+        "entered": entered,
+        "documents": documents,
+        "comments": comments,
+        "events": events,
+    })))
+}
+
+async fn document_image(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path((id, doc)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let d = s
+        .store
+        .documents(&id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == doc)
+        .ok_or_else(|| ApiError::not_found("document"))?;
+    let bytes = s.blobs.get(&d.data.blob_key).await?;
+    s.store
+        .log_action(&id, &actor(&r), "document_viewed")
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, d.data.content_type),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ClaimReq {
+    #[serde(default)]
+    take_over: bool,
+}
+
+async fn claim(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    may_act(&r)?;
+    let req: ClaimReq = if body.is_empty() {
+        ClaimReq::default()
+    } else {
+        parse_json(&body)?
+    };
+    if req.take_over && r.role != "supervisor" {
+        return Err(forbidden("take over another reviewer's case"));
+    }
+    let case = s
+        .store
+        .claim_case(&id, &r.id, &actor(&r), req.take_over)
+        .await?;
+    Ok(Json(
+        json!({"case_id": case.id, "claimed_by": case.claimed_by, "claimed_at": case.claimed_at}),
+    ))
+}
+
+async fn release(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    may_act(&r)?;
+    s.store
+        .release_case(&id, &r.id, &actor(&r), r.role == "supervisor")
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentReq {
+    visibility: String,
+    body: String,
+}
+
+fn valid_comment(visibility: &str, body: &str) -> ApiResult<()> {
+    if !["applicant", "internal"].contains(&visibility) {
+        return Err(ApiError::bad_request(
+            "invalid_visibility",
+            "visibility: `applicant` (shown to the applicant) or `internal`",
+        ));
+    }
+    if body.trim().is_empty() || body.len() > 4000 {
+        return Err(ApiError::bad_request(
+            "invalid_comment",
+            "a comment is 1-4000 characters",
+        ));
+    }
+    Ok(())
+}
+
+async fn comment(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    may_act(&r)?;
+    let req: CommentReq = parse_json(&body)?;
+    valid_comment(&req.visibility, &req.body)?;
+    let c = s
+        .store
+        .add_comment(&id, &actor(&r), &req.visibility, req.body.trim())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": c.id, "visibility": c.visibility, "at": c.at})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionReq {
+    /// `approve`, `retry` or `reject`.
+    decision: String,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    applicant_comment: Option<String>,
+    #[serde(default)]
+    internal_comment: Option<String>,
+}
+
+async fn decide(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    may_act(&r)?;
+    let req: DecisionReq = parse_json(&body)?;
+    let decision = match req.decision.as_str() {
+        "approve" => Decision::Approve,
+        "retry" => Decision::Retry,
+        "reject" => Decision::Reject,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_decision",
+                "decision: approve, retry or reject",
+            ))
+        }
+    };
+    let reasons = req
+        .reasons
+        .iter()
+        .map(|c| {
+            ReasonCode::parse(c).ok_or_else(|| {
+                ApiError::bad_request("invalid_reason", format!("unknown reason code {c}"))
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    match (decision, reasons.is_empty()) {
+        (Decision::Approve, false) => {
+            return Err(ApiError::bad_request(
+                "invalid_reason",
+                "an approval carries no reason codes",
+            ))
+        }
+        (Decision::Retry | Decision::Reject, true) => {
+            return Err(ApiError::bad_request(
+                "missing_reason",
+                "say why with at least one reason code",
+            ))
+        }
+        _ => {}
+    }
+    let mut comments = Vec::new();
+    for (visibility, body) in [
+        ("applicant", &req.applicant_comment),
+        ("internal", &req.internal_comment),
+    ] {
+        if let Some(b) = body {
+            valid_comment(visibility, b)?;
+            comments.push((visibility, b.trim()));
+        }
+    }
+    let (case, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    let (_, keys) = s.store.case_findings(&id).await?;
+    let keys: Vec<(String, String)> = keys
+        .split(',')
+        .filter_map(|k| k.split_once(':'))
+        .map(|(k, h)| (k.to_string(), h.to_string()))
+        .collect();
+    // An approval verifies every step of the case's level.
+    let steps: Vec<&str> = match decision {
+        Decision::Approve => s
+            .policy
+            .level(&case.level)
+            .map(|l| l.requires.iter().map(|st| st.as_str()).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let (outcome, claims) = match decision {
+        Decision::Approve => ("approved", ClaimChange::Verified),
+        Decision::Retry => ("resubmission_requested", ClaimChange::Release),
+        _ => ("rejected", ClaimChange::Release),
+    };
+    let who = actor(&r);
+    let decided = s
+        .store
+        .decide_case(&CaseDecision {
+            case_id: &id,
+            event: CaseEvent::ReviewerDecide(decision),
+            actor: &who,
+            reasons: &reasons,
+            findings: None,
+            reviewer_id: Some(&r.id),
+            comments: &comments,
+            record: Some(DecisionRecord {
+                uid: &applicant.uid,
+                outcome,
+                reasons: &reasons,
+                keys: &keys,
+                claims,
+                steps: &steps,
+                level: (decision == Decision::Approve).then_some(case.level.as_str()),
+            }),
+        })
+        .await?;
+    Ok(Json(
+        json!({"case_id": decided.id, "status": decided.status.as_str(),
+               "reasons": decided.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn change_requests(State(s): State<Shared>) -> ApiResult<Json<Value>> {
+    let mut out = Vec::new();
+    for cr in s.store.change_requests("pending").await? {
+        let current = match s.store.verified_data_key(&cr.applicant_id).await? {
+            Some(k) => Some(read_entered(&s, &k).await?),
+            None => None,
+        };
+        let requested = read_entered(&s, &cr.data_key).await?;
+        out.push(json!({
+            "id": cr.id,
+            "applicant_id": cr.applicant_id,
+            "reason": cr.reason,
+            "current": current,
+            "requested": requested,
+            "created_at": cr.created_at,
+        }));
+    }
+    Ok(Json(json!({ "change_requests": out })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeDecisionReq {
+    /// `approve` or `reject`.
+    decision: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn decide_change(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    may_act(&r)?;
+    let req: ChangeDecisionReq = parse_json(&body)?;
+    let approve = match req.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_decision",
+                "decision: approve or reject",
+            ))
+        }
+    };
+    let cr = s
+        .store
+        .decide_change_request(&id, approve, &r.id, &actor(&r), req.comment.as_deref())
+        .await?;
+    Ok(Json(json!({"id": cr.id, "status": cr.status})))
+}

@@ -1,0 +1,647 @@
+//! Manual review and what follows approval: reviewer accounts, the applicant's entered data
+//! per case, claiming cases in review, comments, decisions (automated or a reviewer's)
+//! recorded in one transaction with their effects, and change requests to verified data.
+
+use crate::db::{case_from_row, insert_audit, new_id, transition_in, Case, Store, CASE_COLUMNS};
+use crate::decisions::{record_in, DecisionRecord};
+use crate::error::StoreError;
+use idgate_core::{CaseEvent, CaseStatus, ReasonCode};
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reviewer {
+    pub id: String,
+    pub name: String,
+    /// `auditor` (reads), `reviewer` (decides cases and change requests) or `supervisor`
+    /// (also takes over or releases other reviewers' cases).
+    pub role: String,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub id: String,
+    pub case_id: String,
+    pub author: String,
+    /// `applicant` or `internal`.
+    pub visibility: String,
+    pub body: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRequest {
+    pub id: String,
+    pub applicant_id: String,
+    pub data_key: String,
+    pub reason: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+    pub created_at: i64,
+    pub decided_at: Option<i64>,
+}
+
+/// A decision on a case with everything it changes, stored in one transaction.
+#[derive(Clone, Debug)]
+pub struct CaseDecision<'a> {
+    pub case_id: &'a str,
+    /// `Decide(..)` for the automated checks, `ReviewerDecide(..)` for a reviewer.
+    pub event: CaseEvent,
+    pub actor: &'a str,
+    pub reasons: &'a [ReasonCode],
+    /// Findings for reviewers (JSON); `None` keeps the ones stored.
+    pub findings: Option<&'a str>,
+    /// A reviewer's decision needs the reviewer to hold the case.
+    pub reviewer_id: Option<&'a str>,
+    /// (visibility, body) comments stored with the decision.
+    pub comments: &'a [(&'a str, &'a str)],
+    /// Attempts, identity keys and verified steps; `None` for a refusal that is not an
+    /// attempt of its own (a cooldown).
+    pub record: Option<DecisionRecord<'a>>,
+}
+
+fn reviewer_from_row(r: &sqlx::any::AnyRow) -> Result<Reviewer, StoreError> {
+    Ok(Reviewer {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        created_at: r.try_get("created_at")?,
+        disabled_at: r.try_get("disabled_at")?,
+    })
+}
+
+fn change_request_from_row(r: &sqlx::any::AnyRow) -> Result<ChangeRequest, StoreError> {
+    Ok(ChangeRequest {
+        id: r.try_get("id")?,
+        applicant_id: r.try_get("applicant_id")?,
+        data_key: r.try_get("data_key")?,
+        reason: r.try_get("reason")?,
+        status: r.try_get("status")?,
+        decided_by: r.try_get("decided_by")?,
+        comment: r.try_get("comment")?,
+        created_at: r.try_get("created_at")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+const CR_COLUMNS: &str =
+    "id, applicant_id, data_key, reason, status, decided_by, comment, created_at, decided_at";
+
+async fn insert_comment(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: &str,
+    author: &str,
+    visibility: &str,
+    body: &str,
+    now: i64,
+) -> Result<Comment, StoreError> {
+    let c = Comment {
+        id: new_id(),
+        case_id: case_id.into(),
+        author: author.into(),
+        visibility: visibility.into(),
+        body: body.into(),
+        at: now,
+    };
+    sqlx::query(
+        "INSERT INTO case_comments (id, case_id, author, visibility, body, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(&c.case_id)
+    .bind(&c.author)
+    .bind(&c.visibility)
+    .bind(&c.body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let action = format!("comment_{visibility}");
+    insert_audit(tx, case_id, author, &action, None, None, now).await?;
+    Ok(c)
+}
+
+impl Store {
+    // ---- reviewers ----
+
+    pub async fn create_reviewer(
+        &self,
+        name: &str,
+        role: &str,
+        token_hash: &str,
+    ) -> Result<Reviewer, StoreError> {
+        let r = Reviewer {
+            id: new_id(),
+            name: name.into(),
+            role: role.into(),
+            created_at: self.now(),
+            disabled_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO reviewers (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&r.id)
+        .bind(&r.name)
+        .bind(&r.role)
+        .bind(token_hash)
+        .bind(r.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict("a reviewer with this name already exists")
+            }
+            _ => e.into(),
+        })?;
+        Ok(r)
+    }
+
+    /// The active reviewer with this token hash.
+    pub async fn reviewer_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Reviewer>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, created_at, disabled_at FROM reviewers \
+             WHERE token_hash = $1 AND disabled_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(reviewer_from_row).transpose()
+    }
+
+    pub async fn reviewers(&self) -> Result<Vec<Reviewer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, created_at, disabled_at FROM reviewers ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reviewer_from_row).collect()
+    }
+
+    /// Disables a reviewer account; its cases in review are released.
+    pub async fn disable_reviewer(&self, id: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE reviewers SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "reviewer" });
+        }
+        sqlx::query("UPDATE cases SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- the applicant's data on a case ----
+
+    /// Sets the (encrypted) entered data of a draft case; returns the key it replaced.
+    pub async fn set_case_data(
+        &self,
+        case_id: &str,
+        data_key: &str,
+        actor: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT status, data_key FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound { what: "case" })?;
+        let status: String = row.try_get("status")?;
+        if status != CaseStatus::Draft.as_str() {
+            return Err(StoreError::Conflict(
+                "the entered data can only change before submitting",
+            ));
+        }
+        let old: Option<String> = row.try_get("data_key")?;
+        sqlx::query("UPDATE cases SET data_key = $1, updated_at = $2 WHERE id = $3")
+            .bind(data_key)
+            .bind(now)
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, case_id, actor, "data_entered", None, None, now).await?;
+        tx.commit().await?;
+        Ok(old)
+    }
+
+    /// The findings stored for reviewers (JSON) and the identity keys ("kind:hash,...").
+    pub async fn case_findings(&self, case_id: &str) -> Result<(String, String), StoreError> {
+        let row = sqlx::query("SELECT findings, identity_keys FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound { what: "case" })?;
+        Ok((row.try_get("findings")?, row.try_get("identity_keys")?))
+    }
+
+    /// Stores a decision on a case and everything it changes in one transaction: the status
+    /// (through the state machine, with its audit event and webhook), the findings, the
+    /// attempt, identity keys and verified steps, comments, and on approval the applicant's
+    /// verified data. A reviewer's decision needs the reviewer to hold the case. Approving
+    /// a document verified on another account fails with a conflict and changes nothing.
+    pub async fn decide_case(&self, d: &CaseDecision<'_>) -> Result<Case, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        if let Some(reviewer) = d.reviewer_id {
+            let holder: Option<Option<String>> =
+                sqlx::query_scalar("SELECT claimed_by FROM cases WHERE id = $1")
+                    .bind(d.case_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match holder {
+                None => return Err(StoreError::NotFound { what: "case" }),
+                Some(Some(h)) if h == reviewer => {}
+                Some(_) => return Err(StoreError::Conflict("claim the case before deciding it")),
+            }
+        }
+        let case = transition_in(
+            &mut tx,
+            d.case_id,
+            d.event,
+            d.actor,
+            Some(d.reasons),
+            now,
+            self.webhooks,
+        )
+        .await?;
+        let keys: Vec<String> = d
+            .record
+            .iter()
+            .flat_map(|r| r.keys.iter())
+            .map(|(k, h)| format!("{k}:{h}"))
+            .collect();
+        sqlx::query(
+            "UPDATE cases SET findings = COALESCE($1, findings), \
+             identity_keys = CASE WHEN $2 = '' THEN identity_keys ELSE $2 END WHERE id = $3",
+        )
+        .bind(d.findings)
+        .bind(keys.join(","))
+        .bind(d.case_id)
+        .execute(&mut *tx)
+        .await?;
+        for (visibility, body) in d.comments {
+            insert_comment(&mut tx, d.case_id, d.actor, visibility, body, now).await?;
+        }
+        if let Some(rec) = &d.record {
+            record_in(&mut tx, rec, now).await?;
+        }
+        if case.status == CaseStatus::Approved {
+            if let Some(key) = &case.data_key {
+                sqlx::query("UPDATE applicants SET verified_data_key = $1 WHERE id = $2")
+                    .bind(key)
+                    .bind(&case.applicant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(case)
+    }
+
+    // ---- the review queue ----
+
+    /// Cases waiting for a reviewer, longest waiting first.
+    pub async fn review_queue(&self, limit: i64) -> Result<Vec<Case>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE status = 'in_review' ORDER BY updated_at, id LIMIT $1"
+        );
+        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// Takes a case in review for `reviewer_id`. Held by another reviewer → conflict,
+    /// unless `take_over` (a supervisor).
+    pub async fn claim_case(
+        &self,
+        case_id: &str,
+        reviewer_id: &str,
+        actor: &str,
+        take_over: bool,
+    ) -> Result<Case, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(case_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound { what: "case" })?;
+        let mut case = case_from_row(&row)?;
+        if case.status != CaseStatus::InReview {
+            return Err(StoreError::Conflict("only a case in review can be claimed"));
+        }
+        match &case.claimed_by {
+            Some(h) if h == reviewer_id => return Ok(case),
+            Some(_) if !take_over => {
+                return Err(StoreError::Conflict("another reviewer holds this case"))
+            }
+            _ => {}
+        }
+        let done = sqlx::query(
+            "UPDATE cases SET claimed_by = $1, claimed_at = $2 WHERE id = $3 AND status = 'in_review' \
+             AND (claimed_by IS NULL OR claimed_by = $4)",
+        )
+        .bind(reviewer_id)
+        .bind(now)
+        .bind(case_id)
+        .bind(case.claimed_by.as_deref().unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict("the case changed concurrently"));
+        }
+        let action = if case.claimed_by.is_some() {
+            "taken_over"
+        } else {
+            "claimed"
+        };
+        insert_audit(&mut tx, case_id, actor, action, None, None, now).await?;
+        tx.commit().await?;
+        case.claimed_by = Some(reviewer_id.into());
+        case.claimed_at = Some(now);
+        Ok(case)
+    }
+
+    /// Gives a claimed case back to the queue. Only its holder may, or anyone when `any`.
+    pub async fn release_case(
+        &self,
+        case_id: &str,
+        reviewer_id: &str,
+        actor: &str,
+        any: bool,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET claimed_by = NULL, claimed_at = NULL \
+             WHERE id = $1 AND claimed_by IS NOT NULL AND (claimed_by = $2 OR $3 = 1)",
+        )
+        .bind(case_id)
+        .bind(reviewer_id)
+        .bind(i64::from(any))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict("you do not hold this case"));
+        }
+        insert_audit(&mut tx, case_id, actor, "released", None, None, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An audit entry without a status change (a reviewer opened an image...).
+    pub async fn log_action(
+        &self,
+        case_id: &str,
+        actor: &str,
+        action: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, case_id, actor, action, None, None, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- comments ----
+
+    pub async fn add_comment(
+        &self,
+        case_id: &str,
+        author: &str,
+        visibility: &str,
+        body: &str,
+    ) -> Result<Comment, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound { what: "case" });
+        }
+        let c = insert_comment(&mut tx, case_id, author, visibility, body, now).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// A case's comments, oldest first; internal ones only when asked for.
+    pub async fn comments(
+        &self,
+        case_id: &str,
+        include_internal: bool,
+    ) -> Result<Vec<Comment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, author, visibility, body, at FROM case_comments \
+             WHERE case_id = $1 AND (visibility = 'applicant' OR $2 = 1) ORDER BY at, id",
+        )
+        .bind(case_id)
+        .bind(i64::from(include_internal))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Comment {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    author: r.try_get("author")?,
+                    visibility: r.try_get("visibility")?,
+                    body: r.try_get("body")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- verified data and change requests ----
+
+    /// Blob key of the applicant's verified data, once a case was approved.
+    pub async fn verified_data_key(
+        &self,
+        applicant_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let key: Option<Option<String>> =
+            sqlx::query_scalar("SELECT verified_data_key FROM applicants WHERE id = $1")
+                .bind(applicant_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        key.ok_or(StoreError::NotFound { what: "applicant" })
+    }
+
+    /// Asks for a change to verified data. Needs verified data; one pending request at a time.
+    pub async fn create_change_request(
+        &self,
+        applicant_id: &str,
+        data_key: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<ChangeRequest, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let verified: Option<Option<String>> =
+            sqlx::query_scalar("SELECT verified_data_key FROM applicants WHERE id = $1")
+                .bind(applicant_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match verified {
+            None => return Err(StoreError::NotFound { what: "applicant" }),
+            Some(None) => {
+                return Err(StoreError::Conflict(
+                    "nothing is verified yet: correct the data in a new case instead",
+                ))
+            }
+            Some(Some(_)) => {}
+        }
+        let pending: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM change_requests WHERE applicant_id = $1 AND status = 'pending'",
+        )
+        .bind(applicant_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if pending.is_some() {
+            return Err(StoreError::Conflict(
+                "a change request for this applicant is already pending",
+            ));
+        }
+        let cr = ChangeRequest {
+            id: new_id(),
+            applicant_id: applicant_id.into(),
+            data_key: data_key.into(),
+            reason: reason.into(),
+            status: "pending".into(),
+            decided_by: None,
+            comment: None,
+            created_at: now,
+            decided_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO change_requests (id, applicant_id, data_key, reason, status, created_at) \
+             VALUES ($1, $2, $3, $4, 'pending', $5)",
+        )
+        .bind(&cr.id)
+        .bind(applicant_id)
+        .bind(data_key)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, &cr.id, actor, "change_requested", None, None, now).await?;
+        self.change_request_event(&mut tx, &cr, now).await?;
+        tx.commit().await?;
+        Ok(cr)
+    }
+
+    async fn change_request_event(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        cr: &ChangeRequest,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if !self.webhooks {
+            return Ok(());
+        }
+        let uid: String = sqlx::query_scalar("SELECT uid FROM applicants WHERE id = $1")
+            .bind(&cr.applicant_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let data = serde_json::json!({
+            "change_request_id": cr.id,
+            "applicant_id": cr.applicant_id,
+            "uid": uid,
+            "status": cr.status,
+        });
+        crate::webhooks::enqueue_in(tx, "change_request.status_changed", data, now).await
+    }
+
+    pub async fn change_request(&self, id: &str) -> Result<Option<ChangeRequest>, StoreError> {
+        let sql = format!("SELECT {CR_COLUMNS} FROM change_requests WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(change_request_from_row).transpose()
+    }
+
+    /// Change requests with `status`, oldest first.
+    pub async fn change_requests(&self, status: &str) -> Result<Vec<ChangeRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {CR_COLUMNS} FROM change_requests WHERE status = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql).bind(status).fetch_all(&self.pool).await?;
+        rows.iter().map(change_request_from_row).collect()
+    }
+
+    /// A reviewer's decision on a pending change request; approval makes its data the
+    /// applicant's verified data.
+    pub async fn decide_change_request(
+        &self,
+        id: &str,
+        approve: bool,
+        reviewer_id: &str,
+        actor: &str,
+        comment: Option<&str>,
+    ) -> Result<ChangeRequest, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let sql = format!("SELECT {CR_COLUMNS} FROM change_requests WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "change request",
+            })?;
+        let mut cr = change_request_from_row(&row)?;
+        if cr.status != "pending" {
+            return Err(StoreError::Conflict(
+                "the change request is already decided",
+            ));
+        }
+        cr.status = if approve { "approved" } else { "rejected" }.into();
+        cr.decided_by = Some(reviewer_id.into());
+        cr.comment = comment.map(str::to_string);
+        cr.decided_at = Some(now);
+        let done = sqlx::query(
+            "UPDATE change_requests SET status = $1, decided_by = $2, comment = $3, decided_at = $4 \
+             WHERE id = $5 AND status = 'pending'",
+        )
+        .bind(&cr.status)
+        .bind(reviewer_id)
+        .bind(comment)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "the change request changed concurrently",
+            ));
+        }
+        if approve {
+            sqlx::query("UPDATE applicants SET verified_data_key = $1 WHERE id = $2")
+                .bind(&cr.data_key)
+                .bind(&cr.applicant_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let action = format!("change_{}", cr.status);
+        insert_audit(&mut tx, id, actor, &action, None, None, now).await?;
+        self.change_request_event(&mut tx, &cr, now).await?;
+        tx.commit().await?;
+        Ok(cr)
+    }
+}

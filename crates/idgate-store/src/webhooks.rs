@@ -1,0 +1,218 @@
+//! Webhook outbox and delivery log. A status change writes its delivery in the same
+//! transaction ([`enqueue_in`]), so a change is never lost between the database and the
+//! platform; a dispatcher claims due deliveries with a lease, like jobs, and records every
+//! attempt.
+
+use crate::db::{new_id, Dialect, Store};
+use crate::error::StoreError;
+use sqlx::Row;
+
+/// A delivery to send: the body is exactly what was stored, so every retry of it carries
+/// the same signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub event_type: String,
+    pub body: String,
+    /// `pending`, `delivered` or `failed` (gave up).
+    pub status: String,
+    /// Attempts made before this claim.
+    pub attempts: i64,
+    pub next_at: i64,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub attempt: i64,
+    pub at: i64,
+    pub status_code: Option<i64>,
+    /// A class of failure (`timeout`, `connect`, `http_status`...), never a body.
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// What one attempt led to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    Delivered,
+    /// Failed; try again at this time (ms).
+    RetryAt(i64),
+    /// Failed for the last time.
+    GiveUp,
+}
+
+/// Inserts a delivery of `event_type` with `data` inside the caller's transaction.
+pub(crate) async fn enqueue_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event_type: &str,
+    data: serde_json::Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    let id = new_id();
+    let body = serde_json::json!({
+        "id": id,
+        "type": event_type,
+        "created_at": now,
+        "data": data,
+    })
+    .to_string();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, event_type, body, status, attempts, next_at, created_at) \
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+    )
+    .bind(&id)
+    .bind(event_type)
+    .bind(&body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, event_type, body, status, attempts, next_at, created_at, delivered_at";
+
+fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        event_type: r.try_get("event_type")?,
+        body: r.try_get("body")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_at: r.try_get("next_at")?,
+        created_at: r.try_get("created_at")?,
+        delivered_at: r.try_get("delivered_at")?,
+    })
+}
+
+impl Store {
+    /// Claims the oldest due pending delivery for `lease_ms`: another dispatcher (another
+    /// process on the same database) skips it until the lease runs out.
+    pub async fn claim_webhook(&self, lease_ms: i64) -> Result<Option<Delivery>, StoreError> {
+        let lock = match self.dialect() {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let now = self.now();
+        let sql = format!(
+            "UPDATE webhook_deliveries SET next_at = $1 \
+             WHERE id = (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= $2 \
+                         ORDER BY next_at, created_at, id LIMIT 1 {lock}) \
+             RETURNING {DELIVERY_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
+    /// Logs one attempt at a claimed delivery and what follows from it.
+    pub async fn record_webhook_attempt(
+        &self,
+        delivery_id: &str,
+        status_code: Option<u16>,
+        error: Option<&str>,
+        duration_ms: i64,
+        result: AttemptResult,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let attempts: i64 =
+            sqlx::query_scalar("SELECT attempts FROM webhook_deliveries WHERE id = $1")
+                .bind(delivery_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound { what: "delivery" })?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(delivery_id)
+        .bind(attempts + 1)
+        .bind(now)
+        .bind(status_code.map(i64::from))
+        .bind(error)
+        .bind(duration_ms)
+        .execute(&mut *tx)
+        .await?;
+        let (status, next_at, delivered_at) = match result {
+            AttemptResult::Delivered => ("delivered", now, Some(now)),
+            AttemptResult::RetryAt(at) => ("pending", at, None),
+            AttemptResult::GiveUp => ("failed", now, None),
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $1, next_at = $2, delivered_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(status)
+        .bind(next_at)
+        .bind(delivered_at)
+        .bind(delivery_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest deliveries first, at most `limit`.
+    pub async fn webhook_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT $1"
+        );
+        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    pub async fn webhook_delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError> {
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
+    /// The delivery log of one delivery, first attempt first.
+    pub async fn webhook_attempts(
+        &self,
+        delivery_id: &str,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT attempt, at, status_code, error, duration_ms FROM webhook_attempts \
+             WHERE delivery_id = $1 ORDER BY attempt",
+        )
+        .bind(delivery_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryAttempt {
+                    attempt: r.try_get("attempt")?,
+                    at: r.try_get("at")?,
+                    status_code: r.try_get("status_code")?,
+                    error: r.try_get("error")?,
+                    duration_ms: r.try_get("duration_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends a delivery again now (after the platform fixed its endpoint).
+    pub async fn redeliver_webhook(&self, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', next_at = $1 WHERE id = $2",
+        )
+        .bind(self.now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "delivery" });
+        }
+        Ok(())
+    }
+}
