@@ -37,6 +37,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Photo-check options for `today` under the configured upload limits.
+    pub fn check_options(&self, today: idgate_mrz::Date) -> idgate_vision::check::CheckOptions {
+        let mut opts = idgate_vision::check::CheckOptions::new(today);
+        opts.limits = idgate_vision::input::InputLimits {
+            max_bytes: self.limits.max_upload_bytes,
+            max_pixels: self.limits.max_pixels,
+        };
+        opts
+    }
+
     /// The OCR models, loaded once.
     pub fn ocr(&self) -> anyhow::Result<&idgate_vision::ocr::Ocr> {
         if let Some(o) = self.ocr_cell.get() {
@@ -892,11 +902,7 @@ async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult
     if body.len() > s.limits.max_upload_bytes {
         return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
-    let mut opts = idgate_vision::check::CheckOptions::new(crate::mrz_cli::today());
-    opts.limits = idgate_vision::input::InputLimits {
-        max_bytes: s.limits.max_upload_bytes,
-        max_pixels: s.limits.max_pixels,
-    };
+    let opts = s.check_options(crate::mrz_cli::today());
     let result = tokio::task::spawn_blocking(move || idgate_vision::check::gate(&body, &opts))
         .await
         .map_err(|e| ApiError::internal(format!("pre-check task failed: {e}")))?;

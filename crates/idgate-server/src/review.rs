@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use idgate_core::{CaseEvent, Decision, ReasonCode};
-use idgate_store::{CaseDecision, ClaimChange, DecisionRecord, Reviewer};
+use idgate_store::{CaseDecision, DecisionRecord, Reviewer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -378,11 +378,7 @@ async fn decide(
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let (outcome, claims) = match decision {
-        Decision::Approve => ("approved", ClaimChange::Verified),
-        Decision::Retry => ("resubmission_requested", ClaimChange::Release),
-        _ => ("rejected", ClaimChange::Release),
-    };
+    let outcome = crate::verify_cli::outcome_of(decision);
     let who = actor(&r);
     let decided = s
         .store
@@ -396,10 +392,10 @@ async fn decide(
             comments: &comments,
             record: Some(DecisionRecord {
                 uid: &applicant.uid,
-                outcome,
+                outcome: outcome.as_str(),
                 reasons: &reasons,
                 keys: &keys,
-                claims,
+                claims: crate::verify_cli::claim_change(outcome),
                 steps: &steps,
                 level: (decision == Decision::Approve).then_some(case.level.as_str()),
             }),

@@ -298,17 +298,12 @@ impl Decided {
         reasons: &'a [ReasonCode],
         steps: &'a [&'a str],
     ) -> DecisionRecord<'a> {
-        let claims = match self.verdict.outcome {
-            Outcome::Approved => ClaimChange::Verified,
-            Outcome::InReview => ClaimChange::Pending,
-            Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
-        };
         DecisionRecord {
             uid,
             outcome: self.verdict.outcome.as_str(),
             reasons,
             keys: &self.keys,
-            claims,
+            claims: claim_change(self.verdict.outcome),
             steps,
             level: self.verdict.level.as_deref(),
         }
@@ -332,6 +327,36 @@ impl Decided {
                 .reached_level(&self.verified_before)
                 .map(|l| l.name.clone()),
         };
+    }
+}
+
+/// What an outcome does to the account's identity keys.
+pub fn claim_change(outcome: Outcome) -> ClaimChange {
+    match outcome {
+        Outcome::Approved => ClaimChange::Verified,
+        Outcome::InReview => ClaimChange::Pending,
+        Outcome::ResubmissionRequested | Outcome::Rejected => ClaimChange::Release,
+    }
+}
+
+/// The case event's decision for an engine outcome, and back.
+pub fn decision_of(outcome: Outcome) -> idgate_core::Decision {
+    use idgate_core::Decision;
+    match outcome {
+        Outcome::Approved => Decision::Approve,
+        Outcome::ResubmissionRequested => Decision::Retry,
+        Outcome::Rejected => Decision::Reject,
+        Outcome::InReview => Decision::Review,
+    }
+}
+
+pub fn outcome_of(decision: idgate_core::Decision) -> Outcome {
+    use idgate_core::Decision;
+    match decision {
+        Decision::Approve => Outcome::Approved,
+        Decision::Retry => Outcome::ResubmissionRequested,
+        Decision::Reject => Outcome::Rejected,
+        Decision::Review => Outcome::InReview,
     }
 }
 

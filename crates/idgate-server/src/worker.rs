@@ -242,13 +242,9 @@ async fn decide(
         return review(vec![ReasonCode::ComplianceReview]).await;
     };
     let now_ms = SystemClock.now_ms();
-    let mut check = idgate_vision::check::CheckOptions::new(idgate_mrz::Date::from_unix_days(
+    let check = state.check_options(idgate_mrz::Date::from_unix_days(
         now_ms.div_euclid(86_400_000),
     ));
-    check.limits = idgate_vision::input::InputLimits {
-        max_bytes: state.limits.max_upload_bytes,
-        max_pixels: state.limits.max_pixels,
-    };
     let v = Verifier {
         policy: &state.policy,
         store: &state.store,
@@ -300,7 +296,7 @@ async fn decide(
             .store
             .decide_case(&CaseDecision {
                 case_id: &case.id,
-                event: CaseEvent::Decide(decision_of(decided.verdict.outcome)),
+                event: CaseEvent::Decide(verify_cli::decision_of(decided.verdict.outcome)),
                 actor: "worker",
                 reasons: &reasons,
                 findings: Some(&findings_json(&decided.verdict)),
@@ -318,15 +314,6 @@ async fn decide(
                 return Ok(());
             }
         }
-    }
-}
-
-pub(crate) fn decision_of(outcome: Outcome) -> Decision {
-    match outcome {
-        Outcome::Approved => Decision::Approve,
-        Outcome::ResubmissionRequested => Decision::Retry,
-        Outcome::Rejected => Decision::Reject,
-        Outcome::InReview => Decision::Review,
     }
 }
 
