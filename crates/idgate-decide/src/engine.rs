@@ -85,6 +85,8 @@ pub struct Inputs {
     /// Steps this account verified before (reused, not asked again).
     pub verified: Vec<Step>,
     pub selfie_supplied: bool,
+    /// Findings of the face checks on the selfie (none: it matches the document).
+    pub face_findings: Vec<Finding>,
     pub proof_of_address_supplied: bool,
 }
 
@@ -147,16 +149,7 @@ pub fn decide(policy: &Policy, inputs: &Inputs, today: Date, now_ms: i64) -> Ver
     }
     if needed.contains(&Step::Selfie) {
         if inputs.selfie_supplied {
-            // No automated face comparison in this build: a reviewer compares the selfie
-            // with the document portrait.
-            findings.push(
-                Finding::new(
-                    ReasonCode::ComplianceReview,
-                    RejectType::Review,
-                    "selfie: face comparison by a reviewer",
-                )
-                .about("selfie"),
-            );
+            findings.extend(inputs.face_findings.iter().cloned());
         } else {
             let code = ReasonCode::FaceNotFound;
             findings.push(

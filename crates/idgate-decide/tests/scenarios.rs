@@ -6,7 +6,8 @@ use idgate_core::{ReasonCode, RejectType};
 use idgate_decide::attempts::Attempt;
 use idgate_decide::identity::{Claim, ClaimStatus, KeyKind};
 use idgate_decide::{
-    decide, throttle, Application, DocumentChoice, Extracted, Inputs, Outcome, Policy, Step,
+    decide, throttle, Application, DocumentChoice, Extracted, Finding, Inputs, Outcome, Policy,
+    Step,
 };
 use idgate_mrz::{Date, Format, ParseOptions, Specimen};
 use ReasonCode::*;
@@ -155,24 +156,35 @@ fn a_clean_application_is_approved_and_unlocks_its_level() {
 }
 
 #[test]
-fn the_default_level_sends_the_selfie_to_a_reviewer_or_asks_for_one() {
+fn the_selfie_step_follows_the_face_checks_or_asks_for_a_selfie() {
     let p = Policy::default();
     let mut app = erika();
     app.level = "basic".into();
-    let with = Inputs {
+    let matched = Inputs {
         app: app.clone(),
         extracted: extracted(&ERIKA, &["photo_page"]),
         selfie_supplied: true,
         ..Default::default()
     };
-    let v = decide(&p, &with, today(), NOW);
-    assert_eq!(
-        (v.outcome, codes(&v)),
-        (Outcome::InReview, vec![ComplianceReview])
-    );
+    let v = decide(&p, &matched, today(), NOW);
+    assert_eq!((v.outcome, codes(&v)), (Outcome::Approved, vec![]));
+    assert_eq!(v.verifies, [Step::IdentityDocument, Step::Selfie]);
+    let mismatch = Inputs {
+        face_findings: vec![Finding::new(
+            FaceMismatch,
+            p.reject_type(FaceMismatch),
+            "similarity 0.5",
+        )
+        .about("selfie")],
+        ..matched.clone()
+    };
+    let v = decide(&p, &mismatch, today(), NOW);
+    assert_eq!(v.outcome, Outcome::ResubmissionRequested);
+    assert_eq!(codes(&v), vec![FaceMismatch]);
+    assert!(v.verifies.is_empty());
     let without = Inputs {
         selfie_supplied: false,
-        ..with
+        ..mismatch
     };
     let v = decide(&p, &without, today(), NOW);
     assert_eq!(

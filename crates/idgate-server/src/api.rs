@@ -34,6 +34,7 @@ pub struct AppState {
     /// Where the OCR models are; loaded on first use by a worker.
     pub models_dir: std::path::PathBuf,
     pub ocr_cell: std::sync::OnceLock<idgate_vision::ocr::Ocr>,
+    pub face_cell: std::sync::OnceLock<idgate_face::FaceModels>,
 }
 
 impl AppState {
@@ -54,6 +55,15 @@ impl AppState {
         }
         let o = idgate_vision::ocr::Ocr::load(&self.models_dir)?;
         Ok(self.ocr_cell.get_or_init(|| o))
+    }
+
+    /// The face models, loaded on first use (from the same models directory).
+    pub fn faces(&self) -> anyhow::Result<&idgate_face::FaceModels> {
+        if let Some(f) = self.face_cell.get() {
+            return Ok(f);
+        }
+        let f = idgate_face::FaceModels::load(&self.models_dir)?;
+        Ok(self.face_cell.get_or_init(|| f))
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod check_cli;
 pub mod config;
+pub mod face_cli;
 pub mod metrics;
 pub mod mrz_cli;
 pub mod openapi;
@@ -141,11 +142,18 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         identity_secret: verify_cli::load_or_create_secret(&cfg.data_dir.join("identity.key"))?,
         models_dir: cfg.models_dir.clone(),
         ocr_cell: Default::default(),
+        face_cell: Default::default(),
     });
     // Fail at start, not on the first case, when the models are missing.
     state.ocr().with_context(|| {
         format!(
             "loading the OCR models from {} (scripts/serve unpacks them; set models_dir)",
+            cfg.models_dir.display()
+        )
+    })?;
+    state.faces().with_context(|| {
+        format!(
+            "loading the face models from {} (scripts/serve unpacks them; set models_dir)",
             cfg.models_dir.display()
         )
     })?;

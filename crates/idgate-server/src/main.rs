@@ -90,6 +90,11 @@ enum Command {
         models_dir: PathBuf,
         application: PathBuf,
     },
+    /// Face detection, comparison and liveness on files.
+    Face {
+        #[command(subcommand)]
+        action: FaceAction,
+    },
     /// Measure the checks: precision and recall per reason code on generated specimens,
     /// clean pass rate and MRZ exactness; with --testdata, also the shared real photos.
     Eval {
@@ -104,6 +109,42 @@ enum Command {
         /// Write the generated specimens here (to look at them).
         #[arg(long)]
         write_specimens: Option<PathBuf>,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum FaceAction {
+    /// Compare the largest face of two images: prints {"faces_a", "faces_b", "similarity",
+    /// "distance", "same_person", "threshold"}. Exit status 2 unless the same person.
+    Compare {
+        /// One JSON object (the default prints the same fields as text).
+        #[arg(long)]
+        json: bool,
+        /// Directory with the face models (scripts/lib.sh unpacks them).
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+        image_a: PathBuf,
+        image_b: PathBuf,
+    },
+    /// Judge a liveness sequence: the image files of a folder, in name order, as frames
+    /// --interval-ms apart, against the challenge's movements. Exit status 2 unless it passes.
+    Liveness {
+        /// Movements in order, comma-separated: turn_left, turn_right, blink.
+        #[arg(long, value_delimiter = ',', required = true)]
+        actions: Vec<String>,
+        #[arg(long, default_value_t = 250)]
+        interval_ms: i64,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+        frames: PathBuf,
+    },
+    /// Measure face matching, face counts, occlusion and liveness on the shared labelled
+    /// face photos (and synthetic variants of them).
+    Eval {
+        #[arg(long, env = "IDGATE_TESTDATA")]
+        testdata: PathBuf,
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
     },
@@ -317,6 +358,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = rt.block_on(verify_cli::open_store(&dir, Some(now)))?;
             let secret = verify_cli::load_or_create_secret(&dir.join("identity.key"))?;
             let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let faces = idgate_face::FaceModels::load(models_dir)?;
             let today = idgate_mrz::Date::from_unix_days(now.div_euclid(86_400_000));
             let v = verify_cli::Verifier {
                 policy: &policy,
@@ -325,7 +367,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 now_ms: now,
                 check: idgate_vision::check::CheckOptions::new(today),
             };
-            let (verdict, after) = rt.block_on(verify_cli::verify(&v, &ocr, &submission, &app))?;
+            let (verdict, after) =
+                rt.block_on(verify_cli::verify(&v, &ocr, &faces, &submission, &app))?;
             let lang = idgate_core::Lang::from_tag(lang);
             println!(
                 "{}",
@@ -336,6 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         }
+        Command::Face { action } => return face_command(action),
         Command::Eval {
             per_defect,
             seed,
@@ -377,4 +421,65 @@ fn check_options(today: Option<&str>) -> anyhow::Result<idgate_vision::check::Ch
         None => idgate_server::mrz_cli::today(),
     };
     Ok(idgate_vision::check::CheckOptions::new(today))
+}
+
+fn face_command(action: &FaceAction) -> anyhow::Result<ExitCode> {
+    use idgate_server::face_cli;
+    match action {
+        FaceAction::Compare {
+            json,
+            models_dir,
+            image_a,
+            image_b,
+        } => {
+            let models = idgate_face::FaceModels::load(models_dir)?;
+            let out = face_cli::compare(&models, image_a, image_b)?;
+            if *json {
+                println!("{out}");
+            } else {
+                for (k, v) in out.as_object().into_iter().flatten() {
+                    println!("{k}: {v}");
+                }
+            }
+            Ok(exit_unless(
+                out["same_person"] == serde_json::Value::Bool(true),
+            ))
+        }
+        FaceAction::Liveness {
+            actions,
+            interval_ms,
+            models_dir,
+            frames,
+        } => {
+            let actions = actions
+                .iter()
+                .map(|a| {
+                    idgate_face::liveness::Action::parse(a).ok_or_else(|| {
+                        anyhow::anyhow!("unknown movement {a:?}: turn_left, turn_right or blink")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let models = idgate_face::FaceModels::load(models_dir)?;
+            let out = face_cli::liveness_dir(&models, frames, &actions, *interval_ms)?;
+            println!("{out}");
+            Ok(exit_unless(out["passed"] == serde_json::Value::Bool(true)))
+        }
+        FaceAction::Eval {
+            testdata,
+            models_dir,
+        } => {
+            let models = idgate_face::FaceModels::load(models_dir)?;
+            let out = face_cli::evaluate(&models, testdata)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit_unless(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
 }

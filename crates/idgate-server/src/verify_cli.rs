@@ -14,15 +14,17 @@
 //! ```
 
 use anyhow::Context;
-use idgate_core::{Lang, ReasonCode};
+use idgate_core::{Lang, ReasonCode, RejectType};
 use idgate_decide::attempts::Attempt;
 use idgate_decide::identity::{self, ClaimStatus, KeyKind};
 use idgate_decide::{
     Application, DocumentChoice, Extracted, Finding, Inputs, Outcome, Policy, Step, Verdict,
 };
+use idgate_face::{FaceModels, Thresholds as FaceThresholds};
 use idgate_mrz::{Date, Format, Mrz};
 use idgate_store::{ClaimChange, DecisionRecord, Store, StoreError};
 use idgate_vision::check::{CheckOptions, Report};
+use idgate_vision::input::InputLimits;
 use idgate_vision::ocr::Ocr;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -180,7 +182,7 @@ const MRZ_CODES: [ReasonCode; 2] = [ReasonCode::MrzUnreadable, ReasonCode::MrzIn
 /// The document images of a submission, side name → bytes, and what else was supplied.
 pub struct Submission {
     pub images: Vec<(String, Vec<u8>)>,
-    pub selfie_supplied: bool,
+    pub selfie: Option<Vec<u8>>,
     pub proof_of_address_supplied: bool,
 }
 
@@ -193,12 +195,18 @@ pub fn read_submission(file: &ApplicationFile) -> anyhow::Result<Submission> {
             .with_context(|| format!("reading the {side} image {}", path.display()))?;
         images.push((side.clone(), bytes));
     }
-    for p in file.selfie.iter().chain(file.proof_of_address.iter()) {
+    let selfie = match &file.selfie {
+        Some(p) => {
+            Some(std::fs::read(p).with_context(|| format!("reading the selfie {}", p.display()))?)
+        }
+        None => None,
+    };
+    for p in file.proof_of_address.iter() {
         anyhow::ensure!(p.is_file(), "{} is not a readable file", p.display());
     }
     Ok(Submission {
         images,
-        selfie_supplied: file.selfie.is_some(),
+        selfie,
         proof_of_address_supplied: file.proof_of_address.is_some(),
     })
 }
@@ -259,6 +267,98 @@ pub fn check_sides(
     Ok((findings, ex))
 }
 
+/// Document sides in the order their portrait is looked for.
+const PORTRAIT_SIDES: [&str; 4] = ["photo_page", "front", "page", "face"];
+
+/// The selfie against the document portrait: FACE_NOT_FOUND (selfie or portrait),
+/// MULTIPLE_FACES, FACE_OBSTRUCTED, FACE_MISMATCH with the similarity. With no document
+/// image in this submission (the document was verified earlier), a reviewer compares.
+/// CPU-bound, like [`check_sides`].
+pub fn check_faces(
+    policy: &Policy,
+    models: &FaceModels,
+    limits: InputLimits,
+    images: &[(String, Vec<u8>)],
+    selfie: &[u8],
+) -> Vec<Finding> {
+    let t = FaceThresholds::default();
+    let flag = |code: ReasonCode, detail: String, subject: &str| {
+        vec![Finding::new(code, policy.reject_type(code), detail).about(subject)]
+    };
+    let faces = match crate::face_cli::decode_face_image(selfie, limits) {
+        Ok(img) => models.faces(&img),
+        Err(e) => {
+            return flag(
+                ReasonCode::FaceNotFound,
+                format!("{}: {e}", e.code()),
+                "selfie",
+            )
+        }
+    };
+    let Some(face) = faces.first() else {
+        return flag(
+            ReasonCode::FaceNotFound,
+            "no face in the selfie".into(),
+            "selfie",
+        );
+    };
+    let counted = idgate_face::counted_faces(&faces, &t);
+    if counted > 1 {
+        return flag(
+            ReasonCode::MultipleFaces,
+            json!({"faces": counted}).to_string(),
+            "selfie",
+        );
+    }
+    if let Some(part) = idgate_face::obstruction(face, &t) {
+        return flag(
+            ReasonCode::FaceObstructed,
+            json!({"covered": part, "eye_to_skin": face.occlusion.eye_to_skin,
+                   "mouth_line": face.occlusion.mouth_line})
+            .to_string(),
+            "selfie",
+        );
+    }
+    if images.is_empty() {
+        return vec![Finding::new(
+            ReasonCode::ComplianceReview,
+            RejectType::Review,
+            "selfie: the document was verified earlier; a reviewer compares the faces",
+        )
+        .about("selfie")];
+    }
+    let mut sides: Vec<&(String, Vec<u8>)> = images.iter().collect();
+    sides.sort_by_key(|(side, _)| {
+        PORTRAIT_SIDES
+            .iter()
+            .position(|s| s == side)
+            .unwrap_or(PORTRAIT_SIDES.len())
+    });
+    let portrait = sides.iter().find_map(|(_, bytes)| {
+        let img = crate::face_cli::decode_face_image(bytes, limits).ok()?;
+        // The largest face: a passport's small ghost image is the same person anyway.
+        models.faces(&img).into_iter().next()
+    });
+    let Some(portrait) = portrait else {
+        return flag(
+            ReasonCode::FaceNotFound,
+            "no portrait found on the document".into(),
+            "document",
+        );
+    };
+    let distance = face.descriptor.distance(&portrait.descriptor);
+    if distance > t.same_person_distance {
+        return flag(
+            ReasonCode::FaceMismatch,
+            json!({"similarity": idgate_face::similarity_of(distance),
+                   "threshold": idgate_face::similarity_of(t.same_person_distance)})
+            .to_string(),
+            "selfie",
+        );
+    }
+    Vec::new()
+}
+
 /// The first half of a decision, before any image is looked at.
 pub enum Plan {
     /// Refused by the cooldown; nothing else is done and nothing recorded.
@@ -271,6 +371,8 @@ pub struct Prepared {
     verified: Vec<Step>,
     /// The level still needs the identity document (else it is reused).
     pub needs_document: bool,
+    /// The level still needs the selfie.
+    pub needs_selfie: bool,
     pub needs_mrz: bool,
 }
 
@@ -388,29 +490,32 @@ pub async fn plan(v: &Verifier<'_>, app: &Application) -> anyhow::Result<Plan> {
         throttled.level = v.policy.reached_level(&verified).map(|l| l.name.clone());
         return Ok(Plan::Throttled(throttled, verified));
     }
-    let needs_document = v.policy.level(&app.level).is_some_and(|l| {
+    let needs = |step: Step| {
         v.policy
-            .missing_steps(l, &verified)
-            .contains(&Step::IdentityDocument)
-    });
+            .level(&app.level)
+            .is_some_and(|l| v.policy.missing_steps(l, &verified).contains(&step))
+    };
+    let (needs_document, needs_selfie) = (needs(Step::IdentityDocument), needs(Step::Selfie));
     let needs_mrz = idgate_decide::DocKind::parse(&app.document.kind)
         .is_some_and(|k| v.policy.has_mrz(&app.document.issuer, k));
     Ok(Plan::Check(Prepared {
         history,
         verified,
         needs_document,
+        needs_selfie,
         needs_mrz,
     }))
 }
 
 /// The second half: identity keys, duplicates and the engine, given the photo checks'
-/// findings and extraction (empty when the document is reused).
+/// findings and extraction (empty when the document is reused) and the face checks'.
 pub async fn conclude(
     v: &Verifier<'_>,
     app: &Application,
     sub: &Submission,
     prepared: Prepared,
     photo: (Vec<Finding>, Extracted),
+    face_findings: Vec<Finding>,
 ) -> anyhow::Result<Decided> {
     let (photo_findings, extracted) = photo;
     let keys = if prepared.needs_document {
@@ -439,7 +544,8 @@ pub async fn conclude(
         claims,
         history: prepared.history,
         verified: prepared.verified,
-        selfie_supplied: sub.selfie_supplied,
+        selfie_supplied: sub.selfie.is_some(),
+        face_findings,
         proof_of_address_supplied: sub.proof_of_address_supplied,
     };
     let verdict = idgate_decide::decide(v.policy, &inputs, v.check.today, v.now_ms);
@@ -458,6 +564,7 @@ pub async fn conclude(
 pub async fn verify(
     v: &Verifier<'_>,
     ocr: &Ocr,
+    faces: &FaceModels,
     sub: &Submission,
     app: &Application,
 ) -> anyhow::Result<(Verdict, Vec<Step>)> {
@@ -470,7 +577,13 @@ pub async fn verify(
     } else {
         (Vec::new(), Extracted::default())
     };
-    let mut decided = conclude(v, app, sub, prepared, photo).await?;
+    let face_findings = match &sub.selfie {
+        Some(selfie) if prepared.needs_selfie => {
+            check_faces(v.policy, faces, v.check.limits, &sub.images, selfie)
+        }
+        _ => Vec::new(),
+    };
+    let mut decided = conclude(v, app, sub, prepared, photo, face_findings).await?;
     match record(v.store, &app.uid, &decided).await {
         Ok(()) => {}
         Err(StoreError::DuplicateDocument) => {

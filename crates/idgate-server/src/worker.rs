@@ -186,21 +186,21 @@ async fn process_case(state: &Shared, cfg: WorkerConfig, case_id: &str) -> Resul
         return Ok(());
     }
     let mut images = Vec::new();
-    let (mut selfie, mut proof_of_address) = (false, false);
+    let (mut selfie, mut proof_of_address) = (None, false);
     for d in &documents {
         let bytes = state.blobs.get(&d.data.blob_key).await?;
         if hex::encode(Sha256::digest(&bytes)) != d.data.sha256 {
             return Err(JobError::DigestMismatch);
         }
         match d.data.kind.as_str() {
-            "selfie" => selfie = true,
+            "selfie" => selfie = Some(bytes),
             "proof_of_address" => proof_of_address = true,
             _ => images.push((d.data.side.clone(), bytes)),
         }
     }
     let sub = Submission {
         images,
-        selfie_supplied: selfie,
+        selfie,
         proof_of_address_supplied: proof_of_address,
     };
     decide(state, &case, sub).await
@@ -274,20 +274,31 @@ async fn decide(
         }
         Plan::Check(p) => p,
     };
-    let photo = if prepared.needs_document {
-        let images = std::mem::take(&mut sub.images);
-        let (st, needs_mrz) = (state.clone(), prepared.needs_mrz);
-        tokio::task::spawn_blocking(move || {
-            let ocr = st.ocr()?;
-            verify_cli::check_sides(&st.policy, ocr, &check, &images, needs_mrz)
-        })
-        .await
-        .map_err(|e| JobError::Checks(format!("check task: {e}")))?
-        .map_err(check_err)?
-    } else {
-        (Vec::new(), Extracted::default())
-    };
-    let mut decided = verify_cli::conclude(&v, &app, &sub, prepared, photo)
+    // The image checks are CPU-bound: off the async threads.
+    let images = std::mem::take(&mut sub.images);
+    let selfie = sub.selfie.take();
+    let (st, needs_document, needs_mrz) =
+        (state.clone(), prepared.needs_document, prepared.needs_mrz);
+    let needs_selfie = prepared.needs_selfie;
+    let (photo, face_findings, selfie) = tokio::task::spawn_blocking(move || {
+        let photo = if needs_document {
+            verify_cli::check_sides(&st.policy, st.ocr()?, &check, &images, needs_mrz)?
+        } else {
+            (Vec::new(), Extracted::default())
+        };
+        let faces = match &selfie {
+            Some(bytes) if needs_selfie => {
+                verify_cli::check_faces(&st.policy, st.faces()?, check.limits, &images, bytes)
+            }
+            _ => Vec::new(),
+        };
+        anyhow::Ok((photo, faces, selfie))
+    })
+    .await
+    .map_err(|e| JobError::Checks(format!("check task: {e}")))?
+    .map_err(check_err)?;
+    sub.selfie = selfie;
+    let mut decided = verify_cli::conclude(&v, &app, &sub, prepared, photo, face_findings)
         .await
         .map_err(check_err)?;
     loop {

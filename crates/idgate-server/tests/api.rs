@@ -45,6 +45,7 @@ async fn setup(limits: Limits) -> T {
             .unwrap_or_default()
             .into(),
         ocr_cell: Default::default(),
+        face_cell: Default::default(),
     });
     T {
         router: app(state.clone()),
@@ -974,6 +975,7 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
         identity_secret: b"s".to_vec(),
         models_dir: Default::default(),
         ocr_cell: Default::default(),
+        face_cell: Default::default(),
     });
     t.router = app(s2.clone());
     t.state = s2.clone();

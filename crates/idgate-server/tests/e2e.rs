@@ -151,9 +151,9 @@ impl Client {
             .unwrap()
     }
 
-    /// Creates an applicant and a case with a photo of Zhang's passport, a selfie and the
-    /// entered data, and submits it.
-    fn submitted_case(&self, s: &Server, uid: &str) -> String {
+    /// Creates an applicant and a case with a photo of Zhang's passport (the portrait is
+    /// obama.jpg), a selfie and the entered data, and submits it.
+    fn submitted_case(&self, s: &Server, uid: &str, selfie: &str) -> String {
         let a = self.post(
             &s.url("/v1/applicants"),
             json!({"uid": uid, "region": "CN"}),
@@ -168,11 +168,7 @@ impl Client {
         let case = c["id"].as_str().unwrap().to_string();
         let docs = s.url(&format!("/v1/cases/{case}/documents"));
         self.upload(&docs, "passport", &passport_photo());
-        self.upload(
-            &docs,
-            "selfie",
-            &testdata::read("face_recognition_ageitgey/examples/obama-480p.jpg"),
-        );
+        self.upload(&docs, "selfie", &testdata::read(selfie));
         let data = json!({
             "nationality": "CN",
             "document": {"country": "CN", "type": "passport", "number": "E12345678"},
@@ -205,6 +201,11 @@ impl Client {
     }
 }
 
+/// The same person as the passport portrait, in another photo.
+const SAME_PERSON: &str = "face_recognition_ageitgey/examples/obama-480p.jpg";
+/// Someone else.
+const OTHER_PERSON: &str = "face_recognition_ageitgey/tests/test_images/biden.jpg";
+
 /// A clean generated photo of a valid Chinese passport (the data entered above).
 fn passport_photo() -> Vec<u8> {
     use idgate_mrz::Date;
@@ -225,13 +226,19 @@ fn passport_photo() -> Vec<u8> {
         today: Date::new(2026, 11, 24).unwrap(),
         ..Default::default()
     };
-    idgate_specimen::photograph(
+    let portrait = image::load_from_memory(&testdata::read(
+        "face_recognition_ageitgey/tests/test_images/obama.jpg",
+    ))
+    .unwrap()
+    .into_rgb8();
+    idgate_specimen::photograph_with_portrait(
         &fonts,
         idgate_specimen::Defect::Clean,
         idgate_specimen::document::Layout::Td3,
         &id,
         3,
         &opts,
+        &portrait,
     )
     .bytes
 }
@@ -258,8 +265,9 @@ fn serve_answers_healthz_and_data_survives_a_restart() {
         .unwrap();
     assert_eq!(health["status"], "ok");
     let client = Client::new(dir);
-    let case = client.submitted_case(&s, "restart-user");
-    let before = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
+    let case = client.submitted_case(&s, "restart-user", SAME_PERSON);
+    // Passport read, data matched, selfie matches the portrait: approved with no person.
+    let before = client.wait_for_status(&s, &case, "approved", Duration::from_secs(60));
     s.stop();
 
     let s = Server::start(dir, port, &[]);
@@ -284,12 +292,13 @@ fn killing_the_server_mid_job_loses_no_case() {
     ];
     let s = Server::start(dir.path(), port, &slow);
     let client = Client::new(dir.path());
-    let case = client.submitted_case(&s, "crash-user");
+    let case = client.submitted_case(&s, "crash-user", OTHER_PERSON);
     client.wait_for_status(&s, &case, "processing", Duration::from_secs(20));
     s.kill();
 
     let s = Server::start(dir.path(), port, &[("IDGATE_JOB_LEASE_SECS", "1")]);
-    let done = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
+    let done = client.wait_for_status(&s, &case, "resubmission_requested", Duration::from_secs(60));
+    assert_eq!(done["reasons"][0]["code"], "FACE_MISMATCH", "{done}");
     assert_eq!(done["documents"].as_array().unwrap().len(), 2);
     let events = client.get(&s.url(&format!("/v1/cases/{case}/events")));
     let actions: Vec<&str> = events["events"]
@@ -368,18 +377,21 @@ fn a_reviewer_approves_and_the_platform_hears_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let (url, hooks) = receiver();
     let secret = "whsec-e2e";
+    // This platform has a person look at face mismatches instead of asking for a retry.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[reject_types]\nFACE_MISMATCH = \"REVIEW\"\n").unwrap();
     let s = Server::start(
         dir.path(),
         free_port(),
         &[
             ("IDGATE_WEBHOOK_URL", &url),
             ("IDGATE_WEBHOOK_SECRET", secret),
+            ("IDGATE_POLICY_FILE", policy.to_str().unwrap()),
         ],
     );
     let client = Client::new(dir.path());
-    let case = client.submitted_case(&s, "zhang-1");
-    // The worker read the passport and matched the data; the selfie needs a person until
-    // the face match exists.
+    let case = client.submitted_case(&s, "zhang-1", OTHER_PERSON);
+    // The worker read the passport and matched the data; the selfie is someone else's.
     let c = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
     let codes: Vec<&str> = c["reasons"]
         .as_array()
@@ -387,7 +399,7 @@ fn a_reviewer_approves_and_the_platform_hears_every_change() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["COMPLIANCE_REVIEW"], "{c}");
+    assert_eq!(codes, ["FACE_MISMATCH"], "{c}");
     let r = client.post(
         &s.url("/v1/reviewers"),
         json!({"name": "rita", "role": "reviewer"}),
@@ -414,7 +426,7 @@ fn a_reviewer_approves_and_the_platform_hears_every_change() {
     let decided = review(
         "POST",
         &format!("/v1/review/cases/{case}/decision"),
-        json!({"decision": "approve", "internal_comment": "selfie matches the portrait"}),
+        json!({"decision": "approve", "internal_comment": "twins; confirmed by video call"}),
     );
     assert_eq!(decided["status"], "approved");
     let e = client.get(&s.url("/v1/entitlements/zhang-1"));

@@ -56,6 +56,7 @@ pub fn draw(
     layout: Layout,
     id: &Identity,
     mrz_override: Option<Vec<String>>,
+    portrait: Option<&RgbImage>,
     rng: &mut impl Rng,
 ) -> Page {
     let (wmm, hmm) = layout.size_mm();
@@ -105,37 +106,52 @@ pub fn draw(
         Rect::at(px, py).of_size(pw as u32, ph as u32),
         Rgb([200, 210, 222]),
     );
-    let skin = [
-        Rgb([241, 194, 160]),
-        Rgb([198, 134, 96]),
-        Rgb([141, 85, 56]),
-        Rgb([224, 172, 105]),
-    ][rng.gen_range(0..4)];
-    let hair = [Rgb([40, 30, 25]), Rgb([110, 75, 40]), Rgb([200, 170, 110])][rng.gen_range(0..3)];
-    let (cx, cy) = (px + pw / 2, py + ph * 2 / 5);
-    draw_filled_ellipse_mut(
-        &mut page,
-        (cx, py + ph),
-        pw * 9 / 20,
-        ph / 3,
-        Rgb([60, 70, 90]),
-    );
-    draw_filled_ellipse_mut(&mut page, (cx, cy - ph / 12), pw * 7 / 24, ph / 4, hair);
-    draw_filled_ellipse_mut(&mut page, (cx, cy), pw / 4, ph * 3 / 10, skin);
-    for dx in [-pw / 10, pw / 10] {
+    if let Some(photo) = portrait {
+        // The photo scaled to cover the area, centred, the excess cut off.
+        let (sw, sh) = (photo.width().max(1) as f32, photo.height().max(1) as f32);
+        let scale = (pw as f32 / sw).max(ph as f32 / sh);
+        let (rw, rh) = (
+            ((sw * scale).ceil() as u32).max(pw as u32),
+            ((sh * scale).ceil() as u32).max(ph as u32),
+        );
+        let resized = image::imageops::resize(photo, rw, rh, image::imageops::FilterType::Triangle);
+        let (ox, oy) = ((rw - pw as u32) / 2, (rh - ph as u32) / 2);
+        let crop = image::imageops::crop_imm(&resized, ox, oy, pw as u32, ph as u32).to_image();
+        image::imageops::overlay(&mut page, &crop, i64::from(px), i64::from(py));
+    } else {
+        let skin = [
+            Rgb([241, 194, 160]),
+            Rgb([198, 134, 96]),
+            Rgb([141, 85, 56]),
+            Rgb([224, 172, 105]),
+        ][rng.gen_range(0..4)];
+        let hair =
+            [Rgb([40, 30, 25]), Rgb([110, 75, 40]), Rgb([200, 170, 110])][rng.gen_range(0..3)];
+        let (cx, cy) = (px + pw / 2, py + ph * 2 / 5);
         draw_filled_ellipse_mut(
             &mut page,
-            (cx + dx, cy - ph / 20),
-            pw / 40 + 1,
-            ph / 60 + 1,
-            dark,
+            (cx, py + ph),
+            pw * 9 / 20,
+            ph / 3,
+            Rgb([60, 70, 90]),
+        );
+        draw_filled_ellipse_mut(&mut page, (cx, cy - ph / 12), pw * 7 / 24, ph / 4, hair);
+        draw_filled_ellipse_mut(&mut page, (cx, cy), pw / 4, ph * 3 / 10, skin);
+        for dx in [-pw / 10, pw / 10] {
+            draw_filled_ellipse_mut(
+                &mut page,
+                (cx + dx, cy - ph / 20),
+                pw / 40 + 1,
+                ph / 60 + 1,
+                dark,
+            );
+        }
+        draw_filled_rect_mut(
+            &mut page,
+            Rect::at(cx - pw / 12, cy + ph / 8).of_size((pw / 6) as u32, (ph / 60 + 1) as u32),
+            Rgb([150, 70, 70]),
         );
     }
-    draw_filled_rect_mut(
-        &mut page,
-        Rect::at(cx - pw / 12, cy + ph / 8).of_size((pw / 6) as u32, (ph / 60 + 1) as u32),
-        Rgb([150, 70, 70]),
-    );
 
     // Visual zone.
     let fields = [

@@ -224,7 +224,7 @@ pub fn generate(fonts: &Fonts, defect: Defect, seed: u64, opts: &Options) -> Spe
         opts.today,
         defect == Defect::Expired,
     );
-    photograph_with(fonts, defect, layout, &id, &mut rng, opts)
+    photograph_with(fonts, defect, layout, &id, &mut rng, opts, None)
 }
 
 /// A photo of the document of a given holder (`id`), with `defect`: for scenarios that
@@ -238,7 +238,22 @@ pub fn photograph(
     opts: &Options,
 ) -> Specimen {
     let mut rng = StdRng::seed_from_u64(seed);
-    photograph_with(fonts, defect, layout, id, &mut rng, opts)
+    photograph_with(fonts, defect, layout, id, &mut rng, opts, None)
+}
+
+/// Like [`photograph`], with `portrait` (a photo of a face) printed in the portrait area
+/// instead of the drawn head: documents whose holder a face check can find and compare.
+pub fn photograph_with_portrait(
+    fonts: &Fonts,
+    defect: Defect,
+    layout: Layout,
+    id: &Identity,
+    seed: u64,
+    opts: &Options,
+    portrait: &RgbImage,
+) -> Specimen {
+    let mut rng = StdRng::seed_from_u64(seed);
+    photograph_with(fonts, defect, layout, id, &mut rng, opts, Some(portrait))
 }
 
 fn photograph_with(
@@ -248,10 +263,11 @@ fn photograph_with(
     id: &Identity,
     rng: &mut StdRng,
     opts: &Options,
+    portrait: Option<&RgbImage>,
 ) -> Specimen {
     let id = id.clone();
     let mrz_override = (defect == Defect::MrzInvalid).then(|| wrong_check_digit(layout, &id, rng));
-    let page = document::draw(fonts, layout, &id, mrz_override, rng);
+    let page = document::draw(fonts, layout, &id, mrz_override, portrait, rng);
     let (w, h) = match defect {
         Defect::LowResolution => {
             let w = rng.gen_range(480..720);

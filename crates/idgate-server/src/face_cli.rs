@@ -1,0 +1,497 @@
+//! `idgate face compare`, `idgate face liveness` and `idgate face eval`: the face checks on
+//! files, and measured on the shared labelled face photos and on synthetic occlusions and
+//! liveness sequences made from them.
+
+use idgate_face::liveness::{self, Action, Frame, Rules};
+use idgate_face::{counted_faces, obstruction, synth, Face, FaceModels, Thresholds};
+use idgate_vision::input::{decode_scaled, InputError, InputLimits};
+use image::RgbImage;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Decodes an untrusted image for face analysis (JPEG reduced in the DCT when it is far
+/// larger than the detector needs).
+pub fn decode_face_image(bytes: &[u8], limits: InputLimits) -> Result<RgbImage, InputError> {
+    Ok(decode_scaled(bytes, limits, idgate_face::UPSAMPLE_SIDE)?.image)
+}
+
+fn load(path: &Path) -> anyhow::Result<RgbImage> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("{}: unreadable_file: {e}", path.display()))?;
+    decode_face_image(&bytes, InputLimits::default())
+        .map_err(|e| anyhow::anyhow!("{}: {}: {e}", path.display(), e.code()))
+}
+
+/// The face a comparison uses: the largest.
+pub fn compare_json(a: &[Face], b: &[Face], t: &Thresholds) -> Value {
+    let distance = match (a.first(), b.first()) {
+        (Some(x), Some(y)) => Some(x.descriptor.distance(&y.descriptor)),
+        _ => None,
+    };
+    json!({
+        "faces_a": counted_faces(a, t),
+        "faces_b": counted_faces(b, t),
+        "similarity": distance.map(|d| round3(idgate_face::similarity_of(d))),
+        "distance": distance.map(round3),
+        "same_person": distance.map(|d| d <= t.same_person_distance),
+        "threshold": round3(idgate_face::similarity_of(t.same_person_distance)),
+    })
+}
+
+fn round3(v: f32) -> f64 {
+    (f64::from(v) * 1000.0).round() / 1000.0
+}
+
+pub fn compare(models: &FaceModels, a: &Path, b: &Path) -> anyhow::Result<Value> {
+    let t = Thresholds::default();
+    let fa = models.faces(&load(a)?);
+    let fb = models.faces(&load(b)?);
+    Ok(compare_json(&fa, &fb, &t))
+}
+
+/// Frames of a liveness sequence from a folder: image files in name order, taken
+/// `interval_ms` apart.
+pub fn liveness_dir(
+    models: &FaceModels,
+    dir: &Path,
+    actions: &[Action],
+    interval_ms: i64,
+) -> anyhow::Result<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut frames = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        frames.push(Frame {
+            at_ms: i as i64 * interval_ms,
+            faces: models.faces(&load(f)?),
+        });
+    }
+    let j = liveness::judge(&frames, actions, &Rules::default(), &Thresholds::default());
+    Ok(judgement_json(&j))
+}
+
+pub fn judgement_json(j: &liveness::Judgement) -> Value {
+    json!({
+        "passed": j.passed(),
+        "failure": j.failure.as_ref().map(|f| f.message()),
+        "seen": j.seen.iter().map(|(a, at)| json!({"action": a.as_str(), "frame": at})).collect::<Vec<_>>(),
+        "yaw": j.yaw.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
+        "eye_openness": j.openness.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
+        "best_frame": j.best_frame,
+    })
+}
+
+/// One labelled image of the shared face data.
+struct Labelled {
+    source: &'static str,
+    file: PathBuf,
+    faces: Vec<Face>,
+    image: RgbImage,
+}
+
+/// Same-person and different-person pairs (indices into the image list), by source.
+struct Pairs {
+    source: &'static str,
+    same: bool,
+    a: usize,
+    b: usize,
+}
+
+/// `idgate face eval --testdata DIR`: accuracy, true-accept rate at 0.1 % false accepts and
+/// the threshold, per source and overall; face counts; occlusion and liveness on synthetic
+/// data made from the single-face photos; time per face.
+pub fn evaluate(models: &FaceModels, testdata: &Path) -> anyhow::Result<Value> {
+    let t = Thresholds::default();
+    let mut images: Vec<Labelled> = Vec::new();
+    let mut index: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut face_ms = Vec::new();
+    let mut add = |source: &'static str, file: PathBuf, images: &mut Vec<Labelled>| {
+        if let Some(&i) = index.get(&file) {
+            return Ok::<usize, anyhow::Error>(i);
+        }
+        let image = load(&file)?;
+        let start = Instant::now();
+        let faces = models.faces(&image);
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        if faces.len() == 1 {
+            face_ms.push(ms);
+        }
+        images.push(Labelled {
+            source,
+            file: file.clone(),
+            faces,
+            image,
+        });
+        index.insert(file, images.len() - 1);
+        Ok(images.len() - 1)
+    };
+    let mut pairs = Vec::new();
+    let mut counts = Vec::new();
+
+    // ageitgey: pairs derived from the folder labels; expected face counts.
+    let root = testdata.join("face_recognition_ageitgey");
+    let m: Value = serde_json::from_slice(&std::fs::read(root.join("manifest.json"))?)?;
+    for img in m["images"].as_array().into_iter().flatten() {
+        let file = img["file"].as_str().unwrap_or_default();
+        let i = add("ageitgey", root.join(file), &mut images)?;
+        if let Some(n) = img["faces_expected"].as_u64() {
+            counts.push((i, n as usize));
+        }
+    }
+    for p in m["pairs_derived_from_labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let a = add(
+            "ageitgey",
+            root.join(p["a"].as_str().unwrap_or_default()),
+            &mut images,
+        )?;
+        let b = add(
+            "ageitgey",
+            root.join(p["b"].as_str().unwrap_or_default()),
+            &mut images,
+        )?;
+        pairs.push(Pairs {
+            source: "ageitgey",
+            same: p["same_person"].as_bool().unwrap_or(false),
+            a,
+            b,
+        });
+    }
+
+    // deepface: every pair of the identity clusters (same inside, different across).
+    let root = testdata.join("deepface_pairs");
+    let m: Value = serde_json::from_slice(&std::fs::read(root.join("manifest.json"))?)?;
+    let clusters: Vec<Vec<usize>> = m["identity_clusters_combined"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            c.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str())
+                .map(|f| add("deepface", root.join("dataset").join(f), &mut images))
+                .collect::<anyhow::Result<Vec<usize>>>()
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for (ci, c) in clusters.iter().enumerate() {
+        for (k, &a) in c.iter().enumerate() {
+            for &b in &c[k + 1..] {
+                pairs.push(Pairs {
+                    source: "deepface",
+                    same: true,
+                    a,
+                    b,
+                });
+            }
+            for other in &clusters[ci + 1..] {
+                for &b in other {
+                    pairs.push(Pairs {
+                        source: "deepface",
+                        same: false,
+                        a,
+                        b,
+                    });
+                }
+            }
+        }
+    }
+    for (file, n) in [("img1.jpg", 1), ("couple.jpg", 2), ("img3.jpg", 1)] {
+        let i = add("deepface", root.join("dataset").join(file), &mut images)?;
+        counts.push((i, n));
+    }
+
+    // ballerine: selfie against the document portrait and the document photo.
+    let root = testdata.join("ballerine_mock_kyc");
+    let m: Value = serde_json::from_slice(&std::fs::read(root.join("manifest.json"))?)?;
+    for (key, same) in [("same_person", true), ("different_person", false)] {
+        for p in m["face_match_ground_truth"][key]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(a), Some(b)) = (p[0].as_str(), p[1].as_str()) else {
+                continue;
+            };
+            let a = add(
+                "ballerine",
+                root.join("mock-documents").join(a),
+                &mut images,
+            )?;
+            let b = add(
+                "ballerine",
+                root.join("mock-documents").join(b),
+                &mut images,
+            )?;
+            pairs.push(Pairs {
+                source: "ballerine",
+                same,
+                a,
+                b,
+            });
+        }
+    }
+
+    // Pairs where either side has no face cannot be scored: counted as failures to match
+    // (a same-person pair rejected), never silently dropped.
+    let scored: Vec<(&'static str, bool, Option<f32>)> = pairs
+        .iter()
+        .map(|p| {
+            let d = match (images[p.a].faces.first(), images[p.b].faces.first()) {
+                (Some(x), Some(y)) => Some(x.descriptor.distance(&y.descriptor)),
+                _ => None,
+            };
+            (p.source, p.same, d)
+        })
+        .collect();
+    let mut by_source = serde_json::Map::new();
+    for source in ["ageitgey", "deepface", "ballerine"] {
+        let part: Vec<_> = scored.iter().filter(|s| s.0 == source).cloned().collect();
+        by_source.insert(source.into(), pair_stats(&part, t.same_person_distance));
+    }
+    let overall = pair_stats(&scored, t.same_person_distance);
+    let sweep: Vec<Value> = [0.45f32, 0.5, 0.55, 0.6]
+        .iter()
+        .map(|&d| {
+            let s = pair_stats(&scored, d);
+            json!({"distance": d, "similarity": round3(idgate_face::similarity_of(d)),
+                   "false_accept_rate": s["false_accept_rate"], "false_reject_rate": s["false_reject_rate"]})
+        })
+        .collect();
+
+    let count_ok = counts
+        .iter()
+        .filter(|(i, n)| counted_faces(&images[*i].faces, &t) == *n)
+        .count();
+    let count_misses: Vec<Value> = counts
+        .iter()
+        .filter(|(i, n)| counted_faces(&images[*i].faces, &t) != *n)
+        .map(|(i, n)| json!({"file": name(&images[*i].file), "expected": n, "found": counted_faces(&images[*i].faces, &t)}))
+        .collect();
+
+    let singles: Vec<&Labelled> = images.iter().filter(|l| l.faces.len() == 1).collect();
+    let occlusion = occlusion_eval(models, &singles, &t);
+    let live = liveness_eval(models, &singles, &t);
+    face_ms.sort_by(f64::total_cmp);
+    let median_ms = face_ms.get(face_ms.len() / 2).copied().unwrap_or(0.0);
+    Ok(json!({
+        "images": images.len(),
+        "images_without_face": images.iter().filter(|l| l.faces.is_empty()).map(|l| format!("{}:{}", l.source, name(&l.file))).collect::<Vec<_>>(),
+        "threshold_distance": t.same_person_distance,
+        "threshold_similarity": round3(idgate_face::similarity_of(t.same_person_distance)),
+        "pairs": overall,
+        "pairs_by_source": by_source,
+        "threshold_sweep": sweep,
+        "face_counts": {"checked": counts.len(), "correct": count_ok, "misses": count_misses},
+        "occlusion": occlusion,
+        "liveness": live,
+        "ms_per_single_face_photo_median": (median_ms * 10.0).round() / 10.0,
+    }))
+}
+
+fn name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Accuracy at `threshold`, and the operating point at 0.1 % false accepts: the largest
+/// distance threshold whose false-accept rate is at most 0.1 %, and the true-accept rate
+/// there. With fewer than 1000 different-person pairs that means no false accept at all.
+fn pair_stats(scored: &[(&'static str, bool, Option<f32>)], threshold: f32) -> Value {
+    let same: Vec<f32> = scored
+        .iter()
+        .filter(|s| s.1)
+        .map(|s| s.2.unwrap_or(f32::INFINITY))
+        .collect();
+    let diff: Vec<f32> = scored
+        .iter()
+        .filter(|s| !s.1)
+        .map(|s| s.2.unwrap_or(f32::INFINITY))
+        .collect();
+    let unscored = scored.iter().filter(|s| s.2.is_none()).count();
+    let correct = same.iter().filter(|d| **d <= threshold).count()
+        + diff.iter().filter(|d| **d > threshold).count();
+    let allowed = diff.len() / 1000;
+    let mut sorted = diff.clone();
+    sorted.sort_by(f32::total_cmp);
+    // Accept strictly below the (allowed+1)-th closest different-person distance.
+    let at_far = sorted.get(allowed).copied().unwrap_or(f32::INFINITY);
+    let tar = same.iter().filter(|d| **d < at_far).count() as f64 / same.len().max(1) as f64;
+    let far = diff.iter().filter(|d| **d <= threshold).count() as f64 / diff.len().max(1) as f64;
+    let frr = same.iter().filter(|d| **d > threshold).count() as f64 / same.len().max(1) as f64;
+    json!({
+        "same_person_pairs": same.len(),
+        "different_person_pairs": diff.len(),
+        "unscored_pairs": unscored,
+        "accuracy": ratio(correct, same.len() + diff.len()),
+        "false_accept_rate": round4(far),
+        "false_reject_rate": round4(frr),
+        "far_0_1pct_distance": if at_far.is_finite() { json!(round3(at_far)) } else { Value::Null },
+        "tar_at_far_0_1pct": round4(tar),
+        "closest_different_person": sorted.first().filter(|d| d.is_finite()).map(|d| round3(*d)),
+        "farthest_same_person": same.iter().copied().filter(|d| d.is_finite()).reduce(f32::max).map(round3),
+    })
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    round4(a as f64 / b.max(1) as f64)
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 10000.0).round() / 10000.0
+}
+
+/// FACE_OBSTRUCTED on the clean single-face photos (false alarms) and on the same photos
+/// with sunglasses, masks (three colours) and a hand drawn on (recall, counting a face the
+/// detector no longer finds as caught: it would be FACE_NOT_FOUND).
+fn occlusion_eval(models: &FaceModels, singles: &[&Labelled], t: &Thresholds) -> Value {
+    let clean_flagged: Vec<String> = singles
+        .iter()
+        .filter(|l| obstruction(&l.faces[0], t).is_some())
+        .map(|l| name(&l.file))
+        .collect();
+    let mut kinds = serde_json::Map::new();
+    type Draw = fn(&mut RgbImage, &idgate_face::Landmarks);
+    let draws: [(&str, Draw); 5] = [
+        ("sunglasses", synth::sunglasses),
+        ("mask_blue", |i, l| synth::mask(i, l, [150, 190, 225])),
+        ("mask_white", |i, l| synth::mask(i, l, [235, 235, 235])),
+        ("mask_black", |i, l| synth::mask(i, l, [30, 30, 32])),
+        ("hand", |i, l| synth::hand(i, l, [224, 172, 140])),
+    ];
+    for (kind, draw) in draws {
+        let (mut caught, mut not_found) = (0, 0);
+        for l in singles {
+            let mut img = l.image.clone();
+            draw(&mut img, &l.faces[0].landmarks);
+            let faces = models.faces(&img);
+            match faces.first() {
+                None => {
+                    not_found += 1;
+                    caught += 1;
+                }
+                Some(f) if obstruction(f, t).is_some() => caught += 1,
+                Some(_) => {}
+            }
+        }
+        kinds.insert(
+            kind.into(),
+            json!({"photos": singles.len(), "recall": ratio(caught, singles.len()), "face_not_found": not_found}),
+        );
+    }
+    json!({
+        "clean_photos": singles.len(),
+        "clean_flagged": clean_flagged,
+        "clean_false_alarm_rate": ratio(clean_flagged.len(), singles.len()),
+        "synthetic": kinds,
+    })
+}
+
+/// Synthetic sequences from each single-face photo: frontal, turned one way, back, turned
+/// the other way, back, eyes closed, open. The genuine sequence must pass its challenge;
+/// controls must fail: the same frames against the mirrored challenge, a still photo
+/// repeated, and a sequence whose last frames show another person.
+fn liveness_eval(models: &FaceModels, singles: &[&Labelled], t: &Thresholds) -> Value {
+    let rules = Rules::default();
+    let challenge = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let mirrored = [Action::TurnRight, Action::TurnLeft, Action::Blink];
+    let (mut genuine_ok, mut mirrored_rejected, mut still_rejected, mut swap_rejected) =
+        (0, 0, 0, 0);
+    let mut usable = 0;
+    let mut genuine_fail = Vec::new();
+    let sequences: Vec<Option<Vec<Vec<Face>>>> = singles
+        .iter()
+        .map(|l| synthetic_sequence(models, &l.image, &l.faces[0]))
+        .collect();
+    for (k, seq) in sequences.iter().enumerate() {
+        let Some(seq) = seq else { continue };
+        usable += 1;
+        let frames = |faces: &[Vec<Face>]| -> Vec<Frame> {
+            faces
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Frame {
+                    at_ms: i as i64 * 300,
+                    faces: f.clone(),
+                })
+                .collect()
+        };
+        let genuine = liveness::judge(&frames(seq), &challenge, &rules, t);
+        if genuine.passed() {
+            genuine_ok += 1;
+        } else {
+            genuine_fail.push(json!({"file": name(&singles[k].file), "failure": genuine.failure.as_ref().map(|f| f.message())}));
+        }
+        if !liveness::judge(&frames(seq), &mirrored, &rules, t).passed() {
+            mirrored_rejected += 1;
+        }
+        let still: Vec<Vec<Face>> = vec![seq[0].clone(); seq.len()];
+        if !liveness::judge(&frames(&still), &challenge, &rules, t).passed() {
+            still_rejected += 1;
+        }
+        // Another person's frames take over half-way.
+        let other = sequences
+            .iter()
+            .enumerate()
+            .filter(|(o, s)| *o != k && s.is_some())
+            .find(|(o, _)| {
+                singles[*o].faces[0]
+                    .descriptor
+                    .distance(&singles[k].faces[0].descriptor)
+                    > t.same_person_distance
+            })
+            .and_then(|(_, s)| s.clone());
+        if let Some(other) = other {
+            let mut swapped = seq.clone();
+            let half = swapped.len() / 2;
+            swapped[half..].clone_from_slice(&other[half..]);
+            if !liveness::judge(&frames(&swapped), &challenge, &rules, t).passed() {
+                swap_rejected += 1;
+            }
+        } else {
+            swap_rejected += 1;
+        }
+    }
+    json!({
+        "photos": singles.len(),
+        "sequences": usable,
+        "genuine_pass_rate": ratio(genuine_ok, usable),
+        "genuine_failures": genuine_fail,
+        "wrong_order_rejected": ratio(mirrored_rejected, usable),
+        "still_photo_rejected": ratio(still_rejected, usable),
+        "face_swap_rejected": ratio(swap_rejected, usable),
+    })
+}
+
+/// Frames for one synthetic sequence (faces found in each), or None when a frame loses the
+/// face (the synthesis went too far for this photo).
+pub fn synthetic_sequence(
+    models: &FaceModels,
+    image: &RgbImage,
+    face: &Face,
+) -> Option<Vec<Vec<Face>>> {
+    let lm = &face.landmarks;
+    let left = synth::turn(image, lm, 0.5);
+    let right = synth::turn(image, lm, -0.5);
+    let mut closed = image.clone();
+    synth::close_eyes(&mut closed, lm);
+    let imgs = [image, &left, image, &right, image, &closed, image];
+    let mut out = Vec::new();
+    for img in imgs {
+        let faces = models.faces(img);
+        if faces.is_empty() {
+            return None;
+        }
+        out.push(faces);
+    }
+    Some(out)
+}
