@@ -136,6 +136,7 @@ pub struct AttemptPolicy {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     min_age: u8,
+    liveness_required: bool,
     levels: Vec<Level>,
     kinds: BTreeMap<DocKind, KindSpec>,
     catalog: BTreeMap<String, toml::Value>,
@@ -158,6 +159,8 @@ pub struct Accepted {
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub min_age: u8,
+    /// The selfie step needs a passed active liveness challenge, not just a photo.
+    pub liveness_required: bool,
     pub levels: Vec<Level>,
     pub kinds: BTreeMap<DocKind, KindSpec>,
     /// Issuing country (alpha-2) → accepted kinds.
@@ -317,6 +320,7 @@ impl Policy {
         }
         Ok(Policy {
             min_age: raw.min_age,
+            liveness_required: raw.liveness_required,
             levels: raw.levels,
             kinds: raw.kinds,
             catalog,

@@ -48,6 +48,9 @@ pub enum FaceError {
 pub struct Thresholds {
     /// Descriptors closer than this (Euclidean) are the same person.
     pub same_person_distance: f32,
+    /// Stricter, for searching a selfie among every verified face: the more faces searched,
+    /// the more chances of a false match.
+    pub duplicate_distance: f32,
     /// A second face at least this share of the largest face's area counts (smaller ones are
     /// the document held up in a selfie, a poster, a face far behind).
     pub min_other_face_area: f32,
@@ -61,6 +64,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             same_person_distance: 0.55,
+            duplicate_distance: 0.45,
             min_other_face_area: 0.25,
             max_eye_to_skin: 0.3,
             min_mouth_line: 0.2,

@@ -3,7 +3,8 @@
 //! The server issues the challenge (random order, expiry) and checks freshness; this module
 //! judges the frames.
 //!
-//! Signals, from the five landmarks: head turn = the nose's offset along the eye line
+//! Identity: every frame's face within the same-person distance of the first frame's (a
+//! little more for turned frames). Signals, from the five landmarks: head turn = the nose's offset along the eye line
 //! ([`crate::Landmarks::yaw`]) against the first frame; blink = eye openness
 //! ([`crate::occlusion::eye_openness`]) falling well below the sequence's open-eye level on a
 //! frame facing the camera. Frames are taken as the camera records them (not mirrored):
@@ -51,6 +52,10 @@ pub struct Rules {
     pub turn_yaw: f32,
     /// A blink: eye openness at most this share of the open-eye level.
     pub blink_ratio: f32,
+    /// A turned head's descriptor drifts from the frontal one (dlib's network is trained
+    /// mostly on frontal faces): frames turned at least half a turn may be this much farther
+    /// from the first frame than the same-person distance.
+    pub turned_face_slack: f32,
 }
 
 impl Default for Rules {
@@ -63,6 +68,7 @@ impl Default for Rules {
             max_span_ms: 20_000,
             turn_yaw: 0.12,
             blink_ratio: 0.7,
+            turned_face_slack: 0.12,
         }
     }
 }
@@ -144,9 +150,12 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
     }
     // Faces are sorted largest first: the counted face is the first.
     let faces: Vec<&Face> = frames.iter().map(|f| &f.faces[0]).collect();
+    let base = faces[0].landmarks.yaw();
     for (i, f) in faces.iter().enumerate().skip(1) {
         let d = f.descriptor.distance(&faces[0].descriptor);
-        if d > t.same_person_distance {
+        let turned = (f.landmarks.yaw() - base).abs() >= rules.turn_yaw / 2.0;
+        let allowed = t.same_person_distance + if turned { rules.turned_face_slack } else { 0.0 };
+        if d > allowed {
             j.failure = Some(Failure::FaceChanged {
                 frame: i,
                 distance: d,
@@ -154,7 +163,6 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
             return j;
         }
     }
-    let base = faces[0].landmarks.yaw();
     j.yaw = faces.iter().map(|f| f.landmarks.yaw() - base).collect();
     j.openness = faces.iter().map(|f| f.eye_openness).collect();
     let frontal: Vec<usize> = (0..faces.len())

@@ -3,6 +3,7 @@
 //! shifted against the eyes). The evaluation and the tests use these to measure the
 //! occlusion and liveness checks on more than one source; nothing here runs in the service.
 
+use crate::liveness::Action;
 use crate::Landmarks;
 use image::{Rgb, RgbImage};
 
@@ -129,4 +130,23 @@ pub fn turn(img: &RgbImage, lm: &Landmarks, amount: f32) -> RgbImage {
         }
     }
     out
+}
+
+/// A recording of the face in `img` performing `actions`: facing the camera first and
+/// between movements, heads turned by `turn` eye distances, eyes shut for a blink.
+pub fn sequence(img: &RgbImage, lm: &Landmarks, actions: &[Action], turn: f32) -> Vec<RgbImage> {
+    let mut frames = vec![img.clone()];
+    for a in actions {
+        frames.push(match a {
+            Action::TurnLeft => self::turn(img, lm, turn),
+            Action::TurnRight => self::turn(img, lm, -turn),
+            Action::Blink => {
+                let mut shut = img.clone();
+                close_eyes(&mut shut, lm);
+                shut
+            }
+        });
+        frames.push(img.clone());
+    }
+    frames
 }

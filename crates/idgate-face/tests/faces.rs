@@ -121,14 +121,9 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
     let rules = Rules::default();
     let img = photo(&format!("{AGEITGEY}/obama.jpg"));
     let face = models().faces(&img).remove(0);
-    let lm = &face.landmarks;
-    let left = synth::turn(&img, lm, 0.35);
-    let right = synth::turn(&img, lm, -0.35);
-    let mut closed = img.clone();
-    synth::close_eyes(&mut closed, lm);
-    let seq = frames(&[&img, &left, &img, &right, &img, &closed, &img]);
-
     let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let recorded = synth::sequence(&img, &face.landmarks, &asked, 0.35);
+    let seq = frames(&recorded.iter().collect::<Vec<_>>());
     let j = judge(&seq, &asked, &rules, &t);
     assert!(
         j.passed(),
@@ -164,7 +159,9 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
     ));
     // Another person in the middle of the sequence.
     let biden = photo(&format!("{AGEITGEY}/biden.jpg"));
-    let swapped = frames(&[&img, &left, &biden, &right, &img, &closed, &img]);
+    let mut swapped: Vec<&RgbImage> = recorded.iter().collect();
+    swapped[2] = &biden;
+    let swapped = frames(&swapped);
     assert!(matches!(
         judge(&swapped, &asked, &rules, &t).failure,
         Some(Failure::FaceChanged { frame: 2, .. })

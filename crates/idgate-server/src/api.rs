@@ -97,7 +97,7 @@ impl ApiError {
             "internal error",
         )
     }
-    fn too_large(limit: usize) -> ApiError {
+    pub(crate) fn too_large(limit: usize) -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "file_too_large",
@@ -179,6 +179,12 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/precheck",
             post(precheck).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/v1/cases/{id}/liveness", post(crate::liveness::issue))
+        .route(
+            "/v1/cases/{id}/liveness/{challenge}",
+            post(crate::liveness::answer)
+                .layer(DefaultBodyLimit::max(crate::liveness::MAX_BODY_BYTES)),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -479,14 +479,10 @@ pub fn synthetic_sequence(
     image: &RgbImage,
     face: &Face,
 ) -> Option<Vec<Vec<Face>>> {
-    let lm = &face.landmarks;
-    let left = synth::turn(image, lm, 0.5);
-    let right = synth::turn(image, lm, -0.5);
-    let mut closed = image.clone();
-    synth::close_eyes(&mut closed, lm);
-    let imgs = [image, &left, image, &right, image, &closed, image];
+    let challenge = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let imgs = synth::sequence(image, &face.landmarks, &challenge, 0.5);
     let mut out = Vec::new();
-    for img in imgs {
+    for img in &imgs {
         let faces = models.faces(img);
         if faces.is_empty() {
             return None;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod check_cli;
 pub mod config;
 pub mod face_cli;
+pub mod liveness;
 pub mod metrics;
 pub mod mrz_cli;
 pub mod openapi;

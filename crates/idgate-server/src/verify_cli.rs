@@ -20,7 +20,7 @@ use idgate_decide::identity::{self, ClaimStatus, KeyKind};
 use idgate_decide::{
     Application, DocumentChoice, Extracted, Finding, Inputs, Outcome, Policy, Step, Verdict,
 };
-use idgate_face::{FaceModels, Thresholds as FaceThresholds};
+use idgate_face::{Descriptor, FaceModels, Thresholds as FaceThresholds};
 use idgate_mrz::{Date, Format, Mrz};
 use idgate_store::{ClaimChange, DecisionRecord, Store, StoreError};
 use idgate_vision::check::{CheckOptions, Report};
@@ -270,6 +270,14 @@ pub fn check_sides(
 /// Document sides in the order their portrait is looked for.
 const PORTRAIT_SIDES: [&str; 4] = ["photo_page", "front", "page", "face"];
 
+/// What the face checks found, and the selfie's face when it showed one clearly (for the
+/// duplicate search).
+#[derive(Default)]
+pub struct FaceCheck {
+    pub findings: Vec<Finding>,
+    pub descriptor: Option<Descriptor>,
+}
+
 /// The selfie against the document portrait: FACE_NOT_FOUND (selfie or portrait),
 /// MULTIPLE_FACES, FACE_OBSTRUCTED, FACE_MISMATCH with the similarity. With no document
 /// image in this submission (the document was verified earlier), a reviewer compares.
@@ -280,10 +288,27 @@ pub fn check_faces(
     limits: InputLimits,
     images: &[(String, Vec<u8>)],
     selfie: &[u8],
-) -> Vec<Finding> {
+) -> FaceCheck {
+    let (findings, descriptor) = compare_faces(policy, models, limits, images, selfie);
+    FaceCheck {
+        findings,
+        descriptor,
+    }
+}
+
+fn compare_faces(
+    policy: &Policy,
+    models: &FaceModels,
+    limits: InputLimits,
+    images: &[(String, Vec<u8>)],
+    selfie: &[u8],
+) -> (Vec<Finding>, Option<Descriptor>) {
     let t = FaceThresholds::default();
     let flag = |code: ReasonCode, detail: String, subject: &str| {
-        vec![Finding::new(code, policy.reject_type(code), detail).about(subject)]
+        (
+            vec![Finding::new(code, policy.reject_type(code), detail).about(subject)],
+            None,
+        )
     };
     let faces = match crate::face_cli::decode_face_image(selfie, limits) {
         Ok(img) => models.faces(&img),
@@ -319,13 +344,14 @@ pub fn check_faces(
             "selfie",
         );
     }
+    let descriptor = Some(face.descriptor.clone());
     if images.is_empty() {
-        return vec![Finding::new(
+        let finding = Finding::new(
             ReasonCode::ComplianceReview,
             RejectType::Review,
             "selfie: the document was verified earlier; a reviewer compares the faces",
-        )
-        .about("selfie")];
+        );
+        return (vec![finding.about("selfie")], descriptor);
     }
     let mut sides: Vec<&(String, Vec<u8>)> = images.iter().collect();
     sides.sort_by_key(|(side, _)| {
@@ -340,23 +366,25 @@ pub fn check_faces(
         models.faces(&img).into_iter().next()
     });
     let Some(portrait) = portrait else {
-        return flag(
+        let (f, _) = flag(
             ReasonCode::FaceNotFound,
             "no portrait found on the document".into(),
             "document",
         );
+        return (f, descriptor);
     };
     let distance = face.descriptor.distance(&portrait.descriptor);
     if distance > t.same_person_distance {
-        return flag(
+        let (f, _) = flag(
             ReasonCode::FaceMismatch,
             json!({"similarity": idgate_face::similarity_of(distance),
                    "threshold": idgate_face::similarity_of(t.same_person_distance)})
             .to_string(),
             "selfie",
         );
+        return (f, descriptor);
     }
-    Vec::new()
+    (Vec::new(), descriptor)
 }
 
 /// The first half of a decision, before any image is looked at.
@@ -577,12 +605,25 @@ pub async fn verify(
     } else {
         (Vec::new(), Extracted::default())
     };
-    let face_findings = match &sub.selfie {
+    let mut face_findings = match &sub.selfie {
         Some(selfie) if prepared.needs_selfie => {
-            check_faces(v.policy, faces, v.check.limits, &sub.images, selfie)
+            check_faces(v.policy, faces, v.check.limits, &sub.images, selfie).findings
         }
         _ => Vec::new(),
     };
+    if prepared.needs_selfie && sub.selfie.is_some() && v.policy.liveness_required {
+        // A selfie file proves nothing about who held the camera, and an offline run
+        // cannot issue a challenge: the service's liveness API can.
+        let code = ReasonCode::LivenessFailed;
+        face_findings.push(
+            Finding::new(
+                code,
+                v.policy.reject_type(code),
+                "the policy requires active liveness; an offline verification has none",
+            )
+            .about("selfie"),
+        );
+    }
     let mut decided = conclude(v, app, sub, prepared, photo, face_findings).await?;
     match record(v.store, &app.uid, &decided).await {
         Ok(()) => {}

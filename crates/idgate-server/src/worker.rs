@@ -290,7 +290,7 @@ async fn decide(
             Some(bytes) if needs_selfie => {
                 verify_cli::check_faces(&st.policy, st.faces()?, check.limits, &images, bytes)
             }
-            _ => Vec::new(),
+            _ => verify_cli::FaceCheck::default(),
         };
         anyhow::Ok((photo, faces, selfie))
     })
@@ -298,6 +298,22 @@ async fn decide(
     .map_err(|e| JobError::Checks(format!("check task: {e}")))?
     .map_err(check_err)?;
     sub.selfie = selfie;
+    let faces_descriptor = face_findings.descriptor;
+    let mut face_findings = face_findings.findings;
+    if let Some(face) = &faces_descriptor {
+        face_findings.extend(duplicate_faces(state, &case.applicant_id, face).await?);
+        let key = state.blobs.put(&face.to_bytes()).await?;
+        let old = state
+            .store
+            .put_face_template(&case.applicant_id, &case.id, &key)
+            .await?;
+        if let Some(old) = old {
+            state.blobs.delete(&old).await?;
+        }
+    }
+    if needs_selfie && state.policy.liveness_required {
+        face_findings.extend(liveness_findings(state, &case.id, now_ms).await?);
+    }
     let mut decided = verify_cli::conclude(&v, &app, &sub, prepared, photo, face_findings)
         .await
         .map_err(check_err)?;
@@ -326,6 +342,73 @@ async fn decide(
             }
         }
     }
+}
+
+/// DUPLICATE_FACE when the selfie's face is a face verified on another account. The
+/// verified faces are decrypted one by one: a linear search, fine for the thousands of
+/// accounts a self-hosted gate serves first (an index is the next step at scale).
+async fn duplicate_faces(
+    state: &Shared,
+    applicant_id: &str,
+    face: &idgate_face::Descriptor,
+) -> Result<Vec<idgate_decide::Finding>, JobError> {
+    let t = idgate_face::Thresholds::default();
+    let code = ReasonCode::DuplicateFace;
+    for template in state.store.verified_faces_except(applicant_id).await? {
+        let bytes = state.blobs.get(&template.blob_key).await?;
+        let Ok(other) = idgate_face::Descriptor::from_bytes(&bytes) else {
+            tracing::warn!(template = %template.id, "a stored face template is not 512 bytes");
+            continue;
+        };
+        let distance = face.distance(&other);
+        if distance <= t.duplicate_distance {
+            let detail = serde_json::json!({
+                "case": template.case_id,
+                "similarity": idgate_face::similarity_of(distance),
+            });
+            return Ok(vec![idgate_decide::Finding::new(
+                code,
+                state.policy.reject_type(code),
+                detail.to_string(),
+            )
+            .about("selfie")]);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The case's liveness: its latest challenge must have passed.
+async fn liveness_findings(
+    state: &Shared,
+    case_id: &str,
+    now_ms: i64,
+) -> Result<Vec<idgate_decide::Finding>, JobError> {
+    let challenge = state.store.latest_challenge(case_id).await?;
+    let (code, detail) = match challenge {
+        Some(c) if c.status == "passed" => return Ok(Vec::new()),
+        None => (
+            ReasonCode::LivenessFailed,
+            "no liveness challenge was answered".to_string(),
+        ),
+        Some(c) if c.status == "expired" || (c.status == "issued" && now_ms > c.expires_at) => (
+            ReasonCode::LivenessTimeout,
+            "the liveness challenge expired before it was answered".to_string(),
+        ),
+        Some(c) if c.status == "issued" => (
+            ReasonCode::LivenessFailed,
+            "the liveness challenge was not answered".to_string(),
+        ),
+        Some(c) => (
+            ReasonCode::LivenessFailed,
+            c.result.unwrap_or_else(|| "failed".into()),
+        ),
+    };
+    Ok(vec![idgate_decide::Finding::new(
+        code,
+        state.policy.reject_type(code),
+        detail,
+    )
+    .about("selfie")])
 }
 
 /// The findings as reviewers see them: code, type, subject and the reviewer-only detail.

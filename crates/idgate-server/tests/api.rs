@@ -145,6 +145,11 @@ impl T {
     }
 
     async fn upload(&self, case: &str, fields: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        self.multipart(&format!("/v1/cases/{case}/documents"), fields)
+            .await
+    }
+
+    async fn multipart(&self, uri: &str, fields: &[(&str, &[u8])]) -> (StatusCode, Value) {
         let boundary = "XBOUNDARYX";
         let mut body = Vec::new();
         for (name, data) in fields {
@@ -152,7 +157,7 @@ impl T {
                 format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"")
                     .as_bytes(),
             );
-            if *name == "file" {
+            if *name == "file" || *name == "frame" {
                 body.extend(b"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg");
             }
             body.extend(b"\r\n\r\n");
@@ -161,7 +166,7 @@ impl T {
         }
         body.extend(format!("--{boundary}--\r\n").as_bytes());
         let req = self
-            .req("POST", &format!("/v1/cases/{case}/documents"))
+            .req("POST", uri)
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),
@@ -1077,4 +1082,150 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
     }
     let _ = stop.send(true);
     task.await.unwrap();
+}
+
+/// A synthetic recording of obama-480p.jpg doing `actions`, JPEG frames: facing the camera
+/// between movements; every frame differs (as a camera's do).
+fn recording(actions: &[&str]) -> Vec<Vec<u8>> {
+    let models = idgate_face::FaceModels::load(std::path::Path::new(
+        &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
+    ))
+    .unwrap();
+    let img = image::load_from_memory(&testdata::read(
+        "face_recognition_ageitgey/examples/obama-480p.jpg",
+    ))
+    .unwrap()
+    .into_rgb8();
+    let lm = models.faces(&img)[0].landmarks;
+    let actions: Vec<_> = actions
+        .iter()
+        .map(|a| idgate_face::liveness::Action::parse(a).unwrap())
+        .collect();
+    let frames = idgate_face::synth::sequence(&img, &lm, &actions, 0.5);
+    frames
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut f)| {
+            f.put_pixel(i as u32, 0, image::Rgb([255, 0, 0]));
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+                .encode_image(&f)
+                .unwrap();
+            out
+        })
+        .collect()
+}
+
+fn frame_fields(frames: &[Vec<u8>], step_ms: i64) -> (String, Vec<(&'static str, &[u8])>) {
+    let stamps: Vec<String> = (0..frames.len())
+        .map(|i| (i as i64 * step_ms).to_string())
+        .collect();
+    let fields = frames.iter().map(|f| ("frame", f.as_slice())).collect();
+    (stamps.join(","), fields)
+}
+
+#[tokio::test]
+async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("live-1").await;
+    let (s, c) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let mut asked: Vec<&str> = c["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let order = asked.clone();
+    asked.sort();
+    assert_eq!(asked, ["blink", "turn_left", "turn_right"]);
+    let challenge = c["id"].as_str().unwrap().to_string();
+    let uri = format!("/v1/cases/{case}/liveness/{challenge}");
+
+    let frames = recording(&order);
+    let (stamps, mut fields) = frame_fields(&frames, 300);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let (s, r) = t.multipart(&uri, &fields).await;
+    assert_eq!(
+        (s, r["status"].as_str()),
+        (StatusCode::OK, Some("passed")),
+        "{r}"
+    );
+    let (_, got) = t.get(&format!("/v1/cases/{case}")).await;
+    assert!(
+        got["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "selfie"),
+        "the passed sequence's best frame is the selfie: {got}"
+    );
+    // Single use.
+    let (s, r) = t.multipart(&uri, &fields).await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("challenge_used")),
+        "{r}"
+    );
+
+    // The same frames again, for a new challenge: a replay.
+    let (_, c2) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    let uri2 = format!("/v1/cases/{case}/liveness/{}", c2["id"].as_str().unwrap());
+    let (s, r) = t.multipart(&uri2, &fields).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (r["status"].as_str(), r["code"].as_str()),
+        (Some("failed"), Some("LIVENESS_FAILED")),
+        "{r}"
+    );
+
+    // Fresh frames of movements in another order than asked.
+    let (_, c3) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    let asked3: Vec<&str> = c3["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let wrong: Vec<&str> = asked3.iter().rev().copied().collect();
+    let frames = recording(&wrong);
+    let (stamps, mut fields) = frame_fields(&frames, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let uri3 = format!("/v1/cases/{case}/liveness/{}", c3["id"].as_str().unwrap());
+    let (_, r) = t.multipart(&uri3, &fields).await;
+    assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
+
+    // Too late.
+    let late = t
+        .state
+        .store
+        .create_challenge(&case, &["blink"], -1)
+        .await
+        .unwrap();
+    let (_, r) = t
+        .multipart(&format!("/v1/cases/{case}/liveness/{}", late.id), &fields)
+        .await;
+    assert_eq!(r["code"], "LIVENESS_TIMEOUT", "{r}");
+    // Timestamps must match the frames.
+    let (_, c4) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    let uri4 = format!("/v1/cases/{case}/liveness/{}", c4["id"].as_str().unwrap());
+    let (s, r) = t
+        .multipart(
+            &uri4,
+            &[("frame", frames[0].as_slice()), ("timestamps_ms", b"0,1")],
+        )
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_timestamps")),
+        "{r}"
+    );
 }

@@ -245,7 +245,8 @@ impl Store {
         self.pool.close().await;
     }
 
-    pub(crate) fn now(&self) -> i64 {
+    /// The store's clock (what every stored time is read from).
+    pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }
 

@@ -6,7 +6,9 @@
 //!   Decisions leave identity keys (duplicates), attempts and verified steps behind.
 //!   Reviewers claim, comment on and decide cases in review; verified data changes only
 //!   through an approved change request; every status change writes a webhook delivery
-//!   (outbox) in its own transaction.
+//!   (outbox) in its own transaction. Selfie face templates (sealed descriptors) count for
+//!   duplicate search once their case is approved; liveness challenges are single use and
+//!   no frame is accepted twice.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -19,6 +21,7 @@ mod blob;
 mod db;
 mod decisions;
 mod error;
+mod faces;
 mod review;
 mod webhooks;
 
@@ -26,5 +29,6 @@ pub use blob::{BlobStore, MasterKey, S3Config};
 pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
+pub use faces::{FaceTemplate, LivenessChallenge};
 pub use review::{CaseDecision, ChangeRequest, Comment, Reviewer};
 pub use webhooks::{AttemptResult, Delivery, DeliveryAttempt};

@@ -299,6 +299,11 @@ impl Store {
             record_in(&mut tx, rec, now).await?;
         }
         if case.status == CaseStatus::Approved {
+            // The approved selfie's face joins the faces new selfies are searched against.
+            sqlx::query("UPDATE face_templates SET verified = 1 WHERE case_id = $1")
+                .bind(d.case_id)
+                .execute(&mut *tx)
+                .await?;
             if let Some(key) = &case.data_key {
                 sqlx::query("UPDATE applicants SET verified_data_key = $1 WHERE id = $2")
                     .bind(key)

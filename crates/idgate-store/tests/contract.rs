@@ -97,6 +97,7 @@ contract!(
     attempts_and_verified_steps_are_kept_per_account,
     reviewers_claim_and_decide_cases_with_the_outbox_written,
     change_requests_replace_verified_data_once_approved,
+    faces_count_once_approved_and_challenges_are_single_use,
 );
 
 async fn applicants_are_unique_per_uid(db: Db) {
@@ -765,4 +766,82 @@ async fn change_requests_replace_verified_data_once_approved(db: Db) {
         .filter(|t| t.starts_with("change_request"))
         .collect();
     assert_eq!(types.len(), 4, "created and decided, twice");
+}
+
+async fn faces_count_once_approved_and_challenges_are_single_use(db: Db) {
+    let store = &db.store;
+    let (a1, c1) = case_in_review(store, "face-1").await;
+    let put = |key: &'static str| store.put_face_template(&a1, &c1, key);
+    assert_eq!(put("blobs/face-1").await.unwrap(), None);
+    // A second decision on the case replaces its face; the old blob is handed back.
+    assert_eq!(
+        put("blobs/face-1b").await.unwrap(),
+        Some("blobs/face-1".into())
+    );
+    let (a2, _) = case_in_review(store, "face-2").await;
+    assert!(
+        store.verified_faces_except(&a2).await.unwrap().is_empty(),
+        "a face counts only once its case is approved"
+    );
+    let r = store.create_reviewer("fr", "reviewer", "fh").await.unwrap();
+    store
+        .claim_case(&c1, &r.id, "reviewer:fr", false)
+        .await
+        .unwrap();
+    let k = keys("doc-f", "person-f");
+    let mut approve = approval(&c1, &r.id, &k, &["identity_document", "selfie"]);
+    if let Some(rec) = approve.record.as_mut() {
+        rec.uid = "face-1";
+    }
+    store.decide_case(&approve).await.unwrap();
+    let faces = store.verified_faces_except(&a2).await.unwrap();
+    assert_eq!(faces.len(), 1);
+    assert_eq!(
+        (faces[0].blob_key.as_str(), faces[0].verified),
+        ("blobs/face-1b", true)
+    );
+    assert!(
+        store.verified_faces_except(&a1).await.unwrap().is_empty(),
+        "an applicant's own face is not a duplicate"
+    );
+
+    let (_, c3) = case_in_review(store, "face-3").await;
+    let ch = store
+        .create_challenge(&c3, &["turn_left", "blink"], 60_000)
+        .await
+        .unwrap();
+    assert_eq!(ch.actions, ["turn_left", "blink"]);
+    assert_eq!(ch.expires_at - ch.issued_at, 60_000);
+    assert_eq!(store.latest_challenge(&c3).await.unwrap(), Some(ch.clone()));
+    let frames = vec!["f1".to_string(), "f2".to_string()];
+    let done = store
+        .answer_challenge(&ch.id, "passed", "{}", &frames)
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.result.as_deref()),
+        ("passed", Some("{}"))
+    );
+    assert!(matches!(
+        store.answer_challenge(&ch.id, "failed", "{}", &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A frame sent before is refused in a new challenge, which stays unanswered.
+    let again = store
+        .create_challenge(&c3, &["blink"], 60_000)
+        .await
+        .unwrap();
+    let replay = vec!["f3".to_string(), "f2".to_string()];
+    assert!(matches!(
+        store
+            .answer_challenge(&again.id, "passed", "{}", &replay)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let still = store.challenge(&again.id).await.unwrap().unwrap();
+    assert_eq!(still.status, "issued");
+    store
+        .answer_challenge(&again.id, "failed", r#"{"failure":"replay"}"#, &[])
+        .await
+        .unwrap();
 }
