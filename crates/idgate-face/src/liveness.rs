@@ -11,10 +11,8 @@
 //! "turn left" is the person's left, the nose moving to the image's right.
 
 use crate::{counted_faces, Descriptor, Face, Thresholds};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     TurnLeft,
     TurnRight,

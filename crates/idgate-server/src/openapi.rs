@@ -189,6 +189,28 @@ fn base() -> Value {
                     "400": error_response("missing or invalid form field"), "404": error_response("no such case"),
                     "409": error_response("the case is no longer a draft"), "413": error_response("file too large"),
                     "415": error_response("not a supported image or PDF"), "422": error_response("damaged header or too many pixels")}}},
+            "/v1/cases/{id}/liveness": {"post": {
+                "summary": "Issue an active liveness challenge for a draft case",
+                "description": "The movements turn_left, turn_right and blink in a random order, to be answered within two minutes by one frame sequence. The shipped policy requires a passed challenge for the selfie step.",
+                "parameters": [id_param("id")],
+                "responses": {"200": {"description": "the challenge", "content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"id": {"type": "string"}, "actions": {"type": "array", "items": {"type": "string", "enum": ["turn_left", "turn_right", "blink"]}},
+                        "issued_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time"},
+                        "frames": {"type": "object", "description": "min, max, max_gap_ms, min_span_ms, max_span_ms"}}}}}},
+                    "404": error_response("no such case"), "409": error_response("the case is no longer a draft")}}},
+            "/v1/cases/{id}/liveness/{challenge}": {"post": {
+                "summary": "Answer a liveness challenge with the recorded frames",
+                "description": "Frames as the camera records them (not mirrored), in order, with their capture times. Every frame must show one face, the same face, performing the movements in the order asked; no frame may have been sent before. A passed sequence's most frontal open-eyed frame becomes the case's selfie, matched with the document portrait after submission.",
+                "parameters": [id_param("id"), id_param("challenge")],
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["frame", "timestamps_ms"],
+                    "properties": {
+                        "frame": {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "4 to 40 JPEG, PNG or WebP frames, at most 2 MiB each"},
+                        "timestamps_ms": {"type": "string", "description": "capture times in ms, comma-separated, one per frame"}}}}}},
+                "responses": {"200": {"description": "passed, or failed with LIVENESS_FAILED or LIVENESS_TIMEOUT and the reason", "content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"status": {"type": "string", "enum": ["passed", "failed"]}, "code": {"type": "string"}, "message": {"type": "string"}, "fix": {"type": "string"}, "failure": {"type": "string"}, "judgement": {"type": "object"}}}}}},
+                    "400": error_response("missing frames or timestamps"), "404": error_response("no such case or challenge"),
+                    "409": error_response("the challenge was answered already, or the case is no longer a draft"), "413": error_response("a frame is too large")}}},
             "/v1/precheck": {"post": {
                 "summary": "Check a document photo before submitting it (nothing is stored)",
                 "description": "The quality gate of `idgate check`: originality (black-and-white, screenshot, photo of a screen, photocopy), document outline and corners, exposure, focus, glare and resolution, on a reduced decode; the MRZ is read after submission. The body is the image itself; its type is read from its content.",

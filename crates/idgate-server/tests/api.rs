@@ -1101,7 +1101,7 @@ fn recording(actions: &[&str]) -> Vec<Vec<u8>> {
         .iter()
         .map(|a| idgate_face::liveness::Action::parse(a).unwrap())
         .collect();
-    let frames = idgate_face::synth::sequence(&img, &lm, &actions, 0.5);
+    let frames = idgate_face::synth::sequence(&img, &lm, &actions, 0.35);
     frames
         .into_iter()
         .enumerate()

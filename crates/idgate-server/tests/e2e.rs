@@ -222,7 +222,7 @@ impl Client {
             .unwrap()
             .into_rgb8();
         let lm = models.faces(&img)[0].landmarks;
-        let frames: Vec<Vec<u8>> = idgate_face::synth::sequence(&img, &lm, &actions, 0.5)
+        let frames: Vec<Vec<u8>> = idgate_face::synth::sequence(&img, &lm, &actions, 0.35)
             .into_iter()
             .enumerate()
             .map(|(i, mut f)| {
