@@ -89,6 +89,8 @@ pub enum Failure {
     FaceChanged { frame: usize, distance: f32 },
     /// A requested movement was not seen (in its turn).
     ActionMissing(Action),
+    /// The frames show a screen's pixel grid (judged by the caller, which has the pixels).
+    Screen { grid_peak: f32 },
 }
 
 impl Failure {
@@ -102,6 +104,9 @@ impl Failure {
                 format!("frame {frame} shows a different face (distance {distance:.2})")
             }
             Failure::ActionMissing(a) => format!("the movement {:?} was not seen", a.as_str()),
+            Failure::Screen { grid_peak } => {
+                format!("the frames show a screen's pixel grid (peak {grid_peak:.0})")
+            }
         }
     }
 }

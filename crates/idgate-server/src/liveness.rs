@@ -89,6 +89,17 @@ async fn read_frames(mut multipart: Multipart) -> ApiResult<Upload> {
                 if data.len() > MAX_FRAME_BYTES {
                     return Err(ApiError::too_large(MAX_FRAME_BYTES));
                 }
+                use crate::upload::Format;
+                if !matches!(
+                    crate::upload::sniff(&data),
+                    Some(Format::Jpeg | Format::Png | Format::Webp)
+                ) {
+                    return Err(ApiError::new(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_file_type",
+                        format!("frame {} is not a JPEG, PNG or WebP image", up.frames.len()),
+                    ));
+                }
                 up.frames.push(data.to_vec());
             }
             "timestamps_ms" => {
@@ -181,26 +192,40 @@ pub async fn answer(
         .iter()
         .filter_map(|a| Action::parse(a))
         .collect();
-    let limits = s.check_options(idgate_mrz::Date::from_unix_days(0)).limits;
+    let opts = s.check_options(idgate_mrz::Date::from_unix_days(0));
+    let limits = idgate_vision::input::InputLimits {
+        max_bytes: MAX_FRAME_BYTES,
+        ..opts.limits
+    };
+    let max_grid = opts.thresholds.min_grid_peak;
     let st = s.clone();
     let frames_bytes = up.frames;
     let timestamps = up.timestamps;
     let judged = tokio::task::spawn_blocking(move || {
         let models = st.faces()?;
         let mut frames = Vec::with_capacity(frames_bytes.len());
+        let mut screen = 0f32;
         for (bytes, at_ms) in frames_bytes.iter().zip(timestamps) {
             let faces = match crate::face_cli::decode_face_image(bytes, limits) {
-                Ok(img) => models.faces(&img),
+                Ok(img) => {
+                    screen = screen.max(idgate_vision::check::screen_grid(&img));
+                    models.faces(&img)
+                }
                 Err(_) => Vec::new(),
             };
             frames.push(Frame { at_ms, faces });
         }
-        let j = liveness::judge(
+        let mut j = liveness::judge(
             &frames,
             &actions,
             &Rules::default(),
             &idgate_face::Thresholds::default(),
         );
+        if screen >= max_grid {
+            // Passive, and first: the sequence was filmed off a screen (a replayed video);
+            // the grid can also hide the face, which would say less.
+            j.failure = Some(liveness::Failure::Screen { grid_peak: screen });
+        }
         anyhow::Ok((j, frames_bytes))
     })
     .await
@@ -244,13 +269,8 @@ pub async fn answer(
     // The most frontal open-eyed frame is the case's selfie.
     let best = j.best_frame.unwrap_or(0);
     let selfie = &frames_bytes[best];
-    let format = crate::upload::sniff(selfie).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_file_type",
-            "frames must be JPEG, PNG or WebP images",
-        )
-    })?;
+    let format = crate::upload::sniff(selfie)
+        .ok_or_else(|| ApiError::internal("a checked frame lost its format".into()))?;
     let dims = crate::upload::dimensions(format, selfie);
     let blob_key = s.blobs.put(selfie).await?;
     s.store

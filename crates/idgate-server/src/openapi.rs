@@ -210,7 +210,8 @@ fn base() -> Value {
                 "responses": {"200": {"description": "passed, or failed with LIVENESS_FAILED or LIVENESS_TIMEOUT and the reason", "content": {"application/json": {"schema": {"type": "object",
                     "properties": {"status": {"type": "string", "enum": ["passed", "failed"]}, "code": {"type": "string"}, "message": {"type": "string"}, "fix": {"type": "string"}, "failure": {"type": "string"}, "judgement": {"type": "object"}}}}}},
                     "400": error_response("missing frames or timestamps"), "404": error_response("no such case or challenge"),
-                    "409": error_response("the challenge was answered already, or the case is no longer a draft"), "413": error_response("a frame is too large")}}},
+                    "409": error_response("the challenge was answered already, or the case is no longer a draft"), "413": error_response("a frame is too large"),
+                    "415": error_response("a frame is not a JPEG, PNG or WebP image")}}},
             "/v1/precheck": {"post": {
                 "summary": "Check a document photo before submitting it (nothing is stored)",
                 "description": "The quality gate of `idgate check`: originality (black-and-white, screenshot, photo of a screen, photocopy), document outline and corners, exposure, focus, glare and resolution, on a reduced decode; the MRZ is read after submission. The body is the image itself; its type is read from its content.",

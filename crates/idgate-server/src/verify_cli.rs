@@ -24,7 +24,6 @@ use idgate_face::{Descriptor, FaceModels, Thresholds as FaceThresholds};
 use idgate_mrz::{Date, Format, Mrz};
 use idgate_store::{ClaimChange, DecisionRecord, Store, StoreError};
 use idgate_vision::check::{CheckOptions, Report};
-use idgate_vision::input::InputLimits;
 use idgate_vision::ocr::Ocr;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -285,11 +284,11 @@ pub struct FaceCheck {
 pub fn check_faces(
     policy: &Policy,
     models: &FaceModels,
-    limits: InputLimits,
+    check: &CheckOptions,
     images: &[(String, Vec<u8>)],
     selfie: &[u8],
 ) -> FaceCheck {
-    let (findings, descriptor) = compare_faces(policy, models, limits, images, selfie);
+    let (findings, descriptor) = compare_faces(policy, models, check, images, selfie);
     FaceCheck {
         findings,
         descriptor,
@@ -299,10 +298,11 @@ pub fn check_faces(
 fn compare_faces(
     policy: &Policy,
     models: &FaceModels,
-    limits: InputLimits,
+    check: &CheckOptions,
     images: &[(String, Vec<u8>)],
     selfie: &[u8],
 ) -> (Vec<Finding>, Option<Descriptor>) {
+    let (limits, max_screen_grid) = (check.limits, check.thresholds.min_grid_peak);
     let t = FaceThresholds::default();
     let flag = |code: ReasonCode, detail: String, subject: &str| {
         (
@@ -311,6 +311,13 @@ fn compare_faces(
         )
     };
     let faces = match crate::face_cli::decode_face_image(selfie, limits) {
+        Ok(img) if idgate_vision::check::screen_grid(&img) >= max_screen_grid => {
+            return flag(
+                ReasonCode::LivenessFailed,
+                "the selfie shows a screen's pixel grid: a photo of a photo".into(),
+                "selfie",
+            )
+        }
         Ok(img) => models.faces(&img),
         Err(e) => {
             return flag(
@@ -607,7 +614,7 @@ pub async fn verify(
     };
     let mut face_findings = match &sub.selfie {
         Some(selfie) if prepared.needs_selfie => {
-            check_faces(v.policy, faces, v.check.limits, &sub.images, selfie).findings
+            check_faces(v.policy, faces, &v.check, &sub.images, selfie).findings
         }
         _ => Vec::new(),
     };

@@ -288,7 +288,7 @@ async fn decide(
         };
         let faces = match &selfie {
             Some(bytes) if needs_selfie => {
-                verify_cli::check_faces(&st.policy, st.faces()?, check.limits, &images, bytes)
+                verify_cli::check_faces(&st.policy, st.faces()?, &check, &images, bytes)
             }
             _ => verify_cli::FaceCheck::default(),
         };

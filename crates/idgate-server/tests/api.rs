@@ -11,6 +11,7 @@ use idgate_core::SystemClock;
 use idgate_server::api::{app, generate_api_key, hash_api_key, AppState};
 use idgate_server::config::Limits;
 use idgate_store::{BlobStore, MasterKey, Store};
+use image::RgbImage;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -1087,6 +1088,11 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
 /// A synthetic recording of obama-480p.jpg doing `actions`, JPEG frames: facing the camera
 /// between movements; every frame differs (as a camera's do).
 fn recording(actions: &[&str]) -> Vec<Vec<u8>> {
+    recording_as(actions, |f| f)
+}
+
+/// [`recording`] with each frame passed through `film` (e.g. shown on a screen).
+fn recording_as(actions: &[&str], film: impl Fn(RgbImage) -> RgbImage) -> Vec<Vec<u8>> {
     let models = idgate_face::FaceModels::load(std::path::Path::new(
         &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
     ))
@@ -1105,7 +1111,8 @@ fn recording(actions: &[&str]) -> Vec<Vec<u8>> {
     frames
         .into_iter()
         .enumerate()
-        .map(|(i, mut f)| {
+        .map(|(i, f)| {
+            let mut f = film(f);
             f.put_pixel(i as u32, 0, image::Rgb([255, 0, 0]));
             let mut out = Vec::new();
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
@@ -1200,6 +1207,27 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
     let uri3 = format!("/v1/cases/{case}/liveness/{}", c3["id"].as_str().unwrap());
     let (_, r) = t.multipart(&uri3, &fields).await;
     assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
+
+    // A recording played on a screen and filmed: the pixel grid shows.
+    let (_, c5) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    let asked5: Vec<&str> = c5["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let filmed = recording_as(&asked5, |f| {
+        let small = image::imageops::resize(&f, 400, 225, image::imageops::FilterType::Triangle);
+        idgate_specimen::photo::screen_pixels(&small, 4)
+    });
+    let (stamps, mut fields5) = frame_fields(&filmed, 300);
+    fields5.push(("timestamps_ms", stamps.as_bytes()));
+    let uri5 = format!("/v1/cases/{case}/liveness/{}", c5["id"].as_str().unwrap());
+    let (_, r) = t.multipart(&uri5, &fields5).await;
+    assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
+    assert!(r["failure"].as_str().unwrap().contains("screen"), "{r}");
 
     // Too late.
     let late = t

@@ -455,6 +455,13 @@ fn flat_row_share(img: &RgbImage) -> f32 {
     flat as f32 / img.height().max(1) as f32
 }
 
+/// [`grid_peak`] of a colour photo: a screen's pixel grid photographed (a selfie or a
+/// liveness frame filmed off another device) stands out against the
+/// `Thresholds::min_grid_peak` the document check uses.
+pub fn screen_grid(img: &RgbImage) -> f32 {
+    grid_peak(&quality::luma(img))
+}
+
 /// How strongly one spatial frequency stands out in the photo's centre: the strongest
 /// spectral peak (beyond the lowest frequencies) over the median spectral magnitude.
 /// A screen's pixel grid, photographed, is a sharp periodic pattern with a very high
