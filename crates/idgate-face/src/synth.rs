@@ -7,7 +7,21 @@ use crate::liveness::Action;
 use crate::Landmarks;
 use image::{Rgb, RgbImage};
 
-/// Fills the face-frame region where `inside(x, y)` (face units) holds with `paint`.
+/// The pixels within `reach` eye distances of the middle of the face (below the eyes),
+/// clipped to the image: (x0, y0, x1, y1), ends exclusive.
+fn face_box(img: &RgbImage, lm: &Landmarks, reach: f32) -> (u32, u32, u32, u32) {
+    let f = lm.frame();
+    let r = reach * f.eye_distance;
+    let (cx, cy) = (f.origin[0], f.origin[1] + 0.6 * f.eye_distance);
+    (
+        (cx - r).max(0.0) as u32,
+        (cy - r).max(0.0) as u32,
+        ((cx + r) as u32).min(img.width()),
+        ((cy + r) as u32).min(img.height()),
+    )
+}
+
+/// Fills the face-frame region where `paint(x, y, old)` (face units) says with its colour.
 fn paint_face(
     img: &mut RgbImage,
     lm: &Landmarks,
@@ -15,12 +29,7 @@ fn paint_face(
     mut paint: impl FnMut(f32, f32, Rgb<u8>) -> Option<Rgb<u8>>,
 ) {
     let f = lm.frame();
-    let r = reach * f.eye_distance;
-    let (cx, cy) = (f.origin[0], f.origin[1] + 0.6 * f.eye_distance);
-    let x0 = (cx - r).max(0.0) as u32;
-    let y0 = (cy - r).max(0.0) as u32;
-    let x1 = ((cx + r) as u32).min(img.width());
-    let y1 = ((cy + r) as u32).min(img.height());
+    let (x0, y0, x1, y1) = face_box(img, lm, reach);
     for y in y0..y1 {
         for x in x0..x1 {
             let (u, v) = f.to_face([x as f32, y as f32]);
@@ -111,12 +120,7 @@ pub fn close_eyes(img: &mut RgbImage, lm: &Landmarks) {
 pub fn turn(img: &RgbImage, lm: &Landmarks, amount: f32) -> RgbImage {
     let f = lm.frame();
     let mut out = img.clone();
-    let r = 2.0 * f.eye_distance;
-    let (cx, cy) = (f.origin[0], f.origin[1] + 0.6 * f.eye_distance);
-    let x0 = (cx - r).max(0.0) as u32;
-    let y0 = (cy - r).max(0.0) as u32;
-    let x1 = ((cx + r) as u32).min(img.width());
-    let y1 = ((cy + r) as u32).min(img.height());
+    let (x0, y0, x1, y1) = face_box(img, lm, 2.0);
     for y in y0..y1 {
         for x in x0..x1 {
             let (u, v) = f.to_face([x as f32, y as f32]);

@@ -953,11 +953,8 @@ async fn upload_document(
     result
 }
 
-async fn store_upload(
-    s: &AppState,
-    case_id: &str,
-    mut multipart: Multipart,
-) -> ApiResult<Response> {
+/// The case, which must exist and still be a draft (`why_not` is the 409's message).
+pub(crate) async fn draft_case(s: &AppState, case_id: &str, why_not: &str) -> ApiResult<Case> {
     let case = s
         .store
         .case(case_id)
@@ -967,9 +964,18 @@ async fn store_upload(
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "invalid_state",
-            "documents can only be added before submitting",
+            why_not.to_string(),
         ));
     }
+    Ok(case)
+}
+
+async fn store_upload(
+    s: &AppState,
+    case_id: &str,
+    mut multipart: Multipart,
+) -> ApiResult<Response> {
+    draft_case(s, case_id, "documents can only be added before submitting").await?;
     let (mut kind, mut side, mut file) = (None, None, None);
     let too_large = || ApiError::too_large(s.limits.max_upload_bytes);
     loop {

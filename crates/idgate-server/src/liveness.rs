@@ -9,11 +9,11 @@
 //! frontal open-eyed frame becomes the case's selfie, which the worker matches against the
 //! document portrait; the worker also requires the passed challenge when the policy says so.
 
-use crate::api::{ApiError, ApiResult, Shared};
+use crate::api::{draft_case, ApiError, ApiResult, Shared};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use idgate_core::{CaseStatus, ReasonCode};
+use idgate_core::ReasonCode;
 use idgate_face::liveness::{self, Action, Frame, Rules};
 use idgate_store::{DocumentData, StoreError};
 use rand::seq::SliceRandom;
@@ -27,24 +27,8 @@ pub const MAX_FRAME_BYTES: usize = 2 << 20;
 /// The largest sequence's request body.
 pub const MAX_BODY_BYTES: usize = 40 * MAX_FRAME_BYTES + (64 << 10);
 
-async fn draft_case(s: &Shared, case_id: &str) -> ApiResult<()> {
-    let case = s
-        .store
-        .case(case_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case"))?;
-    if case.status != CaseStatus::Draft {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_state",
-            "liveness is checked before submitting",
-        ));
-    }
-    Ok(())
-}
-
 pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    draft_case(&s, &id).await?;
+    draft_case(&s, &id, "liveness is checked before submitting").await?;
     let mut actions = Action::ALL;
     actions.shuffle(&mut rand::thread_rng());
     let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
@@ -161,7 +145,7 @@ pub async fn answer(
     Path((id, challenge_id)): Path<(String, String)>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    draft_case(&s, &id).await?;
+    draft_case(&s, &id, "liveness is checked before submitting").await?;
     let challenge = s
         .store
         .challenge(&challenge_id)

@@ -237,8 +237,7 @@ pub fn photograph(
     seed: u64,
     opts: &Options,
 ) -> Specimen {
-    let mut rng = StdRng::seed_from_u64(seed);
-    photograph_with(fonts, defect, layout, id, &mut rng, opts, None)
+    photograph_with_portrait(fonts, defect, layout, id, seed, opts, None)
 }
 
 /// Like [`photograph`], with `portrait` (a photo of a face) printed in the portrait area
@@ -250,10 +249,10 @@ pub fn photograph_with_portrait(
     id: &Identity,
     seed: u64,
     opts: &Options,
-    portrait: &RgbImage,
+    portrait: Option<&RgbImage>,
 ) -> Specimen {
     let mut rng = StdRng::seed_from_u64(seed);
-    photograph_with(fonts, defect, layout, id, &mut rng, opts, Some(portrait))
+    photograph_with(fonts, defect, layout, id, &mut rng, opts, portrait)
 }
 
 fn photograph_with(
