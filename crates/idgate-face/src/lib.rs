@@ -51,6 +51,9 @@ pub struct Thresholds {
     /// Stricter, for searching a selfie among every verified face: the more faces searched,
     /// the more chances of a false match.
     pub duplicate_distance: f32,
+    /// Closer than this to a face stored from another session: the same picture again (a
+    /// replayed selfie, even re-encoded), not a new capture of the same person.
+    pub replay_distance: f32,
     /// A second face at least this share of the largest face's area counts (smaller ones are
     /// the document held up in a selfie, a poster, a face far behind).
     pub min_other_face_area: f32,
@@ -65,6 +68,7 @@ impl Default for Thresholds {
         Thresholds {
             same_person_distance: 0.55,
             duplicate_distance: 0.45,
+            replay_distance: 0.06,
             min_other_face_area: 0.25,
             max_eye_to_skin: 0.3,
             min_mouth_line: 0.2,

@@ -301,6 +301,7 @@ async fn decide(
     let faces_descriptor = face_findings.descriptor;
     let mut face_findings = face_findings.findings;
     if let Some(face) = &faces_descriptor {
+        face_findings.extend(replayed_face(state, &case.id, face).await?);
         face_findings.extend(duplicate_faces(state, &case.applicant_id, face).await?);
         let key = state.blobs.put(&face.to_bytes()).await?;
         let old = state
@@ -365,6 +366,37 @@ async fn duplicate_faces(
             let detail = serde_json::json!({
                 "case": template.case_id,
                 "similarity": idgate_face::similarity_of(distance),
+            });
+            return Ok(vec![idgate_decide::Finding::new(
+                code,
+                state.policy.reject_type(code),
+                detail.to_string(),
+            )
+            .about("selfie")]);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// LIVENESS_FAILED when the selfie's face is, to within re-encoding, a face stored from
+/// another case (this applicant's earlier session or anyone's): a picture used again.
+async fn replayed_face(
+    state: &Shared,
+    case_id: &str,
+    face: &idgate_face::Descriptor,
+) -> Result<Vec<idgate_decide::Finding>, JobError> {
+    let t = idgate_face::Thresholds::default();
+    for template in state.store.faces_except_case(case_id).await? {
+        let bytes = state.blobs.get(&template.blob_key).await?;
+        let Ok(other) = idgate_face::Descriptor::from_bytes(&bytes) else {
+            continue;
+        };
+        let distance = face.distance(&other);
+        if distance < t.replay_distance {
+            let code = ReasonCode::LivenessFailed;
+            let detail = serde_json::json!({
+                "replay_of_case": template.case_id,
+                "distance": distance,
             });
             return Ok(vec![idgate_decide::Finding::new(
                 code,

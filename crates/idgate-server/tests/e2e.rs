@@ -551,7 +551,9 @@ fn a_face_verified_on_another_account_goes_to_a_person() {
         family: "Zhang",
         given: "Min",
     };
-    let second = client.submitted_case_of(&s, "zhang-b", &other, SAME_PERSON);
+    // A new capture of the same man (the same picture again would be a replay).
+    let again = "face_recognition_ageitgey/tests/test_images/obama2.jpg";
+    let second = client.submitted_case_of(&s, "zhang-b", &other, again);
     let c = client.wait_for_status(&s, &second, "in_review", Duration::from_secs(60));
     let codes = reason_codes(&c);
     // (The OCR may also flag this generated passport's MRZ for review: issue #4.)
@@ -561,5 +563,29 @@ fn a_face_verified_on_another_account_goes_to_a_person() {
         duplicate["reject_type"], "REVIEW",
         "the shipped policy sends it to a person"
     );
+    s.stop();
+}
+
+#[test]
+fn a_selfie_picture_used_again_is_a_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), free_port(), &[]);
+    let client = Client::new(dir.path());
+    let first = client.submitted_case(&s, "replay-a", SAME_PERSON);
+    client.wait_for_status(&s, &first, "approved", Duration::from_secs(60));
+    // The same photo animated into a new recording (new bytes, the same face capture).
+    let other = Holder {
+        number: "G23456789",
+        family: "Zhang",
+        given: "Min",
+    };
+    let second = client.submitted_case_of(&s, "replay-b", &other, SAME_PERSON);
+    let c = client.wait_for_status(
+        &s,
+        &second,
+        "resubmission_requested",
+        Duration::from_secs(60),
+    );
+    assert!(reason_codes(&c).contains(&"LIVENESS_FAILED"), "{c}");
     s.stop();
 }

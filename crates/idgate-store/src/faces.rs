@@ -87,11 +87,29 @@ impl Store {
         &self,
         applicant_id: &str,
     ) -> Result<Vec<FaceTemplate>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, applicant_id, case_id, blob_key, verified FROM face_templates \
-             WHERE verified = 1 AND applicant_id <> $1 ORDER BY created_at, id",
+        self.face_templates(
+            "WHERE verified = 1 AND applicant_id <> $1 ORDER BY created_at, id",
+            applicant_id,
         )
-        .bind(applicant_id)
+        .await
+    }
+
+    /// Every stored face but the one of case `case_id`, verified or not, any applicant:
+    /// what a new selfie must not be a copy of.
+    pub async fn faces_except_case(&self, case_id: &str) -> Result<Vec<FaceTemplate>, StoreError> {
+        self.face_templates("WHERE case_id <> $1 ORDER BY created_at, id", case_id)
+            .await
+    }
+
+    async fn face_templates(
+        &self,
+        filter: &str,
+        arg: &str,
+    ) -> Result<Vec<FaceTemplate>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, applicant_id, case_id, blob_key, verified FROM face_templates {filter}"
+        ))
+        .bind(arg)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

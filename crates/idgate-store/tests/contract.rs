@@ -804,6 +804,21 @@ async fn faces_count_once_approved_and_challenges_are_single_use(db: Db) {
         store.verified_faces_except(&a1).await.unwrap().is_empty(),
         "an applicant's own face is not a duplicate"
     );
+    // For replay detection every other case's face counts, verified or not.
+    let (a4, c4) = case_in_review(store, "face-4").await;
+    store
+        .put_face_template(&a4, &c4, "blobs/face-4")
+        .await
+        .unwrap();
+    let others: Vec<String> = store
+        .faces_except_case(&c4)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.blob_key)
+        .collect();
+    assert_eq!(others, ["blobs/face-1b"]);
+    assert_eq!(store.faces_except_case(&c1).await.unwrap().len(), 1);
 
     let (_, c3) = case_in_review(store, "face-3").await;
     let ch = store
