@@ -91,6 +91,8 @@ pub enum Failure {
     ActionMissing(Action),
     /// The frames show a screen's pixel grid (judged by the caller, which has the pixels).
     Screen { grid_peak: f32 },
+    /// A frame's face is not the document holder's.
+    NotTheHolder { frame: usize, distance: f32 },
 }
 
 impl Failure {
@@ -104,6 +106,9 @@ impl Failure {
                 format!("frame {frame} shows a different face (distance {distance:.2})")
             }
             Failure::ActionMissing(a) => format!("the movement {:?} was not seen", a.as_str()),
+            Failure::NotTheHolder { frame, distance } => {
+                format!("frame {frame} does not show the document holder (distance {distance:.2})")
+            }
             Failure::Screen { grid_peak } => {
                 format!("the frames show a screen's pixel grid (peak {grid_peak:.0})")
             }
@@ -203,6 +208,27 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         .copied()
         .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]));
     j
+}
+
+/// Every frame's face against the document portrait's descriptor, with the same slack for
+/// turned frames as within the sequence. Run on a sequence [`judge`] passed.
+pub fn against_holder(
+    frames: &[Frame],
+    j: &Judgement,
+    holder: &Descriptor,
+    rules: &Rules,
+    t: &Thresholds,
+) -> Option<Failure> {
+    frames.iter().enumerate().find_map(|(i, f)| {
+        let face = f.faces.first()?;
+        let turned = j
+            .yaw
+            .get(i)
+            .is_some_and(|y| y.abs() >= rules.turn_yaw / 2.0);
+        let allowed = t.same_person_distance + if turned { rules.turned_face_slack } else { 0.0 };
+        let distance = face.descriptor.distance(holder);
+        (distance > allowed).then_some(Failure::NotTheHolder { frame: i, distance })
+    })
 }
 
 fn timing(frames: &[Frame], r: &Rules) -> Option<String> {

@@ -181,7 +181,15 @@ pub async fn answer(
         max_bytes: MAX_FRAME_BYTES,
         ..opts.limits
     };
-    let max_grid = opts.thresholds.min_grid_peak;
+    let (max_grid, doc_limits) = (opts.thresholds.min_grid_peak, opts.limits);
+    // The document, when it was uploaded first (the usual order): every frame is compared
+    // with its portrait here; otherwise the worker compares the kept frame after submission.
+    let mut document = Vec::new();
+    for d in s.store.documents(&id).await? {
+        if !matches!(d.data.kind.as_str(), "selfie" | "proof_of_address") {
+            document.push((d.data.side.clone(), s.blobs.get(&d.data.blob_key).await?));
+        }
+    }
     let st = s.clone();
     let frames_bytes = up.frames;
     let timestamps = up.timestamps;
@@ -205,6 +213,18 @@ pub async fn answer(
             &Rules::default(),
             &idgate_face::Thresholds::default(),
         );
+        if j.failure.is_none() {
+            let holder = crate::verify_cli::document_portrait(models, doc_limits, &document);
+            if let Some(holder) = holder {
+                j.failure = liveness::against_holder(
+                    &frames,
+                    &j,
+                    &holder.descriptor,
+                    &Rules::default(),
+                    &idgate_face::Thresholds::default(),
+                );
+            }
+        }
         if screen >= max_grid {
             // Passive, and first: the sequence was filmed off a screen (a replayed video);
             // the grid can also hide the face, which would say less.

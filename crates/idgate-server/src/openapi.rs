@@ -200,7 +200,7 @@ fn base() -> Value {
                     "404": error_response("no such case"), "409": error_response("the case is no longer a draft")}}},
             "/v1/cases/{id}/liveness/{challenge}": {"post": {
                 "summary": "Answer a liveness challenge with the recorded frames",
-                "description": "Frames as the camera records them (not mirrored), in order, with their capture times. Every frame must show one face, the same face, performing the movements in the order asked; no frame may have been sent before. A passed sequence's most frontal open-eyed frame becomes the case's selfie, matched with the document portrait after submission.",
+                "description": "Frames as the camera records them (not mirrored), in order, with their capture times. Every frame must show one face, the same face, performing the movements in the order asked; no frame may have been sent before; with the document already uploaded, every frame must show its holder. A passed sequence's most frontal open-eyed frame becomes the case's selfie, matched with the document portrait after submission.",
                 "parameters": [id_param("id"), id_param("challenge")],
                 "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["frame", "timestamps_ms"],

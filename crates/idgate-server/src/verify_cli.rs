@@ -24,6 +24,7 @@ use idgate_face::{Descriptor, FaceModels, Thresholds as FaceThresholds};
 use idgate_mrz::{Date, Format, Mrz};
 use idgate_store::{ClaimChange, DecisionRecord, Store, StoreError};
 use idgate_vision::check::{CheckOptions, Report};
+use idgate_vision::input::InputLimits;
 use idgate_vision::ocr::Ocr;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -269,6 +270,26 @@ pub fn check_sides(
 /// Document sides in the order their portrait is looked for.
 const PORTRAIT_SIDES: [&str; 4] = ["photo_page", "front", "page", "face"];
 
+/// The document holder's face: the largest face of the first side (photo page and front
+/// first) that shows one. A passport's small ghost image is the same person anyway.
+pub fn document_portrait(
+    models: &FaceModels,
+    limits: InputLimits,
+    images: &[(String, Vec<u8>)],
+) -> Option<idgate_face::Face> {
+    let mut sides: Vec<&(String, Vec<u8>)> = images.iter().collect();
+    sides.sort_by_key(|(side, _)| {
+        PORTRAIT_SIDES
+            .iter()
+            .position(|s| s == side)
+            .unwrap_or(PORTRAIT_SIDES.len())
+    });
+    sides.iter().find_map(|(_, bytes)| {
+        let img = crate::face_cli::decode_face_image(bytes, limits).ok()?;
+        models.faces(&img).into_iter().next()
+    })
+}
+
 /// What the face checks found, and the selfie's face when it showed one clearly (for the
 /// duplicate search).
 #[derive(Default)]
@@ -360,19 +381,7 @@ fn compare_faces(
         );
         return (vec![finding.about("selfie")], descriptor);
     }
-    let mut sides: Vec<&(String, Vec<u8>)> = images.iter().collect();
-    sides.sort_by_key(|(side, _)| {
-        PORTRAIT_SIDES
-            .iter()
-            .position(|s| s == side)
-            .unwrap_or(PORTRAIT_SIDES.len())
-    });
-    let portrait = sides.iter().find_map(|(_, bytes)| {
-        let img = crate::face_cli::decode_face_image(bytes, limits).ok()?;
-        // The largest face: a passport's small ghost image is the same person anyway.
-        models.faces(&img).into_iter().next()
-    });
-    let Some(portrait) = portrait else {
+    let Some(portrait) = document_portrait(models, limits, images) else {
         let (f, _) = flag(
             ReasonCode::FaceNotFound,
             "no portrait found on the document".into(),

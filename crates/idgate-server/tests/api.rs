@@ -1093,15 +1093,26 @@ fn recording(actions: &[&str]) -> Vec<Vec<u8>> {
 
 /// [`recording`] with each frame passed through `film` (e.g. shown on a screen).
 fn recording_as(actions: &[&str], film: impl Fn(RgbImage) -> RgbImage) -> Vec<Vec<u8>> {
+    recording_of(
+        "face_recognition_ageitgey/examples/obama-480p.jpg",
+        actions,
+        film,
+    )
+}
+
+/// A synthetic recording of the face in `photo` (shared test data).
+fn recording_of(
+    photo: &str,
+    actions: &[&str],
+    film: impl Fn(RgbImage) -> RgbImage,
+) -> Vec<Vec<u8>> {
     let models = idgate_face::FaceModels::load(std::path::Path::new(
         &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
     ))
     .unwrap();
-    let img = image::load_from_memory(&testdata::read(
-        "face_recognition_ageitgey/examples/obama-480p.jpg",
-    ))
-    .unwrap()
-    .into_rgb8();
+    let img = image::load_from_memory(&testdata::read(photo))
+        .unwrap()
+        .into_rgb8();
     let lm = models.faces(&img)[0].landmarks;
     let actions: Vec<_> = actions
         .iter()
@@ -1256,4 +1267,67 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
         (StatusCode::BAD_REQUEST, Some("invalid_timestamps")),
         "{r}"
     );
+}
+
+#[tokio::test]
+async fn with_the_document_uploaded_first_every_frame_must_show_its_holder() {
+    let t = setup(Limits {
+        max_upload_bytes: 2_000_000,
+        ..limits()
+    })
+    .await;
+    let case = t.draft_case("live-2").await;
+    let fonts = idgate_specimen::Fonts::system().unwrap();
+    let portrait = image::load_from_memory(&testdata::read(
+        "face_recognition_ageitgey/tests/test_images/obama.jpg",
+    ))
+    .unwrap()
+    .into_rgb8();
+    let today = idgate_mrz::Date::new(2026, 11, 24).unwrap();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+    let id = idgate_specimen::identity::Identity::random(&mut rng, false, today, false);
+    let passport = idgate_specimen::photograph_with_portrait(
+        &fonts,
+        idgate_specimen::Defect::Clean,
+        idgate_specimen::document::Layout::Td3,
+        &id,
+        7,
+        &idgate_specimen::Options::default(),
+        Some(&portrait),
+    );
+    let (s, r) = t
+        .upload(&case, &[("kind", b"passport"), ("file", &passport.bytes)])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+
+    let answer = |photo: &'static str| {
+        let t = &t;
+        let case = case.clone();
+        async move {
+            let (_, c) = t
+                .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+                .await;
+            let asked: Vec<&str> = c["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let frames = recording_of(photo, &asked, |f| f);
+            let (stamps, mut fields) = frame_fields(&frames, 300);
+            fields.push(("timestamps_ms", stamps.as_bytes()));
+            let uri = format!("/v1/cases/{case}/liveness/{}", c["id"].as_str().unwrap());
+            t.multipart(&uri, &fields).await.1
+        }
+    };
+    // Someone else performs the movements well: not the passport's holder.
+    let r = answer("face_recognition_ageitgey/tests/test_images/biden.jpg").await;
+    assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
+    assert!(
+        r["failure"].as_str().unwrap().contains("document holder"),
+        "{r}"
+    );
+    // The holder does.
+    let r = answer("face_recognition_ageitgey/examples/obama-480p.jpg").await;
+    assert_eq!(r["status"], "passed", "{r}");
 }
