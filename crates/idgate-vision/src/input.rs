@@ -1,5 +1,5 @@
 //! Untrusted image bytes to pixels, safely: the format is sniffed from the content (never
-//! from a file name), the pixel count is read from the header and refused before anything
+//! from a file name; JPEG, PNG, WebP, and HEIC through libheif), the pixel count is read from the header and refused before anything
 //! is decoded (decompression bombs), the decoder runs with memory limits, and the EXIF
 //! orientation is applied so that "up" is where the camera's user saw it.
 
@@ -28,7 +28,7 @@ pub enum InputError {
     Empty,
     #[error("the file is {size} bytes; the limit is {limit}")]
     TooLarge { size: usize, limit: usize },
-    #[error("the content is not a supported image (JPEG, PNG or WebP)")]
+    #[error("the content is not a supported image (JPEG, PNG, WebP or HEIC)")]
     Unsupported,
     #[error("the image is {width}x{height} pixels; the limit is {limit} pixels")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
@@ -48,10 +48,20 @@ impl InputError {
     }
 }
 
+/// The image formats decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    WebP,
+    /// HEIF with HEVC, as iPhones save photos.
+    Heic,
+}
+
 /// A decoded, upright image and what was learnt on the way.
 #[derive(Debug)]
 pub struct Decoded {
-    pub format: ImageFormat,
+    pub format: Format,
     pub image: RgbImage,
     /// Pixel size as stored, before orientation was applied.
     pub stored_width: u32,
@@ -83,6 +93,9 @@ pub fn decode_scaled(
             size: bytes.len(),
             limit: limits.max_bytes,
         });
+    }
+    if is_heic(bytes) {
+        return decode_heic(bytes, limits);
     }
     let format = match image::guess_format(bytes) {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => f,
@@ -126,12 +139,73 @@ pub fn decode_scaled(
     };
     image.apply_orientation(orientation);
     Ok(Decoded {
-        format,
+        format: match format {
+            ImageFormat::Jpeg => Format::Jpeg,
+            ImageFormat::Png => Format::Png,
+            _ => Format::WebP,
+        },
         image: image.into_rgb8(),
         stored_width: width,
         stored_height: height,
         has_exif,
         scale,
+    })
+}
+
+/// An ISO BMFF file whose brand is one of HEIF's image brands.
+fn is_heic(b: &[u8]) -> bool {
+    b.len() >= 12
+        && &b[4..8] == b"ftyp"
+        && matches!(
+            &b[8..12],
+            b"heic" | b"heix" | b"mif1" | b"msf1" | b"heim" | b"heis"
+        )
+}
+
+/// HEIC through libheif: the primary image, its size checked against the pixel limit before
+/// decoding; libheif applies the file's rotation and mirroring (HEIF keeps orientation in
+/// its own boxes, not in EXIF).
+fn decode_heic(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> {
+    use libheif_rs::{ColorSpace, HeifContext, RgbChroma};
+    let corrupt = |e: libheif_rs::HeifError| InputError::Corrupt(e.to_string());
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
+    let handle = ctx.primary_image_handle().map_err(corrupt)?;
+    let (width, height) = (handle.width(), handle.height());
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(InputError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let has_exif = handle.number_of_metadata_blocks(b"Exif") > 0;
+    let decoded = handle
+        .decode(ColorSpace::Rgb(RgbChroma::Rgb), None)
+        .map_err(corrupt)?;
+    let planes = decoded.planes();
+    let plane = planes
+        .interleaved
+        .ok_or_else(|| InputError::Corrupt("libheif gave no interleaved RGB plane".into()))?;
+    let (w, h) = (plane.width, plane.height);
+    let row = w as usize * 3;
+    let mut pixels = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        let start = y * plane.stride;
+        let line = plane
+            .data
+            .get(start..start + row)
+            .ok_or_else(|| InputError::Corrupt("short HEIC plane".into()))?;
+        pixels.extend_from_slice(line);
+    }
+    let image = RgbImage::from_raw(w, h, pixels)
+        .ok_or_else(|| InputError::Corrupt("HEIC plane size mismatch".into()))?;
+    Ok(Decoded {
+        format: Format::Heic,
+        image,
+        stored_width: width,
+        stored_height: height,
+        has_exif,
+        scale: 1.0,
     })
 }
 
@@ -176,10 +250,7 @@ mod tests {
         let ok = jpeg(40, 30);
         let d = decode(&ok, InputLimits::default()).unwrap();
         assert_eq!(d.scale, 1.0);
-        assert_eq!(
-            (d.format, d.image.dimensions()),
-            (ImageFormat::Jpeg, (40, 30))
-        );
+        assert_eq!((d.format, d.image.dimensions()), (Format::Jpeg, (40, 30)));
         assert_eq!(
             decode(&[], InputLimits::default()).unwrap_err(),
             InputError::Empty
