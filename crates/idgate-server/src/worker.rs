@@ -345,37 +345,53 @@ async fn decide(
     }
 }
 
-/// DUPLICATE_FACE when the selfie's face is a face verified on another account. The
-/// verified faces are decrypted one by one: a linear search, fine for the thousands of
-/// accounts a self-hosted gate serves first (an index is the next step at scale).
-async fn duplicate_faces(
+/// The first of `templates` (decrypted one by one) within `within` of `face`, and its
+/// distance. A linear search: fine for the thousands of accounts a self-hosted gate serves
+/// first (an index is the next step at scale).
+async fn face_within(
     state: &Shared,
-    applicant_id: &str,
+    templates: Vec<idgate_store::FaceTemplate>,
     face: &idgate_face::Descriptor,
-) -> Result<Vec<idgate_decide::Finding>, JobError> {
-    let t = idgate_face::Thresholds::default();
-    let code = ReasonCode::DuplicateFace;
-    for template in state.store.verified_faces_except(applicant_id).await? {
+    within: f32,
+) -> Result<Option<(idgate_store::FaceTemplate, f32)>, JobError> {
+    for template in templates {
         let bytes = state.blobs.get(&template.blob_key).await?;
         let Ok(other) = idgate_face::Descriptor::from_bytes(&bytes) else {
             tracing::warn!(template = %template.id, "a stored face template is not 512 bytes");
             continue;
         };
         let distance = face.distance(&other);
-        if distance <= t.duplicate_distance {
+        if distance <= within {
+            return Ok(Some((template, distance)));
+        }
+    }
+    Ok(None)
+}
+
+/// A finding about the selfie, with the policy's reject type for `code`.
+fn selfie_finding(state: &Shared, code: ReasonCode, detail: String) -> idgate_decide::Finding {
+    idgate_decide::Finding::new(code, state.policy.reject_type(code), detail).about("selfie")
+}
+
+/// DUPLICATE_FACE when the selfie's face is a face verified on another account.
+async fn duplicate_faces(
+    state: &Shared,
+    applicant_id: &str,
+    face: &idgate_face::Descriptor,
+) -> Result<Vec<idgate_decide::Finding>, JobError> {
+    let t = idgate_face::Thresholds::default();
+    let verified = state.store.verified_faces_except(applicant_id).await?;
+    Ok(face_within(state, verified, face, t.duplicate_distance)
+        .await?
+        .map(|(template, distance)| {
             let detail = serde_json::json!({
                 "case": template.case_id,
                 "similarity": idgate_face::similarity_of(distance),
             });
-            return Ok(vec![idgate_decide::Finding::new(
-                code,
-                state.policy.reject_type(code),
-                detail.to_string(),
-            )
-            .about("selfie")]);
-        }
-    }
-    Ok(Vec::new())
+            selfie_finding(state, ReasonCode::DuplicateFace, detail.to_string())
+        })
+        .into_iter()
+        .collect())
 }
 
 /// LIVENESS_FAILED when the selfie's face is, to within re-encoding, a face stored from
@@ -386,27 +402,18 @@ async fn replayed_face(
     face: &idgate_face::Descriptor,
 ) -> Result<Vec<idgate_decide::Finding>, JobError> {
     let t = idgate_face::Thresholds::default();
-    for template in state.store.faces_except_case(case_id).await? {
-        let bytes = state.blobs.get(&template.blob_key).await?;
-        let Ok(other) = idgate_face::Descriptor::from_bytes(&bytes) else {
-            continue;
-        };
-        let distance = face.distance(&other);
-        if distance < t.replay_distance {
-            let code = ReasonCode::LivenessFailed;
+    let stored = state.store.faces_except_case(case_id).await?;
+    Ok(face_within(state, stored, face, t.replay_distance)
+        .await?
+        .map(|(template, distance)| {
             let detail = serde_json::json!({
                 "replay_of_case": template.case_id,
                 "distance": distance,
             });
-            return Ok(vec![idgate_decide::Finding::new(
-                code,
-                state.policy.reject_type(code),
-                detail.to_string(),
-            )
-            .about("selfie")]);
-        }
-    }
-    Ok(Vec::new())
+            selfie_finding(state, ReasonCode::LivenessFailed, detail.to_string())
+        })
+        .into_iter()
+        .collect())
 }
 
 /// The case's liveness: its latest challenge must have passed.
@@ -435,12 +442,7 @@ async fn liveness_findings(
             c.result.unwrap_or_else(|| "failed".into()),
         ),
     };
-    Ok(vec![idgate_decide::Finding::new(
-        code,
-        state.policy.reject_type(code),
-        detail,
-    )
-    .about("selfie")])
+    Ok(vec![selfie_finding(state, code, detail)])
 }
 
 /// The findings as reviewers see them: code, type, subject and the reviewer-only detail.
