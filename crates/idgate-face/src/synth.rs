@@ -154,3 +154,26 @@ pub fn sequence(img: &RgbImage, lm: &Landmarks, actions: &[Action], turn: f32) -
     }
     frames
 }
+
+/// Frames as a camera delivers them: JPEG, and never two alike. The frame number and `tag`
+/// (e.g. the session's id, so that two recordings of one photo differ too) are written into
+/// the top two rows.
+pub fn camera_frames(frames: Vec<RgbImage>, tag: &[u8]) -> Vec<Vec<u8>> {
+    frames
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut f)| {
+            let marks = std::iter::once(255u8 - i as u8).chain(tag.iter().copied());
+            for (x, b) in marks.enumerate().take(f.width() as usize) {
+                for y in 0..2.min(f.height()) {
+                    f.put_pixel(x as u32, y, Rgb([b, i as u8, 255 - b]));
+                }
+            }
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+                .encode_image(&f)
+                .expect("JPEG encoding into memory");
+            out
+        })
+        .collect()
+}

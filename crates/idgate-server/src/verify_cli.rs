@@ -326,51 +326,33 @@ fn compare_faces(
     let (limits, max_screen_grid) = (check.limits, check.thresholds.min_grid_peak);
     let t = FaceThresholds::default();
     let flag = |code: ReasonCode, detail: String, subject: &str| {
-        (
-            vec![Finding::new(code, policy.reject_type(code), detail).about(subject)],
-            None,
-        )
+        vec![Finding::new(code, policy.reject_type(code), detail).about(subject)]
     };
     let faces = match crate::face_cli::decode_face_image(selfie, limits) {
         Ok(img) if idgate_vision::check::screen_grid(&img) >= max_screen_grid => {
-            return flag(
-                ReasonCode::LivenessFailed,
-                "the selfie shows a screen's pixel grid: a photo of a photo".into(),
-                "selfie",
-            )
+            let why = "the selfie shows a screen's pixel grid: a photo of a photo";
+            return (flag(ReasonCode::LivenessFailed, why.into(), "selfie"), None);
         }
         Ok(img) => models.faces(&img),
         Err(e) => {
-            return flag(
-                ReasonCode::FaceNotFound,
-                format!("{}: {e}", e.code()),
-                "selfie",
-            )
+            let why = format!("{}: {e}", e.code());
+            return (flag(ReasonCode::FaceNotFound, why, "selfie"), None);
         }
     };
     let Some(face) = faces.first() else {
-        return flag(
-            ReasonCode::FaceNotFound,
-            "no face in the selfie".into(),
-            "selfie",
-        );
+        let why = "no face in the selfie".into();
+        return (flag(ReasonCode::FaceNotFound, why, "selfie"), None);
     };
     let counted = idgate_face::counted_faces(&faces, &t);
     if counted > 1 {
-        return flag(
-            ReasonCode::MultipleFaces,
-            json!({"faces": counted}).to_string(),
-            "selfie",
-        );
+        let why = json!({"faces": counted}).to_string();
+        return (flag(ReasonCode::MultipleFaces, why, "selfie"), None);
     }
     if let Some(part) = idgate_face::obstruction(face, &t) {
-        return flag(
-            ReasonCode::FaceObstructed,
-            json!({"covered": part, "eye_to_skin": face.occlusion.eye_to_skin,
-                   "mouth_line": face.occlusion.mouth_line})
-            .to_string(),
-            "selfie",
-        );
+        let why = json!({"covered": part, "eye_to_skin": face.occlusion.eye_to_skin,
+                         "mouth_line": face.occlusion.mouth_line})
+        .to_string();
+        return (flag(ReasonCode::FaceObstructed, why, "selfie"), None);
     }
     let descriptor = Some(face.descriptor.clone());
     if images.is_empty() {
@@ -382,23 +364,15 @@ fn compare_faces(
         return (vec![finding.about("selfie")], descriptor);
     }
     let Some(portrait) = document_portrait(models, limits, images) else {
-        let (f, _) = flag(
-            ReasonCode::FaceNotFound,
-            "no portrait found on the document".into(),
-            "document",
-        );
-        return (f, descriptor);
+        let why = "no portrait found on the document".into();
+        return (flag(ReasonCode::FaceNotFound, why, "document"), descriptor);
     };
     let distance = face.descriptor.distance(&portrait.descriptor);
     if distance > t.same_person_distance {
-        let (f, _) = flag(
-            ReasonCode::FaceMismatch,
-            json!({"similarity": idgate_face::similarity_of(distance),
-                   "threshold": idgate_face::similarity_of(t.same_person_distance)})
-            .to_string(),
-            "selfie",
-        );
-        return (f, descriptor);
+        let why = json!({"similarity": idgate_face::similarity_of(distance),
+                         "threshold": idgate_face::similarity_of(t.same_person_distance)})
+        .to_string();
+        return (flag(ReasonCode::FaceMismatch, why, "selfie"), descriptor);
     }
     (Vec::new(), descriptor)
 }

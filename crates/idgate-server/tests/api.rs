@@ -1119,19 +1119,7 @@ fn recording_of(
         .map(|a| idgate_face::liveness::Action::parse(a).unwrap())
         .collect();
     let frames = idgate_face::synth::sequence(&img, &lm, &actions, 0.35);
-    frames
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut f = film(f);
-            f.put_pixel(i as u32, 0, image::Rgb([255, 0, 0]));
-            let mut out = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
-                .encode_image(&f)
-                .unwrap();
-            out
-        })
-        .collect()
+    idgate_face::synth::camera_frames(frames.into_iter().map(film).collect(), b"")
 }
 
 fn frame_fields(frames: &[Vec<u8>], step_ms: i64) -> (String, Vec<(&'static str, &[u8])>) {

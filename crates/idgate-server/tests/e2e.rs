@@ -225,23 +225,11 @@ impl Client {
             .unwrap()
             .into_rgb8();
         let lm = models.faces(&img)[0].landmarks;
-        let frames: Vec<Vec<u8>> = idgate_face::synth::sequence(&img, &lm, &actions, 0.35)
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut f)| {
-                // A camera never delivers two identical frames, in one recording or two: the
-                // frame number and the case id are written into the top rows.
-                for (x, b) in case.bytes().enumerate() {
-                    f.put_pixel(x as u32, 0, image::Rgb([b, i as u8, 255 - b]));
-                    f.put_pixel(x as u32, 1, image::Rgb([b, i as u8, 255 - b]));
-                }
-                let mut out = Vec::new();
-                image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
-                    .encode_image(&f)
-                    .unwrap();
-                out
-            })
-            .collect();
+        // Two recordings of one photo must differ too: the case id goes into the frames.
+        let frames = idgate_face::synth::camera_frames(
+            idgate_face::synth::sequence(&img, &lm, &actions, 0.35),
+            case.as_bytes(),
+        );
         let stamps: Vec<String> = (0..frames.len()).map(|i| (i * 300).to_string()).collect();
         let stamps = stamps.join(",");
         let mut fields: Vec<(&str, &[u8])> =
