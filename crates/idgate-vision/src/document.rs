@@ -286,33 +286,83 @@ pub fn rectify(
         [(0.0, 0.0), (wf, 0.0), (wf, hf), (0.0, hf)],
         c.map(|[x, y]| (x, y)),
     )?;
-    let flat = RgbImage::from_fn(width, height, |x, y| {
-        let (u, v) = to_photo * (x as f32 + 0.5, y as f32 + 0.5);
-        bilinear(img, u - 0.5, v - 0.5)
-    });
+    let mut flat = vec![0u8; width as usize * height as usize * 3];
+    for (y, row) in flat.chunks_exact_mut(width as usize * 3).enumerate() {
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let (u, v) = to_photo * (x as f32 + 0.5, y as f32 + 0.5);
+            px.copy_from_slice(&bilinear_fixed(img, u - 0.5, v - 0.5));
+        }
+    }
+    let flat = RgbImage::from_raw(width, height, flat)?;
     Some((flat, to_photo))
 }
 
+/// [`bilinear`] in 8-bit fixed point, for whole pictures.
+#[inline(always)]
+fn bilinear_fixed(img: &RgbImage, x: f32, y: f32) -> [u8; 3] {
+    let (w, h) = (img.width() as i32, img.height() as i32);
+    // Positions in 1/256 pixel; outside the picture they are pinned to its edge.
+    let xf = ((x * 256.0) as i32).clamp(0, (w - 1) * 256);
+    let yf = ((y * 256.0) as i32).clamp(0, (h - 1) * 256);
+    let (x0, y0) = (xf >> 8, yf >> 8);
+    let (wx, wy) = ((xf & 255) as u32, (yf & 255) as u32);
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let raw = img.as_raw();
+    let row = 3 * w as usize;
+    let at = |xx: i32, yy: i32| yy as usize * row + 3 * xx as usize;
+    let (a, b, c, d) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    let mut out = [0u8; 3];
+    for (i, o) in out.iter_mut().enumerate() {
+        let top = u32::from(raw[a + i]) * (256 - wx) + u32::from(raw[b + i]) * wx;
+        let bottom = u32::from(raw[c + i]) * (256 - wx) + u32::from(raw[d + i]) * wx;
+        *o = ((top * (256 - wy) + bottom * wy + (1 << 15)) >> 16) as u8;
+    }
+    out
+}
+
 /// The colour at (x, y), interpolated from the four nearest pixels; outside, the edge's.
+#[inline]
 pub(crate) fn bilinear(img: &RgbImage, x: f32, y: f32) -> image::Rgb<u8> {
     let (w, h) = (img.width() as i32, img.height() as i32);
     let (x0, y0) = (x.floor() as i32, y.floor() as i32);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let at = |xx: i32, yy: i32| {
-        img.get_pixel(xx.clamp(0, w - 1) as u32, yy.clamp(0, h - 1) as u32)
-            .0
+    let raw = img.as_raw();
+    let row = 3 * w as usize;
+    // Inside, the four pixels are read straight from the buffer; at the border the edge
+    // pixels stand in for those outside.
+    let (xa, xb, ya, yb) = if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+        (x0, x0 + 1, y0, y0 + 1)
+    } else {
+        (
+            x0.clamp(0, w - 1),
+            (x0 + 1).clamp(0, w - 1),
+            y0.clamp(0, h - 1),
+            (y0 + 1).clamp(0, h - 1),
+        )
     };
-    let (a, b, c, d) = (
-        at(x0, y0),
-        at(x0 + 1, y0),
-        at(x0, y0 + 1),
-        at(x0 + 1, y0 + 1),
+    let at = |xx: i32, yy: i32| yy as usize * row + 3 * xx as usize;
+    let (a, b, c, d) = (at(xa, ya), at(xb, ya), at(xa, yb), at(xb, yb));
+    let (pa, pb, pc, pd) = (
+        &raw[a..a + 3],
+        &raw[b..b + 3],
+        &raw[c..c + 3],
+        &raw[d..d + 3],
     );
-    image::Rgb(std::array::from_fn(|i| {
-        let top = f32::from(a[i]) * (1.0 - fx) + f32::from(b[i]) * fx;
-        let bottom = f32::from(c[i]) * (1.0 - fx) + f32::from(d[i]) * fx;
-        (top * (1.0 - fy) + bottom * fy).round() as u8
-    }))
+    let mut out = [0u8; 3];
+    for i in 0..3 {
+        let (va, vb, vc, vd) = (
+            f32::from(pa[i]),
+            f32::from(pb[i]),
+            f32::from(pc[i]),
+            f32::from(pd[i]),
+        );
+        let top = va + (vb - va) * fx;
+        let bottom = vc + (vd - vc) * fx;
+        // A blend of bytes is within 0..=255: adding ½ and truncating rounds it.
+        out[i] = (top + (bottom - top) * fy + 0.5) as u8;
+    }
+    image::Rgb(out)
 }
 
 #[cfg(test)]

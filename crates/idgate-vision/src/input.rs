@@ -126,7 +126,7 @@ pub fn decode_scaled(
         .find(|r| long / r >= min_long_side)
         .unwrap_or(1);
     let scaled = if format == ImageFormat::Jpeg && reduction > 1 {
-        jpeg_scaled(bytes, width / reduction, height / reduction)?
+        jpeg_scaled(bytes, (width, height), reduction)?
     } else {
         None
     };
@@ -209,10 +209,19 @@ fn decode_heic(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError>
     })
 }
 
-/// A DCT-scaled JPEG decode; `None` for colour spaces it does not turn into RGB (CMYK),
+/// A DCT-scaled JPEG decode: the camera-JPEG fast path of [`crate::jpeg`], else
+/// jpeg-decoder's scaled decode; `None` for colour spaces neither turns into RGB (CMYK),
 /// which then take the full decode.
-fn jpeg_scaled(bytes: &[u8], w: u32, h: u32) -> Result<Option<RgbImage>, InputError> {
+fn jpeg_scaled(
+    bytes: &[u8],
+    (width, height): (u32, u32),
+    reduction: u32,
+) -> Result<Option<RgbImage>, InputError> {
     use jpeg_decoder::PixelFormat;
+    if let Some(img) = crate::jpeg::decode_reduced(bytes, reduction) {
+        return Ok(Some(img));
+    }
+    let (w, h) = (width / reduction, height / reduction);
     let corrupt = |e: jpeg_decoder::Error| InputError::Corrupt(e.to_string());
     let mut d = jpeg_decoder::Decoder::new(bytes);
     d.read_info().map_err(corrupt)?;

@@ -9,5 +9,6 @@ pub mod check;
 mod components;
 pub mod document;
 pub mod input;
+pub mod jpeg;
 pub mod ocr;
 pub mod quality;
