@@ -149,18 +149,21 @@ impl Evaluation {
 /// One specimen checked: its defect, seed, the MRZ lines printed on it, and the report.
 type Checked = (Defect, u64, Vec<String>, Result<Report, String>);
 
-/// Generates `per_defect` specimens of every defect (seeds `first_seed..`), checks each
+/// Generates `per_defect` specimens of every defect (seeds `first_seed..`) at `width` ×
+/// `height` pixels, checks each
 /// and scores the codes raised against the labels.
 pub fn evaluate(
     ocr: &Ocr,
     fonts: &Fonts,
     per_defect: u64,
     first_seed: u64,
+    (width, height): (u32, u32),
     opts: &CheckOptions,
 ) -> Evaluation {
     let gen_opts = SpecimenOptions {
+        width,
+        height,
         today: opts.today,
-        ..SpecimenOptions::default()
     };
     let jobs: Vec<(Defect, u64)> = Defect::ALL
         .iter()

@@ -109,6 +109,10 @@ enum Command {
         /// Write the generated specimens here (to look at them).
         #[arg(long)]
         write_specimens: Option<PathBuf>,
+        /// Size of the generated photos, WIDTHxHEIGHT: 4000x3000 takes the checks through
+        /// the DCT-scaled decoding a 12 MP phone photo gets.
+        #[arg(long, default_value = "1600x1200", value_parser = parse_size)]
+        size: (u32, u32),
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
     },
@@ -385,6 +389,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             testdata,
             write_specimens,
+            size,
             models_dir,
         } => {
             let opts = check_options(Some("2026-11-24"))?;
@@ -392,8 +397,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(dir) = write_specimens {
                 std::fs::create_dir_all(dir)?;
                 let gen = idgate_specimen::Options {
+                    width: size.0,
+                    height: size.1,
                     today: opts.today,
-                    ..Default::default()
                 };
                 for &d in idgate_specimen::Defect::ALL {
                     for s in *seed..*seed + *per_defect {
@@ -403,7 +409,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
-            let ev = idgate_server::check_cli::evaluate(&ocr, &fonts, *per_defect, *seed, &opts);
+            let ev =
+                idgate_server::check_cli::evaluate(&ocr, &fonts, *per_defect, *seed, *size, &opts);
             let mut out = serde_json::json!({"generated": ev.to_json()});
             if let Some(dir) = testdata {
                 out["real"] = idgate_server::check_cli::evaluate_real(&ocr, dir, &opts);
@@ -412,6 +419,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `WIDTHxHEIGHT`, each 64 to 8000 pixels.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("{s:?} is not WIDTHxHEIGHT"))?;
+    let side = |v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (64..=8000).contains(n))
+            .ok_or_else(|| format!("{v:?} is not a side of 64 to 8000 pixels"))
+    };
+    Ok((side(w)?, side(h)?))
 }
 
 fn check_options(today: Option<&str>) -> anyhow::Result<idgate_vision::check::CheckOptions> {

@@ -20,6 +20,7 @@ use crate::ocr::{Ocr, OcrError, TextBox};
 use crate::quality;
 use idgate_core::reason::{ReasonCode, RejectType};
 use idgate_mrz::{Date, Mrz, ParseOptions};
+use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -207,7 +208,7 @@ pub fn check(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, Che
     // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
     // fills the frame. If no MRZ is there either, there is no document.
     let region = page.as_ref().unwrap_or(&decoded.image);
-    let (lines, text_boxes) = mrz_lines(ocr, region)?;
+    let (lines, text_boxes) = mrz_lines(ocr, region, page.is_some(), opts)?;
     clock.lap(&mut report, "mrz");
     report.measures.push(("text_lines", text_boxes as f64));
     // An outline with hardly any text in it (a mug, a phone, a patterned cloth) is not a
@@ -532,7 +533,13 @@ fn patch_peak(gray: &GrayImage, x0: usize, y0: usize) -> f32 {
 }
 
 /// MRZ-like text lines of `region`, read, and how many text lines of any kind it has.
-fn mrz_lines(ocr: &Ocr, region: &RgbImage) -> Result<(Vec<String>, usize), OcrError> {
+/// `on_page`: the region is the flattened document, whose MRZ runs to near its right edge.
+fn mrz_lines(
+    ocr: &Ocr,
+    region: &RgbImage,
+    on_page: bool,
+    opts: &CheckOptions,
+) -> Result<(Vec<String>, usize), OcrError> {
     let boxes = ocr.detect(region)?;
     let text_boxes = boxes.len();
     // MRZ lines are long and thin and span much of the page.
@@ -543,7 +550,8 @@ fn mrz_lines(ocr: &Ocr, region: &RgbImage) -> Result<(Vec<String>, usize), OcrEr
     // All lines of an MRZ have the same length and start at the same margin; the detector
     // often loses runs of thin filler chevrons, leaving a line's last check digit as a far,
     // separate box or nothing at all. So every line is read to the right end of the last
-    // text on any MRZ row.
+    // text on any MRZ row, and on a flattened page to near its edge (blank paper reads as
+    // nothing).
     candidates.sort_by_key(|b| b.y);
     let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
     let right = candidates
@@ -557,17 +565,77 @@ fn mrz_lines(ocr: &Ocr, region: &RgbImage) -> Result<(Vec<String>, usize), OcrEr
         .map(|b| b.x + b.w)
         .max()
         .unwrap_or(0);
+    let right = if on_page {
+        right.max(region.width() * 99 / 100)
+    } else {
+        right
+    };
     for b in &mut candidates {
-        b.w = right - b.x;
+        b.w = right.saturating_sub(b.x).max(1);
     }
-    let mut texts = Vec::new();
-    for b in candidates {
-        let t = normalise_mrz_text(&ocr.recognize(&b.straightened(region, 0.1))?.text);
-        if t.len() >= 28 && t.matches('<').count() >= 2 {
-            texts.push(t);
+    // Each candidate's reading from one crop, when it looks like an MRZ line.
+    let read = |margin: f32, stretch: f32| -> Result<Vec<Option<String>>, OcrError> {
+        let mut texts = Vec::with_capacity(candidates.len());
+        for b in &candidates {
+            let mut line = b.straightened(region, margin);
+            if stretch != 1.0 {
+                let w = (line.width() as f32 * stretch).round() as u32;
+                line = image::imageops::resize(&line, w, line.height(), FilterType::Triangle);
+            }
+            let t = normalise_mrz_text(&ocr.recognize(&line)?.text);
+            texts.push((t.len() >= 28 && t.matches('<').count() >= 2).then_some(t));
+        }
+        Ok(texts)
+    };
+    let primary = read(0.1, 1.0)?;
+    let first: Vec<String> = primary.iter().flatten().cloned().collect();
+    let parse = ParseOptions { today: opts.today };
+    let valid = |lines: &[String]| {
+        idgate_mrz::read(&lines.join("\n"), &parse).is_ok_and(|m| m.check_digits_ok())
+    };
+    if first.is_empty() || valid(&first) {
+        return Ok((first, text_boxes));
+    }
+    // Check digits failed: the recogniser may have dropped or merged a character. Each
+    // line is read again from other crops (more paper around it; characters drawn wider,
+    // which gives the recogniser more steps per character), and the first combination of
+    // readings whose check digits all pass is taken. Nothing is invented: every line is
+    // one the recogniser read, and the check digits must agree with it.
+    let others = [read(0.3, 1.0)?, read(0.1, 1.4)?];
+    let options: Vec<Vec<&String>> = primary
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let p = p.as_ref()?;
+            let mut o = vec![p];
+            for alt in others.iter().filter_map(|r| r[i].as_ref()) {
+                if !o.contains(&alt) {
+                    o.push(alt);
+                }
+            }
+            Some(o)
+        })
+        .collect();
+    let mut pick = vec![0usize; options.len()];
+    loop {
+        let lines: Vec<String> = pick
+            .iter()
+            .zip(&options)
+            .map(|(&k, o)| o[k].clone())
+            .collect();
+        if valid(&lines) {
+            return Ok((lines, text_boxes));
+        }
+        // Next combination, like an odometer.
+        let Some(i) = (0..pick.len()).find(|&i| pick[i] + 1 < options[i].len()) else {
+            break;
+        };
+        pick[i] += 1;
+        for p in &mut pick[..i] {
+            *p = 0;
         }
     }
-    Ok((texts, text_boxes))
+    Ok((first, text_boxes))
 }
 
 /// The recogniser's reading reduced to the MRZ alphabet: spaces dropped, look-alikes from
