@@ -550,8 +550,7 @@ fn mrz_lines(
     // All lines of an MRZ have the same length and start at the same margin; the detector
     // often loses runs of thin filler chevrons, leaving a line's last check digit as a far,
     // separate box or nothing at all. So every line is read to the right end of the last
-    // text on any MRZ row, and on a flattened page to near its edge (blank paper reads as
-    // nothing).
+    // text on any MRZ row (and, on a second try, to near the flattened page's edge).
     candidates.sort_by_key(|b| b.y);
     let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
     let right = candidates
@@ -565,18 +564,20 @@ fn mrz_lines(
         .map(|b| b.x + b.w)
         .max()
         .unwrap_or(0);
-    let right = if on_page {
+    let page_right = if on_page {
         right.max(region.width() * 99 / 100)
     } else {
         right
     };
-    for b in &mut candidates {
-        b.w = right.saturating_sub(b.x).max(1);
-    }
-    // Each candidate's reading from one crop, when it looks like an MRZ line.
-    let read = |margin: f32, stretch: f32| -> Result<Vec<Option<String>>, OcrError> {
+    // Each candidate's reading from one crop (to `right`, with `margin` around it, drawn
+    // `stretch` times wider), when it looks like an MRZ line.
+    let read = |right: u32, margin: f32, stretch: f32| -> Result<Vec<Option<String>>, OcrError> {
         let mut texts = Vec::with_capacity(candidates.len());
         for b in &candidates {
+            let b = TextBox {
+                w: right.saturating_sub(b.x).max(1),
+                ..*b
+            };
             let mut line = b.straightened(region, margin);
             if stretch != 1.0 {
                 let w = (line.width() as f32 * stretch).round() as u32;
@@ -587,7 +588,7 @@ fn mrz_lines(
         }
         Ok(texts)
     };
-    let primary = read(0.1, 1.0)?;
+    let primary = read(right, 0.1, 1.0)?;
     let first: Vec<String> = primary.iter().flatten().cloned().collect();
     let parse = ParseOptions { today: opts.today };
     let valid = |lines: &[String]| {
@@ -596,12 +597,33 @@ fn mrz_lines(
     if first.is_empty() || valid(&first) {
         return Ok((first, text_boxes));
     }
-    // Check digits failed: the recogniser may have dropped or merged a character. Each
-    // line is read again from other crops (more paper around it; characters drawn wider,
-    // which gives the recogniser more steps per character), and the first combination of
-    // readings whose check digits all pass is taken. Nothing is invented: every line is
-    // one the recogniser read, and the check digits must agree with it.
-    let others = [read(0.3, 1.0)?, read(0.1, 1.4)?];
+    // Check digits failed: a check digit beyond a filler run the detector did not see was
+    // cut off, or the recogniser dropped or merged a character. Each line is read again
+    // from other crops (on a flattened page to near its edge; more paper around it;
+    // characters drawn wider, which gives the recogniser more steps per character), and
+    // the first combination of readings whose check digits all pass is taken. Nothing is
+    // invented: every line is one the recogniser read, and the check digits agree with it.
+    let mut others: Vec<Vec<Option<String>>> = Vec::new();
+    for (right, margin, stretch) in [
+        (page_right, 0.1, 1.0),
+        (page_right, 0.1, 1.4),
+        (page_right, 0.3, 1.0),
+    ] {
+        others.push(read(right, margin, stretch)?);
+        if let Some(lines) = first_valid_combination(&primary, &others, &valid) {
+            return Ok((lines, text_boxes));
+        }
+    }
+    Ok((first, text_boxes))
+}
+
+/// The first combination of the candidates' readings (the primary one of each candidate
+/// that has one, or one of its alternatives) that `valid` accepts.
+fn first_valid_combination(
+    primary: &[Option<String>],
+    others: &[Vec<Option<String>>],
+    valid: &dyn Fn(&[String]) -> bool,
+) -> Option<Vec<String>> {
     let options: Vec<Vec<&String>> = primary
         .iter()
         .enumerate()
@@ -624,18 +646,15 @@ fn mrz_lines(
             .map(|(&k, o)| o[k].clone())
             .collect();
         if valid(&lines) {
-            return Ok((lines, text_boxes));
+            return Some(lines);
         }
         // Next combination, like an odometer.
-        let Some(i) = (0..pick.len()).find(|&i| pick[i] + 1 < options[i].len()) else {
-            break;
-        };
+        let i = (0..pick.len()).find(|&i| pick[i] + 1 < options[i].len())?;
         pick[i] += 1;
         for p in &mut pick[..i] {
             *p = 0;
         }
     }
-    Ok((first, text_boxes))
 }
 
 /// The recogniser's reading reduced to the MRZ alphabet: spaces dropped, look-alikes from

@@ -218,8 +218,13 @@ fn jpeg_scaled(
     reduction: u32,
 ) -> Result<Option<RgbImage>, InputError> {
     use jpeg_decoder::PixelFormat;
-    if let Some(img) = crate::jpeg::decode_reduced(bytes, reduction) {
-        return Ok(Some(img));
+    // The box-filtered fast path serves the gate's 1/4 and 1/8 decodes; at 1/2 (the full
+    // check, whose text reading and measures were calibrated on it) jpeg-decoder's scaled
+    // inverse transform is kept: it leaves text sharper.
+    if reduction >= 4 {
+        if let Some(img) = crate::jpeg::decode_reduced(bytes, reduction) {
+            return Ok(Some(img));
+        }
     }
     let (w, h) = (width / reduction, height / reduction);
     let corrupt = |e: jpeg_decoder::Error| InputError::Corrupt(e.to_string());
