@@ -569,33 +569,99 @@ fn mrz_lines(
     } else {
         right
     };
-    // Each candidate's reading from one crop (to `right`, with `margin` around it, drawn
-    // `stretch` times wider), when it looks like an MRZ line.
-    let read = |right: u32, margin: f32, stretch: f32| -> Result<Vec<Option<String>>, OcrError> {
-        let mut texts = Vec::with_capacity(candidates.len());
-        for b in &candidates {
-            let b = TextBox {
-                w: right.saturating_sub(b.x).max(1),
-                ..*b
-            };
-            let mut line = b.straightened(region, margin);
-            if stretch != 1.0 {
-                let w = (line.width() as f32 * stretch).round() as u32;
-                line = image::imageops::resize(&line, w, line.height(), FilterType::Triangle);
-            }
-            let t = normalise_mrz_text(&ocr.recognize(&line)?.text);
-            texts.push((t.len() >= 28 && t.matches('<').count() >= 2).then_some(t));
+    // One candidate's reading from one crop (to `right`, with `margin` around it, drawn
+    // `stretch` times wider), when it looks like an MRZ line; and every candidate's.
+    let read_one = |b: &TextBox, right: u32, margin: f32, stretch: f32| {
+        let b = TextBox {
+            w: right.saturating_sub(b.x).max(1),
+            ..*b
+        };
+        let mut line = b.straightened(region, margin);
+        if stretch != 1.0 {
+            let w = (line.width() as f32 * stretch).round() as u32;
+            line = image::imageops::resize(&line, w, line.height(), FilterType::Triangle);
         }
-        Ok(texts)
+        let t = normalise_mrz_text(&ocr.recognize(&line)?.text);
+        Ok::<_, OcrError>((t.len() >= 28 && t.matches('<').count() >= 2).then_some(t))
+    };
+    let read = |right: u32, margin: f32, stretch: f32| {
+        candidates
+            .iter()
+            .map(|b| read_one(b, right, margin, stretch))
+            .collect::<Result<Vec<_>, _>>()
     };
     let primary = read(right, 0.1, 1.0)?;
+    let mut lines = checked_lines(&primary, &read, page_right, opts)?;
+    // The name line has no check digit, and the recogniser now and then drops a round
+    // letter in it (HIROSHI read as HIRSHI). It is read from two more crops, and a reading
+    // that is the current one plus the letters it dropped wins: dropping is what the
+    // recogniser does, adding letters it hardly ever does.
+    let name_line = match lines.len() {
+        2 => Some(0),
+        3 => Some(2),
+        _ => None,
+    };
+    if let Some(k) = name_line {
+        let candidate = primary
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some())
+            .nth(k)
+            .map(|(i, _)| &candidates[i]);
+        if let Some(b) = candidate {
+            // TD3's first line opens with the document code and issuing state.
+            let fixed = if k == 0 { 5 } else { 0 };
+            // The names, up to the filler run that ends them (a filler misread as a letter
+            // there is no name).
+            let names = |t: &str| {
+                let names = t.get(fixed..).unwrap_or("").as_bytes();
+                let end = names
+                    .windows(3)
+                    .position(|w| w == b"<<<")
+                    .unwrap_or(names.len());
+                names[..end].to_vec()
+            };
+            for margin in [0.2, 0.3] {
+                let Some(alt) = read_one(b, right, margin, 1.0)? else {
+                    continue;
+                };
+                let current = &lines[k];
+                let (now, other) = (names(current), names(&alt));
+                // Taken only when it is the current reading with one or two characters
+                // more: the ones the current reading dropped.
+                if alt.get(..fixed) == current.get(..fixed)
+                    && (1..=2).contains(&other.len().saturating_sub(now.len()))
+                    && is_subsequence(&now, &other)
+                {
+                    lines[k] = alt;
+                }
+            }
+        }
+    }
+    Ok((lines, text_boxes))
+}
+
+/// `short` is `long` with some characters left out.
+fn is_subsequence(short: &[u8], long: &[u8]) -> bool {
+    let mut rest = long.iter();
+    short.iter().all(|c| rest.any(|d| d == c))
+}
+
+/// The MRZ lines to parse: the primary readings when their check digits pass, else the
+/// first combination with readings from other crops that passes, else the primary ones.
+fn checked_lines(
+    primary: &[Option<String>],
+    read: &dyn Fn(u32, f32, f32) -> Result<Vec<Option<String>>, OcrError>,
+    page_right: u32,
+    opts: &CheckOptions,
+) -> Result<Vec<String>, OcrError> {
     let first: Vec<String> = primary.iter().flatten().cloned().collect();
     let parse = ParseOptions { today: opts.today };
     let valid = |lines: &[String]| {
         idgate_mrz::read(&lines.join("\n"), &parse).is_ok_and(|m| m.check_digits_ok())
     };
     if first.is_empty() || valid(&first) {
-        return Ok((first, text_boxes));
+        return Ok(first);
     }
     // Check digits failed: a check digit beyond a filler run the detector did not see was
     // cut off, or the recogniser dropped or merged a character. Each line is read again
@@ -610,11 +676,11 @@ fn mrz_lines(
         (page_right, 0.3, 1.0),
     ] {
         others.push(read(right, margin, stretch)?);
-        if let Some(lines) = first_valid_combination(&primary, &others, &valid) {
-            return Ok((lines, text_boxes));
+        if let Some(lines) = first_valid_combination(primary, &others, &valid) {
+            return Ok(lines);
         }
     }
-    Ok((first, text_boxes))
+    Ok(first)
 }
 
 /// The first combination of the candidates' readings (the primary one of each candidate
@@ -781,6 +847,16 @@ mod tests {
             }
         }
         assert!((flat_row_share(&drawn) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_reading_with_dropped_letters_is_a_subsequence_of_the_full_one() {
+        assert!(is_subsequence(b"HIRSHI", b"HIROSHI"));
+        assert!(is_subsequence(b"SHMIDT", b"SCHMIDT"));
+        assert!(is_subsequence(b"", b"A"));
+        // A different letter is not a dropped one.
+        assert!(!is_subsequence(b"NDVAK", b"NOVAK"));
+        assert!(!is_subsequence(b"DUBOIS<<JI<WO", b"DUBIS<<JI<WOO"));
     }
 
     #[test]
