@@ -150,8 +150,7 @@ impl Evaluation {
 type Checked = (Defect, u64, Vec<String>, Result<Report, String>);
 
 /// Generates `per_defect` specimens of every defect (seeds `first_seed..`) at `width` ×
-/// `height` pixels, checks each
-/// and scores the codes raised against the labels.
+/// `height` pixels, checks each and scores the codes raised against the labels.
 pub fn evaluate(
     ocr: &Ocr,
     fonts: &Fonts,

@@ -329,18 +329,13 @@ pub(crate) fn bilinear(img: &RgbImage, x: f32, y: f32) -> image::Rgb<u8> {
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let raw = img.as_raw();
     let row = 3 * w as usize;
-    // Inside, the four pixels are read straight from the buffer; at the border the edge
-    // pixels stand in for those outside.
-    let (xa, xb, ya, yb) = if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
-        (x0, x0 + 1, y0, y0 + 1)
-    } else {
-        (
-            x0.clamp(0, w - 1),
-            (x0 + 1).clamp(0, w - 1),
-            y0.clamp(0, h - 1),
-            (y0 + 1).clamp(0, h - 1),
-        )
-    };
+    // At the border the edge pixels stand in for those outside.
+    let (xa, xb, ya, yb) = (
+        x0.clamp(0, w - 1),
+        (x0 + 1).clamp(0, w - 1),
+        y0.clamp(0, h - 1),
+        (y0 + 1).clamp(0, h - 1),
+    );
     let at = |xx: i32, yy: i32| yy as usize * row + 3 * xx as usize;
     let (a, b, c, d) = (at(xa, ya), at(xb, ya), at(xa, yb), at(xb, yb));
     let (pa, pb, pc, pd) = (
