@@ -113,6 +113,10 @@ enum Command {
         /// the DCT-scaled decoding a 12 MP phone photo gets.
         #[arg(long, default_value = "1600x1200", value_parser = parse_size)]
         size: (u32, u32),
+        /// Only these kinds of specimen (clean, glare, expired, ...; repeatable); all
+        /// when not given.
+        #[arg(long = "defect", value_parser = parse_defect)]
+        defects: Vec<idgate_specimen::Defect>,
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
     },
@@ -390,9 +394,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             testdata,
             write_specimens,
             size,
+            defects,
             models_dir,
         } => {
             let opts = check_options(Some("2026-11-24"))?;
+            let defects = if defects.is_empty() {
+                idgate_specimen::Defect::ALL
+            } else {
+                defects.as_slice()
+            };
             let fonts = idgate_specimen::Fonts::system()?;
             if let Some(dir) = write_specimens {
                 std::fs::create_dir_all(dir)?;
@@ -401,7 +411,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     height: size.1,
                     today: opts.today,
                 };
-                for &d in idgate_specimen::Defect::ALL {
+                for &d in defects {
                     for s in *seed..*seed + *per_defect {
                         let sp = idgate_specimen::generate(&fonts, d, s, &gen);
                         std::fs::write(dir.join(sp.file_name(s)), &sp.bytes)?;
@@ -409,8 +419,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
-            let ev =
-                idgate_server::check_cli::evaluate(&ocr, &fonts, *per_defect, *seed, *size, &opts);
+            let ev = idgate_server::check_cli::evaluate(
+                &ocr,
+                &fonts,
+                defects,
+                *per_defect,
+                *seed,
+                *size,
+                &opts,
+            );
             let mut out = serde_json::json!({"generated": ev.to_json()});
             if let Some(dir) = testdata {
                 out["real"] = idgate_server::check_cli::evaluate_real(&ocr, dir, &opts);
@@ -419,6 +436,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A specimen kind by its name (`clean`, `glare`, ...).
+fn parse_defect(s: &str) -> Result<idgate_specimen::Defect, String> {
+    idgate_specimen::Defect::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = idgate_specimen::Defect::ALL
+            .iter()
+            .map(|d| d.name())
+            .collect();
+        format!("unknown specimen kind {s:?}; one of {}", names.join(", "))
+    })
 }
 
 /// `WIDTHxHEIGHT`, each 64 to 8000 pixels.
