@@ -16,7 +16,7 @@
 
 use crate::document::{self, Outline};
 use crate::input::{decode_scaled, Decoded, InputError, InputLimits};
-use crate::ocr::{Ocr, OcrError, TextBox};
+use crate::ocr::{self, Ocr, OcrError, Steps, TextBox};
 use crate::quality;
 use idgate_core::reason::{ReasonCode, RejectType};
 use idgate_mrz::{Date, Mrz, ParseOptions};
@@ -207,8 +207,10 @@ pub fn check(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, Che
     let cut = report.has(ReasonCode::CornersNotVisible);
     // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
     // fills the frame. If no MRZ is there either, there is no document.
-    let region = page.as_ref().unwrap_or(&decoded.image);
-    let (lines, text_boxes) = mrz_lines(ocr, region, page.is_some(), opts)?;
+    let (lines, text_boxes) = match &page {
+        Some(page) => page_mrz_lines(ocr, page, opts)?,
+        None => mrz_lines(ocr, &decoded.image, false, opts)?,
+    };
     clock.lap(&mut report, "mrz");
     report.measures.push(("text_lines", text_boxes as f64));
     // An outline with hardly any text in it (a mug, a phone, a patterned cloth) is not a
@@ -532,6 +534,41 @@ fn patch_peak(gray: &GrayImage, x0: usize, y0: usize) -> f32 {
     peak / median.max(1e-3)
 }
 
+/// The MRZ lines of a flattened page and how many text lines it has. Documents are wider
+/// than tall, and an upright page's MRZ lies in its lower half (TD3: the lowest 27 %, TD1:
+/// 43 %), so the lower 55 % is searched first, at two fifths of the cost of the whole page,
+/// then the whole page. A page taller than wide was photographed turned a quarter: it is
+/// turned back both ways; a page with no MRZ the right way up is turned over (its lower
+/// half only, so the front of an ID card, which has no MRZ, costs one search more).
+fn page_mrz_lines(
+    ocr: &Ocr,
+    page: &RgbImage,
+    opts: &CheckOptions,
+) -> Result<(Vec<String>, usize), OcrError> {
+    use image::imageops::{rotate180, rotate270, rotate90};
+    let lower = |page: &RgbImage| {
+        let (w, h) = page.dimensions();
+        let top = h * 45 / 100;
+        let band = image::imageops::crop_imm(page, 0, top, w, h - top).to_image();
+        mrz_lines(ocr, &band, true, opts)
+    };
+    let (first, second) = if page.height() > page.width() {
+        (rotate270(page), rotate90(page))
+    } else {
+        (page.clone(), rotate180(page))
+    };
+    let found = lower(&first)?;
+    if !found.0.is_empty() {
+        return Ok(found);
+    }
+    let whole = mrz_lines(ocr, &first, true, opts)?;
+    if !whole.0.is_empty() {
+        return Ok(whole);
+    }
+    let turned = lower(&second)?;
+    Ok(if turned.0.is_empty() { whole } else { turned })
+}
+
 /// MRZ-like text lines of `region`, read, and how many text lines of any kind it has.
 /// `on_page`: the region is the flattened document, whose MRZ runs to near its right edge.
 fn mrz_lines(
@@ -569,9 +606,9 @@ fn mrz_lines(
     } else {
         right
     };
-    // One candidate's reading from one crop (to `right`, with `margin` around it, drawn
-    // `stretch` times wider), when it looks like an MRZ line; and every candidate's.
-    let read_one = |b: &TextBox, right: u32, margin: f32, stretch: f32| {
+    // One candidate's crop (to `right`, with `margin` around it, drawn `stretch` times
+    // wider).
+    let crop = |b: &TextBox, right: u32, margin: f32, stretch: f32| {
         let b = TextBox {
             w: right.saturating_sub(b.x).max(1),
             ..*b
@@ -581,16 +618,128 @@ fn mrz_lines(
             let w = (line.width() as f32 * stretch).round() as u32;
             line = image::imageops::resize(&line, w, line.height(), FilterType::Triangle);
         }
-        let t = normalise_mrz_text(&ocr.recognize(&line)?.text);
-        Ok::<_, OcrError>((t.len() >= 28 && t.matches('<').count() >= 2).then_some(t))
+        line
     };
-    let read = |right: u32, margin: f32, stretch: f32| {
-        candidates
+    let symbols = mrz_symbols(ocr.class_names());
+    // Greedy reading of `steps`; exactly `length` characters when the greedy one is a
+    // few off it.
+    let decode = |steps: &Steps, length: usize| -> String {
+        let greedy = normalise_mrz_text(&ocr.decode_greedy(steps).text);
+        if greedy.len() == length || greedy.len().abs_diff(length) > 3 {
+            return greedy;
+        }
+        let logp = steps.project(&symbols, MRZ_ALPHABET.len());
+        match ocr::ctc_best_of_length(&logp, MRZ_ALPHABET.len() + 1, length) {
+            Some(labels) => labels
+                .iter()
+                .map(|&k| char::from(MRZ_ALPHABET[k - 1]))
+                .collect(),
+            None => greedy,
+        }
+    };
+    // The reading of a line crop whose whole reading gave `steps`, when it looks like an
+    // MRZ line. When the layout's line length is known and the whole reading is one or
+    // two characters off it, the path of the right length is taken; when it is further
+    // off, the two halves of the line are read apart, each to its known length: on a line
+    // that is mostly filler (a short name and thirty chevrons) the recogniser can lose
+    // the letters of the whole line yet read each half exactly.
+    // `lost`: a line the MRZ must have though its whole reading does not look like one.
+    let settle = |line: &RgbImage, steps: &Steps, length: Option<usize>, lost: bool| {
+        let greedy = normalise_mrz_text(&ocr.decode_greedy(steps).text);
+        let mrz_like = greedy.len() >= 28 && greedy.matches('<').count() >= 2;
+        if !(mrz_like || lost && length.is_some()) {
+            return Ok(None);
+        }
+        let Some(n) = length.filter(|&n| n != greedy.len()) else {
+            return Ok(Some(greedy));
+        };
+        if n.abs_diff(greedy.len()) <= 2 {
+            return Ok(Some(decode(steps, n)));
+        }
+        if let Some((left, right)) = halves(line) {
+            let steps = ocr.steps_all(&[left, right])?;
+            let a = decode(&steps[0], n / 2);
+            let b = decode(&steps[1], n - n / 2);
+            if a.len() + b.len() == n {
+                return Ok(Some(a + &b));
+            }
+        }
+        Ok::<_, OcrError>(Some(decode(steps, n)))
+    };
+    // The first reading, bottom up: an MRZ is the last lines of its page. Candidates are
+    // read two at a time (one per core) from the bottom until the MRZ is read: two long
+    // lines (TD2, TD3), three (TD1), or text that is no MRZ above MRZ lines.
+    let mut whole: Vec<Option<(RgbImage, Steps)>> = vec![None; candidates.len()];
+    let mut found: Vec<usize> = Vec::new();
+    let mut top = None;
+    let mut next = candidates.len();
+    while next > 0 {
+        let from = next.saturating_sub(2);
+        let crops: Vec<RgbImage> = candidates[from..next]
             .iter()
-            .map(|b| read_one(b, right, margin, stretch))
-            .collect::<Result<Vec<_>, _>>()
+            .map(|b| crop(b, right, 0.1, 1.0))
+            .collect();
+        let steps = ocr.steps_all(&crops)?;
+        let mut above_mrz = false;
+        for (i, (line, s)) in (from..next).zip(crops.into_iter().zip(steps)).rev() {
+            match settle(&line, &s, None, false)? {
+                Some(t) => {
+                    found.push(t.len());
+                    top = Some(i);
+                }
+                None => above_mrz |= !found.is_empty(),
+            }
+            whole[i] = Some((line, s));
+        }
+        next = from;
+        let long = found.len() == 2 && found.iter().all(|&n| n > 33);
+        if above_mrz || long || found.len() >= 3 {
+            break;
+        }
+    }
+    // A line the recogniser lost whole (a reading too short to look like an MRZ line, as
+    // when it gives up after the name): the candidate right above the topmost MRZ line,
+    // starting at the same margin, is read as the MRZ line the layout still lacks.
+    let mut lost = vec![false; candidates.len()];
+    if let (Some(i), Some(&n)) = (top.filter(|&i| i > 0), found.first()) {
+        let (above, below) = (&candidates[i - 1], &candidates[i]);
+        let lines_needed = if n > 33 { 2 } else { 3 };
+        let aligned = above.x.abs_diff(below.x) * 2 < 3 * below.h
+            && below.y.saturating_sub(above.y) < 3 * below.h;
+        if found.len() < lines_needed && aligned {
+            if whole[i - 1].is_none() {
+                let line = crop(above, right, 0.1, 1.0);
+                let steps = ocr.steps(&line)?;
+                whole[i - 1] = Some((line, steps));
+            }
+            lost[i - 1] = true;
+            found.push(n);
+        }
+    }
+    let length = mrz_line_length(&found);
+    let primary = whole
+        .iter()
+        .zip(&lost)
+        .map(|(w, &lost)| match w {
+            Some((line, steps)) => settle(line, steps, length, lost),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Read again: the candidates that read as MRZ lines the first time, two at a time.
+    let read = |right: u32, margin: f32, stretch: f32| {
+        let again: Vec<usize> = (0..candidates.len())
+            .filter(|&i| primary[i].is_some())
+            .collect();
+        let crops: Vec<RgbImage> = again
+            .iter()
+            .map(|&i| crop(&candidates[i], right, margin, stretch))
+            .collect();
+        let mut out = vec![None; candidates.len()];
+        for ((i, line), steps) in again.into_iter().zip(&crops).zip(ocr.steps_all(&crops)?) {
+            out[i] = settle(line, &steps, length, lost[i])?;
+        }
+        Ok(out)
     };
-    let primary = read(right, 0.1, 1.0)?;
     let mut lines = checked_lines(&primary, &read, page_right, opts)?;
     // The name line has no check digit, and the recogniser now and then drops a round
     // letter in it (HIROSHI read as HIRSHI). It is read from two more crops, and a reading
@@ -607,8 +756,9 @@ fn mrz_lines(
             .enumerate()
             .filter(|(_, p)| p.is_some())
             .nth(k)
-            .map(|(i, _)| &candidates[i]);
-        if let Some(b) = candidate {
+            .map(|(i, _)| i);
+        if let Some(b_index) = candidate {
+            let b = &candidates[b_index];
             // TD3's first line opens with the document code and issuing state.
             let fixed = if k == 0 { 5 } else { 0 };
             // The names, up to the filler run that ends them (a filler misread as a letter
@@ -621,8 +771,9 @@ fn mrz_lines(
                     .unwrap_or(names.len());
                 names[..end].to_vec()
             };
-            for margin in [0.2, 0.3] {
-                let Some(alt) = read_one(b, right, margin, 1.0)? else {
+            let crops = [0.2, 0.3].map(|margin| crop(b, right, margin, 1.0));
+            for (line, steps) in crops.iter().zip(ocr.steps_all(&crops)?) {
+                let Some(alt) = settle(line, &steps, length, lost[b_index])? else {
                     continue;
                 };
                 let current = &lines[k];
@@ -634,11 +785,106 @@ fn mrz_lines(
                     && is_subsequence(&now, &other)
                 {
                     lines[k] = alt;
+                } else if let Some(fixed_names) =
+                    letters_for_fillers(current, &alt, fixed, other.len())
+                {
+                    lines[k] = fixed_names;
                 }
             }
         }
     }
     Ok((lines, text_boxes))
+}
+
+/// The MRZ alphabet; symbol `k` (1..=37) of a projected reading is `MRZ_ALPHABET[k - 1]`,
+/// 0 being the CTC blank.
+const MRZ_ALPHABET: &[u8; 37] = b"<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// The MRZ symbol each recogniser class stands for, by [`normalise_mrz_text`]: `o` and `O`
+/// are the same letter, `«` is a filler.
+fn mrz_symbols(names: &[String]) -> Vec<Option<usize>> {
+    names
+        .iter()
+        .map(|name| {
+            let t = normalise_mrz_text(name);
+            let &[c] = t.as_bytes() else { return None };
+            MRZ_ALPHABET.iter().position(|&m| m == c).map(|k| k + 1)
+        })
+        .collect()
+}
+
+/// The length of every line of an MRZ whose lines were read `lengths` long: three lines
+/// are TD1 (30), two are TD2 (36) or TD3 (44), whichever the readings are nearer.
+fn mrz_line_length(lengths: &[usize]) -> Option<usize> {
+    match lengths {
+        [_, _, _] => Some(30),
+        [a, b] => Some(if a + b >= 80 { 44 } else { 36 }),
+        _ => None,
+    }
+}
+
+/// A line crop cut in two at the middle of its ink: between the two middle characters of a
+/// monospaced MRZ line with an even number of them. `None` when the crop has no ink.
+fn halves(line: &RgbImage) -> Option<(RgbImage, RgbImage)> {
+    let gray = quality::luma(line);
+    let (w, h) = gray.dimensions();
+    let mut values: Vec<u8> = gray.as_raw().clone();
+    let mid = values.len() / 2;
+    let background = f32::from(*values.select_nth_unstable(mid).1);
+    // Darkness per column: how far its pixels fall below the background.
+    let columns: Vec<f32> = (0..w)
+        .map(|x| {
+            (0..h)
+                .map(|y| (background - f32::from(gray.get_pixel(x, y)[0])).max(0.0))
+                .sum()
+        })
+        .collect();
+    let peak = columns.iter().copied().fold(0.0f32, f32::max);
+    if peak <= 0.0 {
+        return None;
+    }
+    // A chevron's columns are faint beside a letter's stems.
+    let inked = |c: &f32| *c >= 0.15 * peak;
+    let x0 = columns.iter().position(inked)? as u32;
+    let x1 = columns.iter().rposition(inked)? as u32;
+    let cut = (x0 + x1).div_ceil(2);
+    if cut == 0 || cut >= w {
+        return None;
+    }
+    Some((
+        image::imageops::crop_imm(line, 0, 0, cut, h).to_image(),
+        image::imageops::crop_imm(line, cut, 0, w - cut, h).to_image(),
+    ))
+}
+
+/// `current` with the names of `alt` (`len` characters from `start`) when the two differ
+/// there only where `current` has a filler and `alt` a letter, and end on the same
+/// character: the recogniser took a
+/// letter for a chevron (K, whose right half is one, read as `<`). The rest of `current`
+/// (its filler, which `alt` may have read worse) stays.
+fn letters_for_fillers(current: &str, alt: &str, start: usize, len: usize) -> Option<String> {
+    let span = start..start + len;
+    let (now, other) = (current.get(span.clone())?, alt.get(span.clone())?);
+    // Both readings end the names on the same letter: a letter `alt` saw in the filler
+    // after them is not taken.
+    if now.bytes().last() != other.bytes().last() {
+        return None;
+    }
+    let mut differ = now
+        .bytes()
+        .zip(other.bytes())
+        .filter(|(a, b)| a != b)
+        .peekable();
+    differ.peek()?;
+    if !differ.all(|(a, b)| a == b'<' && b.is_ascii_uppercase()) {
+        return None;
+    }
+    Some(format!(
+        "{}{}{}",
+        &current[..start],
+        other,
+        &current[span.end..]
+    ))
 }
 
 /// `short` is `long` with some characters left out.
@@ -647,8 +893,9 @@ fn is_subsequence(short: &[u8], long: &[u8]) -> bool {
     short.iter().all(|c| rest.any(|d| d == c))
 }
 
-/// The MRZ lines to parse: the primary readings when their check digits pass, else the
-/// first combination with readings from other crops that passes, else the primary ones.
+/// The MRZ lines to parse: the primary readings when the MRZ they make is valid (check
+/// digits, document code, country codes, dates), else the first combination with readings
+/// from other crops that is, else the primary ones.
 fn checked_lines(
     primary: &[Option<String>],
     read: &dyn Fn(u32, f32, f32) -> Result<Vec<Option<String>>, OcrError>,
@@ -657,18 +904,18 @@ fn checked_lines(
 ) -> Result<Vec<String>, OcrError> {
     let first: Vec<String> = primary.iter().flatten().cloned().collect();
     let parse = ParseOptions { today: opts.today };
-    let valid = |lines: &[String]| {
-        idgate_mrz::read(&lines.join("\n"), &parse).is_ok_and(|m| m.check_digits_ok())
-    };
+    let valid =
+        |lines: &[String]| idgate_mrz::read(&lines.join("\n"), &parse).is_ok_and(|m| m.valid());
     if first.is_empty() || valid(&first) {
         return Ok(first);
     }
-    // Check digits failed: a check digit beyond a filler run the detector did not see was
-    // cut off, or the recogniser dropped or merged a character. Each line is read again
-    // from other crops (on a flattened page to near its edge; more paper around it;
-    // characters drawn wider, which gives the recogniser more steps per character), and
-    // the first combination of readings whose check digits all pass is taken. Nothing is
-    // invented: every line is one the recogniser read, and the check digits agree with it.
+    // Something failed: a check digit beyond a filler run the detector did not see was
+    // cut off, or the recogniser dropped or merged a character (the first letter of a
+    // document code, a letter of a country code). Each line is read again from other
+    // crops (on a flattened page to near its edge; more paper around it; characters drawn
+    // wider, which gives the recogniser more steps per character), and the first
+    // combination of readings that makes a valid MRZ is taken. Nothing is invented: every
+    // line is one the recogniser read, and the check digits agree with it.
     let mut others: Vec<Vec<Option<String>>> = Vec::new();
     for (right, margin, stretch) in [
         (page_right, 0.1, 1.0),
@@ -738,7 +985,8 @@ fn normalise_mrz_text(text: &str) -> String {
 
 /// Joins boxes that continue one another on the same text row. The detector splits a line
 /// where a run of thin filler chevrons leaves a wide gap of little ink (a TD1 first line
-/// is often half filler), and the halves alone are neither long enough nor readable.
+/// is often half filler; a passport's name line lost eight chevrons between its name and
+/// the rest of its filler), and the parts alone are neither long enough nor readable.
 fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
     boxes.sort_by_key(|b| b.x);
     let mut rows: Vec<TextBox> = Vec::with_capacity(boxes.len());
@@ -746,9 +994,12 @@ fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
         let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
         let joined = rows.iter_mut().find(|r| {
             let h = r.h.min(b.h) as f32;
-            let same_row = (centre(r) - centre(&b)).abs() < 0.35 * h;
+            // A run of chevrons alone makes a lower box than letters: the lower box lies
+            // within the higher one's rows.
+            let overlap = (r.y + r.h).min(b.y + b.h).saturating_sub(r.y.max(b.y)) as f32;
+            let same_row = (centre(r) - centre(&b)).abs() < 0.35 * h || overlap >= 0.8 * h;
             let gap = b.x as f32 - (r.x + r.w) as f32;
-            same_row && gap < 4.0 * h
+            same_row && gap < 12.0 * h
         });
         match joined {
             Some(r) => {
@@ -847,6 +1098,26 @@ mod tests {
             }
         }
         assert!((flat_row_share(&drawn) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn letters_read_as_fillers_are_taken_from_a_reading_that_saw_them() {
+        let current = "P<FIN<OWALSKA<<<WAME<<<<<<<<<<";
+        let alt = "P<FINKOWALSKA<<KWAME<<<<<<C<<K";
+        assert_eq!(
+            letters_for_fillers(current, alt, 5, 15).as_deref(),
+            Some("P<FINKOWALSKA<<KWAME<<<<<<<<<<")
+        );
+        // Any other difference, or a letter after the names, and the reading stays.
+        assert_eq!(
+            letters_for_fillers(current, "P<FIN<OWALSKE<<<WAME<<<", 5, 15),
+            None
+        );
+        assert_eq!(
+            letters_for_fillers("P<UTOSMITH<<JOHN<<<", "P<UTOSMITH<<JOHNK<<", 5, 12),
+            None
+        );
+        assert_eq!(letters_for_fillers(current, current, 5, 15), None);
     }
 
     #[test]

@@ -9,9 +9,10 @@
 //! * Recognition (SVTR/CRNN with CTC): a line crop scaled to 48 px high; greedy CTC decoding
 //!   over the character list stored in the model's metadata (`character`).
 //!
-//! Both networks are optimised once for fixed input sizes ([`DET_SIDE`], [`REC_WIDTH`]) so
-//! every call reuses the same plan: a page is letterboxed into the square detection input
-//! and a line is padded to the recognition width.
+//! Both networks are optimised once for fixed input sizes ([`DET_SIDE`], [`DET_BAND`],
+//! [`REC_WIDTH`]) so every call reuses the same plan: a page is letterboxed into the square
+//! detection input (a wide strip, such as a page's MRZ band, into the [`DET_BAND`]-high
+//! one, at two fifths of the cost) and a line is padded to the recognition width.
 
 use image::{imageops::FilterType, RgbImage};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ pub const DET_MODEL: &str = "ch_PP-OCRv4_det_infer.onnx";
 pub const REC_MODEL: &str = "ch_PP-OCRv4_rec_infer.onnx";
 /// Side of the square the page is letterboxed into for detection (a multiple of 32).
 pub const DET_SIDE: u32 = 960;
+/// Height of the second detection input, [`DET_SIDE`] wide, for strips at most this high
+/// once scaled (a multiple of 32).
+pub const DET_BAND: u32 = 384;
 pub const REC_HEIGHT: u32 = 48;
 /// Wide enough for a 44-character TD3 line at 48 px high.
 pub const REC_WIDTH: u32 = 1600;
@@ -80,6 +84,146 @@ impl TextBox {
     }
 }
 
+/// The recogniser's class probabilities for one line: `probs` holds one row of `classes`
+/// values per time step, left to right.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Steps {
+    pub probs: Vec<f32>,
+    pub classes: usize,
+}
+
+impl Steps {
+    /// Number of time steps.
+    pub fn len(&self) -> usize {
+        self.probs.len().checked_div(self.classes).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The steps over a smaller alphabet, as log-probabilities: `symbol[class]` names the
+    /// symbol (1..=`symbols`) a class stands for, or `None` for a class outside it; 0 stays
+    /// the blank. A symbol takes the summed probability of its classes (`o` and `O` are one
+    /// letter of an MRZ), and each step is renormalised over the alphabet.
+    pub fn project(&self, symbol: &[Option<usize>], symbols: usize) -> Vec<f32> {
+        let width = symbols + 1;
+        let mut out = vec![0.0f32; self.len() * width];
+        for (row, step) in out
+            .chunks_exact_mut(width)
+            .zip(self.probs.chunks_exact(self.classes))
+        {
+            row[0] = step[0];
+            for (p, s) in step.iter().zip(symbol).skip(1) {
+                if let Some(s) = *s {
+                    row[s] += p;
+                }
+            }
+            let total: f32 = row.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+            for v in row.iter_mut() {
+                *v = (*v / total).max(1e-12).ln();
+            }
+        }
+        out
+    }
+}
+
+/// The most likely CTC path (blank is label 0) that spells exactly `length` labels, given
+/// log-probabilities `logp` of `width` labels per step; `None` when no path of the steps
+/// spells that many (too few steps). With `length` equal to the greedy reading's, this is
+/// the greedy reading.
+///
+/// A reading that drops a thin letter, or merges a doubled one for want of a blank step
+/// between, is one or two labels short of a line whose length is known (an MRZ line): the
+/// path that spells the right number of labels puts them back where the recogniser was
+/// least sure.
+pub fn ctc_best_of_length(logp: &[f32], width: usize, length: usize) -> Option<Vec<usize>> {
+    let steps = logp.len() / width.max(1);
+    if width < 2 || steps == 0 || width > usize::from(u8::MAX) + 1 {
+        return (length == 0).then(Vec::new);
+    }
+    const NONE: f32 = f32::NEG_INFINITY;
+    let rows = length + 1;
+    // score[n * width + k]: best path so far that spelled n labels and ends on label k.
+    let mut score = vec![NONE; rows * width];
+    let mut next = vec![NONE; rows * width];
+    // back[(t * rows + n) * width + k]: the label the best path had at step t - 1.
+    let mut back = vec![0u8; steps * rows * width];
+    score[0] = 0.0;
+    for t in 0..steps {
+        let lp = &logp[t * width..(t + 1) * width];
+        next.fill(NONE);
+        for n in 0..rows {
+            let row = &score[n * width..(n + 1) * width];
+            // Staying on the blank or on the same label spells nothing new.
+            // (Row n of `next` may already hold paths that spelled their n-th label here.)
+            let (best_k, best) = argmax(row);
+            let at = (t * rows + n) * width;
+            if best > NONE && best + lp[0] > next[n * width] {
+                next[n * width] = best + lp[0];
+                back[at] = best_k as u8;
+            }
+            for k in 1..width {
+                let v = row[k] + lp[k];
+                if row[k] > NONE && v > next[n * width + k] {
+                    next[n * width + k] = v;
+                    back[at + k] = k as u8;
+                }
+            }
+            // A label after the blank or a different label spells one more.
+            if n + 1 < rows {
+                let (second_k, second) = argmax_except(row, best_k);
+                for k in 1..width {
+                    let (from_k, from) = if k == best_k {
+                        (second_k, second)
+                    } else {
+                        (best_k, best)
+                    };
+                    let v = from + lp[k];
+                    let cell = (n + 1) * width + k;
+                    if from > NONE && v > next[cell] {
+                        next[cell] = v;
+                        back[(t * rows + n + 1) * width + k] = from_k as u8;
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut score, &mut next);
+    }
+    let (mut k, best) = argmax(&score[length * width..]);
+    if best == NONE {
+        return None;
+    }
+    // Walk back: a label is spelled where it starts (after a blank or another label).
+    let mut n = length;
+    let mut labels = Vec::with_capacity(length);
+    for t in (0..steps).rev() {
+        let prev = usize::from(back[(t * rows + n) * width + k]);
+        if k != 0 && prev != k {
+            labels.push(k);
+            n -= 1;
+        }
+        k = prev;
+    }
+    labels.reverse();
+    (labels.len() == length).then_some(labels)
+}
+
+fn argmax(row: &[f32]) -> (usize, f32) {
+    row.iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
+}
+
+fn argmax_except(row: &[f32], skip: usize) -> (usize, f32) {
+    row.iter()
+        .copied()
+        .enumerate()
+        .filter(|&(k, _)| k != skip)
+        .fold((0, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
+}
+
 /// What the recogniser read in one line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reading {
@@ -90,6 +234,7 @@ pub struct Reading {
 
 pub struct Ocr {
     det: Plan,
+    det_band: Plan,
     rec: Plan,
     /// CTC classes: index 0 is the blank; then the model's characters; then a space.
     classes: Vec<String>,
@@ -107,6 +252,7 @@ impl Ocr {
     /// Loads and optimises both networks from `dir` (a few seconds; do it once).
     pub fn load(dir: &Path) -> Result<Ocr, OcrError> {
         let (det, _) = load_network(&dir.join(DET_MODEL), [DET_SIDE, DET_SIDE])?;
+        let (det_band, _) = load_network(&dir.join(DET_MODEL), [DET_BAND, DET_SIDE])?;
         let rec_path = dir.join(REC_MODEL);
         let (rec, proto) = load_network(&rec_path, [REC_HEIGHT, REC_WIDTH])?;
         let characters = proto
@@ -120,7 +266,12 @@ impl Ocr {
         let mut classes = vec![String::new()];
         classes.extend(characters.value.lines().map(str::to_string));
         classes.push(" ".into());
-        Ok(Ocr { det, rec, classes })
+        Ok(Ocr {
+            det,
+            det_band,
+            rec,
+            classes,
+        })
     }
 
     /// Finds text lines, top to bottom.
@@ -136,8 +287,13 @@ impl Ocr {
         );
         let small = image::imageops::resize(page, sw, sh, FilterType::Triangle);
         let side = DET_SIDE as usize;
-        let input = network_input(&small, [DET_SIDE, DET_SIDE])?;
-        let out = self.det.run(tvec!(input.into())).map_err(inference)?;
+        let (plan, height) = if sh <= DET_BAND {
+            (&self.det_band, DET_BAND)
+        } else {
+            (&self.det, DET_SIDE)
+        };
+        let input = network_input(&small, [height, DET_SIDE])?;
+        let out = plan.run(tvec!(input.into())).map_err(inference)?;
         let prob = out[0].to_plain_array_view::<f32>().map_err(inference)?;
         let map: Vec<f32> = prob.iter().copied().collect();
         let boxes = regions(&map, side, sw as usize, sh as usize);
@@ -163,29 +319,86 @@ impl Ocr {
         Ok(found)
     }
 
-    /// Reads one line crop.
+    /// Reads one text line: greedy CTC decoding of [`Ocr::steps`].
     pub fn recognize(&self, line: &RgbImage) -> Result<Reading, OcrError> {
+        Ok(self.decode_greedy(&self.steps(line)?))
+    }
+
+    /// The recogniser's class probabilities for one text line, one row per time step of
+    /// the part of the input the line fills (a step covers 8 input pixels of the line
+    /// scaled to 48 px high). Class 0 is the CTC blank; [`Ocr::class_names`] names the rest.
+    pub fn steps(&self, line: &RgbImage) -> Result<Steps, OcrError> {
         let (w, h) = line.dimensions();
+        let classes = self.classes.len();
         if w == 0 || h == 0 {
-            return Ok(Reading {
-                text: String::new(),
-                confidence: 0.0,
+            return Ok(Steps {
+                probs: Vec::new(),
+                classes,
             });
         }
-        let rw = ((w as f32 * REC_HEIGHT as f32 / h as f32).ceil() as u32).clamp(1, REC_WIDTH);
-        let scaled = image::imageops::resize(line, rw, REC_HEIGHT, FilterType::Triangle);
+        let rw = (w as f32 * REC_HEIGHT as f32 / h as f32).ceil() as u32;
+        let scaled = if rw <= REC_WIDTH {
+            image::imageops::resize(line, rw.max(1), REC_HEIGHT, FilterType::Triangle)
+        } else {
+            // Too long for the input at 48 px high: scaled down whole, not squeezed (a
+            // squeezed line's glyphs are no longer letters the recogniser knows), and
+            // centred between rows of the line's own background.
+            let rh = ((h as f32 * REC_WIDTH as f32 / w as f32).round() as u32).clamp(1, REC_HEIGHT);
+            let small = image::imageops::resize(line, REC_WIDTH, rh, FilterType::Triangle);
+            let mut framed = RgbImage::from_pixel(REC_WIDTH, REC_HEIGHT, border_colour(&small));
+            image::imageops::replace(&mut framed, &small, 0, i64::from((REC_HEIGHT - rh) / 2));
+            framed
+        };
+        let rw = scaled.width();
         let input = network_input(&scaled, [REC_HEIGHT, REC_WIDTH])?;
         let out = self.rec.run(tvec!(input.into())).map_err(inference)?;
         let probs = out[0].to_plain_array_view::<f32>().map_err(inference)?;
         let shape = probs.shape().to_vec();
-        let (steps, classes) = (shape[1], shape[2]);
-        // Only the time steps that cover the line, not the padding.
+        let (steps, width) = (shape[1], shape[2]);
+        if width != classes {
+            return Err(OcrError::Inference(format!(
+                "the recogniser gives {width} classes, its character list names {classes}"
+            )));
+        }
         let used = ((steps as f32 * rw as f32 / REC_WIDTH as f32).ceil() as usize).min(steps);
-        let flat: Vec<f32> = probs.iter().copied().collect();
-        Ok(ctc_greedy(&flat[..used * classes], classes, &self.classes))
+        let probs: Vec<f32> = probs.iter().take(used * classes).copied().collect();
+        Ok(Steps { probs, classes })
     }
 
-    /// Detects every line and reads it: (box, reading) top to bottom.
+    /// [`Ocr::steps`] of several lines, in order: on two threads when there are two cores
+    /// (each recognition runs on one; two lines of an MRZ take the time of one).
+    pub fn steps_all(&self, lines: &[RgbImage]) -> Result<Vec<Steps>, OcrError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if lines.len() < 2 || cores < 2 {
+            return lines.iter().map(|l| self.steps(l)).collect();
+        }
+        let (first, second) = lines.split_at(lines.len().div_ceil(2));
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                second
+                    .iter()
+                    .map(|l| self.steps(l))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            let mut out = first
+                .iter()
+                .map(|l| self.steps(l))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.extend(other.join().expect("a recognition thread panicked")?);
+            Ok(out)
+        })
+    }
+
+    /// Greedy CTC decoding of a line's steps (the most likely class at every step).
+    pub fn decode_greedy(&self, steps: &Steps) -> Reading {
+        ctc_greedy(&steps.probs, steps.classes, &self.classes)
+    }
+
+    /// The recogniser's classes: index 0 is the CTC blank (an empty name).
+    pub fn class_names(&self) -> &[String] {
+        &self.classes
+    }
+
     pub fn read_page(&self, page: &RgbImage) -> Result<Vec<(TextBox, Reading)>, OcrError> {
         let mut out = Vec::new();
         for b in self.detect(page)? {
@@ -198,6 +411,21 @@ impl Ocr {
 
 /// Reads an ONNX file and optimises it for a fixed `[1, 3, height, width]` input; the parsed
 /// proto is returned too, for its metadata.
+/// The median colour of an image's first and last rows (a text line's background).
+fn border_colour(img: &RgbImage) -> image::Rgb<u8> {
+    let (w, h) = img.dimensions();
+    let mut px: Vec<[u8; 3]> = (0..w)
+        .flat_map(|x| [img.get_pixel(x, 0).0, img.get_pixel(x, h - 1).0])
+        .collect();
+    let mid = px.len() / 2;
+    image::Rgb(std::array::from_fn(|c| {
+        *px.select_nth_unstable_by_key(mid, |p| p[c])
+            .1
+            .get(c)
+            .unwrap_or(&255)
+    }))
+}
+
 fn load_network(
     path: &Path,
     [height, width]: [u32; 2],
@@ -363,6 +591,46 @@ mod tests {
         assert_eq!(r.text, "AAB<<");
         assert!((r.confidence - 0.9).abs() < 1e-6);
         assert_eq!(ctc_greedy(&steps(&[0, 0]), 5, &names()).text, "");
+    }
+
+    /// Log-probabilities over blank, A, B: `rows` gives each step's (blank, A, B).
+    fn log_steps(rows: &[[f32; 3]]) -> Vec<f32> {
+        rows.iter().flatten().map(|p| p.ln()).collect()
+    }
+
+    #[test]
+    fn a_path_of_the_known_length_restores_a_merged_double_and_a_dropped_letter() {
+        // Three steps sure of A: greedy reads one A. Two As need a blank between them,
+        // taken where it costs least (the middle step, least sure of A).
+        let merged = log_steps(&[[0.05, 0.9, 0.05], [0.3, 0.65, 0.05], [0.05, 0.9, 0.05]]);
+        assert_eq!(ctc_best_of_length(&merged, 3, 1), Some(vec![1]));
+        assert_eq!(ctc_best_of_length(&merged, 3, 2), Some(vec![1, 1]));
+        // A faint B between two As: greedy reads AA (the blank wins the middle step); three
+        // labels put the B back, not a third A.
+        let faint = log_steps(&[[0.05, 0.9, 0.05], [0.55, 0.1, 0.35], [0.05, 0.9, 0.05]]);
+        assert_eq!(ctc_best_of_length(&faint, 3, 2), Some(vec![1, 1]));
+        assert_eq!(ctc_best_of_length(&faint, 3, 3), Some(vec![1, 2, 1]));
+        // The length greedy reads gives greedy's reading.
+        let three = log_steps(&[[0.05, 0.9, 0.05], [0.05, 0.3, 0.65], [0.05, 0.05, 0.9]]);
+        assert_eq!(ctc_best_of_length(&three, 3, 2), Some(vec![1, 2]));
+        // Three steps cannot spell four labels.
+        assert_eq!(ctc_best_of_length(&three, 3, 4), None);
+        assert_eq!(ctc_best_of_length(&[], 3, 0), Some(vec![]));
+    }
+
+    #[test]
+    fn projection_sums_the_classes_of_one_symbol_and_renormalises() {
+        // Classes: blank, a, A, #; symbols: 1 = A (a and A), # outside the alphabet.
+        let steps = Steps {
+            probs: vec![0.1, 0.3, 0.3, 0.3],
+            classes: 4,
+        };
+        let logp = steps.project(&[None, Some(1), Some(1), None], 1);
+        let p: Vec<f32> = logp.iter().map(|v| v.exp()).collect();
+        assert!(
+            (p[0] - 0.1 / 0.7).abs() < 1e-6 && (p[1] - 0.6 / 0.7).abs() < 1e-6,
+            "{p:?}"
+        );
     }
 
     #[test]
