@@ -141,6 +141,19 @@ fn unreadable_files_get_an_error_line_and_the_rest_are_still_checked() {
     assert_eq!(lines[2]["verdict"], "pass", "{}", lines[2]);
 }
 
+/// The OCR models, the specimen fonts and 1600×1200 specimen options dated [`today`].
+fn reader_and_generator() -> (Ocr, Fonts, Options) {
+    let opts = Options {
+        today: today(),
+        ..Options::default()
+    };
+    (
+        Ocr::load(&models_dir()).unwrap(),
+        Fonts::system().unwrap(),
+        opts,
+    )
+}
+
 /// Clean documents whose MRZ was misread before (evaluation seed 7000 run, 2026-11-25):
 /// ID cards 7008 and 7012 lost line 2's last check digit, far right of a filler run the
 /// detector did not see; 7028 dropped a character of the document number; passports 7005
@@ -149,12 +162,7 @@ fn unreadable_files_get_an_error_line_and_the_rest_are_still_checked() {
 /// and the name line is read from two more crops for the letters one reading dropped.
 #[test]
 fn mrz_check_digits_cut_off_or_characters_dropped_are_read_again() {
-    let ocr = Ocr::load(&models_dir()).unwrap();
-    let fonts = Fonts::system().unwrap();
-    let opts = Options {
-        today: today(),
-        ..Options::default()
-    };
+    let (ocr, fonts, opts) = reader_and_generator();
     for seed in [7005, 7008, 7012, 7019, 7028] {
         let s = generate(&fonts, Defect::Clean, seed, &opts);
         let r = idgate_vision::check::check(&s.bytes, &ocr, &CheckOptions::new(today())).unwrap();
@@ -177,12 +185,7 @@ fn mrz_check_digits_cut_off_or_characters_dropped_are_read_again() {
 /// code), read again from other crops.
 #[test]
 fn mrz_lines_are_read_to_their_known_length() {
-    let ocr = Ocr::load(&models_dir()).unwrap();
-    let fonts = Fonts::system().unwrap();
-    let opts = Options {
-        today: today(),
-        ..Options::default()
-    };
+    let (ocr, fonts, opts) = reader_and_generator();
     for (defect, seed) in [
         (Defect::Clean, 9009),
         (Defect::Clean, 9013),
@@ -203,12 +206,7 @@ fn mrz_lines_are_read_to_their_known_length() {
 /// MRZ is read exactly.
 #[test]
 fn a_document_upside_down_or_turned_a_quarter_is_read() {
-    let ocr = Ocr::load(&models_dir()).unwrap();
-    let fonts = Fonts::system().unwrap();
-    let opts = Options {
-        today: today(),
-        ..Options::default()
-    };
+    let (ocr, fonts, opts) = reader_and_generator();
     let s = generate(&fonts, Defect::Clean, 7001, &opts);
     let photo = image::load_from_memory(&s.bytes).unwrap().to_rgb8();
     for (turn, img) in [
