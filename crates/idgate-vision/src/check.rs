@@ -270,7 +270,7 @@ fn photo_checks(
             None,
         );
     }
-    let grid = grid_peak(&quality::luma(img));
+    let grid = screen_grid(img);
     report.measures.push(("grid_peak", f64::from(grid)));
     if grid >= t.min_grid_peak {
         report.flag(
@@ -462,7 +462,14 @@ fn flat_row_share(img: &RgbImage) -> f32 {
 /// liveness frame filmed off another device) stands out against the
 /// `Thresholds::min_grid_peak` the document check uses.
 pub fn screen_grid(img: &RgbImage) -> f32 {
-    grid_peak(&quality::luma(img))
+    // Only the centre patch is looked at: its grey values, not the whole photo's.
+    const N: u32 = 256;
+    let (w, h) = img.dimensions();
+    if w < N || h < N {
+        return 0.0;
+    }
+    let centre = image::imageops::crop_imm(img, (w - N) / 2, (h - N) / 2, N, N).to_image();
+    grid_peak(&quality::luma(&centre))
 }
 
 /// How strongly one spatial frequency stands out in the photo's centre: the strongest
