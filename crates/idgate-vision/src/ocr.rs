@@ -251,10 +251,13 @@ impl std::fmt::Debug for Ocr {
 impl Ocr {
     /// Loads and optimises both networks from `dir` (a few seconds; do it once).
     pub fn load(dir: &Path) -> Result<Ocr, OcrError> {
-        let (det, _) = load_network(&dir.join(DET_MODEL), [DET_SIDE, DET_SIDE])?;
-        let (det_band, _) = load_network(&dir.join(DET_MODEL), [DET_BAND, DET_SIDE])?;
+        let det_path = dir.join(DET_MODEL);
+        let det_proto = read_network(&det_path)?;
+        let det = optimise(&det_path, &det_proto, [DET_SIDE, DET_SIDE])?;
+        let det_band = optimise(&det_path, &det_proto, [DET_BAND, DET_SIDE])?;
         let rec_path = dir.join(REC_MODEL);
-        let (rec, proto) = load_network(&rec_path, [REC_HEIGHT, REC_WIDTH])?;
+        let proto = read_network(&rec_path)?;
+        let rec = optimise(&rec_path, &proto, [REC_HEIGHT, REC_WIDTH])?;
         let characters = proto
             .metadata_props
             .iter()
@@ -360,6 +363,7 @@ impl Ocr {
                 "the recogniser gives {width} classes, its character list names {classes}"
             )));
         }
+        // Only the time steps that cover the line, not the padding.
         let used = ((steps as f32 * rw as f32 / REC_WIDTH as f32).ceil() as usize).min(steps);
         let probs: Vec<f32> = probs.iter().take(used * classes).copied().collect();
         Ok(Steps { probs, classes })
@@ -399,6 +403,7 @@ impl Ocr {
         &self.classes
     }
 
+    /// Detects every line and reads it: (box, reading) top to bottom.
     pub fn read_page(&self, page: &RgbImage) -> Result<Vec<(TextBox, Reading)>, OcrError> {
         let mut out = Vec::new();
         for b in self.detect(page)? {
@@ -409,8 +414,6 @@ impl Ocr {
     }
 }
 
-/// Reads an ONNX file and optimises it for a fixed `[1, 3, height, width]` input; the parsed
-/// proto is returned too, for its metadata.
 /// The median colour of an image's first and last rows (a text line's background).
 fn border_colour(img: &RgbImage) -> image::Rgb<u8> {
     let (w, h) = img.dimensions();
@@ -426,25 +429,35 @@ fn border_colour(img: &RgbImage) -> image::Rgb<u8> {
     }))
 }
 
-fn load_network(
-    path: &Path,
-    [height, width]: [u32; 2],
-) -> Result<(Plan, tract_onnx::pb::ModelProto), OcrError> {
-    let err = |e: TractError| OcrError::Model {
+fn model_error(path: &Path) -> impl Fn(TractError) -> OcrError + '_ {
+    move |e| OcrError::Model {
         path: path.to_path_buf(),
         message: e.to_string(),
-    };
-    let onnx = tract_onnx::onnx();
-    let mut proto = onnx.proto_model_for_path(path).map_err(err)?;
+    }
+}
+
+/// Reads an ONNX file (parsed once, however many input sizes it is optimised for).
+fn read_network(path: &Path) -> Result<tract_onnx::pb::ModelProto, OcrError> {
+    let mut proto = tract_onnx::onnx()
+        .proto_model_for_path(path)
+        .map_err(model_error(path))?;
     forget_dim_names(&mut proto);
+    Ok(proto)
+}
+
+/// The network read from `path` optimised for a fixed `[1, 3, height, width]` input.
+fn optimise(
+    path: &Path,
+    proto: &tract_onnx::pb::ModelProto,
+    [height, width]: [u32; 2],
+) -> Result<Plan, OcrError> {
     let shape = [1, 3, height as usize, width as usize];
-    let plan = onnx
-        .model_for_proto_model(&proto)
+    tract_onnx::onnx()
+        .model_for_proto_model(proto)
         .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable())
-        .map_err(err)?;
-    Ok((plan, proto))
+        .map_err(model_error(path))
 }
 
 /// `img` in the top-left of a zero (mid-grey after normalisation) `[1, 3, height, width]`
