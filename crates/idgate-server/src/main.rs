@@ -64,9 +64,14 @@ enum Command {
         /// Judge expiry as of this day (YYYY-MM-DD) instead of today.
         #[arg(long)]
         today: Option<String>,
-        /// Directory with the OCR models (scripts/lib.sh unpacks them).
-        #[arg(long, env = "IDGATE_MODELS_DIR")]
-        models_dir: PathBuf,
+        /// Only the instant photo-quality gate that `POST /v1/precheck` runs: every check
+        /// but the MRZ, on a reduced decode, without loading the OCR models.
+        #[arg(long)]
+        quick: bool,
+        /// Directory with the OCR models (scripts/lib.sh unpacks them); not needed with
+        /// --quick.
+        #[arg(long, env = "IDGATE_MODELS_DIR", required_unless_present = "quick")]
+        models_dir: Option<PathBuf>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -297,11 +302,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             json,
             today,
+            quick,
             models_dir,
             files,
         } => {
             let opts = check_options(today.as_deref())?;
-            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let ocr = match (quick, models_dir) {
+                (false, Some(dir)) => Some(idgate_vision::ocr::Ocr::load(dir)?),
+                _ => None,
+            };
             let mut all_pass = true;
             for file in files {
                 let name = file.display().to_string();
@@ -321,7 +330,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         continue;
                     }
                 };
-                match idgate_vision::check::check(&bytes, &ocr, &opts) {
+                let result = match &ocr {
+                    Some(ocr) => idgate_vision::check::check(&bytes, ocr, &opts),
+                    None => idgate_vision::check::gate(&bytes, &opts),
+                };
+                match result {
                     Ok(report) => {
                         all_pass &= report.verdict() == idgate_vision::check::Verdict::Pass;
                         if *json {

@@ -88,7 +88,14 @@ fn check_json_reports_pass_with_corners_and_mrz_fields_for_a_clean_photo() {
     ] {
         assert!(fields.contains_key(key), "{key} missing: {fields:?}");
     }
-    for stage in ["decode", "originality", "document", "quality", "mrz"] {
+    for stage in [
+        "decode",
+        "originality",
+        "document",
+        "quality",
+        "mrz",
+        "total",
+    ] {
         assert!(r["timings_ms"][stage].as_f64().is_some(), "{stage}: {r}");
     }
 }

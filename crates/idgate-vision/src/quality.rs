@@ -6,11 +6,15 @@ use image::{GrayImage, RgbImage};
 
 /// Luma (ITU-R BT.601) of every pixel.
 pub fn luma(img: &RgbImage) -> GrayImage {
-    GrayImage::from_fn(img.width(), img.height(), |x, y| {
-        let p = img.get_pixel(x, y);
-        let v = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
-        image::Luma([v as u8])
-    })
+    let raw: Vec<u8> = img
+        .as_raw()
+        .chunks_exact(3)
+        .map(|p| {
+            let v = 299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]);
+            (v / 1000) as u8
+        })
+        .collect();
+    GrayImage::from_raw(img.width(), img.height(), raw).expect("one value per pixel")
 }
 
 /// Mean brightness, 0–255.
@@ -22,22 +26,33 @@ pub fn brightness(gray: &GrayImage) -> f32 {
 /// Variance of the 4-neighbour Laplacian: high for sharp edges, low for blur (defocus or
 /// motion). Comparable only between images of similar size and content scale.
 pub fn focus(gray: &GrayImage) -> f32 {
-    let (w, h) = gray.dimensions();
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w < 3 || h < 3 {
         return 0.0;
     }
-    let at = |x: u32, y: u32| f64::from(gray.get_pixel(x, y)[0]);
-    let (mut sum, mut sq, mut n) = (0.0f64, 0.0f64, 0.0f64);
+    let raw = gray.as_raw();
+    // Exact integer sums (a row's are far below i64's range), one row at a time.
+    let (mut sum, mut sq) = (0i64, 0i64);
     for y in 1..h - 1 {
+        let (up, row, down) = (
+            &raw[(y - 1) * w..y * w],
+            &raw[y * w..(y + 1) * w],
+            &raw[(y + 1) * w..(y + 2) * w],
+        );
+        let (mut s, mut q) = (0i64, 0i64);
         for x in 1..w - 1 {
-            let l = at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y);
-            sum += l;
-            sq += l * l;
-            n += 1.0;
+            let l = i32::from(row[x - 1]) + i32::from(row[x + 1]) + i32::from(up[x])
+                - 4 * i32::from(row[x])
+                + i32::from(down[x]);
+            s += i64::from(l);
+            q += i64::from(l * l);
         }
+        sum += s;
+        sq += q;
     }
-    let mean = sum / n;
-    (sq / n - mean * mean) as f32
+    let n = ((w - 2) * (h - 2)) as f64;
+    let mean = sum as f64 / n;
+    (sq as f64 / n - mean * mean) as f32
 }
 
 /// A blown-out highlight: the bounding box of the largest connected region of pixels at or
