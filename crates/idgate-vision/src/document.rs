@@ -75,11 +75,11 @@ pub fn find(img: &RgbImage) -> Outline {
 /// gradient direction is classed by comparing |gy| with |gx|·tan(22.5°) and ·tan(67.5°)
 /// instead of by its angle, which gives the same class for every integer gradient.
 fn canny(image: &GrayImage, low: f32, high: f32) -> GrayImage {
-    let blurred = imageproc::filter::gaussian_blur_f32(image, 1.4);
     let (w, h) = (image.width() as usize, image.height() as usize);
     if w < 3 || h < 3 {
         return imageproc::edges::canny(image, low, high);
     }
+    let blurred = imageproc::filter::gaussian_blur_f32(image, 1.4);
     let px = blurred.as_raw();
     let (mut gx, mut gy) = (vec![0i32; w * h], vec![0i32; w * h]);
     for y in 0..h {
@@ -213,12 +213,7 @@ fn resize_triangle(img: &RgbImage, w: u32, h: u32) -> RgbImage {
             }
         }
     };
-    let half = h as usize / 2;
-    let (upper, lower) = tall.split_at_mut(in_row * half);
-    std::thread::scope(|s| {
-        s.spawn(|| vertical(upper, 0));
-        vertical(lower, half);
-    });
+    on_two_cores(&mut tall, in_row, vertical);
     let cols = triangle_weights(iw, w);
     let out_row = w as usize * 3;
     let mut out = vec![0u8; out_row * h as usize];
@@ -239,12 +234,19 @@ fn resize_triangle(img: &RgbImage, w: u32, h: u32) -> RgbImage {
             }
         }
     };
-    let (upper, lower) = out.split_at_mut(out_row * half);
-    std::thread::scope(|s| {
-        s.spawn(|| horizontal(upper, 0));
-        horizontal(lower, half);
-    });
+    on_two_cores(&mut out, out_row, horizontal);
     RgbImage::from_raw(w, h, out).expect("three bytes per pixel")
+}
+
+/// Fills the rows of `buf` (`row_len` values each) by `fill(rows, first_row)`: the top half
+/// on a second thread, the bottom half on this one.
+fn on_two_cores<T: Send>(buf: &mut [T], row_len: usize, fill: impl Fn(&mut [T], usize) + Sync) {
+    let half = buf.len() / row_len.max(1) / 2;
+    let (top, bottom) = buf.split_at_mut(row_len * half);
+    std::thread::scope(|s| {
+        s.spawn(|| fill(top, 0));
+        fill(bottom, half);
+    });
 }
 
 fn find_in(gray: &GrayImage) -> Outline {
@@ -475,13 +477,7 @@ pub fn rectify(
             }
         }
     };
-    // The top and bottom halves on the two cores.
-    let half = height as usize / 2;
-    let (top, bottom) = flat.split_at_mut(row_len * half);
-    std::thread::scope(|s| {
-        s.spawn(|| fill(top, 0));
-        fill(bottom, half);
-    });
+    on_two_cores(&mut flat, row_len, fill);
     let flat = RgbImage::from_raw(width, height, flat)?;
     Some((flat, to_photo))
 }
