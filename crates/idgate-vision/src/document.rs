@@ -1,10 +1,13 @@
 //! Finding the document in a photo and flattening it.
 //!
 //! The page is found as the largest closed outline in the edge map: Canny edges on a
-//! downscaled grey image, closed by a small dilation, outer contours, their convex hull.
-//! A hull that simplifies to four corners away from the frame is the document; a hull that
-//! runs into the frame's edge is a document cut off by the photo, and the corners that fall
-//! outside are named. [`rectify`] maps the quadrilateral onto an upright rectangle.
+//! downscaled colour image (the strongest channel's gradient, so a dark header on a dark
+//! table of another hue still has its edge), closed by a small dilation, outer contours,
+//! their convex hull. A hull away from the frame is the document: its corners are where
+//! the lines along its four sides meet, which also puts back a corner the edge map lost.
+//! A hull that runs into the frame's edge is a document cut off by the photo, and the
+//! corners that fall outside are named. [`rectify`] maps the quadrilateral onto an
+//! upright rectangle.
 
 use image::{GrayImage, RgbImage};
 use imageproc::contours::find_contours;
@@ -16,6 +19,9 @@ use imageproc::point::Point;
 pub const SEARCH_SIDE: u32 = 512;
 /// The outline must cover this share of the photo to be a document.
 const MIN_AREA: f32 = 0.06;
+/// The edge map is dilated by this many search pixels to close small gaps: the outer
+/// outline lies that far outside the page's border.
+const CLOSING: u8 = 2;
 /// Within this many search pixels of the frame, a hull point touches the edge.
 const EDGE: i32 = 3;
 
@@ -51,8 +57,7 @@ pub fn find(img: &RgbImage) -> Outline {
         ((h as f32 * k).round() as u32).max(1),
     );
     let small = resize_triangle(img, sw, sh);
-    let gray = crate::quality::luma(&small);
-    let outline = find_in(&gray);
+    let outline = find_in(&small);
     let back = |v: f32| v / k;
     match outline {
         Outline::Quad(c) => Outline::Quad(c.map(|p| p.map(back))),
@@ -69,18 +74,9 @@ pub fn find(img: &RgbImage) -> Outline {
     }
 }
 
-/// `imageproc::edges::canny`, the same edge map (its Gaussian blur, Sobel gradients,
-/// non-maximum suppression and hysteresis, step for step) on raw buffers: the generic
-/// version, with an `atan2` per pixel, was the slowest part of the outline search. The
-/// gradient direction is classed by comparing |gy| with |gx|·tan(22.5°) and ·tan(67.5°)
-/// instead of by its angle, which gives the same class for every integer gradient.
-fn canny(image: &GrayImage, low: f32, high: f32) -> GrayImage {
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    if w < 3 || h < 3 {
-        return imageproc::edges::canny(image, low, high);
-    }
-    let blurred = imageproc::filter::gaussian_blur_f32(image, 1.4);
-    let px = blurred.as_raw();
+/// Sobel gradients of a grey image (edge pixels repeated at the border), as imageproc's
+/// `canny` computes them.
+fn sobel(px: &[u8], w: usize, h: usize) -> (Vec<i32>, Vec<i32>) {
     let (mut gx, mut gy) = (vec![0i32; w * h], vec![0i32; w * h]);
     for y in 0..h {
         let (up, down) = (y.saturating_sub(1), (y + 1).min(h - 1));
@@ -94,9 +90,64 @@ fn canny(image: &GrayImage, low: f32, high: f32) -> GrayImage {
                 -v(ru, l) - 2 * v(ru, x) - v(ru, rt) + v(rd, l) + 2 * v(rd, x) + v(rd, rt);
         }
     }
+    (gx, gy)
+}
+
+/// `imageproc::edges::canny`, the same edge map (its Gaussian blur, Sobel gradients,
+/// non-maximum suppression and hysteresis, step for step) on raw buffers: the generic
+/// version, with an `atan2` per pixel, was the slowest part of the outline search.
+#[cfg(test)]
+fn canny(image: &GrayImage, low: f32, high: f32) -> GrayImage {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    if w < 3 || h < 3 {
+        return imageproc::edges::canny(image, low, high);
+    }
+    let blurred = imageproc::filter::gaussian_blur_f32(image, 1.4);
+    let (gx, gy) = sobel(blurred.as_raw(), w, h);
+    thin_and_link(&gx, &gy, w, h, low, high)
+}
+
+/// Canny edges of a colour image: per pixel, the gradient of the channel that changes
+/// most. A dark blue header on a dark brown table is a strong edge in red and blue and
+/// hardly one in brightness; on a grey image this is [`canny`] of its grey.
+fn colour_canny(img: &RgbImage, low: f32, high: f32) -> GrayImage {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 3 || h < 3 {
+        return imageproc::edges::canny(&crate::quality::luma(img), low, high);
+    }
+    let (mut gx, mut gy) = (vec![0i32; w * h], vec![0i32; w * h]);
+    let mut strength = vec![-1i64; w * h];
+    for c in 0..3 {
+        let plane: Vec<u8> = img.as_raw().iter().skip(c).step_by(3).copied().collect();
+        let plane = GrayImage::from_raw(w as u32, h as u32, plane).expect("one byte per pixel");
+        let blurred = imageproc::filter::gaussian_blur_f32(&plane, 1.4);
+        let (cx, cy) = sobel(blurred.as_raw(), w, h);
+        for i in 0..w * h {
+            let s = i64::from(cx[i]).pow(2) + i64::from(cy[i]).pow(2);
+            if s > strength[i] {
+                (strength[i], gx[i], gy[i]) = (s, cx[i], cy[i]);
+            }
+        }
+    }
+    // The thresholds stay above the noise: most of a photo is no edge, so the median
+    // gradient is what sensor noise and JPEG blocks give, and in a dark photo (whose
+    // contrast lowers the thresholds) the strongest channel's noise can reach them.
+    let noise = {
+        let mut sorted = strength;
+        let mid = sorted.len() / 2;
+        (*sorted.select_nth_unstable(mid).1 as f32).sqrt()
+    };
+    let (low, high) = (low.max(1.5 * noise), high.max(3.0 * noise));
+    thin_and_link(&gx, &gy, w, h, low, high)
+}
+
+/// Canny's non-maximum suppression and hysteresis on Sobel gradients. The gradient
+/// direction is classed by comparing |gy| with |gx|·tan(22.5°) and ·tan(67.5°) instead of
+/// by its angle, which gives the same class for every integer gradient.
+fn thin_and_link(gx: &[i32], gy: &[i32], w: usize, h: usize, low: f32, high: f32) -> GrayImage {
     let g: Vec<f32> = gx
         .iter()
-        .zip(&gy)
+        .zip(gy)
         .map(|(&a, &b)| (a as f32).hypot(b as f32))
         .collect();
     let (tan_low, tan_high) = (
@@ -249,7 +300,8 @@ fn on_two_cores<T: Send>(buf: &mut [T], row_len: usize, fill: impl Fn(&mut [T], 
     });
 }
 
-fn find_in(gray: &GrayImage) -> Outline {
+fn find_in(small: &RgbImage) -> Outline {
+    let gray = crate::quality::luma(small);
     // Edge thresholds follow the photo's contrast (a dim photo has weak edges), and a
     // second, smoother pass copes with noise and shake; the first four-cornered outline
     // wins, else the first cut one.
@@ -262,7 +314,7 @@ fn find_in(gray: &GrayImage) -> Outline {
     let k = (contrast / 160.0).clamp(0.25, 1.0);
     let mut fallback = Outline::None;
     for (sigma, low, high) in [(1.4, 12.0 * k, 36.0 * k), (3.0, 6.0 * k, 18.0 * k)] {
-        match outline_at(gray, sigma, low, high) {
+        match outline_at(small, sigma, low, high) {
             q @ Outline::Quad(_) => return q,
             c @ Outline::Cut { .. } if fallback == Outline::None => fallback = c,
             _ => {}
@@ -271,12 +323,12 @@ fn find_in(gray: &GrayImage) -> Outline {
     fallback
 }
 
-fn outline_at(gray: &GrayImage, sigma: f32, low: f32, high: f32) -> Outline {
-    let (w, h) = (gray.width() as i32, gray.height() as i32);
-    let blurred = imageproc::filter::gaussian_blur_f32(gray, sigma);
-    let edges = canny(&blurred, low, high);
+fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
+    let (w, h) = (small.width() as i32, small.height() as i32);
+    let blurred = imageproc::filter::gaussian_blur_f32(small, sigma);
+    let edges = colour_canny(&blurred, low, high);
     let closed =
-        imageproc::morphology::dilate(&edges, imageproc::distance_transform::Norm::LInf, 2);
+        imageproc::morphology::dilate(&edges, imageproc::distance_transform::Norm::LInf, CLOSING);
     let frame_area = (w * h) as f32;
     let mut best: Option<(f32, Vec<Point<i32>>)> = None;
     for c in find_contours::<i32>(&closed) {
@@ -298,12 +350,15 @@ fn outline_at(gray: &GrayImage, sigma: f32, low: f32, high: f32) -> Outline {
     let touching: Vec<&Point<i32>> = hull.iter().filter(|p| on_edge(p)).collect();
     if touching.is_empty() {
         let poly = approximate_polygon_dp(&hull, perimeter(&hull) * 0.02, true);
+        if let Some(quad) = corners_from_sides(&hull, &poly, area, (w, h)) {
+            return Outline::Quad(order(&quad));
+        }
         let quad = largest_quad(&poly);
         // A four-cornered outline fills its hull; anything rounder is not a page.
         if polygon_area(&quad) < 0.85 * area || quad.len() != 4 {
             return Outline::None;
         }
-        return Outline::Quad(order(&quad));
+        return Outline::Quad(order(&to_f32(&quad)));
     }
     // Filling the frame on every side: the outline is the photo itself, not a page in it.
     if area > 0.97 * frame_area {
@@ -414,12 +469,138 @@ fn largest_quad(poly: &[Point<i32>]) -> Vec<Point<i32>> {
     best.1.iter().map(|&i| poly[i]).collect()
 }
 
+fn to_f32(p: &[Point<i32>]) -> Vec<[f32; 2]> {
+    p.iter().map(|p| [p.x as f32, p.y as f32]).collect()
+}
+
+/// The page's corners where the lines along four of its sides meet. The simplified hull
+/// `poly` says roughly where the sides are, but its vertices are hull points anywhere
+/// within the simplification's tolerance of a corner, and a corner the edge map lost (a
+/// dark header on a dark table, a glare spilling over the border) is cut off by a chord.
+/// Each side of `poly` is therefore taken as the line of the longest `hull` edge along it
+/// (the straight run of the page's border), and four sides' lines, extended, meet where
+/// the corners are. The four are the longest set that meet at plausible angles, make a
+/// convex quadrilateral that holds the hull (of `area`) with little to spare and lies in
+/// the `frame`. `None` when no such set exists.
+fn corners_from_sides(
+    hull: &[Point<i32>],
+    poly: &[Point<i32>],
+    area: f32,
+    frame: (i32, i32),
+) -> Option<Vec<[f32; 2]>> {
+    let n = poly.len();
+    if !(4..=8).contains(&n) {
+        return None;
+    }
+    let at: Vec<usize> = poly
+        .iter()
+        .map(|v| hull.iter().position(|p| p == v))
+        .collect::<Option<_>>()?;
+    let m = hull.len();
+    let point = |i: usize| [hull[i % m].x as f32, hull[i % m].y as f32];
+    let centre = hull.iter().fold([0.0f32; 2], |c, p| {
+        [c[0] + p.x as f32 / m as f32, c[1] + p.y as f32 / m as f32]
+    });
+    // The line through a and b, moved in by the dilation onto the page's border.
+    let inset = |a: [f32; 2], b: [f32; 2]| {
+        let len = dist(a, b).max(1e-3);
+        let mut normal = [(b[1] - a[1]) / len, (a[0] - b[0]) / len];
+        if normal[0] * (centre[0] - a[0]) + normal[1] * (centre[1] - a[1]) < 0.0 {
+            normal = normal.map(|v| -v);
+        }
+        let d = f32::from(CLOSING);
+        let shift = |p: [f32; 2]| [p[0] + normal[0] * d, p[1] + normal[1] * d];
+        (shift(a), shift(b))
+    };
+    // Side k of `poly` as (its length, the longest hull edge along it).
+    let sides: Vec<(f32, [f32; 2], [f32; 2])> = (0..n)
+        .map(|k| {
+            let (from, to) = (at[k], at[(k + 1) % n]);
+            let steps = (to + m - from) % m;
+            let (a, b) = (0..steps.max(1))
+                .map(|j| (point(from + j), point(from + j + 1)))
+                .max_by(|x, y| dist(x.0, x.1).total_cmp(&dist(y.0, y.1)))
+                .expect("at least one edge");
+            (dist(point(from), point(to)), a, b)
+        })
+        .collect();
+    // Sides of a photographed rectangle meet at 90° give or take the perspective: between
+    // 50° and 130°.
+    let max_cos = 50f32.to_radians().cos();
+    let meet = |i: usize, j: usize, moved: bool| -> Option<[f32; 2]> {
+        let ((_, a, b), (_, c, d)) = (sides[i], sides[j]);
+        let ((a, b), (c, d)) = if moved {
+            (inset(a, b), inset(c, d))
+        } else {
+            ((a, b), (c, d))
+        };
+        let (u, v) = ([b[0] - a[0], b[1] - a[1]], [d[0] - c[0], d[1] - c[1]]);
+        let cross = u[0] * v[1] - u[1] * v[0];
+        let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
+        if lu == 0.0 || lv == 0.0 || ((u[0] * v[0] + u[1] * v[1]) / (lu * lv)).abs() > max_cos {
+            return None;
+        }
+        let t = ((c[0] - a[0]) * v[1] - (c[1] - a[1]) * v[0]) / cross;
+        Some([a[0] + t * u[0], a[1] + t * u[1]])
+    };
+    let inside = |p: &[f32; 2]| {
+        let e = EDGE as f32;
+        p[0] >= -e && p[1] >= -e && p[0] <= frame.0 as f32 + e && p[1] <= frame.1 as f32 + e
+    };
+    let mut best: Option<(f32, [usize; 4])> = None;
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                for d in c + 1..n {
+                    let chosen = [a, b, c, d];
+                    let corners: Option<Vec<[f32; 2]>> = (0..4)
+                        .map(|k| meet(chosen[k], chosen[(k + 1) % 4], false))
+                        .collect();
+                    let Some(corners) = corners else { continue };
+                    let turns = (0..4).map(|k| {
+                        let (p, q, r) = (corners[k], corners[(k + 1) % 4], corners[(k + 2) % 4]);
+                        (q[0] - p[0]) * (r[1] - q[1]) - (q[1] - p[1]) * (r[0] - q[0])
+                    });
+                    let convex = turns.clone().all(|t| t > 0.0) || turns.clone().all(|t| t < 0.0);
+                    let quad_area = polygon_area_f32(&corners);
+                    if !convex
+                        || quad_area < 0.97 * area
+                        || quad_area > 1.15 * area
+                        || !corners.iter().all(inside)
+                    {
+                        continue;
+                    }
+                    let total: f32 = chosen.iter().map(|&i| sides[i].0).sum();
+                    if best.as_ref().is_none_or(|b| total > b.0) {
+                        best = Some((total, chosen));
+                    }
+                }
+            }
+        }
+    }
+    // The corners of the chosen sides' lines moved in onto the page's border.
+    let (_, chosen) = best?;
+    (0..4)
+        .map(|k| meet(chosen[k], chosen[(k + 1) % 4], true))
+        .collect()
+}
+
+fn polygon_area_f32(p: &[[f32; 2]]) -> f32 {
+    let n = p.len();
+    let twice: f32 = (0..n)
+        .map(|i| {
+            let (a, b) = (p[i], p[(i + 1) % n]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum();
+    twice.abs() / 2.0
+}
+
 /// TL, TR, BR, BL: sorted around the centre, starting from the corner nearest the top left.
-fn order(quad: &[Point<i32>]) -> [[f32; 2]; 4] {
-    let pts: Vec<[f32; 2]> = quad.iter().map(|p| [p.x as f32, p.y as f32]).collect();
+fn order(pts: &[[f32; 2]]) -> [[f32; 2]; 4] {
     let cx = pts.iter().map(|p| p[0]).sum::<f32>() / 4.0;
     let cy = pts.iter().map(|p| p[1]).sum::<f32>() / 4.0;
-    let mut sorted = pts.clone();
+    let mut sorted = pts.to_vec();
     // Clockwise on screen (y down) is increasing atan2.
     sorted.sort_by(|a, b| {
         (a[1] - cy)
@@ -591,6 +772,99 @@ mod tests {
         assert!(flat.get_pixel(5, 5)[0] > 150);
     }
 
+    /// A 640×480 photo of a 300×200 page warped onto `corners`: `page(u, v)` paints the
+    /// page, `table` the rest, then every channel gets up to ±`noise` of noise and is
+    /// scaled by `light`.
+    fn photo(
+        corners: [[f32; 2]; 4],
+        page: impl Fn(f32, f32) -> Rgb<u8>,
+        table: Rgb<u8>,
+        noise: u32,
+        light: f32,
+    ) -> RgbImage {
+        let proj = Projection::from_control_points(
+            [(0.0, 0.0), (300.0, 0.0), (300.0, 200.0), (0.0, 200.0)],
+            corners.map(|[x, y]| (x, y)),
+        )
+        .unwrap()
+        .invert();
+        let mut seed = 0x9e37_79b9u32;
+        RgbImage::from_fn(640, 480, |x, y| {
+            let (u, v) = proj * (x as f32, y as f32);
+            let inside = (0.0..300.0).contains(&u) && (0.0..200.0).contains(&v);
+            let p = if inside { page(u, v) } else { table };
+            Rgb(p.0.map(|c| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                let n = (seed % (2 * noise + 1)) as f32 - noise as f32;
+                ((f32::from(c) + n) * light).round().clamp(0.0, 255.0) as u8
+            }))
+        })
+    }
+
+    fn assert_corners_near(found: &Outline, truth: [[f32; 2]; 4], tolerance: f32) {
+        let Outline::Quad(found) = found else {
+            panic!("no quad: {found:?}");
+        };
+        for (f, t) in found.iter().zip(truth) {
+            assert!(dist(*f, t) < tolerance, "{found:?} vs {truth:?}");
+        }
+    }
+
+    const TILTED: [[f32; 2]; 4] = [
+        [120.0, 90.0],
+        [520.0, 110.0],
+        [505.0, 380.0],
+        [110.0, 360.0],
+    ];
+
+    fn id_card(u: f32, v: f32) -> Rgb<u8> {
+        if v < 40.0 {
+            // A dark blue header band: as dark as the brown table, another hue.
+            Rgb([30, 40, 110])
+        } else if (v as u32 % 20) < 4 && (20.0..280.0).contains(&u) {
+            Rgb([30, 30, 30])
+        } else {
+            Rgb([220, 215, 200])
+        }
+    }
+
+    #[test]
+    fn a_dark_header_on_a_dark_table_of_another_hue_is_part_of_the_page() {
+        let brown = Rgb([90, 38, 20]);
+        let grey = |c: Rgb<u8>| crate::quality::luma(&RgbImage::from_pixel(1, 1, c))[(0, 0)][0];
+        assert!(
+            grey(brown).abs_diff(grey(Rgb([30, 40, 110]))) < 8,
+            "the header is as bright as the table"
+        );
+        assert_corners_near(&find(&photo(TILTED, id_card, brown, 0, 1.0)), TILTED, 8.0);
+    }
+
+    #[test]
+    fn a_corner_lost_in_the_edge_map_is_where_its_sides_meet() {
+        // The top-right corner is as dark as the table (a header in shadow), cut off by a
+        // chord from 50 units along the top to 50 down the side.
+        let table = Rgb([70, 50, 40]);
+        let page = |u: f32, v: f32| {
+            if (300.0 - u) + v < 50.0 {
+                table
+            } else {
+                id_card(u, v.max(40.0))
+            }
+        };
+        assert_corners_near(&find(&photo(TILTED, page, table, 0, 1.0)), TILTED, 8.0);
+    }
+
+    #[test]
+    fn the_noise_of_a_dark_photo_is_no_edge() {
+        // At a sixth of the light the edge thresholds follow the low contrast down, to
+        // where the noise of the strongest channel would reach them and join the page to
+        // the frame's edge.
+        let photo = photo(TILTED, id_card, Rgb([30, 45, 70]), 24, 0.16);
+        assert_corners_near(&find(&photo), TILTED, 8.0);
+    }
+
     #[test]
     fn a_page_running_off_the_left_edge_is_cut_there() {
         let truth = [
@@ -639,6 +913,15 @@ mod tests {
             let ring = (((x as f32 - 200.0).hypot(y as f32 - 150.0) / 9.0).sin() * 90.0) as i32;
             image::Luma([(128 + ring + (seed % 40) as i32 - 20).clamp(0, 255) as u8])
         });
+        // On a grey photo without noise the colour edges are the grey ones.
+        let grey_rgb = RgbImage::from_fn(photo.width(), photo.height(), |x, y| {
+            let v = photo[(x, y)][0];
+            Rgb([v, v, v])
+        });
+        for (low, high) in [(12.0, 36.0), (3.0, 9.0)] {
+            let want = imageproc::edges::canny(&photo, low, high);
+            assert!(colour_canny(&grey_rgb, low, high) == want, "{low} {high}");
+        }
         for img in [photo, noisy] {
             for (low, high) in [(12.0, 36.0), (3.0, 9.0), (30.0, 90.0)] {
                 let want = imageproc::edges::canny(&img, low, high);
