@@ -189,7 +189,9 @@ fn mrz_check_digits_cut_off_or_characters_dropped_are_read_again() {
 /// read NDKM, clean 9013), put back by the path of the line's known length; a short
 /// name's line of thirty chevrons read whole as P<SE<<< (black-and-white 9003), read in
 /// two halves; a line's first letter dropped (black-and-white 9013, an invalid document
-/// code), read again from other crops.
+/// code), read again from other crops. Since the outline takes colour edges (2026-12-01)
+/// 9013's page is flattened differently and one extra crop of its name line read
+/// OKAFO0R: a reading with a digit among the names is no witness of a dropped letter.
 #[test]
 fn mrz_lines_are_read_to_their_known_length() {
     let (ocr, fonts, opts) = reader_and_generator();

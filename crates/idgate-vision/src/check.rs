@@ -228,8 +228,22 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     let cut = report.has(ReasonCode::CornersNotVisible);
     // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
     // fills the frame. If no MRZ is there either, there is no document.
+    // A flattened page without an MRZ may be the wrong quadrilateral (a photo's frame, a
+    // card's picture): the whole photo is searched then too.
     let (lines, text_boxes) = match &page {
-        Some(page) => page_mrz_lines(ocr, page, opts)?,
+        Some(page) => {
+            let on_page = page_mrz_lines(ocr, page, opts)?;
+            if on_page.0.is_empty() {
+                let whole = mrz_lines(ocr, &decoded.image, false, opts)?;
+                if whole.0.is_empty() {
+                    on_page
+                } else {
+                    whole
+                }
+            } else {
+                on_page
+            }
+        }
         None => mrz_lines(ocr, &decoded.image, false, opts)?,
     };
     clock.lap(&mut report, "mrz");
@@ -842,8 +856,11 @@ fn mrz_lines(
                     let current = &lines[k];
                     let (now, other) = (names(current), names(&alt));
                     // Taken only when it is the current reading with one or two
-                    // characters more: the ones the current reading dropped.
+                    // characters more: the ones the current reading dropped. A digit
+                    // among them is no letter seen but a misreading (names have none),
+                    // as O0 for O.
                     if alt.get(..fixed) == current.get(..fixed)
+                        && !other.iter().any(u8::is_ascii_digit)
                         && (1..=2).contains(&other.len().saturating_sub(now.len()))
                         && is_subsequence(&now, &other)
                     {
