@@ -226,6 +226,26 @@ fn regression_letters_inserted_in_the_name_line_are_taken_out() {
     }
 }
 
+/// A TD1 whose name line (OCONNOR<<LUC and eighteen chevrons) the recogniser read as a few
+/// letters and fillers: with two 30-character lines found, the MRZ was taken for a 2×36
+/// TD2 and both lines were read to 36 characters, doubling letters (12 MP seed 23000,
+/// 2026-12-01). The line right below the lowest MRZ line is now read as the TD1's lost
+/// third line.
+#[test]
+fn regression_a_lost_td1_name_line_below_the_mrz_is_read() {
+    let (ocr, fonts, opts) = reader_and_generator();
+    let opts = Options {
+        width: 4000,
+        height: 3000,
+        ..opts
+    };
+    let s = generate(&fonts, Defect::Clean, 23008, &opts);
+    let r = idgate_vision::check::check(&s.bytes, &ocr, &CheckOptions::new(today())).unwrap();
+    let read = r.mrz.as_ref().map(|m| m.lines.clone());
+    assert_eq!(read.as_ref(), Some(&s.mrz_lines));
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+}
+
 /// Tables with clutter that the fresh seed-17000 evaluation (2026-12-01) took for a
 /// document: the text detector found 3–4 "lines" in wood grain and objects, enough for the
 /// old floor of 3, so a cut outline (17002, 17029) or none (17011) became a document whose

@@ -737,6 +737,7 @@ fn mrz_lines(
     let mut whole: Vec<Option<(RgbImage, Steps)>> = vec![None; candidates.len()];
     let mut found: Vec<usize> = Vec::new();
     let mut top = None;
+    let mut bottom = None;
     let mut next = candidates.len();
     while next > 0 {
         let from = next.saturating_sub(2);
@@ -751,6 +752,7 @@ fn mrz_lines(
                 Some(t) => {
                     found.push(t.len());
                     top = Some(i);
+                    bottom = bottom.or(Some(i));
                 }
                 None => above_mrz |= !found.is_empty(),
             }
@@ -778,6 +780,17 @@ fn mrz_lines(
                 whole[i - 1] = Some((line, steps));
             }
             lost[i - 1] = true;
+            found.push(n);
+        }
+    }
+    // Likewise the line right below the lowest MRZ line: a TD1's last line is its names,
+    // and a short name followed by twenty chevrons can read as a few letters and fillers.
+    if let (Some(i), Some(&n)) = (bottom.filter(|&i| i + 1 < candidates.len()), found.first()) {
+        let (above, below) = (&candidates[i], &candidates[i + 1]);
+        let aligned = above.x.abs_diff(below.x) * 2 < 3 * above.h
+            && below.y.saturating_sub(above.y) < 3 * above.h;
+        if n <= 33 && found.len() == 2 && aligned && whole[i + 1].is_some() {
+            lost[i + 1] = true;
             found.push(n);
         }
     }
