@@ -227,24 +227,22 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     let page = photo_checks(&decoded, opts, &mut report, &mut clock);
     let cut = report.has(ReasonCode::CornersNotVisible);
     // Without an outline the MRZ is searched in the whole photo: a tightly cropped scan
-    // fills the frame. If no MRZ is there either, there is no document.
-    // A flattened page without an MRZ may be the wrong quadrilateral (a photo's frame, a
-    // card's picture): the whole photo is searched then too.
-    let (lines, text_boxes) = match &page {
-        Some(page) => {
-            let on_page = page_mrz_lines(ocr, page, opts)?;
-            if on_page.0.is_empty() {
-                let whole = mrz_lines(ocr, &decoded.image, false, opts)?;
-                if whole.0.is_empty() {
-                    on_page
-                } else {
-                    whole
-                }
-            } else {
-                on_page
+    // fills the frame. If no MRZ is there either, there is no document. A flattened page
+    // without an MRZ may be the wrong quadrilateral (a photo's frame, a card's picture):
+    // the whole photo is searched then too.
+    let on_page = page
+        .as_ref()
+        .map(|page| page_mrz_lines(ocr, page, opts))
+        .transpose()?;
+    let (lines, text_boxes) = match on_page {
+        Some(found) if !found.0.is_empty() => found,
+        on_page => {
+            let whole = mrz_lines(ocr, &decoded.image, false, opts)?;
+            match on_page {
+                Some(found) if whole.0.is_empty() => found,
+                _ => whole,
             }
         }
-        None => mrz_lines(ocr, &decoded.image, false, opts)?,
     };
     clock.lap(&mut report, "mrz");
     report.measures.push(("text_lines", text_boxes as f64));
@@ -768,12 +766,15 @@ fn mrz_lines(
     // when it gives up after the name): the candidate right above the topmost MRZ line,
     // starting at the same margin, is read as the MRZ line the layout still lacks.
     let mut lost = vec![false; candidates.len()];
+    // `other` starts at the margin of the MRZ line `mrz` and is its neighbouring row
+    // (candidates are sorted top down).
+    let next_to = |mrz: &TextBox, other: &TextBox| {
+        mrz.x.abs_diff(other.x) * 2 < 3 * mrz.h && mrz.y.abs_diff(other.y) < 3 * mrz.h
+    };
     if let (Some(i), Some(&n)) = (top.filter(|&i| i > 0), found.first()) {
-        let (above, below) = (&candidates[i - 1], &candidates[i]);
+        let above = &candidates[i - 1];
         let lines_needed = if n > 33 { 2 } else { 3 };
-        let aligned = above.x.abs_diff(below.x) * 2 < 3 * below.h
-            && below.y.saturating_sub(above.y) < 3 * below.h;
-        if found.len() < lines_needed && aligned {
+        if found.len() < lines_needed && next_to(&candidates[i], above) {
             if whole[i - 1].is_none() {
                 let line = crop(above, right, 0.1, 1.0);
                 let steps = ocr.steps(&line)?;
@@ -786,9 +787,7 @@ fn mrz_lines(
     // Likewise the line right below the lowest MRZ line: a TD1's last line is its names,
     // and a short name followed by twenty chevrons can read as a few letters and fillers.
     if let (Some(i), Some(&n)) = (bottom.filter(|&i| i + 1 < candidates.len()), found.first()) {
-        let (above, below) = (&candidates[i], &candidates[i + 1]);
-        let aligned = above.x.abs_diff(below.x) * 2 < 3 * above.h
-            && below.y.saturating_sub(above.y) < 3 * above.h;
+        let aligned = next_to(&candidates[i], &candidates[i + 1]);
         if n <= 33 && found.len() == 2 && aligned && whole[i + 1].is_some() {
             lost[i + 1] = true;
             found.push(n);

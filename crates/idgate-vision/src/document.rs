@@ -497,9 +497,10 @@ fn corners_from_sides(
         .map(|v| hull.iter().position(|p| p == v))
         .collect::<Option<_>>()?;
     let m = hull.len();
-    let point = |i: usize| [hull[i % m].x as f32, hull[i % m].y as f32];
-    let centre = hull.iter().fold([0.0f32; 2], |c, p| {
-        [c[0] + p.x as f32 / m as f32, c[1] + p.y as f32 / m as f32]
+    let pts = to_f32(hull);
+    let point = |i: usize| pts[i % m];
+    let centre = pts.iter().fold([0.0f32; 2], |c, p| {
+        [c[0] + p[0] / m as f32, c[1] + p[1] / m as f32]
     });
     // The line through a and b, moved in by the dilation onto the page's border.
     let inset = |a: [f32; 2], b: [f32; 2]| {
@@ -512,8 +513,9 @@ fn corners_from_sides(
         let shift = |p: [f32; 2]| [p[0] + normal[0] * d, p[1] + normal[1] * d];
         (shift(a), shift(b))
     };
-    // Side k of `poly` as (its length, the longest hull edge along it).
-    let sides: Vec<(f32, [f32; 2], [f32; 2])> = (0..n)
+    // Side k of `poly` as (its length, the longest hull edge along it, that line moved in).
+    type Line = ([f32; 2], [f32; 2]);
+    let sides: Vec<(f32, Line, Line)> = (0..n)
         .map(|k| {
             let (from, to) = (at[k], at[(k + 1) % n]);
             let steps = (to + m - from) % m;
@@ -521,19 +523,13 @@ fn corners_from_sides(
                 .map(|j| (point(from + j), point(from + j + 1)))
                 .max_by(|x, y| dist(x.0, x.1).total_cmp(&dist(y.0, y.1)))
                 .expect("at least one edge");
-            (dist(point(from), point(to)), a, b)
+            (dist(point(from), point(to)), (a, b), inset(a, b))
         })
         .collect();
     // Sides of a photographed rectangle meet at 90° give or take the perspective: between
     // 50° and 130°.
     let max_cos = 50f32.to_radians().cos();
-    let meet = |i: usize, j: usize, moved: bool| -> Option<[f32; 2]> {
-        let ((_, a, b), (_, c, d)) = (sides[i], sides[j]);
-        let ((a, b), (c, d)) = if moved {
-            (inset(a, b), inset(c, d))
-        } else {
-            ((a, b), (c, d))
-        };
+    let meet = |(a, b): Line, (c, d): Line| -> Option<[f32; 2]> {
         let (u, v) = ([b[0] - a[0], b[1] - a[1]], [d[0] - c[0], d[1] - c[1]]);
         let cross = u[0] * v[1] - u[1] * v[0];
         let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
@@ -554,7 +550,7 @@ fn corners_from_sides(
                 for d in c + 1..n {
                     let chosen = [a, b, c, d];
                     let corners: Option<Vec<[f32; 2]>> = (0..4)
-                        .map(|k| meet(chosen[k], chosen[(k + 1) % 4], false))
+                        .map(|k| meet(sides[chosen[k]].1, sides[chosen[(k + 1) % 4]].1))
                         .collect();
                     let Some(corners) = corners else { continue };
                     let turns = (0..4).map(|k| {
@@ -581,7 +577,7 @@ fn corners_from_sides(
     // The corners of the chosen sides' lines moved in onto the page's border.
     let (_, chosen) = best?;
     (0..4)
-        .map(|k| meet(chosen[k], chosen[(k + 1) % 4], true))
+        .map(|k| meet(sides[chosen[k]].2, sides[chosen[(k + 1) % 4]].2))
         .collect()
 }
 
@@ -731,26 +727,18 @@ mod tests {
     use super::*;
     use image::Rgb;
 
+    /// A light page with dark text-like bars.
+    fn plain_page(u: f32, v: f32) -> Rgb<u8> {
+        if (v as u32 % 20) < 4 && (20.0..280.0).contains(&u) {
+            Rgb([30, 30, 30])
+        } else {
+            Rgb([220, 215, 200])
+        }
+    }
+
+    /// The page on a dark table, without noise.
     fn scene(corners: [[f32; 2]; 4]) -> RgbImage {
-        // A light quadrilateral with dark text-like bars on a dark table.
-        let proj = Projection::from_control_points(
-            [(0.0, 0.0), (300.0, 0.0), (300.0, 200.0), (0.0, 200.0)],
-            corners.map(|[x, y]| (x, y)),
-        )
-        .unwrap()
-        .invert();
-        RgbImage::from_fn(640, 480, |x, y| {
-            let (u, v) = proj * (x as f32, y as f32);
-            if (0.0..300.0).contains(&u) && (0.0..200.0).contains(&v) {
-                if (v as u32 % 20) < 4 && (20.0..280.0).contains(&u) {
-                    Rgb([30, 30, 30])
-                } else {
-                    Rgb([220, 215, 200])
-                }
-            } else {
-                Rgb([70, 50, 40])
-            }
-        })
+        photo(corners, plain_page, Rgb([70, 50, 40]), 0, 1.0)
     }
 
     #[test]
@@ -823,10 +811,8 @@ mod tests {
         if v < 40.0 {
             // A dark blue header band: as dark as the brown table, another hue.
             Rgb([30, 40, 110])
-        } else if (v as u32 % 20) < 4 && (20.0..280.0).contains(&u) {
-            Rgb([30, 30, 30])
         } else {
-            Rgb([220, 215, 200])
+            plain_page(u, v)
         }
     }
 
