@@ -48,8 +48,11 @@ pub struct Thresholds {
     /// Share of the photo's rows that are perfectly flat (drawn, not photographed) at and
     /// above which it is a SCREENSHOT.
     pub min_flat_rows: f32,
-    /// Spectral peak ratio of the pixel grid at and above which it is a PHOTO_OF_SCREEN.
+    /// Spectral peak ratio of the pixel grid at and above which it is a PHOTO_OF_SCREEN...
     pub min_grid_peak: f32,
+    /// ...when the pattern also peaks at right angles to its strongest peak at least this
+    /// much (a grid, not the stripes motion blur leaves).
+    pub min_grid_across: f32,
 }
 
 impl Default for Thresholds {
@@ -63,6 +66,7 @@ impl Default for Thresholds {
             min_colour_page: 0.02,
             min_flat_rows: 0.04,
             min_grid_peak: 400.0,
+            min_grid_across: 125.0,
         }
     }
 }
@@ -291,7 +295,7 @@ fn photo_checks(
             let started = Instant::now();
             let chroma = mean_chroma(img);
             let flat = flat_row_share(img);
-            let grid = screen_grid(img);
+            let grid = screen_spectrum(img);
             (chroma, flat, grid, started.elapsed())
         });
         let outline = document::find(img);
@@ -315,11 +319,17 @@ fn photo_checks(
             None,
         );
     }
-    report.measures.push(("grid_peak", f64::from(grid)));
-    if grid >= t.min_grid_peak {
+    report.measures.push(("grid_peak", f64::from(grid.peak)));
+    report
+        .measures
+        .push(("grid_across", f64::from(grid.across)));
+    if grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across {
         report.flag(
             ReasonCode::PhotoOfScreen,
-            json!({"grid_peak": grid, "threshold": t.min_grid_peak}),
+            json!({
+                "grid_peak": grid.peak, "threshold": t.min_grid_peak,
+                "grid_across": grid.across, "across_threshold": t.min_grid_across,
+            }),
             None,
         );
     }
@@ -518,33 +528,44 @@ fn flat_row_share(img: &RgbImage) -> f32 {
 /// liveness frame filmed off another device) stands out against the
 /// `Thresholds::min_grid_peak` the document check uses.
 pub fn screen_grid(img: &RgbImage) -> f32 {
-    // Only the centre patch is looked at: its grey values, not the whole photo's.
+    screen_spectrum(img).peak
+}
+
+/// The spectral peaks of the centre patch of a colour photo (its grey values).
+fn screen_spectrum(img: &RgbImage) -> Peaks {
     const N: u32 = 256;
     let (w, h) = img.dimensions();
     if w < N || h < N {
-        return 0.0;
+        return Peaks::default();
     }
     let centre = image::imageops::crop_imm(img, (w - N) / 2, (h - N) / 2, N, N).to_image();
-    grid_peak(&quality::luma(&centre))
+    grid_peaks(&quality::luma(&centre))
 }
 
-/// How strongly one spatial frequency stands out in the photo's centre: the strongest
-/// spectral peak (beyond the lowest frequencies) over the median spectral magnitude.
-/// A screen's pixel grid, photographed, is a sharp periodic pattern with a very high
-/// ratio; paper and print spread their energy.
-fn grid_peak(gray: &GrayImage) -> f32 {
+/// How strongly single spatial frequencies stand out in a photo, each over the median
+/// spectral magnitude (beyond the lowest frequencies).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Peaks {
+    /// The strongest peak. A screen's pixel grid, photographed, is a sharp periodic pattern
+    /// with a very high ratio; paper and print spread their energy.
+    peak: f32,
+    /// The strongest peak at right angles (70°–110°) to it. A pixel grid is periodic
+    /// across and down: its rows and its columns both peak. Motion blur is not: smearing
+    /// the picture one way leaves the print's few periodic strokes (the lines of text, the
+    /// MRZ's character pitch) standing high above a median it has lowered, but only in
+    /// the one direction the blur spared.
+    across: f32,
+}
+
+/// [`Peaks`] of the grey picture's centre N×N patch.
+fn grid_peaks(gray: &GrayImage) -> Peaks {
+    use rustfft::{num_complex::Complex, FftPlanner};
     const N: usize = 256;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w < N || h < N {
-        return 0.0;
+        return Peaks::default();
     }
-    patch_peak(gray, (w - N) / 2, (h - N) / 2)
-}
-
-/// [`grid_peak`] of the N×N patch at (x0, y0).
-fn patch_peak(gray: &GrayImage, x0: usize, y0: usize) -> f32 {
-    use rustfft::{num_complex::Complex, FftPlanner};
-    const N: usize = 256;
+    let (x0, y0) = ((w - N) / 2, (h - N) / 2);
     let hann: Vec<f32> = (0..N)
         .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / (N - 1) as f32).cos())
         .collect();
@@ -575,26 +596,34 @@ fn patch_peak(gray: &GrayImage, x0: usize, y0: usize) -> f32 {
             data[y * N + x] = col[y];
         }
     }
-    let mut mags = Vec::with_capacity(N * N);
-    let mut peak = 0.0f32;
-    for y in 0..N {
-        for x in 0..N {
-            let fy = if y > N / 2 { N - y } else { y };
-            let fx = if x > N / 2 { N - x } else { x };
-            if fx * fx + fy * fy < 24 * 24 {
-                continue;
-            }
-            let m = data[y * N + x].norm();
-            peak = peak.max(m);
-            mags.push(m);
+    // Each bin's signed frequency (fx, fy) and magnitude, the lowest frequencies left out.
+    let signed = |i: usize| {
+        if i > N / 2 {
+            i as f32 - N as f32
+        } else {
+            i as f32
         }
-    }
-    if mags.is_empty() {
-        return 0.0;
-    }
+    };
+    let bins: Vec<(f32, f32, f32)> = (0..N * N)
+        .map(|i| (signed(i % N), signed(i / N), data[i].norm()))
+        .filter(|&(fx, fy, _)| fx * fx + fy * fy >= 24.0 * 24.0)
+        .collect();
+    let Some(&(px, py, peak)) = bins.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+        return Peaks::default();
+    };
+    let radius = px.hypot(py);
+    let across = bins
+        .iter()
+        .filter(|&&(fx, fy, _)| (fx * px + fy * py).abs() < 0.34 * radius * fx.hypot(fy))
+        .map(|b| b.2)
+        .fold(0.0f32, f32::max);
+    let mut mags: Vec<f32> = bins.iter().map(|b| b.2).collect();
     let mid = mags.len() / 2;
-    let median = *mags.select_nth_unstable_by(mid, f32::total_cmp).1;
-    peak / median.max(1e-3)
+    let median = mags.select_nth_unstable_by(mid, f32::total_cmp).1.max(1e-3);
+    Peaks {
+        peak: peak / median,
+        across: across / median,
+    }
 }
 
 /// The MRZ lines of a flattened page and how many text lines it has. Documents are wider
@@ -1275,7 +1304,19 @@ mod tests {
                 base
             }])
         });
-        let (p, g) = (grid_peak(&paper), grid_peak(&grid));
-        assert!(g > 10.0 * p, "paper {p} grid {g}");
+        let (p, g) = (grid_peaks(&paper), grid_peaks(&grid));
+        assert!(g.peak > 10.0 * p.peak, "paper {p:?} grid {g:?}");
+        // The grid is periodic down as much as across.
+        assert!(g.across > 0.5 * g.peak, "grid {g:?}");
+        // Stripes one way only (what motion blur leaves of print) peak just as high, but
+        // nothing stands out at right angles to them.
+        let stripes = GrayImage::from_fn(300, 300, |x, y| {
+            let base = paper.get_pixel(x, y)[0];
+            image::Luma([if y % 3 == 2 { base / 4 } else { base }])
+        });
+        let s = grid_peaks(&stripes);
+        assert!(s.peak > 10.0 * p.peak, "paper {p:?} stripes {s:?}");
+        assert!(s.across < 0.1 * s.peak, "stripes {s:?}");
+        assert!(s.across < g.across / 4.0, "stripes {s:?} grid {g:?}");
     }
 }
