@@ -15,7 +15,7 @@
 //! applicant still holds the phone.
 
 use crate::document::{self, Outline};
-use crate::input::{decode_scaled, Decoded, InputError, InputLimits};
+use crate::input::{decode_scaled, decode_scaled_with_centre, Decoded, InputError, InputLimits};
 use crate::ocr::{self, Ocr, OcrError, Steps, TextBox};
 use crate::quality;
 use idgate_core::reason::{ReasonCode, RejectType};
@@ -217,7 +217,14 @@ fn timed(run: impl FnOnce() -> Result<Report, CheckError>) -> Result<Report, Che
 fn gate_stages(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> {
     let mut clock = Clock(Instant::now());
     let mut report = Report::default();
-    let decoded = decode_scaled(bytes, opts.limits, GATE_SIDE)?;
+    // The screen grid is measured on the centre at the full check's scale: the gate's
+    // smaller decode smooths the moiré of a photographed screen away.
+    let decoded = decode_scaled_with_centre(
+        bytes,
+        opts.limits,
+        GATE_SIDE,
+        (CHECK_SIDE, SCREEN_PATCH as u32),
+    )?;
     clock.lap(&mut report, "decode");
     photo_checks(&decoded, opts, &mut report, &mut clock);
     Ok(report)
@@ -295,7 +302,10 @@ fn photo_checks(
             let started = Instant::now();
             let chroma = mean_chroma(img);
             let flat = flat_row_share(img);
-            let grid = screen_spectrum(img);
+            let grid = match &decoded.centre {
+                Some(centre) => grid_peaks(centre),
+                None => screen_spectrum(img),
+            };
             (chroma, flat, grid, started.elapsed())
         });
         let outline = document::find(img);
@@ -531,9 +541,12 @@ pub fn screen_grid(img: &RgbImage) -> f32 {
     screen_spectrum(img).peak
 }
 
+/// Side of the centre patch the screen grid is looked for in.
+const SCREEN_PATCH: usize = 256;
+
 /// The spectral peaks of the centre patch of a colour photo (its grey values).
 fn screen_spectrum(img: &RgbImage) -> Peaks {
-    const N: u32 = 256;
+    const N: u32 = SCREEN_PATCH as u32;
     let (w, h) = img.dimensions();
     if w < N || h < N {
         return Peaks::default();
@@ -560,7 +573,7 @@ struct Peaks {
 /// [`Peaks`] of the grey picture's centre N×N patch.
 fn grid_peaks(gray: &GrayImage) -> Peaks {
     use rustfft::{num_complex::Complex, FftPlanner};
-    const N: usize = 256;
+    const N: usize = SCREEN_PATCH;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     if w < N || h < N {
         return Peaks::default();

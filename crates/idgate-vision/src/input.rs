@@ -3,7 +3,7 @@
 //! is decoded (decompression bombs), the decoder runs with memory limits, and the EXIF
 //! orientation is applied so that "up" is where the camera's user saw it.
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use std::io::Cursor;
 
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +70,9 @@ pub struct Decoded {
     pub has_exif: bool,
     /// Decoded pixels per stored pixel (1 unless a scaled decode was asked for).
     pub scale: f32,
+    /// The grey centre of the picture at a finer scale than `image`, when one was asked for
+    /// ([`decode_scaled_with_centre`]) and the fast JPEG path made it.
+    pub centre: Option<GrayImage>,
 }
 
 pub fn decode(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError> {
@@ -84,6 +87,29 @@ pub fn decode_scaled(
     bytes: &[u8],
     limits: InputLimits,
     min_long_side: u32,
+) -> Result<Decoded, InputError> {
+    decode_with(bytes, limits, min_long_side, None)
+}
+
+/// Like [`decode_scaled`], and the `side` × `side` grey centre of the picture (in stored
+/// orientation) at the scale a decode to `centre_long_side` would have: the quality gate's
+/// small decode smooths a screen's pixel grid away, the full check's finer one keeps it.
+/// Only a JPEG the fast path of [`crate::jpeg`] takes, reduced further than the centre
+/// needs, gets one.
+pub fn decode_scaled_with_centre(
+    bytes: &[u8],
+    limits: InputLimits,
+    min_long_side: u32,
+    (centre_long_side, side): (u32, u32),
+) -> Result<Decoded, InputError> {
+    decode_with(bytes, limits, min_long_side, Some((centre_long_side, side)))
+}
+
+fn decode_with(
+    bytes: &[u8],
+    limits: InputLimits,
+    min_long_side: u32,
+    centre: Option<(u32, u32)>,
 ) -> Result<Decoded, InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty);
@@ -121,14 +147,29 @@ pub fn decode_scaled(
     let has_exif = decoder.exif_metadata().ok().flatten().is_some();
     let orientation = decoder.orientation().map_err(corrupt)?;
     let long = width.max(height);
-    let reduction = [8u32, 4, 2]
-        .into_iter()
-        .find(|r| long / r >= min_long_side)
-        .unwrap_or(1);
-    let scaled = if format == ImageFormat::Jpeg && reduction > 1 {
-        jpeg_scaled(bytes, (width, height), reduction)?
-    } else {
-        None
+    let reduction_for = |side: u32| {
+        [8u32, 4, 2]
+            .into_iter()
+            .find(|r| long / r >= side)
+            .unwrap_or(1)
+    };
+    let reduction = reduction_for(min_long_side);
+    let fine = centre.map(|(long_side, side)| (reduction_for(long_side), side));
+    let mut centre = None;
+    let scaled = match fine {
+        Some((fine, side)) if format == ImageFormat::Jpeg && fine > 1 && fine < reduction => {
+            match crate::jpeg::decode_reduced_with_centre(bytes, reduction, fine, side as usize) {
+                Some((img, grey)) => {
+                    centre = Some(grey);
+                    Some(img)
+                }
+                None => jpeg_scaled(bytes, (width, height), reduction)?,
+            }
+        }
+        _ if format == ImageFormat::Jpeg && reduction > 1 => {
+            jpeg_scaled(bytes, (width, height), reduction)?
+        }
+        _ => None,
     };
     let (mut image, scale) = match scaled {
         Some(img) => {
@@ -149,6 +190,7 @@ pub fn decode_scaled(
         stored_height: height,
         has_exif,
         scale,
+        centre,
     })
 }
 
@@ -206,6 +248,7 @@ fn decode_heic(bytes: &[u8], limits: InputLimits) -> Result<Decoded, InputError>
         stored_height: height,
         has_exif,
         scale: 1.0,
+        centre: None,
     })
 }
 

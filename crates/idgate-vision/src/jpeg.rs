@@ -33,8 +33,64 @@ pub fn decode_reduced(bytes: &[u8], reduction: u32) -> Option<RgbImage> {
         _ => return None,
     };
     let (frame, tables, scan, data) = parse(bytes)?;
-    let planes = decode_scan(&frame, &tables, &scan, data, cells)?;
+    let planes = decode_scan(&frame, &tables, &scan, data, cells, &mut None)?;
     Some(to_rgb(&frame, &planes, cells))
+}
+
+/// Like [`decode_reduced`], and also the `side` × `side` grey samples at the picture's
+/// centre decoded at `1/fine` of its size (`fine` 2 or 4, below `reduction`): box means of
+/// the luma straight from the same blocks, for a measure that needs finer detail than the
+/// rest (a screen's pixel grid) where decoding the whole picture finer would cost more.
+/// `None` also when the picture is smaller than the window.
+pub fn decode_reduced_with_centre(
+    bytes: &[u8],
+    reduction: u32,
+    fine: u32,
+    side: usize,
+) -> Option<(RgbImage, image::GrayImage)> {
+    let cells = match reduction {
+        2 => 4,
+        4 => 2,
+        8 => 1,
+        _ => return None,
+    };
+    let fine_cells = match fine {
+        2 => 4,
+        4 => 2,
+        _ => return None,
+    };
+    if fine_cells <= cells || !side.is_multiple_of(fine_cells) {
+        return None;
+    }
+    let (frame, tables, scan, data) = parse(bytes)?;
+    // The window in luma block units, centred on the picture.
+    let blocks = side / fine_cells;
+    let (cx, cy) = (frame.width / 16, frame.height / 16);
+    let window = Window {
+        x0: cx.checked_sub(blocks / 2)?,
+        y0: cy.checked_sub(blocks / 2)?,
+        blocks,
+        cells: fine_cells,
+        samples: vec![0; side * side],
+    };
+    if window.x0 + blocks > frame.width / 8 || window.y0 + blocks > frame.height / 8 {
+        return None;
+    }
+    let mut window = Some(window);
+    let planes = decode_scan(&frame, &tables, &scan, data, cells, &mut window)?;
+    let window = window?;
+    let centre = image::GrayImage::from_raw(side as u32, side as u32, window.samples)?;
+    Some((to_rgb(&frame, &planes, cells), centre))
+}
+
+/// Luma blocks `x0..x0 + blocks` × `y0..y0 + blocks` decoded to `cells` × `cells` means
+/// each, besides the reduced planes.
+struct Window {
+    x0: usize,
+    y0: usize,
+    blocks: usize,
+    cells: usize,
+    samples: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -528,6 +584,7 @@ fn decode_scan(
     scan: &Scan,
     data: &[u8],
     cells: usize,
+    window: &mut Option<Window>,
 ) -> Option<Vec<Plane>> {
     let mcu_w = 8 * frame.h_max;
     let mcu_h = 8 * frame.v_max;
@@ -554,6 +611,14 @@ fn decode_scan(
         ac: &'t Huffman,
         pred: i32,
     }
+    // The window's own contributions (luma's quantisation table).
+    let fine = match window {
+        Some(w) => {
+            let q = tables.quant[frame.components[0].quant].as_ref()?;
+            contributions(w.cells, q)
+        }
+        None => Vec::new(),
+    };
     let mut parts = Vec::with_capacity(scan.parts.len());
     for &(index, dc, ac) in &scan.parts {
         let c = frame.components[index];
@@ -591,8 +656,46 @@ fn decode_scan(
             for by in 0..p.v {
                 for bx in 0..p.h {
                     let plane = &mut planes[p.index];
-                    let x0 = (mx * p.h + bx) * cells;
-                    let y0 = (my * p.v + by) * cells;
+                    let (block_x, block_y) = (mx * p.h + bx, my * p.v + by);
+                    let (x0, y0) = (block_x * cells, block_y * cells);
+                    let in_window = p.index == 0
+                        && window.as_ref().is_some_and(|w| {
+                            (w.x0..w.x0 + w.blocks).contains(&block_x)
+                                && (w.y0..w.y0 + w.blocks).contains(&block_y)
+                        });
+                    if in_window {
+                        let w = window.as_mut()?;
+                        let fine_cells = w.cells * w.cells;
+                        let (mut out, mut detail) = ([0f32; 16], [0f32; 16]);
+                        let contrib = &p.contrib;
+                        bits.block(p.dc, p.ac, &mut p.pred, |n, value| {
+                            let value = value as f32;
+                            for (o, c) in out[..n_cells].iter_mut().zip(&contrib[n][..n_cells]) {
+                                *o += value * c;
+                            }
+                            for (o, c) in
+                                detail[..fine_cells].iter_mut().zip(&fine[n][..fine_cells])
+                            {
+                                *o += value * c;
+                            }
+                        })?;
+                        for cy in 0..cells {
+                            let row = (y0 + cy) * plane.width + x0;
+                            for cx in 0..cells {
+                                let v = out[cy * cells + cx] + 128.5;
+                                plane.samples[row + cx] = v.clamp(0.0, 255.0) as u8;
+                            }
+                        }
+                        let side = w.blocks * w.cells;
+                        let (wx, wy) = ((block_x - w.x0) * w.cells, (block_y - w.y0) * w.cells);
+                        for cy in 0..w.cells {
+                            for cx in 0..w.cells {
+                                let v = detail[cy * w.cells + cx] + 128.5;
+                                w.samples[(wy + cy) * side + wx + cx] = v.clamp(0.0, 255.0) as u8;
+                            }
+                        }
+                        continue;
+                    }
                     if cells == 1 {
                         // 1/8: the block's mean is its DC coefficient.
                         bits.block(p.dc, p.ac, &mut p.pred, |_, _| {})?;
@@ -789,6 +892,33 @@ mod tests {
             let d = mean_diff(&small, &box_mean(&full, r));
             assert!(d < 3.0, "1/{r}: mean difference {d}");
         }
+    }
+
+    #[test]
+    fn the_centre_window_is_the_finer_box_means_of_the_same_blocks() {
+        let img = photo(640, 480);
+        let bytes = jpeg(&img);
+        let full = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        let (small, centre) = decode_reduced_with_centre(&bytes, 4, 2, 128).expect("baseline");
+        // The picture itself is the plain reduced decode.
+        assert_eq!(small, decode_reduced(&bytes, 4).unwrap());
+        // The centre: 256 × 256 full-size pixels around (320, 240), at 1/2.
+        let half = box_mean(&full, 2);
+        let grey = |p: &image::Rgb<u8>| {
+            0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+        };
+        let mut diff = 0.0;
+        for y in 0..128 {
+            for x in 0..128 {
+                let want = grey(half.get_pixel(96 + x, 56 + y));
+                diff += (want - f32::from(centre.get_pixel(x, y)[0])).abs();
+            }
+        }
+        let diff = diff / (128.0 * 128.0);
+        assert!(diff < 3.0, "mean difference {diff}");
+        // Finer than the rest only, and inside the picture only.
+        assert!(decode_reduced_with_centre(&bytes, 4, 4, 128).is_none());
+        assert!(decode_reduced_with_centre(&bytes, 4, 2, 1024).is_none());
     }
 
     fn encoded(
