@@ -578,6 +578,24 @@ struct Plane {
     samples: Vec<u8>,
 }
 
+/// Writes a block's `cells`×`cells` box means (level-shifted back, rounded, clamped) into
+/// `samples`, a plane `width` samples wide, with the box's top-left sample at `(x0, y0)`.
+fn store(
+    means: &[f32; 16],
+    cells: usize,
+    samples: &mut [u8],
+    width: usize,
+    (x0, y0): (usize, usize),
+) {
+    for cy in 0..cells {
+        let row = (y0 + cy) * width + x0;
+        for cx in 0..cells {
+            let v = means[cy * cells + cx] + 128.5;
+            samples[row + cx] = v.clamp(0.0, 255.0) as u8;
+        }
+    }
+}
+
 fn decode_scan(
     frame: &Frame,
     tables: &Tables,
@@ -679,21 +697,10 @@ fn decode_scan(
                                 *o += value * c;
                             }
                         })?;
-                        for cy in 0..cells {
-                            let row = (y0 + cy) * plane.width + x0;
-                            for cx in 0..cells {
-                                let v = out[cy * cells + cx] + 128.5;
-                                plane.samples[row + cx] = v.clamp(0.0, 255.0) as u8;
-                            }
-                        }
+                        store(&out, cells, &mut plane.samples, plane.width, (x0, y0));
                         let side = w.blocks * w.cells;
                         let (wx, wy) = ((block_x - w.x0) * w.cells, (block_y - w.y0) * w.cells);
-                        for cy in 0..w.cells {
-                            for cx in 0..w.cells {
-                                let v = detail[cy * w.cells + cx] + 128.5;
-                                w.samples[(wy + cy) * side + wx + cx] = v.clamp(0.0, 255.0) as u8;
-                            }
-                        }
+                        store(&detail, w.cells, &mut w.samples, side, (wx, wy));
                         continue;
                     }
                     if cells == 1 {
@@ -711,13 +718,7 @@ fn decode_scan(
                             *o += value * c;
                         }
                     })?;
-                    for cy in 0..cells {
-                        let row = (y0 + cy) * plane.width + x0;
-                        for cx in 0..cells {
-                            let v = out[cy * cells + cx] + 128.5;
-                            plane.samples[row + cx] = v.clamp(0.0, 255.0) as u8;
-                        }
-                    }
+                    store(&out, cells, &mut plane.samples, plane.width, (x0, y0));
                 }
             }
         }
