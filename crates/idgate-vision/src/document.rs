@@ -338,7 +338,7 @@ fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
             continue;
         }
         let hull = convex_hull(c.points);
-        let area = polygon_area(&hull);
+        let area = polygon_area(hull.iter().map(xy));
         if area >= MIN_AREA * frame_area && best.as_ref().is_none_or(|b| area > b.0) {
             best = Some((area, hull));
         }
@@ -355,7 +355,7 @@ fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
         }
         let quad = largest_quad(&poly);
         // A four-cornered outline fills its hull; anything rounder is not a page.
-        if polygon_area(&quad) < 0.85 * area || quad.len() != 4 {
+        if polygon_area(quad.iter().map(xy)) < 0.85 * area || quad.len() != 4 {
             return Outline::None;
         }
         return Outline::Quad(order(&to_f32(&quad)));
@@ -424,15 +424,19 @@ fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
     }
 }
 
-fn polygon_area(p: &[Point<i32>]) -> f32 {
-    let n = p.len();
-    let twice: i64 = (0..n)
-        .map(|i| {
-            let (a, b) = (p[i], p[(i + 1) % n]);
-            i64::from(a.x) * i64::from(b.y) - i64::from(b.x) * i64::from(a.y)
-        })
+/// The area of a polygon from its corners in order around it (the shoelace formula). In
+/// `f64`, which is exact for pixel coordinates.
+fn polygon_area(corners: impl Iterator<Item = [f64; 2]> + Clone) -> f32 {
+    let next = corners.clone().cycle().skip(1);
+    let twice: f64 = corners
+        .zip(next)
+        .map(|(a, b)| a[0] * b[1] - b[0] * a[1])
         .sum();
-    twice.abs() as f32 / 2.0
+    (twice.abs() / 2.0) as f32
+}
+
+fn xy(p: &Point<i32>) -> [f64; 2] {
+    [p.x.into(), p.y.into()]
 }
 
 fn perimeter(p: &[Point<i32>]) -> f64 {
@@ -458,7 +462,7 @@ fn largest_quad(poly: &[Point<i32>]) -> Vec<Point<i32>> {
             for c in b + 1..n {
                 for d in c + 1..n {
                     let q = [poly[a], poly[b], poly[c], poly[d]];
-                    let area = polygon_area(&q);
+                    let area = polygon_area(q.iter().map(xy));
                     if area > best.0 {
                         best = (area, [a, b, c, d]);
                     }
@@ -558,7 +562,8 @@ fn corners_from_sides(
                         (q[0] - p[0]) * (r[1] - q[1]) - (q[1] - p[1]) * (r[0] - q[0])
                     });
                     let convex = turns.clone().all(|t| t > 0.0) || turns.clone().all(|t| t < 0.0);
-                    let quad_area = polygon_area_f32(&corners);
+                    let quad_area =
+                        polygon_area(corners.iter().map(|&[x, y]| [x.into(), y.into()]));
                     if !convex
                         || quad_area < 0.97 * area
                         || quad_area > 1.15 * area
@@ -579,17 +584,6 @@ fn corners_from_sides(
     (0..4)
         .map(|k| meet(sides[chosen[k]].2, sides[chosen[(k + 1) % 4]].2))
         .collect()
-}
-
-fn polygon_area_f32(p: &[[f32; 2]]) -> f32 {
-    let n = p.len();
-    let twice: f32 = (0..n)
-        .map(|i| {
-            let (a, b) = (p[i], p[(i + 1) % n]);
-            a[0] * b[1] - b[0] * a[1]
-        })
-        .sum();
-    twice.abs() / 2.0
 }
 
 /// TL, TR, BR, BL: sorted around the centre, starting from the corner nearest the top left.
