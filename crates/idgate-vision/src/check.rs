@@ -778,14 +778,32 @@ fn mrz_lines(
     let mut found: Vec<usize> = Vec::new();
     let mut top = None;
     let mut bottom = None;
+    // The name line's first extra crop (see below), read early beside a TD1's first line:
+    // the candidate it was cropped from, the crop and its steps.
+    let mut name_early: Option<(usize, RgbImage, Steps)> = None;
     let mut next = candidates.len();
     while next > 0 {
-        let from = next.saturating_sub(2);
-        let crops: Vec<RgbImage> = candidates[from..next]
+        // Two short lines read from the bottom are a TD1's last two (TD2 and TD3 lines are
+        // longer); only its first line is left to read, so the other core reads the lowest
+        // one, the TD1's names, from the name check's first extra crop instead of the line
+        // above the MRZ, which the first line's reading makes needless.
+        let td1_rest = match (found.as_slice(), bottom) {
+            ([a, b], Some(i)) if *a <= 33 && *b <= 33 => Some(i),
+            _ => None,
+        };
+        let from = next.saturating_sub(if td1_rest.is_some() { 1 } else { 2 });
+        let mut crops: Vec<RgbImage> = candidates[from..next]
             .iter()
             .map(|b| crop(b, right, 0.1, 1.0))
             .collect();
-        let steps = ocr.steps_all(&crops)?;
+        if let Some(i) = td1_rest {
+            crops.push(crop(&candidates[i], right, NAME_MARGINS[0], 1.0));
+        }
+        let mut steps = ocr.steps_all(&crops)?;
+        if let Some(i) = td1_rest {
+            let (line, s) = (crops.pop(), steps.pop());
+            name_early = line.zip(s).map(|(line, s)| (i, line, s));
+        }
         let mut above_mrz = false;
         for (i, (line, s)) in (from..next).zip(crops.into_iter().zip(steps)).rev() {
             match settle(&line, &s, None, false)? {
@@ -890,10 +908,19 @@ fn mrz_lines(
                     .unwrap_or(names.len());
                 names[..end].to_vec()
             };
-            let crops = [0.2, 0.3].map(|margin| crop(b, right, margin, 1.0));
+            // The crops in the order of NAME_MARGINS, with what was read early.
+            let mut read: Vec<(RgbImage, Steps)> = Vec::new();
+            let mut margins = &NAME_MARGINS[..];
+            if let Some((_, line, steps)) = name_early.filter(|(i, ..)| *i == b_index) {
+                read.push((line, steps));
+                margins = &margins[1..];
+            }
+            let crops: Vec<RgbImage> = margins.iter().map(|&m| crop(b, right, m, 1.0)).collect();
+            let steps = ocr.steps_all(&crops)?;
+            read.extend(crops.into_iter().zip(steps));
             let mut alts = Vec::new();
-            for (line, steps) in crops.iter().zip(ocr.steps_all(&crops)?) {
-                if let Some(alt) = settle(line, &steps, length, lost[b_index])? {
+            for (line, steps) in &read {
+                if let Some(alt) = settle(line, steps, length, lost[b_index])? {
                     alts.push(alt);
                 }
             }
@@ -931,6 +958,9 @@ fn mrz_lines(
     }
     Ok((lines, text_boxes))
 }
+
+/// The margins (in line heights) of the name line's two extra crops.
+const NAME_MARGINS: [f32; 2] = [0.2, 0.3];
 
 /// The name line with everything after the names' closing filler run made filler: names
 /// are separated by one or two fillers, so from a run of three on there is only padding,

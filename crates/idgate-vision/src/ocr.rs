@@ -12,10 +12,13 @@
 //! Both networks are optimised once for fixed input sizes ([`DET_SIDE`], [`DET_BAND`],
 //! [`REC_WIDTH`]) so every call reuses the same plan: a page is letterboxed into the square
 //! detection input (a wide strip, such as a page's MRZ band, into the [`DET_BAND`]-high
-//! one, at two fifths of the cost) and a line is padded to the recognition width.
+//! one, at two fifths of the cost) and a line is padded to the recognition width. A run
+//! with nothing beside it (detection, a line read alone) spreads its matrix products over
+//! the cores (tract's `multithread-mm` pool); lines read together take one core each.
 
 use image::{imageops::FilterType, RgbImage};
 use std::path::{Path, PathBuf};
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 pub const DET_MODEL: &str = "ch_PP-OCRv4_det_infer.onnx";
@@ -236,6 +239,9 @@ pub struct Ocr {
     det: Plan,
     det_band: Plan,
     rec: Plan,
+    /// The threads one network run's matrix products are spread over when nothing else
+    /// runs beside it (the detector; a line read alone).
+    pool: Executor,
     /// CTC classes: index 0 is the blank; then the model's characters; then a space.
     classes: Vec<String>,
 }
@@ -269,10 +275,17 @@ impl Ocr {
         let mut classes = vec![String::new()];
         classes.extend(characters.value.lines().map(str::to_string));
         classes.push(" ".into());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool = if cores > 1 {
+            Executor::multithread(cores)
+        } else {
+            Executor::SingleThread
+        };
         Ok(Ocr {
             det,
             det_band,
             rec,
+            pool,
             classes,
         })
     }
@@ -296,7 +309,8 @@ impl Ocr {
             (&self.det, DET_SIDE)
         };
         let input = network_input(&small, [height, DET_SIDE])?;
-        let out = plan.run(tvec!(input.into())).map_err(inference)?;
+        let out = multithread_tract_scope(self.pool.clone(), || plan.run(tvec!(input.into())))
+            .map_err(inference)?;
         let prob = out[0].to_plain_array_view::<f32>().map_err(inference)?;
         let map: Vec<f32> = prob.iter().copied().collect();
         let boxes = regions(&map, side, sw as usize, sh as usize);
@@ -370,11 +384,14 @@ impl Ocr {
     }
 
     /// [`Ocr::steps`] of several lines, in order: on two threads when there are two cores
-    /// (each recognition runs on one; two lines of an MRZ take the time of one).
+    /// (each recognition runs on one; two lines of an MRZ take the time of one); a line
+    /// alone has its matrix products spread over the cores instead.
     pub fn steps_all(&self, lines: &[RgbImage]) -> Result<Vec<Steps>, OcrError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if lines.len() < 2 || cores < 2 {
-            return lines.iter().map(|l| self.steps(l)).collect();
+            return multithread_tract_scope(self.pool.clone(), || {
+                lines.iter().map(|l| self.steps(l)).collect()
+            });
         }
         let (first, second) = lines.split_at(lines.len().div_ceil(2));
         std::thread::scope(|scope| {
