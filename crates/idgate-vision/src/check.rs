@@ -51,8 +51,14 @@ pub struct Thresholds {
     /// Spectral peak ratio of the pixel grid at and above which it is a PHOTO_OF_SCREEN...
     pub min_grid_peak: f32,
     /// ...when the pattern also peaks at right angles to its strongest peak at least this
-    /// much (a grid, not the stripes motion blur leaves).
+    /// much (a grid, not the stripes motion blur leaves)...
     pub min_grid_across: f32,
+    /// ...or when its mid frequencies are spread over all directions at least this evenly
+    /// (weakest direction over strongest: sharp every way, not smeared one way)...
+    pub min_grid_evenness: f32,
+    /// ...and then peak at least this much: a page photographed close up is sharp every
+    /// way too, and its fine print alone can peak above `min_grid_peak`.
+    pub min_grid_peak_even: f32,
 }
 
 impl Default for Thresholds {
@@ -67,6 +73,8 @@ impl Default for Thresholds {
             min_flat_rows: 0.04,
             min_grid_peak: 400.0,
             min_grid_across: 125.0,
+            min_grid_evenness: 0.35,
+            min_grid_peak_even: 475.0,
         }
     }
 }
@@ -333,12 +341,21 @@ fn photo_checks(
     report
         .measures
         .push(("grid_across", f64::from(grid.across)));
-    if grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across {
+    report
+        .measures
+        .push(("grid_evenness", f64::from(grid.evenness)));
+    // A grid peaks both ways; a moiré that peaks one way only must be strong and sharp
+    // every way (motion blur's stripes are not).
+    let grid_both_ways = grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across;
+    let moire_one_way = grid.peak >= t.min_grid_peak_even && grid.evenness >= t.min_grid_evenness;
+    if grid_both_ways || moire_one_way {
         report.flag(
             ReasonCode::PhotoOfScreen,
             json!({
                 "grid_peak": grid.peak, "threshold": t.min_grid_peak,
                 "grid_across": grid.across, "across_threshold": t.min_grid_across,
+                "grid_evenness": grid.evenness, "evenness_threshold": t.min_grid_evenness,
+                "even_peak_threshold": t.min_grid_peak_even,
             }),
             None,
         );
@@ -568,6 +585,11 @@ struct Peaks {
     /// MRZ's character pitch) standing high above a median it has lowered, but only in
     /// the one direction the blur spared.
     across: f32,
+    /// How evenly the mid frequencies are spread over directions (0–1). Motion blur
+    /// takes the fine detail out along its direction, leaving one sector of the spectrum
+    /// far weaker than the rest; a photographed screen keeps its detail every way, even
+    /// when its moiré happens to peak in one direction only.
+    evenness: f32,
 }
 
 /// [`Peaks`] of the grey picture's centre N×N patch.
@@ -631,11 +653,45 @@ fn grid_peaks(gray: &GrayImage) -> Peaks {
         .map(|b| b.2)
         .fold(0.0f32, f32::max);
     let mut mags: Vec<f32> = bins.iter().map(|b| b.2).collect();
-    let mid = mags.len() / 2;
-    let median = mags.select_nth_unstable_by(mid, f32::total_cmp).1.max(1e-3);
+    let median = median_of(&mut mags).max(1e-3);
     Peaks {
         peak: peak / median,
         across: across / median,
+        evenness: evenness(&bins),
+    }
+}
+
+/// The median of `values` (reordered), 0 when there are none.
+fn median_of(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mid = values.len() / 2;
+    *values.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// [`Peaks::evenness`] of spectrum bins `(fx, fy, magnitude)`: the median magnitude of the
+/// mid frequencies (radius 32–100 of 256) in each of 8 direction sectors, the weakest
+/// sector's over the strongest's.
+fn evenness(bins: &[(f32, f32, f32)]) -> f32 {
+    const SECTORS: usize = 8;
+    let mut sectors: [Vec<f32>; SECTORS] = Default::default();
+    for &(fx, fy, mag) in bins {
+        if !(32.0..=100.0).contains(&fx.hypot(fy)) {
+            continue;
+        }
+        // A real picture's spectrum is symmetric: directions are taken modulo 180°.
+        let angle = fy.atan2(fx).rem_euclid(std::f32::consts::PI);
+        let sector = ((angle / std::f32::consts::PI * SECTORS as f32) as usize).min(SECTORS - 1);
+        sectors[sector].push(mag);
+    }
+    let medians = sectors.map(|mut s| median_of(&mut s));
+    let strongest = medians.iter().copied().fold(0.0f32, f32::max);
+    let weakest = medians.iter().copied().fold(f32::INFINITY, f32::min);
+    if strongest > 0.0 {
+        weakest / strongest
+    } else {
+        0.0
     }
 }
 
@@ -1361,5 +1417,36 @@ mod tests {
         assert!(s.peak > 10.0 * p.peak, "paper {p:?} stripes {s:?}");
         assert!(s.across < 0.1 * s.peak, "stripes {s:?}");
         assert!(s.across < g.across / 4.0, "stripes {s:?} grid {g:?}");
+    }
+
+    #[test]
+    fn motion_blur_leaves_the_spectrum_uneven_and_a_screen_does_not() {
+        // Fine detail every way: a photographed screen's texture under its moiré.
+        let mut state = 0x2545_f491_u32;
+        let mut noise = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        };
+        let sharp = GrayImage::from_fn(300, 300, |_, _| image::Luma([noise() / 2 + 64]));
+        // The same texture smeared 9 pixels sideways, as a shaken hand does.
+        let smeared = GrayImage::from_fn(300, 300, |x, y| {
+            let xs = x.saturating_sub(4)..(x + 5).min(300);
+            let n = xs.len() as u32;
+            image::Luma([(xs.map(|x| u32::from(sharp.get_pixel(x, y)[0])).sum::<u32>() / n) as u8])
+        });
+        let (sharp_peaks, smeared_peaks) = (grid_peaks(&sharp), grid_peaks(&smeared));
+        assert!(sharp_peaks.evenness > 0.7, "sharp {sharp_peaks:?}");
+        assert!(smeared_peaks.evenness < 0.2, "smeared {smeared_peaks:?}");
+        // Moiré bands one way over the sharp texture: no right-angle peak, but even.
+        let banded = GrayImage::from_fn(300, 300, |x, y| {
+            let band = if y % 4 == 3 { 3 } else { 1 };
+            image::Luma([sharp.get_pixel(x, y)[0] / band])
+        });
+        let b = grid_peaks(&banded);
+        let t = Thresholds::default();
+        assert!(b.across < t.min_grid_across, "banded {b:?}");
+        assert!(b.evenness >= t.min_grid_evenness, "banded {b:?}");
     }
 }
