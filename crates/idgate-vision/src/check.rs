@@ -15,7 +15,7 @@
 //! applicant still holds the phone.
 
 use crate::document::{self, Outline};
-use crate::input::{decode_scaled, decode_scaled_with_centre, Decoded, InputError, InputLimits};
+use crate::input::{decode_scaled_with_centre, Decoded, InputError, InputLimits};
 use crate::ocr::{self, Ocr, OcrError, Steps, TextBox};
 use crate::quality;
 use idgate_core::reason::{ReasonCode, RejectType};
@@ -48,17 +48,12 @@ pub struct Thresholds {
     /// Share of the photo's rows that are perfectly flat (drawn, not photographed) at and
     /// above which it is a SCREENSHOT.
     pub min_flat_rows: f32,
-    /// Spectral peak ratio of the pixel grid at and above which it is a PHOTO_OF_SCREEN...
+    /// Spectral peak ratio of a pixel grid (periods under 4.6 px at full resolution) at
+    /// and above which the photo is a PHOTO_OF_SCREEN...
     pub min_grid_peak: f32,
-    /// ...when the pattern also peaks at right angles to its strongest peak at least this
-    /// much (a grid, not the stripes motion blur leaves)...
+    /// ...when it also peaks at right angles to its strongest peak at least this much (a
+    /// grid, not stripes).
     pub min_grid_across: f32,
-    /// ...or when its mid frequencies are spread over all directions at least this evenly
-    /// (weakest direction over strongest: sharp every way, not smeared one way)...
-    pub min_grid_evenness: f32,
-    /// ...and then peak at least this much: a page photographed close up is sharp every
-    /// way too, and its fine print alone can peak above `min_grid_peak`.
-    pub min_grid_peak_even: f32,
 }
 
 impl Default for Thresholds {
@@ -71,10 +66,8 @@ impl Default for Thresholds {
             min_chroma_photo: 1.5,
             min_colour_page: 0.02,
             min_flat_rows: 0.04,
-            min_grid_peak: 400.0,
-            min_grid_across: 125.0,
-            min_grid_evenness: 0.35,
-            min_grid_peak_even: 475.0,
+            min_grid_peak: 250.0,
+            min_grid_across: 100.0,
         }
     }
 }
@@ -225,14 +218,7 @@ fn timed(run: impl FnOnce() -> Result<Report, CheckError>) -> Result<Report, Che
 fn gate_stages(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> {
     let mut clock = Clock(Instant::now());
     let mut report = Report::default();
-    // The screen grid is measured on the centre at the full check's scale: the gate's
-    // smaller decode smooths the moiré of a photographed screen away.
-    let decoded = decode_scaled_with_centre(
-        bytes,
-        opts.limits,
-        GATE_SIDE,
-        (CHECK_SIDE, SCREEN_PATCH as u32),
-    )?;
+    let decoded = decode_scaled_with_centre(bytes, opts.limits, GATE_SIDE, SCREEN_PATCH as u32)?;
     clock.lap(&mut report, "decode");
     photo_checks(&decoded, opts, &mut report, &mut clock);
     Ok(report)
@@ -241,7 +227,7 @@ fn gate_stages(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> 
 fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, CheckError> {
     let mut clock = Clock(Instant::now());
     let mut report = Report::default();
-    let decoded = decode_scaled(bytes, opts.limits, CHECK_SIDE)?;
+    let decoded = decode_scaled_with_centre(bytes, opts.limits, CHECK_SIDE, SCREEN_PATCH as u32)?;
     clock.lap(&mut report, "decode");
     let page = photo_checks(&decoded, opts, &mut report, &mut clock);
     let cut = report.has(ReasonCode::CornersNotVisible);
@@ -341,21 +327,12 @@ fn photo_checks(
     report
         .measures
         .push(("grid_across", f64::from(grid.across)));
-    report
-        .measures
-        .push(("grid_evenness", f64::from(grid.evenness)));
-    // A grid peaks both ways; a moiré that peaks one way only must be strong and sharp
-    // every way (motion blur's stripes are not).
-    let grid_both_ways = grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across;
-    let moire_one_way = grid.peak >= t.min_grid_peak_even && grid.evenness >= t.min_grid_evenness;
-    if grid_both_ways || moire_one_way {
+    if grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across {
         report.flag(
             ReasonCode::PhotoOfScreen,
             json!({
                 "grid_peak": grid.peak, "threshold": t.min_grid_peak,
                 "grid_across": grid.across, "across_threshold": t.min_grid_across,
-                "grid_evenness": grid.evenness, "evenness_threshold": t.min_grid_evenness,
-                "even_peak_threshold": t.min_grid_peak_even,
             }),
             None,
         );
@@ -572,24 +549,23 @@ fn screen_spectrum(img: &RgbImage) -> Peaks {
     grid_peaks(&quality::luma(&centre))
 }
 
-/// How strongly single spatial frequencies stand out in a photo, each over the median
+/// How strongly single fine spatial frequencies stand out in a photo, each over the median
 /// spectral magnitude (beyond the lowest frequencies).
+///
+/// Only periods under 4.6 pixels (radius 56 and up of 256) count as a screen's: its pixel
+/// grid is the finest detail of a photo of a screen, while print photographed, even close
+/// up, has its periodic strokes (lines of text, the MRZ's character pitch, guilloches) at
+/// coarser periods and next to nothing this fine after the lens and the camera's noise
+/// filter. Measured at full resolution: a reduced decode averages the grid away.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Peaks {
-    /// The strongest peak. A screen's pixel grid, photographed, is a sharp periodic pattern
-    /// with a very high ratio; paper and print spread their energy.
+    /// The strongest fine peak. A screen's pixel grid, photographed, is a sharp periodic
+    /// pattern with a very high ratio; paper and print spread their energy.
     peak: f32,
-    /// The strongest peak at right angles (70°–110°) to it. A pixel grid is periodic
-    /// across and down: its rows and its columns both peak. Motion blur is not: smearing
-    /// the picture one way leaves the print's few periodic strokes (the lines of text, the
-    /// MRZ's character pitch) standing high above a median it has lowered, but only in
-    /// the one direction the blur spared.
+    /// The strongest fine peak at right angles (70°–110°) to it. A pixel grid is periodic
+    /// across and down: its rows and its columns both peak; stripes (a woven cloth, a
+    /// ruled pattern) peak one way only.
     across: f32,
-    /// How evenly the mid frequencies are spread over directions (0–1). Motion blur
-    /// takes the fine detail out along its direction, leaving one sector of the spectrum
-    /// far weaker than the rest; a photographed screen keeps its detail every way, even
-    /// when its moiré happens to peak in one direction only.
-    evenness: f32,
 }
 
 /// [`Peaks`] of the grey picture's centre N×N patch.
@@ -643,12 +619,20 @@ fn grid_peaks(gray: &GrayImage) -> Peaks {
         .map(|i| (signed(i % N), signed(i / N), data[i].norm()))
         .filter(|&(fx, fy, _)| fx * fx + fy * fy >= 24.0 * 24.0)
         .collect();
-    let Some(&(px, py, peak)) = bins.iter().max_by(|a, b| a.2.total_cmp(&b.2)) else {
+    // A JPEG's 8×8 blocks, where heavy compression shows them, are a grid too: theirs
+    // peaks at multiples of N / 8 both ways, which are left out.
+    let block = (N / 8) as f32;
+    let on_block_grid = |f: f32| (f - (f / block).round() * block).abs() <= 1.0;
+    let fine = |&&(fx, fy, _): &&(f32, f32, f32)| {
+        fx * fx + fy * fy >= FINE_RADIUS * FINE_RADIUS && !(on_block_grid(fx) && on_block_grid(fy))
+    };
+    let Some(&(px, py, peak)) = bins.iter().filter(fine).max_by(|a, b| a.2.total_cmp(&b.2)) else {
         return Peaks::default();
     };
     let radius = px.hypot(py);
     let across = bins
         .iter()
+        .filter(fine)
         .filter(|&&(fx, fy, _)| (fx * px + fy * py).abs() < 0.34 * radius * fx.hypot(fy))
         .map(|b| b.2)
         .fold(0.0f32, f32::max);
@@ -657,9 +641,12 @@ fn grid_peaks(gray: &GrayImage) -> Peaks {
     Peaks {
         peak: peak / median,
         across: across / median,
-        evenness: evenness(&bins),
     }
 }
+
+/// The lowest spectral radius (of [`SCREEN_PATCH`]) a screen's pixel grid is looked for at:
+/// periods under 256 / 56 ≈ 4.6 pixels.
+const FINE_RADIUS: f32 = 56.0;
 
 /// The median of `values` (reordered), 0 when there are none.
 fn median_of(values: &mut [f32]) -> f32 {
@@ -668,31 +655,6 @@ fn median_of(values: &mut [f32]) -> f32 {
     }
     let mid = values.len() / 2;
     *values.select_nth_unstable_by(mid, f32::total_cmp).1
-}
-
-/// [`Peaks::evenness`] of spectrum bins `(fx, fy, magnitude)`: the median magnitude of the
-/// mid frequencies (radius 32–100 of 256) in each of 8 direction sectors, the weakest
-/// sector's over the strongest's.
-fn evenness(bins: &[(f32, f32, f32)]) -> f32 {
-    const SECTORS: usize = 8;
-    let mut sectors: [Vec<f32>; SECTORS] = Default::default();
-    for &(fx, fy, mag) in bins {
-        if !(32.0..=100.0).contains(&fx.hypot(fy)) {
-            continue;
-        }
-        // A real picture's spectrum is symmetric: directions are taken modulo 180°.
-        let angle = fy.atan2(fx).rem_euclid(std::f32::consts::PI);
-        let sector = ((angle / std::f32::consts::PI * SECTORS as f32) as usize).min(SECTORS - 1);
-        sectors[sector].push(mag);
-    }
-    let medians = sectors.map(|mut s| median_of(&mut s));
-    let strongest = medians.iter().copied().fold(0.0f32, f32::max);
-    let weakest = medians.iter().copied().fold(f32::INFINITY, f32::min);
-    if strongest > 0.0 {
-        weakest / strongest
-    } else {
-        0.0
-    }
 }
 
 /// The MRZ lines of a flattened page and how many text lines it has. Documents are wider
@@ -1420,33 +1382,52 @@ mod tests {
     }
 
     #[test]
-    fn motion_blur_leaves_the_spectrum_uneven_and_a_screen_does_not() {
-        // Fine detail every way: a photographed screen's texture under its moiré.
+    fn only_fine_periods_count_as_a_screen_grid() {
+        // Paper's grain: noise at every frequency.
         let mut state = 0x2545_f491_u32;
         let mut noise = || {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
-            (state >> 24) as u8
+            f32::from((state >> 24) as u8) / 12.0
         };
-        let sharp = GrayImage::from_fn(300, 300, |_, _| image::Luma([noise() / 2 + 64]));
-        // The same texture smeared 9 pixels sideways, as a shaken hand does.
-        let smeared = GrayImage::from_fn(300, 300, |x, y| {
-            let xs = x.saturating_sub(4)..(x + 5).min(300);
-            let n = xs.len() as u32;
-            image::Luma([(xs.map(|x| u32::from(sharp.get_pixel(x, y)[0])).sum::<u32>() / n) as u8])
-        });
-        let (sharp_peaks, smeared_peaks) = (grid_peaks(&sharp), grid_peaks(&smeared));
-        assert!(sharp_peaks.evenness > 0.7, "sharp {sharp_peaks:?}");
-        assert!(smeared_peaks.evenness < 0.2, "smeared {smeared_peaks:?}");
-        // Moiré bands one way over the sharp texture: no right-angle peak, but even.
-        let banded = GrayImage::from_fn(300, 300, |x, y| {
-            let band = if y % 4 == 3 { 3 } else { 1 };
-            image::Luma([sharp.get_pixel(x, y)[0] / band])
-        });
-        let b = grid_peaks(&banded);
+        let grain: Vec<f32> = (0..300 * 300).map(|_| noise()).collect();
+        let tau = 2.0 * std::f32::consts::PI;
+        let picture = |period: f32, both_ways: bool| {
+            GrayImage::from_fn(300, 300, |x, y| {
+                let across = (tau * x as f32 / period).cos();
+                let down = if both_ways {
+                    (tau * y as f32 / period).cos()
+                } else {
+                    0.0
+                };
+                let v = 110.0 + grain[(y * 300 + x) as usize] + 40.0 * (across + down);
+                image::Luma([v.clamp(0.0, 255.0) as u8])
+            })
+        };
         let t = Thresholds::default();
-        assert!(b.across < t.min_grid_across, "banded {b:?}");
-        assert!(b.evenness >= t.min_grid_evenness, "banded {b:?}");
+        // A grid at an 8-pixel period (print's strokes photographed close up, smoothed by
+        // the lens) peaks far above the grain, but coarser than any screen's grid.
+        let coarse = grid_peaks(&picture(8.0, true));
+        assert!(coarse.peak < t.min_grid_peak / 2.0, "coarse {coarse:?}");
+        // The same grid at a 2.5-pixel period: a screen's pixels.
+        let fine = grid_peaks(&picture(2.5, true));
+        assert!(fine.peak >= 2.0 * t.min_grid_peak, "fine {fine:?}");
+        assert!(fine.across >= 2.0 * t.min_grid_across, "fine {fine:?}");
+        // Fine stripes one way only are not a grid.
+        let stripes = grid_peaks(&picture(2.5, false));
+        assert!(stripes.peak >= t.min_grid_peak, "stripes {stripes:?}");
+        assert!(
+            stripes.across < t.min_grid_across / 2.0,
+            "stripes {stripes:?}"
+        );
+        // A heavily compressed JPEG's 8×8 blocks, as seams between them: a grid of 8-pixel
+        // period, whose harmonics fall at periods of 4, 2.7 and 2 pixels.
+        let blocky = GrayImage::from_fn(300, 300, |x, y| {
+            let seam = if x % 8 == 0 || y % 8 == 0 { -80.0 } else { 0.0 };
+            image::Luma([(110.0 + grain[(y * 300 + x) as usize] + seam) as u8])
+        });
+        let b = grid_peaks(&blocky);
+        assert!(b.peak < t.min_grid_peak / 2.0, "blocks {b:?}");
     }
 }

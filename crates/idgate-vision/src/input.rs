@@ -70,7 +70,7 @@ pub struct Decoded {
     pub has_exif: bool,
     /// Decoded pixels per stored pixel (1 unless a scaled decode was asked for).
     pub scale: f32,
-    /// The grey centre of the picture at a finer scale than `image`, when one was asked for
+    /// The grey centre of the picture at full resolution, when one was asked for
     /// ([`decode_scaled_with_centre`]) and the fast JPEG path made it.
     pub centre: Option<GrayImage>,
 }
@@ -92,24 +92,24 @@ pub fn decode_scaled(
 }
 
 /// Like [`decode_scaled`], and the `side` × `side` grey centre of the picture (in stored
-/// orientation) at the scale a decode to `centre_long_side` would have: the quality gate's
-/// small decode smooths a screen's pixel grid away, the full check's finer one keeps it.
-/// Only a JPEG the fast path of [`crate::jpeg`] takes, reduced further than the centre
-/// needs, gets one.
+/// orientation) at full resolution: a screen's pixel grid is the finest detail of a photo
+/// of a screen, and any reduced decode averages it away. Only a JPEG the fast path of
+/// [`crate::jpeg`] takes and reduces gets one; any other picture is decoded at full size
+/// or by another decoder, and its grid is measured on the picture itself.
 pub fn decode_scaled_with_centre(
     bytes: &[u8],
     limits: InputLimits,
     min_long_side: u32,
-    (centre_long_side, side): (u32, u32),
+    side: u32,
 ) -> Result<Decoded, InputError> {
-    decode_with(bytes, limits, min_long_side, Some((centre_long_side, side)))
+    decode_with(bytes, limits, min_long_side, Some(side))
 }
 
 fn decode_with(
     bytes: &[u8],
     limits: InputLimits,
     min_long_side: u32,
-    centre: Option<(u32, u32)>,
+    centre: Option<u32>,
 ) -> Result<Decoded, InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty);
@@ -154,11 +154,11 @@ fn decode_with(
             .unwrap_or(1)
     };
     let reduction = reduction_for(min_long_side);
-    let fine = centre.map(|(long_side, side)| (reduction_for(long_side), side));
+    let window = centre;
     let mut centre = None;
-    let scaled = match fine {
-        Some((fine, side)) if format == ImageFormat::Jpeg && fine > 1 && fine < reduction => {
-            match crate::jpeg::decode_reduced_with_centre(bytes, reduction, fine, side as usize) {
+    let scaled = match window {
+        Some(side) if format == ImageFormat::Jpeg && reduction > 1 => {
+            match crate::jpeg::decode_reduced_with_centre(bytes, reduction, 1, side as usize) {
                 Some((img, grey)) => {
                     centre = Some(grey);
                     Some(img)

@@ -38,9 +38,10 @@ pub fn decode_reduced(bytes: &[u8], reduction: u32) -> Option<RgbImage> {
 }
 
 /// Like [`decode_reduced`], and also the `side` × `side` grey samples at the picture's
-/// centre decoded at `1/fine` of its size (`fine` 2 or 4, below `reduction`): box means of
-/// the luma straight from the same blocks, for a measure that needs finer detail than the
-/// rest (a screen's pixel grid) where decoding the whole picture finer would cost more.
+/// centre decoded at `1/fine` of its size (`fine` 1, 2 or 4, below `reduction`; 1 is the
+/// full inverse DCT): box means of the luma straight from the same blocks, for a measure
+/// that needs finer detail than the rest (a screen's pixel grid) where decoding the whole
+/// picture finer would cost more.
 /// `None` also when the picture is smaller than the window.
 pub fn decode_reduced_with_centre(
     bytes: &[u8],
@@ -55,6 +56,7 @@ pub fn decode_reduced_with_centre(
         _ => return None,
     };
     let fine_cells = match fine {
+        1 => 8,
         2 => 4,
         4 => 2,
         _ => return None,
@@ -540,7 +542,8 @@ impl<'a> Bits<'a> {
 /// (`cells` × `cells` of them, row by row), dequantisation included:
 /// q · w(cy, v) · w(cx, u), where w(c, u) = ½ C(u) × the mean over cell c's pixels of
 /// cos((2x+1)uπ/16) (the 2-D DCT's ¼ split between the two dimensions).
-fn contributions(cells: usize, quant: &[u16; 64]) -> Vec<[f32; 16]> {
+/// `N` is at least `cells`²: 16 for the reduced planes, 64 for a full-size window.
+fn contributions<const N: usize>(cells: usize, quant: &[u16; 64]) -> Vec<[f32; N]> {
     let width = 8 / cells;
     let w = |c: usize, u: usize| {
         let cu = if u == 0 {
@@ -559,7 +562,7 @@ fn contributions(cells: usize, quant: &[u16; 64]) -> Vec<[f32; 16]> {
             0.5 * cu * mean
         }
     };
-    let mut out = vec![[0f32; 16]; 64];
+    let mut out = vec![[0f32; N]; 64];
     for (z, &n) in ZIGZAG.iter().enumerate() {
         let (v, u) = (usize::from(n) / 8, usize::from(n) % 8);
         let q = f32::from(quant[z]);
@@ -580,13 +583,7 @@ struct Plane {
 
 /// Writes a block's `cells`×`cells` box means (level-shifted back, rounded, clamped) into
 /// `samples`, a plane `width` samples wide, with the box's top-left sample at `(x0, y0)`.
-fn store(
-    means: &[f32; 16],
-    cells: usize,
-    samples: &mut [u8],
-    width: usize,
-    (x0, y0): (usize, usize),
-) {
+fn store(means: &[f32], cells: usize, samples: &mut [u8], width: usize, (x0, y0): (usize, usize)) {
     for cy in 0..cells {
         let row = (y0 + cy) * width + x0;
         for cx in 0..cells {
@@ -633,7 +630,7 @@ fn decode_scan(
     let fine = match window {
         Some(w) => {
             let q = tables.quant[frame.components[0].quant].as_ref()?;
-            contributions(w.cells, q)
+            contributions::<64>(w.cells, q)
         }
         None => Vec::new(),
     };
@@ -645,7 +642,7 @@ fn decode_scan(
             index,
             h: c.h,
             v: c.v,
-            contrib: contributions(cells, q),
+            contrib: contributions::<16>(cells, q),
             dc_quant: f32::from(q[0]),
             dc: tables.dc.get(dc)?.as_ref()?,
             ac: tables.ac.get(ac)?.as_ref()?,
@@ -684,7 +681,7 @@ fn decode_scan(
                     if in_window {
                         let w = window.as_mut()?;
                         let fine_cells = w.cells * w.cells;
-                        let (mut out, mut detail) = ([0f32; 16], [0f32; 16]);
+                        let (mut out, mut detail) = ([0f32; 16], [0f32; 64]);
                         let contrib = &p.contrib;
                         bits.block(p.dc, p.ac, &mut p.pred, |n, value| {
                             let value = value as f32;
@@ -917,6 +914,30 @@ mod tests {
         }
         let diff = diff / (128.0 * 128.0);
         assert!(diff < 3.0, "mean difference {diff}");
+        // At full size the window is the inverse DCT: the full decoder's luma, pixel for
+        // pixel (which went through its chroma upsampling and colour conversion and back,
+        // so it differs a little), and one pixel off it is far from it.
+        let (_, exact) = decode_reduced_with_centre(&bytes, 4, 1, 128).expect("baseline");
+        let luma = image::load_from_memory(&bytes).unwrap().to_luma8();
+        let diff_at = |dx: u32, dy: u32| {
+            let mut diff = 0u32;
+            for y in 0..128 {
+                for x in 0..128 {
+                    let full = luma.get_pixel(255 + dx + x, 175 + dy + y)[0];
+                    diff += u32::from(full.abs_diff(exact.get_pixel(x, y)[0]));
+                }
+            }
+            f64::from(diff) / (128.0 * 128.0)
+        };
+        let aligned = diff_at(1, 1);
+        assert!(aligned < 3.0, "mean difference {aligned}");
+        for (dx, dy) in [(0, 1), (2, 1), (1, 0), (1, 2)] {
+            let off = diff_at(dx, dy);
+            assert!(
+                off > 3.0 * aligned,
+                "({dx}, {dy}) off: {off}, aligned {aligned}"
+            );
+        }
         // Finer than the rest only, and inside the picture only.
         assert!(decode_reduced_with_centre(&bytes, 4, 4, 128).is_none());
         assert!(decode_reduced_with_centre(&bytes, 4, 2, 1024).is_none());
