@@ -246,6 +246,36 @@ fn regression_a_lost_td1_name_line_below_the_mrz_is_read() {
     assert!(r.findings.is_empty(), "{:?}", r.findings);
 }
 
+/// 12 MP photos of screens the check missed (fresh seeds, 2026-12-03): their centre patch
+/// came from the 1/2-size decode, whose 2×2 means cancel a screen grid of about 2 camera
+/// pixels, leaving a weak beat (peaks 288–300). The grid is now looked for at full
+/// resolution. Pages photographed close up, which the old rule took for screens (57004,
+/// 57008: their print peaked at 408 and 465), have nothing that fine.
+#[test]
+fn regression_a_12_mp_screen_grid_is_seen_at_full_resolution() {
+    let (_, fonts, opts) = reader_and_generator();
+    let opts = Options {
+        width: 4000,
+        height: 3000,
+        ..opts
+    };
+    let check = CheckOptions::new(today());
+    let screen_found = |defect: Defect, seed: u64| {
+        let s = generate(&fonts, defect, seed, &opts);
+        let r = idgate_vision::check::gate(&s.bytes, &check).unwrap();
+        r.has(idgate_core::reason::ReasonCode::PhotoOfScreen)
+    };
+    for seed in [55015, 57009] {
+        assert!(screen_found(Defect::PhotoOfScreen, seed), "screen {seed}");
+    }
+    for seed in [57004, 57008] {
+        assert!(
+            !screen_found(Defect::CornersCut, seed),
+            "corners cut {seed}"
+        );
+    }
+}
+
 /// Tables with clutter that the fresh seed-17000 evaluation (2026-12-01) took for a
 /// document: the text detector found 3–4 "lines" in wood grain and objects, enough for the
 /// old floor of 3, so a cut outline (17002, 17029) or none (17011) became a document whose
