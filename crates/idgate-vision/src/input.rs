@@ -109,7 +109,7 @@ fn decode_with(
     bytes: &[u8],
     limits: InputLimits,
     min_long_side: u32,
-    centre: Option<u32>,
+    window: Option<u32>,
 ) -> Result<Decoded, InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty);
@@ -154,7 +154,6 @@ fn decode_with(
             .unwrap_or(1)
     };
     let reduction = reduction_for(min_long_side);
-    let window = centre;
     let mut centre = None;
     let scaled = match window {
         Some(side) if format == ImageFormat::Jpeg && reduction > 1 => {
