@@ -1,15 +1,17 @@
-//! The idgate domain: applicants, verification cases and their state machine, the
-//! reason catalog, audit events, the clock port and redaction of personal data.
+//! The idgate domain: applicants, verification cases and change requests with their state
+//! machines, the reason catalog, audit events, the clock port and redaction of personal data.
 //!
 //! Architecture invariant: this crate does no I/O and knows nothing about HTTP, SQL or
 //! JSON. It depends on no other idgate crate.
 
 pub mod case;
+pub mod change;
 pub mod clock;
 pub mod pii;
 pub mod reason;
 
 pub use case::{CaseEvent, CaseStatus, Decision, TransitionError};
+pub use change::{ChangeChecks, ChangeEvent, ChangeStatus, ChangeTransitionError};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use pii::Redacted;
 pub use reason::{Lang, ReasonCode, RejectType};

@@ -88,6 +88,9 @@ pub struct Inputs {
     /// Findings of the face checks on the selfie (none: it matches the document).
     pub face_findings: Vec<Finding>,
     pub proof_of_address_supplied: bool,
+    /// Suspicions an earlier attempt of this account raised that no person has looked at
+    /// yet (policy `suspicion.action = "flag"`).
+    pub flags: Vec<ReasonCode>,
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +103,9 @@ pub struct Verdict {
     pub verifies: Vec<Step>,
     /// The level the account holds after this decision.
     pub level: Option<String>,
+    /// Suspicions to keep on the account because this decision did not send them to a
+    /// person (policy `suspicion.action = "flag"`).
+    pub raises: Vec<ReasonCode>,
 }
 
 /// Refuses an attempt that comes before its cooldown ended, before any image is looked at.
@@ -116,6 +122,7 @@ pub fn throttle(policy: &Policy, history: &[Attempt], now_ms: i64) -> Option<Ver
         retry_after_ms: Some(at),
         verifies: Vec::new(),
         level: None,
+        raises: Vec::new(),
     })
 }
 
@@ -133,6 +140,7 @@ pub fn decide(policy: &Policy, inputs: &Inputs, today: Date, now_ms: i64) -> Ver
             retry_after_ms: None,
             verifies: Vec::new(),
             level: current(&inputs.verified),
+            raises: Vec::new(),
         };
     };
     let needed = policy.missing_steps(level, &inputs.verified);
@@ -195,6 +203,7 @@ pub fn decide(policy: &Policy, inputs: &Inputs, today: Date, now_ms: i64) -> Ver
         ));
         out = Outcome::InReview;
     }
+    let (out, raises) = suspicions(policy, &mut findings, out, &inputs.flags);
     let retry_after_ms = match out {
         Outcome::ResubmissionRequested => {
             Some(attempts::retry_after(&policy.attempts, &history, now_ms).unwrap_or(now_ms))
@@ -214,6 +223,61 @@ pub fn decide(policy: &Policy, inputs: &Inputs, today: Date, now_ms: i64) -> Ver
         retry_after_ms,
         verifies,
         level: current(&verified),
+        raises,
+    }
+}
+
+/// A suspicion is never lost behind a retake request: with the policy's `review` the case
+/// goes to a person now, with `flag` the suspicion stays on the account (returned) for the
+/// next attempt. An account already flagged goes to a person whatever this attempt found,
+/// unless it is refused for good anyway.
+fn suspicions(
+    policy: &Policy,
+    findings: &mut Vec<Finding>,
+    out: Outcome,
+    flags: &[ReasonCode],
+) -> (Outcome, Vec<ReasonCode>) {
+    use crate::policy::SuspicionAction;
+    let mut raised: Vec<ReasonCode> = Vec::new();
+    for f in findings.iter() {
+        if policy.suspicion.codes.contains(&f.code) && !raised.contains(&f.code) {
+            raised.push(f.code);
+        }
+    }
+    let names = |codes: &[ReasonCode]| {
+        codes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !flags.is_empty() && matches!(out, Outcome::Approved | Outcome::ResubmissionRequested) {
+        findings.push(Finding::new(
+            ReasonCode::ComplianceReview,
+            RejectType::Review,
+            format!(
+                "an earlier attempt raised {} that no person has looked at yet",
+                names(flags)
+            ),
+        ));
+        return (Outcome::InReview, Vec::new());
+    }
+    if out != Outcome::ResubmissionRequested || raised.is_empty() {
+        return (out, Vec::new());
+    }
+    match policy.suspicion.action {
+        SuspicionAction::Review => {
+            findings.push(Finding::new(
+                ReasonCode::ComplianceReview,
+                RejectType::Review,
+                format!(
+                    "{} found beside retake reasons: a person looks before the applicant retries",
+                    names(&raised)
+                ),
+            ));
+            (Outcome::InReview, Vec::new())
+        }
+        SuspicionAction::Flag => (out, raised),
     }
 }
 

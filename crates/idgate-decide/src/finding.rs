@@ -29,3 +29,15 @@ impl Finding {
         self
     }
 }
+
+/// The codes of `findings`, each once, in the order first found: two subjects with the same
+/// problem (the given and the family name) are one reason for the applicant.
+pub fn unique_codes(findings: &[Finding]) -> Vec<ReasonCode> {
+    let mut out: Vec<ReasonCode> = Vec::with_capacity(findings.len());
+    for f in findings {
+        if !out.contains(&f.code) {
+            out.push(f.code);
+        }
+    }
+    out
+}

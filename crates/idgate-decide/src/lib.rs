@@ -24,5 +24,5 @@ pub mod policy;
 
 pub use assess::{Application, DocumentChoice, Extracted};
 pub use engine::{decide, throttle, Inputs, Outcome, Verdict};
-pub use finding::Finding;
+pub use finding::{unique_codes, Finding};
 pub use policy::{DocKind, Policy, Step};

@@ -132,6 +132,32 @@ pub struct AttemptPolicy {
     pub escalate_after: u32,
 }
 
+/// What happens to a suspicion (a finding that may mean an attack) that would otherwise
+/// go back to the applicant as a retake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuspicionAction {
+    /// The case goes to a person now.
+    Review,
+    /// The applicant gets the retake reasons; the account is flagged so that its next
+    /// attempt goes to a person.
+    Flag,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuspicion {
+    codes: Vec<String>,
+    action: SuspicionAction,
+}
+
+/// Findings that must reach a person even when a retake is also asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suspicion {
+    pub codes: Vec<ReasonCode>,
+    pub action: SuspicionAction,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
@@ -143,6 +169,7 @@ struct RawPolicy {
     regions: Regions,
     rules: Rules,
     attempts: AttemptPolicy,
+    suspicion: RawSuspicion,
     #[serde(default)]
     reject_types: BTreeMap<String, String>,
 }
@@ -172,6 +199,7 @@ pub struct Policy {
     pub regions: Regions,
     pub rules: Rules,
     pub attempts: AttemptPolicy,
+    pub suspicion: Suspicion,
     reject_types: HashMap<ReasonCode, RejectType>,
 }
 
@@ -309,6 +337,18 @@ impl Policy {
                 "attempts need a window, cooldowns and an escalation count",
             ));
         }
+        let suspicion = Suspicion {
+            codes: raw
+                .suspicion
+                .codes
+                .iter()
+                .map(|c| {
+                    ReasonCode::parse(c)
+                        .ok_or_else(|| invalid(format!("suspicion.codes: unknown code {c}")))
+                })
+                .collect::<Result<_, _>>()?,
+            action: raw.suspicion.action,
+        };
         let mut reject_types = HashMap::new();
         for (code, ty) in raw.reject_types {
             let c = ReasonCode::parse(&code)
@@ -329,6 +369,7 @@ impl Policy {
             regions: raw.regions,
             rules: raw.rules,
             attempts: raw.attempts,
+            suspicion,
             reject_types,
         })
     }

@@ -525,3 +525,82 @@ fn an_upgrade_reuses_the_verified_document() {
     };
     assert_eq!(codes(&decide(&p, &without, today(), NOW)), [MissingSide]);
 }
+
+/// A tampered MRZ (MRZ_INVALID) on a photo that also has a retake reason (GLARE): the retake
+/// request must not hide the suspicion. By default the case goes to a person at once; with
+/// `suspicion.action = "flag"` the applicant gets the retake and the account's next attempt
+/// goes to a person, even a clean one.
+#[test]
+fn a_suspicion_is_never_hidden_behind_a_retake_request() {
+    let photo = |p: &Policy| {
+        vec![
+            Finding::new(MrzInvalid, p.reject_type(MrzInvalid), "check digits fail")
+                .about("side:photo_page"),
+            Finding::new(Glare, p.reject_type(Glare), "area 0.02").about("side:photo_page"),
+        ]
+    };
+    let p = id_only();
+    let inputs = Inputs {
+        app: erika(),
+        extracted: extracted(&ERIKA, &["photo_page"]),
+        photo_findings: photo(&p),
+        ..Default::default()
+    };
+    let v = decide(&p, &inputs, today(), NOW);
+    assert_eq!(v.outcome, Outcome::InReview);
+    assert_eq!(codes(&v), vec![MrzInvalid, Glare, ComplianceReview]);
+    assert!(v.raises.is_empty() && v.retry_after_ms.is_none());
+
+    // A retake alone (no suspicion) still goes back to the applicant.
+    let glare_only = Inputs {
+        photo_findings: photo(&p).split_off(1),
+        ..inputs.clone()
+    };
+    let v = decide(&p, &glare_only, today(), NOW);
+    assert_eq!(
+        (v.outcome, codes(&v)),
+        (Outcome::ResubmissionRequested, vec![Glare])
+    );
+
+    let flag = Policy::from_toml(
+        r#"
+        [[levels]]
+        name = "id"
+        requires = ["identity_document"]
+        entitlements = { deposit = true }
+        [suspicion]
+        action = "flag"
+        "#,
+    )
+    .unwrap();
+    let v = decide(&flag, &inputs, today(), NOW);
+    assert_eq!(v.outcome, Outcome::ResubmissionRequested);
+    assert_eq!(v.raises, vec![MrzInvalid]);
+    // The next attempt, clean as it may be, goes to a person while the flag is open.
+    let next = Inputs {
+        photo_findings: Vec::new(),
+        flags: v.raises.clone(),
+        ..inputs.clone()
+    };
+    let v = decide(&flag, &next, today(), NOW);
+    assert_eq!(
+        (v.outcome, codes(&v)),
+        (Outcome::InReview, vec![ComplianceReview])
+    );
+    assert!(v.findings[0].detail.contains("MRZ_INVALID"));
+    assert!(v.verifies.is_empty());
+    // A final refusal stays final.
+    let underage = Inputs {
+        app: Application {
+            birth_date: Date::new(2015, 1, 1),
+            ..erika()
+        },
+        ..next
+    };
+    assert_eq!(
+        decide(&flag, &underage, today(), NOW).outcome,
+        Outcome::Rejected
+    );
+    // Unknown codes in the policy are refused when it is loaded.
+    assert!(Policy::from_toml("[suspicion]\ncodes = [\"NOPE\"]").is_err());
+}

@@ -48,6 +48,11 @@ impl AppState {
         opts
     }
 
+    /// Today by the store's clock (UTC), for dates entered and documents' validity.
+    pub fn today(&self) -> idgate_mrz::Date {
+        idgate_mrz::Date::from_unix_days(self.store.now().div_euclid(86_400_000))
+    }
+
     /// The OCR models, loaded once.
     pub fn ocr(&self) -> anyhow::Result<&idgate_vision::ocr::Ocr> {
         if let Some(o) = self.ocr_cell.get() {
@@ -74,6 +79,9 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// When the request may be made again (ms): `retry_after` in the body (RFC 3339) and a
+    /// `Retry-After` header (seconds).
+    retry_after: Option<(i64, i64)>,
 }
 
 impl ApiError {
@@ -82,7 +90,27 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+    /// 429: the account must wait until `at_ms` (it is `now_ms`).
+    pub(crate) fn cooldown(at_ms: i64, now_ms: i64) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed attempts in a short time; try again after {}",
+                crate::verify_cli::rfc3339(at_ms)
+            ),
+        );
+        e.retry_after = Some((at_ms, now_ms));
+        e
+    }
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
     }
     pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
@@ -118,6 +146,17 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { what } => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            StoreError::SecondReviewerRequired => ApiError::new(
+                StatusCode::CONFLICT,
+                "second_reviewer_required",
+                "you gave this change its first approval; a different reviewer must give the second",
+            ),
+            StoreError::Unchecked => ApiError::new(
+                StatusCode::CONFLICT,
+                "not_checked",
+                "the automated checks did not decide this case (they could not run), so it \
+                 cannot be approved; ask the applicant to retry or reject it",
+            ),
             StoreError::DuplicateDocument => ApiError::new(
                 StatusCode::CONFLICT,
                 "duplicate_identity",
@@ -143,9 +182,74 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        match self.retry_after {
+            Some((at, now)) => {
+                body["error"]["retry_after"] = json!(crate::verify_cli::rfc3339(at));
+                let secs = ((at - now).max(0) + 999) / 1000;
+                (
+                    self.status,
+                    [(header::RETRY_AFTER, secs.to_string())],
+                    Json(body),
+                )
+                    .into_response()
+            }
+            None => (self.status, Json(body)).into_response(),
+        }
     }
+}
+
+/// Every error answer in the API's shape: the router's own 404 and 405, body-limit 413s and
+/// extractor rejections come as plain text or empty bodies; this rewrites any error
+/// response that is not JSON into `{"error": {"code", "message"}}` with a stable code.
+async fn shape_errors(req: Request, next: Next) -> Response {
+    let file_route = {
+        let p = req.uri().path();
+        p.ends_with("/documents") || p == "/v1/precheck" || p.contains("/liveness/")
+    };
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such resource or route".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE if file_route => (
+            "file_too_large",
+            "the file is larger than the upload limit".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "request_too_large",
+            "the request body is larger than this route accepts".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the request's content type is not one this route accepts".to_string(),
+        ),
+        s if s.is_server_error() => ("internal", "internal error".to_string()),
+        _ => {
+            let bytes = axum::body::to_bytes(res.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            let why = String::from_utf8_lossy(&bytes).trim().to_string();
+            let message = if why.is_empty() {
+                "the request is not valid".to_string()
+            } else {
+                format!("the request is not valid: {why}")
+            };
+            return ApiError::new(status, "invalid_request", message).into_response();
+        }
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
@@ -162,9 +266,17 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/cases/{id}/data", axum::routing::put(put_case_data))
         .route(
             "/v1/applicants/{id}/change-requests",
-            post(create_change_request),
+            post(crate::changes::create),
         )
-        .route("/v1/change-requests/{id}", get(get_change_request))
+        .route("/v1/change-requests/{id}", get(crate::changes::get))
+        .route(
+            "/v1/change-requests/{id}/documents",
+            post(crate::changes::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/v1/change-requests/{id}/submit",
+            post(crate::changes::submit),
+        )
         .route("/v1/reviewers", post(create_reviewer).get(list_reviewers))
         .route(
             "/v1/reviewers/{id}",
@@ -175,6 +287,10 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/cases/{id}/documents",
             post(upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/v1/cases/{id}/documents/{doc}",
+            axum::routing::delete(delete_document),
         )
         .route(
             "/v1/precheck",
@@ -192,6 +308,7 @@ pub fn app(state: Shared) -> Router {
         ));
     Router::new()
         .route("/v1/catalog", get(get_catalog))
+        .route("/v1/reasons", get(get_reasons))
         .route("/v1/catalog/{country}", get(get_catalog_country))
         .route("/v1/entitlements/{uid}", get(get_entitlements))
         .route("/healthz", get(healthz))
@@ -202,6 +319,8 @@ pub fn app(state: Shared) -> Router {
         )
         .merge(v1)
         .merge(crate::review::routes(state.clone()))
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn(shape_errors))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
@@ -310,11 +429,6 @@ fn valid_uid(uid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
 }
 
-/// ISO 3166-1 alpha-2 shape: two upper-case letters.
-fn valid_region(region: &str) -> bool {
-    region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase())
-}
-
 /// Parses a JSON body with a 400 that says what is wrong.
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body)
@@ -329,12 +443,7 @@ async fn create_applicant(State(s): State<Shared>, body: axum::body::Bytes) -> A
             "uid: 1-128 characters of letters, digits and - _ . : @",
         ));
     }
-    if !valid_region(&req.region) {
-        return Err(ApiError::bad_request(
-            "invalid_region",
-            "region: an ISO 3166-1 alpha-2 code such as DE or CN",
-        ));
-    }
+    crate::validate::region(&req.region)?;
     let a = s.store.create_applicant(&req.uid, &req.region).await?;
     Ok((StatusCode::CREATED, Json(ApplicantOut::from(a))).into_response())
 }
@@ -377,6 +486,33 @@ async fn get_catalog_country(
         .filter(|d| d.split('-').next() == Some(c.alpha2))
         .collect::<Vec<_>>());
     Ok(Json(entry))
+}
+
+/// The reason catalog: every code with the reject type this deployment gives it, and its
+/// message and fix in each language (what `GET /v1/cases/{id}` shows the applicant).
+async fn get_reasons(State(s): State<Shared>) -> Json<serde_json::Value> {
+    let langs = [idgate_core::Lang::En, idgate_core::Lang::ZhHans];
+    let reasons: Vec<_> = ReasonCode::ALL
+        .iter()
+        .map(|&r| {
+            let texts: serde_json::Map<String, serde_json::Value> = langs
+                .iter()
+                .map(|&l| {
+                    (
+                        l.tag().to_string(),
+                        json!({"message": r.message_in(l), "fix": r.fix_in(l)}),
+                    )
+                })
+                .collect();
+            json!({
+                "code": r.as_str(),
+                "reject_type": s.policy.reject_type(r).as_str(),
+                "default_reject_type": r.default_type().as_str(),
+                "texts": texts,
+            })
+        })
+        .collect();
+    Json(json!({ "reasons": reasons }))
 }
 
 /// What a platform account may do now, from the steps it verified.
@@ -495,6 +631,8 @@ struct CaseOut {
     data_entered: bool,
     /// Reviewer comments meant for the applicant.
     comments: Vec<CommentOut>,
+    /// When the applicant may try again (RFC 3339), while a cooldown applies.
+    retry_after: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -543,6 +681,10 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
         documents,
         data_entered: case.data_key.is_some(),
         comments,
+        retry_after: case
+            .retry_after
+            .filter(|&at| at > s.store.now())
+            .map(crate::verify_cli::rfc3339),
         created_at: case.created_at,
         updated_at: case.updated_at,
     })
@@ -559,15 +701,22 @@ async fn create_case(
         parse_json(&body)?
     };
     let level = req.level.unwrap_or_else(|| "basic".into());
-    if !(1..=64).contains(&level.len())
-        || !level
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if s.policy.level(&level).is_none() {
+        let names: Vec<&str> = s.policy.levels.iter().map(|l| l.name.as_str()).collect();
         return Err(ApiError::bad_request(
             "invalid_level",
-            "level: 1-64 letters, digits, - or _",
+            format!("level must be one of {}", names.join(", ")),
         ));
+    }
+    let applicant = s
+        .store
+        .applicant(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    // The cooldown applies before anything is uploaded, not after the applicant did it all.
+    let now = s.store.now();
+    if let Some(at) = crate::cooldown(&s.store, &s.policy, &applicant.uid, now).await? {
+        return Err(ApiError::cooldown(at, now));
     }
     let case = s.store.create_case(&id, &level, "api").await?;
     Ok((StatusCode::CREATED, Json(case_out(&s, case).await?)).into_response())
@@ -607,29 +756,7 @@ pub(crate) async fn case_and_applicant(
 /// Validates entered data as the engine will read it, and stores it encrypted.
 async fn store_entered(s: &AppState, uid: &str, region: &str, body: &[u8]) -> ApiResult<String> {
     let data: crate::verify_cli::EnteredData = parse_json(body)?;
-    let country = |field: &str, code: &str| {
-        if idgate_decide::country::by_alpha2(code).is_none() {
-            return Err(ApiError::bad_request(
-                "invalid_country",
-                format!("{field}: an ISO 3166-1 alpha-2 code such as DE or CN"),
-            ));
-        }
-        Ok(())
-    };
-    country("nationality", &data.nationality)?;
-    country("document.country", &data.document.country)?;
-    if idgate_decide::DocKind::parse(&data.document.kind).is_none() {
-        return Err(ApiError::bad_request(
-            "invalid_kind",
-            format!("document.type must be one of {}", IDENTITY_KINDS.join(", ")),
-        ));
-    }
-    if data.name.given.trim().is_empty() && data.name.family.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "missing_name",
-            "name: enter the full name",
-        ));
-    }
+    crate::validate::entered(&data, region, s.today())?;
     data.application(uid, region, "basic")
         .map_err(|e| ApiError::bad_request("invalid_data", format!("{e:#}")))?;
     let bytes = serde_json::to_vec(&data).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -657,70 +784,6 @@ async fn put_case_data(
             Err(e.into())
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewChangeRequest {
-    data: serde_json::Value,
-    reason: String,
-}
-
-fn change_request_out(cr: &idgate_store::ChangeRequest) -> serde_json::Value {
-    json!({
-        "id": cr.id,
-        "applicant_id": cr.applicant_id,
-        "reason": cr.reason,
-        "status": cr.status,
-        "comment": cr.comment,
-        "created_at": cr.created_at,
-        "decided_at": cr.decided_at,
-    })
-}
-
-/// After approval, verified data changes only through a change request a reviewer approves.
-async fn create_change_request(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> ApiResult<Response> {
-    let req: NewChangeRequest = parse_json(&body)?;
-    if req.reason.trim().is_empty() || req.reason.len() > 2000 {
-        return Err(ApiError::bad_request(
-            "invalid_reason",
-            "reason: say why the data changes (1-2000 characters)",
-        ));
-    }
-    let applicant = s
-        .store
-        .applicant(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("applicant"))?;
-    let data = serde_json::to_vec(&req.data).map_err(|e| ApiError::internal(e.to_string()))?;
-    let key = store_entered(&s, &applicant.uid, &applicant.region, &data).await?;
-    match s
-        .store
-        .create_change_request(&id, &key, req.reason.trim(), "api")
-        .await
-    {
-        Ok(cr) => Ok((StatusCode::CREATED, Json(change_request_out(&cr))).into_response()),
-        Err(e) => {
-            let _ = s.blobs.delete(&key).await;
-            Err(e.into())
-        }
-    }
-}
-
-async fn get_change_request(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let cr = s
-        .store
-        .change_request(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("change request"))?;
-    Ok(Json(change_request_out(&cr)))
 }
 
 #[derive(Deserialize)]
@@ -918,7 +981,28 @@ async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult
     if body.len() > s.limits.max_upload_bytes {
         return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
-    let opts = s.check_options(crate::mrz_cli::today());
+    if !body.is_empty() && upload::sniff(&body) == Some(upload::Format::Pdf) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            "the pre-check takes a photo (JPEG, PNG, WebP or HEIC), not a PDF",
+        ));
+    }
+    // The pixel count from the header, before anything decodes (as for an upload).
+    if let Some(format) = upload::sniff(&body) {
+        if let Some((w, h)) = upload::dimensions(format, &body) {
+            if w == 0 || h == 0 || u64::from(w) * u64::from(h) > s.limits.max_pixels {
+                return Err(input_error(
+                    &idgate_vision::input::InputError::TooManyPixels {
+                        width: w,
+                        height: h,
+                        limit: s.limits.max_pixels,
+                    },
+                ));
+            }
+        }
+    }
+    let opts = s.check_options(s.today());
     let result = tokio::task::spawn_blocking(move || idgate_vision::check::gate(&body, &opts))
         .await
         .map_err(|e| ApiError::internal(format!("pre-check task failed: {e}")))?;
@@ -930,11 +1014,7 @@ async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult
             }
             Ok(Json(v).into_response())
         }
-        Err(idgate_vision::check::CheckError::Input(e)) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.code(),
-            e.to_string(),
-        )),
+        Err(idgate_vision::check::CheckError::Input(e)) => Err(input_error(&e)),
         Err(e) => Err(ApiError::internal(e.to_string())),
     }
 }
@@ -970,123 +1050,243 @@ pub(crate) async fn draft_case(s: &AppState, case_id: &str, why_not: &str) -> Ap
     Ok(case)
 }
 
-async fn store_upload(
-    s: &AppState,
-    case_id: &str,
-    mut multipart: Multipart,
-) -> ApiResult<Response> {
-    draft_case(s, case_id, "documents can only be added before submitting").await?;
-    let (mut kind, mut side, mut file) = (None, None, None);
-    let too_large = || ApiError::too_large(s.limits.max_upload_bytes);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(ApiError::bad_request(
-                    "invalid_multipart",
-                    format!("malformed multipart body: {}", e.body_text()),
-                ))
-            }
-        };
+/// A refused input image as the API answers it: one code and status per problem, the same
+/// on every route that takes images (`POST /v1/cases/{id}/documents`, `/v1/precheck`,
+/// liveness frames).
+pub(crate) fn input_error(e: &idgate_vision::input::InputError) -> ApiError {
+    use idgate_vision::input::InputError;
+    let status = match e {
+        InputError::Empty => StatusCode::BAD_REQUEST,
+        InputError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        InputError::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        InputError::TooManyPixels { .. } | InputError::Corrupt(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+/// The kinds of upload a PDF is accepted for: documents people receive as PDFs (a bank
+/// statement or utility bill). Identity documents and selfies are photographed.
+pub const PDF_KINDS: &[&str] = &["proof_of_address"];
+
+/// The multipart fields of an upload, each given at most once.
+struct UploadForm {
+    kind: Option<String>,
+    side: Option<String>,
+    file: Option<bytes::Bytes>,
+}
+
+async fn read_upload_form(mut multipart: Multipart, max_bytes: usize) -> ApiResult<UploadForm> {
+    let too_large = || ApiError::too_large(max_bytes);
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::bad_request(
+                "invalid_multipart",
+                format!("malformed multipart body: {}", e.body_text()),
+            )
+        }
+    };
+    let mut form = UploadForm {
+        kind: None,
+        side: None,
+        file: None,
+    };
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_string();
-        let data = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(
-                    "invalid_multipart",
-                    format!("malformed multipart body: {}", e.body_text()),
-                )
-            }
-        })?;
-        match name.as_str() {
-            "kind" => kind = Some(String::from_utf8_lossy(&data).trim().to_string()),
-            "side" => side = Some(String::from_utf8_lossy(&data).trim().to_string()),
-            "file" => file = Some(data),
+        let data = field.bytes().await.map_err(malformed)?;
+        let text = || {
+            std::str::from_utf8(&data)
+                .map(|t| t.trim().to_string())
+                .map_err(|_| {
+                    ApiError::bad_request("invalid_field", format!("`{name}` is not text"))
+                })
+        };
+        let slot_taken = match name.as_str() {
+            "kind" => form.kind.replace(text()?).is_some(),
+            "side" => form.side.replace(text()?).is_some(),
+            "file" => form.file.replace(data).is_some(),
             other => {
                 return Err(ApiError::bad_request(
                     "unknown_field",
                     format!("unexpected form field `{other}` (expected kind, side, file)"),
                 ))
             }
+        };
+        if slot_taken {
+            return Err(ApiError::bad_request(
+                "duplicate_field",
+                format!("form field `{name}` is given twice; send each field once"),
+            ));
         }
     }
-    let kind = kind
-        .ok_or_else(|| ApiError::bad_request("missing_field", "form field `kind` is required"))?;
-    if !DOCUMENT_KINDS.contains(&kind.as_str()) {
-        return Err(ApiError::bad_request(
-            "invalid_kind",
-            format!("kind must be one of {}", DOCUMENT_KINDS.join(", ")),
-        ));
-    }
-    let side = side_of(&kind, side)?;
-    let file = file
-        .ok_or_else(|| ApiError::bad_request("missing_field", "form field `file` is required"))?;
+    Ok(form)
+}
+
+/// Checks that `file` is what an upload of `kind` may be, and that it decodes whole: the
+/// type by content (a PDF only where [`PDF_KINDS`] allows), the size and pixel count
+/// from the header before decoding, then a decode (off the async threads) so a truncated
+/// or damaged photo is refused now rather than judged later as a missing document.
+/// Returns the format and pixel size.
+pub(crate) async fn check_upload(
+    s: &AppState,
+    kind: &str,
+    file: &bytes::Bytes,
+) -> ApiResult<(upload::Format, Option<(u32, u32)>)> {
+    use idgate_vision::input::InputError;
     if file.is_empty() {
-        return Err(ApiError::bad_request("empty_file", "the file is empty"));
+        return Err(input_error(&InputError::Empty));
     }
     if file.len() > s.limits.max_upload_bytes {
-        return Err(too_large());
+        return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
-    let format = upload::sniff(&file).ok_or_else(|| {
+    let format = upload::sniff(file).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file_type",
             "the file is not a JPEG, PNG, WebP, HEIC or PDF; upload a photo straight from the camera",
         )
     })?;
-    let dims = upload::dimensions(format, &file);
-    if matches!(
-        format,
-        upload::Format::Jpeg | upload::Format::Png | upload::Format::Webp
-    ) && dims.is_none()
-    {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unreadable_image",
-            "the image header is damaged or truncated; upload the original file again",
-        ));
-    }
-    if let Some((w, h)) = dims {
-        if w == 0 || h == 0 || u64::from(w) * u64::from(h) > s.limits.max_pixels {
+    if format == upload::Format::Pdf {
+        if !PDF_KINDS.contains(&kind) {
             return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "image_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_file_type",
                 format!(
-                    "the image is {w}x{h} pixels; at most {} pixels are accepted",
-                    s.limits.max_pixels
+                    "a {kind} is photographed: upload a JPEG, PNG, WebP or HEIC photo, not a PDF"
                 ),
             ));
         }
-    }
-    let sha256 = hex::encode(Sha256::digest(&file));
-    let blob_key = s.blobs.put(&file).await.map_err(ApiError::from)?;
-    let doc = s
-        .store
-        .add_document(
-            DocumentData {
-                case_id: case_id.into(),
-                kind,
-                side,
-                blob_key: blob_key.clone(),
-                content_type: format.content_type().into(),
-                size_bytes: file.len() as i64,
-                sha256,
-                width: dims.map(|d| i64::from(d.0)),
-                height: dims.map(|d| i64::from(d.1)),
-            },
-            "api",
-        )
-        .await;
-    let doc = match doc {
-        Ok(d) => d,
-        Err(e) => {
-            // The case changed under us: do not leave an orphaned encrypted blob.
-            let _ = s.blobs.delete(&blob_key).await;
-            return Err(e.into());
+        if !upload::pdf_complete(file) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_file",
+                "the PDF is truncated (it has no end-of-file marker); upload the original file again",
+            ));
         }
+        return Ok((format, None));
+    }
+    let dims = upload::dimensions(format, file);
+    if format != upload::Format::Heic && dims.is_none() {
+        return Err(input_error(&InputError::Corrupt(
+            "the image header is damaged or truncated".into(),
+        )));
+    }
+    if let Some((w, h)) = dims {
+        if w == 0 || h == 0 || u64::from(w) * u64::from(h) > s.limits.max_pixels {
+            return Err(input_error(&InputError::TooManyPixels {
+                width: w,
+                height: h,
+                limit: s.limits.max_pixels,
+            }));
+        }
+    }
+    if format == upload::Format::Jpeg && !upload::jpeg_complete(file) {
+        return Err(input_error(&InputError::Corrupt(
+            "the JPEG data is truncated (no end-of-image marker after its last scan)".into(),
+        )));
+    }
+    let limits = idgate_vision::input::InputLimits {
+        max_bytes: s.limits.max_upload_bytes,
+        max_pixels: s.limits.max_pixels,
     };
-    Ok((StatusCode::CREATED, Json(DocumentOut::from(doc))).into_response())
+    let bytes = file.clone();
+    // A reduced decode reads every coded block, so it finds damage as a full one would.
+    let decoded = tokio::task::spawn_blocking(move || {
+        idgate_vision::input::decode_scaled(&bytes, limits, 256)
+            .map(|d| (d.stored_width, d.stored_height))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("decode task failed: {e}")))?;
+    match decoded {
+        Ok(wh) => Ok((format, dims.or(Some(wh)))),
+        Err(e) => Err(input_error(&e)),
+    }
+}
+
+/// What a document upload belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum Owner<'a> {
+    Case(&'a str),
+    ChangeRequest(&'a str),
+}
+
+/// Reads an upload form whose `kind` is one of `kinds`, checks the file ([`check_upload`]),
+/// seals it in the blob store and records it for `owner`. The blobs of the documents it
+/// replaces are deleted; if recording fails (the owner changed under us) so is its own, so
+/// no orphaned encrypted blob is left.
+pub(crate) async fn keep_upload(
+    s: &AppState,
+    owner: Owner<'_>,
+    multipart: Multipart,
+    kinds: &[&str],
+) -> ApiResult<idgate_store::Added> {
+    let form = read_upload_form(multipart, s.limits.max_upload_bytes).await?;
+    let kind = form
+        .kind
+        .ok_or_else(|| ApiError::bad_request("missing_field", "form field `kind` is required"))?;
+    if !kinds.contains(&kind.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            format!("kind must be one of {}", kinds.join(", ")),
+        ));
+    }
+    let side = side_of(&kind, form.side)?;
+    let file = form
+        .file
+        .ok_or_else(|| ApiError::bad_request("missing_field", "form field `file` is required"))?;
+    let (format, dims) = check_upload(s, &kind, &file).await?;
+    let blob_key = s.blobs.put(&file).await.map_err(ApiError::from)?;
+    let (owner_id, actor) = match owner {
+        Owner::Case(id) | Owner::ChangeRequest(id) => (id, "api"),
+    };
+    let doc = DocumentData {
+        case_id: owner_id.into(),
+        kind,
+        side,
+        blob_key: blob_key.clone(),
+        content_type: format.content_type().into(),
+        size_bytes: file.len() as i64,
+        sha256: hex::encode(Sha256::digest(&file)),
+        width: dims.map(|d| i64::from(d.0)),
+        height: dims.map(|d| i64::from(d.1)),
+    };
+    let added = match owner {
+        Owner::Case(_) => s.store.add_document(doc, actor).await,
+        Owner::ChangeRequest(_) => s.store.add_change_document(doc, actor).await,
+    };
+    match added {
+        Ok(a) => {
+            for old in &a.replaced {
+                let _ = s.blobs.delete(&old.data.blob_key).await;
+            }
+            Ok(a)
+        }
+        Err(e) => {
+            let _ = s.blobs.delete(&blob_key).await;
+            Err(e.into())
+        }
+    }
+}
+
+async fn store_upload(s: &AppState, case_id: &str, multipart: Multipart) -> ApiResult<Response> {
+    draft_case(s, case_id, "documents can only be added before submitting").await?;
+    let added = keep_upload(s, Owner::Case(case_id), multipart, DOCUMENT_KINDS).await?;
+    let replaces = added.replaced.first().map(|d| d.id.clone());
+    let mut out = serde_json::to_value(DocumentOut::from(added.document))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    out["replaces"] = json!(replaces);
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// Removes a wrong upload from a draft case.
+async fn delete_document(
+    State(s): State<Shared>,
+    Path((id, doc)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let removed = s.store.delete_document(&id, &doc, "api").await?;
+    let _ = s.blobs.delete(&removed.data.blob_key).await;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 //! Architecture invariant: only this crate knows HTTP and JSON.
 
 pub mod api;
+pub mod changes;
 pub mod check_cli;
 pub mod config;
 pub mod face_cli;
@@ -13,6 +14,7 @@ pub mod mrz_cli;
 pub mod openapi;
 pub mod review;
 pub mod upload;
+pub mod validate;
 pub mod verify_cli;
 pub mod webhooks;
 pub mod worker;
@@ -127,6 +129,48 @@ pub(crate) async fn verified_steps(
         .iter()
         .filter_map(|s| idgate_decide::Step::parse(s))
         .collect())
+}
+
+/// When the account may try again, while a cooldown from its failed attempts applies.
+pub(crate) async fn cooldown(
+    store: &Store,
+    policy: &idgate_decide::Policy,
+    uid: &str,
+    now_ms: i64,
+) -> Result<Option<i64>, idgate_store::StoreError> {
+    cooldown_with(store, policy, uid, now_ms, false).await
+}
+
+/// [`cooldown`], counting one more failed attempt made now (a decision being recorded).
+pub(crate) async fn cooldown_with(
+    store: &Store,
+    policy: &idgate_decide::Policy,
+    uid: &str,
+    now_ms: i64,
+    failing_now: bool,
+) -> Result<Option<i64>, idgate_store::StoreError> {
+    let window_ms = i64::from(policy.attempts.window_hours) * 3_600_000;
+    let mut history: Vec<idgate_decide::attempts::Attempt> = store
+        .attempts_since(uid, now_ms - window_ms)
+        .await?
+        .into_iter()
+        .map(|a| idgate_decide::attempts::Attempt {
+            at_ms: a.at,
+            failed: idgate_decide::Outcome::parse(&a.outcome)
+                .is_some_and(idgate_decide::Outcome::failed),
+        })
+        .collect();
+    if failing_now {
+        history.push(idgate_decide::attempts::Attempt {
+            at_ms: now_ms,
+            failed: true,
+        });
+    }
+    Ok(idgate_decide::attempts::retry_after(
+        &policy.attempts,
+        &history,
+        now_ms,
+    ))
 }
 
 pub async fn serve(cfg: Config) -> anyhow::Result<()> {

@@ -116,6 +116,26 @@ async fn read_frames(mut multipart: Multipart) -> ApiResult<Upload> {
             ),
         ));
     }
+    // The shape of the answer is the client's to get right: a mistake here is a 400 and
+    // leaves the challenge usable. What the frames show is judged, and a failure uses it.
+    let r = Rules::default();
+    if !(r.min_frames..=r.max_frames).contains(&up.frames.len()) {
+        return Err(ApiError::bad_request(
+            "invalid_frames",
+            format!(
+                "{} frames; send between {} and {}",
+                up.frames.len(),
+                r.min_frames,
+                r.max_frames
+            ),
+        ));
+    }
+    if up.timestamps.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(ApiError::bad_request(
+            "invalid_timestamps",
+            "timestamps_ms must increase from frame to frame, in capture order",
+        ));
+    }
     Ok(up)
 }
 
@@ -277,7 +297,8 @@ pub async fn answer(
         .ok_or_else(|| ApiError::internal("a checked frame lost its format".into()))?;
     let dims = crate::upload::dimensions(format, selfie);
     let blob_key = s.blobs.put(selfie).await?;
-    s.store
+    let added = s
+        .store
         .add_document(
             DocumentData {
                 case_id: id.clone(),
@@ -293,6 +314,10 @@ pub async fn answer(
             "liveness",
         )
         .await?;
+    // A selfie from an earlier passed challenge or upload is replaced by this one.
+    for old in &added.replaced {
+        let _ = s.blobs.delete(&old.data.blob_key).await;
+    }
     Ok(Json(json!({"status": "passed", "judgement": result})))
 }
 

@@ -48,13 +48,31 @@ fn review_paths() -> Value {
             "responses": {"204": plain("stored, encrypted at rest"), "400": error_response("invalid data, with the field"),
                 "404": error_response("no such case"), "409": error_response("the case is no longer a draft")}}},
         "/v1/applicants/{id}/change-requests": {"post": {
-            "summary": "Ask to change verified data; a reviewer approves or rejects it",
+            "summary": "Ask to change verified data",
+            "description": "What changes decides what the request needs (`changes`, `needs`). An address or subdivision goes to a reviewer. Identity fields (name, birth date, nationality, document) need the new document (`POST /v1/change-requests/{id}/documents`, then `.../submit`): the checks hold the new data against it (photo checks, MRZ, names, dates, the catalog, the minimum age, the new document's portrait against the verified face, the new identity keys against other accounts), and two different reviewers must approve it.",
             "parameters": [id_param("id")], "requestBody": json_body("NewChangeRequest"),
-            "responses": {"201": ok("pending", "ChangeRequest"), "400": error_response("invalid data or reason"),
-                "409": error_response("nothing verified yet, or a request is already pending")}}},
+            "responses": {"201": ok("awaiting_documents (identity fields) or pending", "ChangeRequest"), "400": error_response("invalid data or reason"),
+                "409": error_response("nothing verified yet, or a request is already open"),
+                "422": error_response("no_change: the data is the verified data; region_not_supported")}}},
         "/v1/change-requests/{id}": {"get": {
-            "summary": "A change request's status", "parameters": [id_param("id")],
+            "summary": "A change request's status, what changes, what it needs and the checks' reasons (`?lang=zh-Hans`)", "parameters": [id_param("id")],
             "responses": {"200": ok("the change request", "ChangeRequest"), "404": error_response("no such change request")}}},
+        "/v1/change-requests/{id}/documents": {"post": {
+            "summary": "Upload a page of the new identity document of a change request (while it is awaiting_documents)",
+            "parameters": [id_param("id")],
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["kind", "file"],
+                "properties": {"kind": {"type": "string", "enum": crate::api::IDENTITY_KINDS},
+                    "side": {"type": "string", "enum": crate::api::SIDES}, "file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"201": plain("stored, encrypted at rest; `replaces` names an earlier page of the same side"),
+                "400": error_response("missing, repeated or invalid form field"), "409": error_response("the request takes no documents now"),
+                "413": error_response("file too large"), "415": error_response("not a supported image"),
+                "422": error_response("damaged or truncated image, or too many pixels")}}},
+        "/v1/change-requests/{id}/submit": {"post": {
+            "summary": "Hand a change request with its new document to the checks (a worker runs them)",
+            "parameters": [id_param("id")],
+            "responses": {"202": ok("checking", "ChangeRequest"), "404": error_response("no such change request"),
+                "409": error_response("no document uploaded, or not awaiting documents")}}},
         "/v1/reviewers": {
             "post": {"summary": "Create a reviewer account; the answer holds its token, shown once",
                 "requestBody": json_body("NewReviewer"),
@@ -66,7 +84,7 @@ fn review_paths() -> Value {
             "responses": {"204": plain("disabled"), "404": error_response("no such active reviewer")}}},
         "/v1/webhooks/deliveries": {"get": {
             "summary": "Webhook delivery log: newest first, each with its body, status and attempts",
-            "description": "Every status change is POSTed to the configured URL with `X-Idgate-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, `X-Idgate-Event` and `X-Idgate-Delivery`; failures are retried with exponential backoff.",
+            "description": "Every status change is POSTed to the configured URL with `X-Idgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">` under the webhook secret (its text, as written in the secret file, without the line break), `X-Idgate-Event`, `X-Idgate-Delivery` and `X-Idgate-Sequence`. One case's (or change request's) events are sent in order: the body's `sequence` counts them, and a later one waits until the earlier ones were delivered or given up. Receivers check the timestamp (within 5 minutes) and the HMAC before parsing. Failures are retried with exponential backoff.",
             "responses": {"200": plain("`deliveries`")}}},
         "/v1/webhooks/deliveries/{id}/redeliver": {"post": {
             "summary": "Send a delivery again now", "parameters": [id_param("id")],
@@ -91,23 +109,30 @@ fn review_paths() -> Value {
             "summary": "Give a claimed case back to the queue", "security": reviewer, "parameters": [id_param("id")],
             "responses": {"204": plain("released"), "409": error_response("you do not hold the case")}}},
         "/v1/review/cases/{id}/comments": {"post": {
-            "summary": "Comment on a case: `applicant` comments are shown to the applicant, `internal` ones never",
+            "summary": "Comment on a case: `applicant` comments are shown to the applicant (only by the reviewer holding the case, or a supervisor), `internal` ones never",
             "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("NewComment"),
-            "responses": {"201": plain("stored"), "400": error_response("invalid visibility or body")}}},
+            "responses": {"201": plain("stored"), "400": error_response("invalid visibility or body"),
+                "409": error_response("not_holder: claim the case to write to the applicant")}}},
         "/v1/review/cases/{id}/decision": {"post": {
             "summary": "Decide a claimed case: approve, or retry/reject with reason codes",
+            "description": "A rejection needs a FINAL reason and a retry takes none (`reason_type_mismatch`); only a case the automated checks decided can be approved (`not_checked`). A retry inside a cooldown sets the case's `retry_after`.",
             "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("ReviewDecision"),
-            "responses": {"200": plain("the new status"), "400": error_response("invalid decision or reasons"),
-                "409": error_response("not claimed by you, not in review, or the document is verified on another account")}}},
+            "responses": {"200": plain("the new status"), "400": error_response("invalid decision or reasons, or reason_type_mismatch"),
+                "409": error_response("not claimed by you, not in review, not_checked, or the document is verified on another account")}}},
         "/v1/review/change-requests": {"get": {
-            "summary": "Pending change requests with the current and the requested data", "security": reviewer,
+            "summary": "Change requests waiting for a reviewer: current and requested data, what changes, the checks' findings, the new document's pages and the first approval", "security": reviewer,
             "responses": {"200": plain("`change_requests`")}}},
+        "/v1/review/change-requests/{id}/documents/{doc}/image": {"get": {
+            "summary": "A change request's document image, decrypted (the view is audited)", "security": reviewer,
+            "parameters": [id_param("id"), id_param("doc")],
+            "responses": {"200": plain("the image as uploaded"), "404": error_response("no such document")}}},
         "/v1/review/change-requests/{id}/decision": {"post": {
-            "summary": "Approve (the data becomes the verified data) or reject a change request",
+            "summary": "Approve or reject a change request; identity changes need two different reviewers",
+            "description": "The final approval makes the data the verified data and verifies the new identity keys for the account.",
             "security": reviewer, "parameters": [id_param("id")],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["decision"],
                 "properties": {"decision": {"type": "string", "enum": ["approve", "reject"]}, "comment": {"type": "string"}}}}}},
-            "responses": {"200": plain("decided"), "409": error_response("already decided")}}}
+            "responses": {"200": plain("the new status"), "409": error_response("not waiting for a reviewer, second_reviewer_required, or duplicate_identity")}}}
     })
 }
 
@@ -125,7 +150,11 @@ fn review_schemas() -> Value {
         "NewChangeRequest": {"type": "object", "required": ["data", "reason"], "properties": {
             "data": {"$ref": "#/components/schemas/EnteredData"}, "reason": {"type": "string"}}},
         "ChangeRequest": {"type": "object", "properties": {"id": {"type": "string"}, "applicant_id": {"type": "string"},
-            "reason": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "approved", "rejected"]},
+            "reason": {"type": "string"}, "status": {"type": "string", "enum": idgate_core::ChangeStatus::ALL.map(|s| s.as_str())},
+            "changes": {"type": "array", "items": {"type": "string"}, "description": "the fields that change"},
+            "second_approval": {"type": "boolean", "description": "two different reviewers must approve"},
+            "needs": {"type": "array", "items": {"type": "string", "enum": ["document", "reviewer"]}},
+            "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}, "description": "what the checks found"},
             "comment": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
             "decided_at": {"type": "integer", "nullable": true}}},
         "NewReviewer": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"},
@@ -166,8 +195,16 @@ fn base() -> Value {
             "/v1/applicants/{id}/cases": {"post": {
                 "summary": "Start a verification case (attempt) for a level", "parameters": [id_param("id")],
                 "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewCase"}}}},
-                "responses": {"201": ok("created, status draft", "Case"), "400": error_response("invalid level"),
-                    "404": error_response("no such applicant")}}},
+                "responses": {"201": ok("created, status draft", "Case"), "400": error_response("invalid_level: not a level of the policy"),
+                    "404": error_response("no such applicant"),
+                    "429": error_response("too_many_attempts: a cooldown applies; `retry_after` in the error and a Retry-After header")}}},
+            "/v1/reasons": {"get": {
+                "summary": "Every reason code with this deployment's reject type and its message and fix in each language", "security": [],
+                "responses": {"200": plain("`reasons`: code, reject_type, default_reject_type, texts.{en,zh-Hans}.{message,fix}")}}},
+            "/v1/cases/{id}/documents/{doc}": {"delete": {
+                "summary": "Remove a wrong upload from a draft case", "parameters": [id_param("id"), id_param("doc")],
+                "responses": {"204": plain("removed, with its encrypted image"), "404": error_response("no such case or document"),
+                    "409": error_response("the case is no longer a draft")}}},
             "/v1/cases/{id}": {"get": {
                 "summary": "Case status, reasons (`?lang=zh-Hans` for Simplified Chinese), documents and applicant-visible comments", "parameters": [id_param("id"),
                     {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["en", "zh-Hans"]}}],
@@ -177,7 +214,7 @@ fn base() -> Value {
                 "responses": {"200": ok("events, oldest first", "Events"), "404": error_response("no such case")}}},
             "/v1/cases/{id}/documents": {"post": {
                 "summary": "Upload a document image to a draft case",
-                "description": "The file type is read from its content. Oversized files and images with too many pixels are refused before decoding.",
+                "description": "The file type is read from its content; a PDF only for a proof of address. Oversized files and images with too many pixels are refused before decoding, and the image must decode whole. Each field once. A new upload of the same kind and side replaces the earlier one (`replaces`).",
                 "parameters": [id_param("id")],
                 "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["kind", "file"],
@@ -186,9 +223,10 @@ fn base() -> Value {
                         "side": {"type": "string", "enum": crate::api::SIDES},
                         "file": {"type": "string", "format": "binary"}}}}}},
                 "responses": {"201": ok("stored, encrypted at rest", "Document"),
-                    "400": error_response("missing or invalid form field"), "404": error_response("no such case"),
-                    "409": error_response("the case is no longer a draft"), "413": error_response("file too large"),
-                    "415": error_response("not a supported image or PDF"), "422": error_response("damaged header or too many pixels")}}},
+                    "400": error_response("missing, repeated or invalid form field; empty_file"), "404": error_response("no such case"),
+                    "409": error_response("the case is no longer a draft"), "413": error_response("file_too_large"),
+                    "415": error_response("unsupported_file_type: not a supported image (or a PDF where a photo is needed)"),
+                    "422": error_response("unreadable_image (damaged or truncated), unreadable_file (a truncated PDF) or image_too_large")}}},
             "/v1/cases/{id}/liveness": {"post": {
                 "summary": "Issue an active liveness challenge for a draft case",
                 "description": "The movements turn_left, turn_right and blink in a random order, to be answered within two minutes by one frame sequence. The shipped policy requires a passed challenge for the selfie step.",
@@ -209,7 +247,7 @@ fn base() -> Value {
                         "timestamps_ms": {"type": "string", "description": "capture times in ms, comma-separated, one per frame"}}}}}},
                 "responses": {"200": {"description": "passed, or failed with LIVENESS_FAILED or LIVENESS_TIMEOUT and the reason", "content": {"application/json": {"schema": {"type": "object",
                     "properties": {"status": {"type": "string", "enum": ["passed", "failed"]}, "code": {"type": "string"}, "message": {"type": "string"}, "fix": {"type": "string"}, "failure": {"type": "string"}, "judgement": {"type": "object"}}}}}},
-                    "400": error_response("missing frames or timestamps"), "404": error_response("no such case or challenge"),
+                    "400": error_response("a client mistake, which leaves the challenge usable: missing frames or timestamps, invalid_frames (fewer than 4 or more than 40), invalid_timestamps (not one per frame, or not increasing)"), "404": error_response("no such case or challenge"),
                     "409": error_response("the challenge was answered already, or the case is no longer a draft"), "413": error_response("a frame is too large"),
                     "415": error_response("a frame is not a JPEG, PNG or WebP image")}}},
             "/v1/precheck": {"post": {
@@ -217,8 +255,9 @@ fn base() -> Value {
                 "description": "The quality gate of `idgate check`: originality (black-and-white, screenshot, photo of a screen, photocopy), document outline and corners, exposure, focus, glare and resolution, on a reduced decode; the MRZ is read after submission. The body is the image itself; its type is read from its content.",
                 "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {"200": ok("the verdict, with every reason's code, message, fix, detail and region", "PhotoCheck"),
-                    "413": error_response("file too large"),
-                    "422": error_response("not a supported image, damaged, or too many pixels")}}},
+                    "400": error_response("empty_file"), "413": error_response("file_too_large"),
+                    "415": error_response("unsupported_file_type"),
+                    "422": error_response("unreadable_image or image_too_large")}}},
             "/v1/catalog": {"get": {
                 "summary": "Every ISO 3166-1 country: served or not, and the accepted documents with their sides",
                 "responses": {"200": {"description": "the catalog", "content": {"application/json": {"schema": {"type": "object",
@@ -251,8 +290,10 @@ fn base() -> Value {
                     "verified_steps": {"type": "array", "items": {"type": "string", "enum": ["identity_document", "selfie", "proof_of_address"]}},
                     "entitlements": {"type": "object", "properties": {"deposit": {"type": "boolean"}, "trade": {"type": "boolean"},
                         "p2p": {"type": "boolean"}, "withdraw": {"type": "boolean"}, "withdraw_limit_usd_per_day": {"type": "integer"}}}}},
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
-                    "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Error": {"type": "object", "required": ["error"], "description": "Every error answer, 404, 405 and 413 included; one code per problem on every route.",
+                    "properties": {"error": {"type": "object",
+                    "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                        "retry_after": {"type": "string", "format": "date-time", "description": "with 429: when to try again"}}}}},
                 "PhotoCheck": {"type": "object", "required": ["verdict", "reasons", "timings_ms"], "properties": {
                     "verdict": {"type": "string", "enum": ["pass", "retry", "review"]},
                     "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "message", "fix", "detail"], "properties": {
@@ -288,6 +329,7 @@ fn base() -> Value {
                     "data_entered": {"type": "boolean"},
                     "comments": {"type": "array", "description": "reviewer comments meant for the applicant",
                         "items": {"type": "object", "properties": {"body": {"type": "string"}, "at": {"type": "integer"}}}},
+                    "retry_after": {"type": "string", "format": "date-time", "nullable": true, "description": "when the applicant may try again, while a cooldown applies"},
                     "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
                 "Events": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
                     "type": "object", "required": ["seq", "actor", "action", "at"], "properties": {

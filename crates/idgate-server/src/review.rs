@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use idgate_core::{CaseEvent, Decision, ReasonCode};
+use idgate_core::{CaseEvent, Decision, ReasonCode, RejectType};
 use idgate_store::{CaseDecision, DecisionRecord, Reviewer};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -69,6 +69,10 @@ pub fn routes(state: Shared) -> Router<Shared> {
         .route("/v1/review/cases/{id}/comments", post(comment))
         .route("/v1/review/cases/{id}/decision", post(decide))
         .route("/v1/review/change-requests", get(change_requests))
+        .route(
+            "/v1/review/change-requests/{id}/documents/{doc}/image",
+            get(change_document_image),
+        )
         .route(
             "/v1/review/change-requests/{id}/decision",
             post(decide_change),
@@ -138,7 +142,7 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         None => None,
     };
     let (findings, _) = s.store.case_findings(&id).await?;
-    let findings: Value = serde_json::from_str(&findings).unwrap_or(Value::Null);
+    let findings = crate::verify_cli::findings_for_review(&findings);
     let documents: Vec<Value> = s
         .store
         .documents(&id)
@@ -189,16 +193,26 @@ async fn document_image(
     Extension(r): Extension<Reviewer>,
     Path((id, doc)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let d = s
-        .store
-        .documents(&id)
-        .await?
+    let docs = s.store.documents(&id).await?;
+    image_of(&s, &r, &id, docs, &doc).await
+}
+
+/// The image of document `doc` among `docs`, decrypted; the view is in the audit trail of
+/// `subject` (a case or change request).
+async fn image_of(
+    s: &AppState,
+    r: &Reviewer,
+    subject: &str,
+    docs: Vec<idgate_store::Document>,
+    doc: &str,
+) -> ApiResult<Response> {
+    let d = docs
         .into_iter()
         .find(|d| d.id == doc)
         .ok_or_else(|| ApiError::not_found("document"))?;
     let bytes = s.blobs.get(&d.data.blob_key).await?;
     s.store
-        .log_action(&id, &actor(&r), "document_viewed")
+        .log_action(subject, &actor(r), "document_viewed")
         .await?;
     Ok((
         [
@@ -267,13 +281,7 @@ fn valid_comment(visibility: &str, body: &str) -> ApiResult<()> {
             "visibility: `applicant` (shown to the applicant) or `internal`",
         ));
     }
-    if body.trim().is_empty() || body.len() > 4000 {
-        return Err(ApiError::bad_request(
-            "invalid_comment",
-            "a comment is 1-4000 characters",
-        ));
-    }
-    Ok(())
+    crate::validate::text("invalid_comment", "comment", body, 4000)
 }
 
 async fn comment(
@@ -285,6 +293,22 @@ async fn comment(
     may_act(&r)?;
     let req: CommentReq = parse_json(&body)?;
     valid_comment(&req.visibility, &req.body)?;
+    if req.visibility == "applicant" && r.role != "supervisor" {
+        // What the applicant reads comes from the person deciding the case.
+        let case = s
+            .store
+            .case(&id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("case"))?;
+        if case.claimed_by.as_deref() != Some(r.id.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_holder",
+                "only the reviewer holding the case (or a supervisor) writes to the applicant; \
+                 claim it first or comment internally",
+            ));
+        }
+    }
     let c = s
         .store
         .add_comment(&id, &actor(&r), &req.visibility, req.body.trim())
@@ -328,15 +352,15 @@ async fn decide(
             ))
         }
     };
-    let reasons = req
-        .reasons
-        .iter()
-        .map(|c| {
-            ReasonCode::parse(c).ok_or_else(|| {
-                ApiError::bad_request("invalid_reason", format!("unknown reason code {c}"))
-            })
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let mut reasons: Vec<ReasonCode> = Vec::new();
+    for c in &req.reasons {
+        let code = ReasonCode::parse(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_reason", format!("unknown reason code {c}"))
+        })?;
+        if !reasons.contains(&code) {
+            reasons.push(code);
+        }
+    }
     match (decision, reasons.is_empty()) {
         (Decision::Approve, false) => {
             return Err(ApiError::bad_request(
@@ -352,6 +376,28 @@ async fn decide(
         }
         _ => {}
     }
+    // The reject type decides the status: a rejection for good needs a FINAL reason, and
+    // a FINAL reason never comes with an invitation to try again.
+    let finals: Vec<&str> = reasons
+        .iter()
+        .filter(|&&c| s.policy.reject_type(c) == RejectType::Final)
+        .map(|c| c.as_str())
+        .collect();
+    if decision == Decision::Reject && finals.is_empty() {
+        return Err(ApiError::bad_request(
+            "reason_type_mismatch",
+            "a rejection needs a FINAL reason; with only RETRY or REVIEW reasons, decide `retry`",
+        ));
+    }
+    if decision == Decision::Retry && !finals.is_empty() {
+        return Err(ApiError::bad_request(
+            "reason_type_mismatch",
+            format!(
+                "{} is a FINAL reason: decide `reject`, or leave it out",
+                finals.join(", ")
+            ),
+        ));
+    }
     let mut comments = Vec::new();
     for (visibility, body) in [
         ("applicant", &req.applicant_comment),
@@ -363,6 +409,17 @@ async fn decide(
         }
     }
     let (case, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    if decision == Decision::Approve && s.policy.level(&case.level).is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_level",
+            format!(
+                "the level {:?} is not in the policy: its checks are unknown, so the case \
+                 cannot be approved",
+                case.level
+            ),
+        ));
+    }
     let (_, keys) = s.store.case_findings(&id).await?;
     let keys: Vec<(String, String)> = keys
         .split(',')
@@ -379,6 +436,12 @@ async fn decide(
         _ => Vec::new(),
     };
     let outcome = crate::verify_cli::outcome_of(decision);
+    let now = s.store.now();
+    let retry_after = if decision == Decision::Retry {
+        crate::cooldown_with(&s.store, &s.policy, &applicant.uid, now, true).await?
+    } else {
+        None
+    };
     let who = actor(&r);
     let decided = s
         .store
@@ -398,7 +461,11 @@ async fn decide(
                 claims: crate::verify_cli::claim_change(outcome),
                 steps: &steps,
                 level: (decision == Decision::Approve).then_some(case.level.as_str()),
+                raise: &[],
+                case_id: Some(&id),
             }),
+            checked: false,
+            retry_after,
         })
         .await?;
     Ok(Json(
@@ -407,24 +474,50 @@ async fn decide(
     ))
 }
 
+/// Change requests waiting for a reviewer: current and requested data side by side, what
+/// changes, what the checks found, the new document's images and who approved first.
 async fn change_requests(State(s): State<Shared>) -> ApiResult<Json<Value>> {
     let mut out = Vec::new();
-    for cr in s.store.change_requests("pending").await? {
+    for cr in s.store.change_requests_for_review().await? {
         let current = match s.store.verified_data_key(&cr.applicant_id).await? {
             Some(k) => Some(read_entered(&s, &k).await?),
             None => None,
         };
         let requested = read_entered(&s, &cr.data_key).await?;
+        let documents: Vec<Value> = s
+            .store
+            .change_documents(&cr.id)
+            .await?
+            .into_iter()
+            .map(|d| json!({"id": d.id, "kind": d.data.kind, "side": d.data.side}))
+            .collect();
         out.push(json!({
             "id": cr.id,
             "applicant_id": cr.applicant_id,
             "reason": cr.reason,
+            "status": cr.status.as_str(),
+            "changes": cr.changes,
+            "second_approval": cr.second_approval,
+            "first_approved_by": cr.first_approved_by,
+            "reasons": cr.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "findings": crate::verify_cli::findings_for_review(&cr.findings),
             "current": current,
             "requested": requested,
+            "documents": documents,
             "created_at": cr.created_at,
         }));
     }
     Ok(Json(json!({ "change_requests": out })))
+}
+
+/// A change request's document image, decrypted for a reviewer (the view is audited).
+async fn change_document_image(
+    State(s): State<Shared>,
+    Extension(r): Extension<Reviewer>,
+    Path((id, doc)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let docs = s.store.change_documents(&id).await?;
+    image_of(&s, &r, &id, docs, &doc).await
 }
 
 #[derive(Deserialize)]
@@ -454,9 +547,12 @@ async fn decide_change(
             ))
         }
     };
+    if let Some(c) = &req.comment {
+        crate::validate::text("invalid_comment", "comment", c, 4000)?;
+    }
     let cr = s
         .store
         .decide_change_request(&id, approve, &r.id, &actor(&r), req.comment.as_deref())
         .await?;
-    Ok(Json(json!({"id": cr.id, "status": cr.status})))
+    Ok(Json(json!({"id": cr.id, "status": cr.status.as_str()})))
 }

@@ -45,6 +45,23 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
     }
 }
 
+/// Does the JPEG end its last scan with an end-of-image marker? A file cut short in transfer
+/// stops inside the entropy-coded data of its last scan, where `FF D9` cannot occur
+/// (0xFF is always stuffed there); an EXIF thumbnail's markers come before the main scan,
+/// and trailers some phones append (a second MPF image) end with their own marker.
+pub fn jpeg_complete(b: &[u8]) -> bool {
+    let Some(last_scan) = b.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    b[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Does the PDF carry its end-of-file marker near its end (a cut-off file does not)?
+pub fn pdf_complete(b: &[u8]) -> bool {
+    let tail = &b[b.len().saturating_sub(1024)..];
+    tail.windows(5).any(|w| w == b"%%EOF")
+}
+
 fn be16(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from(u16::from_be_bytes([
         *b.get(at)?,

@@ -387,6 +387,8 @@ pub enum Plan {
 pub struct Prepared {
     history: Vec<Attempt>,
     verified: Vec<Step>,
+    /// Suspicions an earlier attempt left on the account.
+    flags: Vec<ReasonCode>,
     /// The level still needs the identity document (else it is reused).
     pub needs_document: bool,
     /// The level still needs the selfie.
@@ -411,10 +413,11 @@ impl Decided {
         after
     }
 
-    /// The store's record of this decision.
+    /// The store's record of this decision (of `case_id`, when it decides a case).
     pub fn record<'a>(
         &'a self,
         uid: &'a str,
+        case_id: Option<&'a str>,
         reasons: &'a [ReasonCode],
         steps: &'a [&'a str],
     ) -> DecisionRecord<'a> {
@@ -426,6 +429,8 @@ impl Decided {
             claims: claim_change(self.verdict.outcome),
             steps,
             level: self.verdict.level.as_deref(),
+            raise: &self.verdict.raises,
+            case_id,
         }
     }
 
@@ -446,6 +451,7 @@ impl Decided {
             level: policy
                 .reached_level(&self.verified_before)
                 .map(|l| l.name.clone()),
+            raises: Vec::new(),
         };
     }
 }
@@ -480,12 +486,33 @@ pub fn outcome_of(decision: idgate_core::Decision) -> Outcome {
     }
 }
 
-/// Reasons and verified step names of a verdict, as the store takes them.
+/// Reasons (each code once) and verified step names of a verdict, as the store takes them.
 pub fn record_parts(verdict: &Verdict) -> (Vec<ReasonCode>, Vec<&'static str>) {
     (
-        verdict.findings.iter().map(|f| f.code).collect(),
+        idgate_decide::unique_codes(&verdict.findings),
         verdict.verifies.iter().map(|s| s.as_str()).collect(),
     )
+}
+
+/// The claims accounts other than `uid` hold on the identity `keys` (duplicates).
+pub async fn other_claims(
+    store: &Store,
+    keys: &[identity::IdentityKey],
+    uid: &str,
+) -> Result<Vec<identity::Claim>, StoreError> {
+    let hashes: Vec<String> = keys.iter().map(|k| k.hash.clone()).collect();
+    Ok(store
+        .claims_on(&hashes, uid)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            Some(identity::Claim {
+                kind: KeyKind::parse(&c.kind)?,
+                status: ClaimStatus::parse(&c.status)?,
+                uid: c.uid,
+            })
+        })
+        .collect())
 }
 
 /// Attempt history and verified steps of the account; the cooldown.
@@ -516,9 +543,11 @@ pub async fn plan(v: &Verifier<'_>, app: &Application) -> anyhow::Result<Plan> {
     let (needs_document, needs_selfie) = (needs(Step::IdentityDocument), needs(Step::Selfie));
     let needs_mrz = idgate_decide::DocKind::parse(&app.document.kind)
         .is_some_and(|k| v.policy.has_mrz(&app.document.issuer, k));
+    let flags = v.store.open_flags(uid).await?;
     Ok(Plan::Check(Prepared {
         history,
         verified,
+        flags,
         needs_document,
         needs_selfie,
         needs_mrz,
@@ -541,20 +570,7 @@ pub async fn conclude(
     } else {
         Vec::new()
     };
-    let hashes: Vec<String> = keys.iter().map(|k| k.hash.clone()).collect();
-    let claims = v
-        .store
-        .claims_on(&hashes, &app.uid)
-        .await?
-        .into_iter()
-        .filter_map(|c| {
-            Some(identity::Claim {
-                kind: KeyKind::parse(&c.kind)?,
-                status: ClaimStatus::parse(&c.status)?,
-                uid: c.uid,
-            })
-        })
-        .collect();
+    let claims = other_claims(v.store, &keys, &app.uid).await?;
     let inputs = Inputs {
         app: app.clone(),
         extracted,
@@ -565,6 +581,7 @@ pub async fn conclude(
         selfie_supplied: sub.selfie.is_some(),
         face_findings,
         proof_of_address_supplied: sub.proof_of_address_supplied,
+        flags: prepared.flags,
     };
     let verdict = idgate_decide::decide(v.policy, &inputs, v.check.today, v.now_ms);
     Ok(Decided {
@@ -630,8 +647,49 @@ pub async fn verify(
 async fn record(store: &Store, uid: &str, decided: &Decided) -> Result<(), StoreError> {
     let (reasons, steps) = record_parts(&decided.verdict);
     store
-        .record_decision(&decided.record(uid, &reasons, &steps))
+        .record_decision(&decided.record(uid, None, &reasons, &steps))
         .await
+}
+
+/// A finding's reviewer-only detail as a JSON object: the checks write measures as JSON
+/// objects and notes as text; text becomes `{"note": text}`.
+pub fn detail_object(detail: &str) -> Value {
+    match serde_json::from_str::<Value>(detail) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => json!({ "note": detail }),
+    }
+}
+
+/// The findings as reviewers see them (JSON): code, type, subject and the detail object.
+pub fn findings_json(findings: &[Finding]) -> String {
+    Value::Array(
+        findings
+            .iter()
+            .map(|f| {
+                json!({
+                    "code": f.code.as_str(),
+                    "reject_type": f.reject_type.as_str(),
+                    "subject": f.subject,
+                    "detail": detail_object(&f.detail),
+                })
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+/// Stored findings for a reviewer, every `detail` an object (findings stored before details
+/// were objects carry text, possibly JSON text).
+pub fn findings_for_review(stored: &str) -> Value {
+    let mut v: Value = serde_json::from_str(stored).unwrap_or(Value::Array(Vec::new()));
+    if let Some(list) = v.as_array_mut() {
+        for f in list {
+            if let Some(Value::String(d)) = f.get("detail").cloned() {
+                f["detail"] = detail_object(&d);
+            }
+        }
+    }
+    v
 }
 
 /// RFC 3339 UTC time of a Unix time in milliseconds.
@@ -672,7 +730,7 @@ pub fn verdict_json(
                 r["subject"] = json!(s);
             }
             if internal {
-                r["detail"] = json!(f.detail);
+                r["detail"] = detail_object(&f.detail);
             }
             r
         })

@@ -1,9 +1,12 @@
 //! Webhooks to the platform. Every status change leaves a delivery in the store's outbox (in
-//! the same transaction as the change); this dispatcher POSTs each one to the configured URL
-//! with `X-Idgate-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, retries failures
-//! with exponential backoff and logs every attempt (status code or failure class, duration).
+//! the same transaction as the change); this dispatcher POSTs each one to the configured URL,
+//! one subject's events in their order (`sequence` in the body), retries failures with
+//! exponential backoff and logs every attempt (status code or failure class, duration).
 //!
-//! Receivers verify the signature over the exact bytes received before parsing, and may use
+//! Signature: `X-Idgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`, the HMAC taken
+//! under the webhook secret over `<t>.<raw body>`. The timestamp is the sending time of that
+//! attempt, so a receiver that checks it against its clock (within [`DEFAULT_TOLERANCE_SECS`])
+//! refuses a captured request replayed later. Receivers verify before parsing, and may use
 //! the body's `id` to drop a redelivery they already processed.
 
 use crate::api::Shared;
@@ -15,25 +18,70 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub const SIGNATURE_HEADER: &str = "x-idgate-signature";
+/// How far a signature's timestamp may be from the receiver's clock (either way).
+pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
-/// `sha256=` and the hex HMAC-SHA256 of `body` under `secret`.
-pub fn signature(secret: &[u8], body: &[u8]) -> String {
+fn mac(secret: &[u8], t: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac
 }
 
-/// Checks a signature header in constant time (what a receiver does).
-pub fn verify_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Some(digest) = header
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-    else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(body);
-    mac.verify_slice(&digest).is_ok()
+/// The signature header for `body` sent at `t` (Unix seconds) under `secret`.
+pub fn signature(secret: &[u8], t: i64, body: &[u8]) -> String {
+    format!(
+        "t={t},v1={}",
+        hex::encode(mac(secret, t, body).finalize().into_bytes())
+    )
+}
+
+/// Why a receiver refuses a delivery.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature header is not `t=...,v1=...`")]
+    Malformed,
+    #[error("the signature's timestamp is {0} s away from now")]
+    Stale(i64),
+    #[error("the signature does not match the body")]
+    Mismatch,
+}
+
+/// What a receiver does with the header: parse it, check the timestamp against `now` (Unix
+/// seconds) within `tolerance_secs`, and compare the HMAC in constant time. Any `v1` entry
+/// may match (several are sent while the secret is being rotated).
+pub fn verify_signature(
+    secret: &[u8],
+    body: &[u8],
+    header: &str,
+    now: i64,
+    tolerance_secs: i64,
+) -> Result<(), SignatureError> {
+    let mut t = None;
+    let mut sigs = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => sigs.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?),
+            _ => {}
+        }
+    }
+    let t = t.ok_or(SignatureError::Malformed)?;
+    if sigs.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    if (now - t).abs() > tolerance_secs {
+        return Err(SignatureError::Stale(now - t));
+    }
+    if sigs
+        .iter()
+        .any(|sig| mac(secret, t, body).verify_slice(sig).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// The webhook secret in `path` (created with 32 random bytes, hex, 0600): shared with
@@ -83,8 +131,16 @@ impl Dispatcher {
             .client
             .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(&self.secret, d.body.as_bytes()))
+            .header(
+                SIGNATURE_HEADER,
+                signature(
+                    &self.secret,
+                    SystemClock.now_ms().div_euclid(1000),
+                    d.body.as_bytes(),
+                ),
+            )
             .header("x-idgate-event", &d.event_type)
+            .header("x-idgate-sequence", d.seq.to_string())
             .header("x-idgate-delivery", &d.id)
             .body(d.body.clone())
             .send()
@@ -144,19 +200,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_verify_only_for_the_same_body_and_secret() {
+    fn signatures_verify_only_for_the_same_body_secret_and_time() {
         let body = br#"{"id":"1","type":"case.status_changed"}"#;
-        let sig = signature(b"secret", body);
-        assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64);
-        assert!(verify_signature(b"secret", body, &sig));
-        assert!(!verify_signature(b"other", body, &sig));
-        assert!(!verify_signature(b"secret", b"{}", &sig));
-        assert!(!verify_signature(b"secret", body, &sig[7..]));
-        // RFC 4231 test case 2: HMAC-SHA256("Jefe", "what do ya want for nothing?").
-        assert_eq!(
-            signature(b"Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        let t = 1_800_000_000;
+        let sig = signature(b"secret", t, body);
+        assert!(
+            sig.starts_with("t=1800000000,v1=") && sig.len() == 16 + 64,
+            "{sig}"
         );
+        let ok = |h: &str, now: i64| verify_signature(b"secret", body, h, now, 300);
+        assert_eq!(ok(&sig, t), Ok(()));
+        assert_eq!(ok(&sig, t + 300), Ok(()));
+        // A captured delivery replayed later is refused, whatever its body.
+        assert_eq!(ok(&sig, t + 301), Err(SignatureError::Stale(301)));
+        assert_eq!(
+            verify_signature(b"other", body, &sig, t, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"secret", b"{}", &sig, t, 300),
+            Err(SignatureError::Mismatch)
+        );
+        // A replay with a fresh timestamp but the old HMAC does not verify.
+        let moved = sig.replace("t=1800000000", "t=1800000400");
+        assert_eq!(ok(&moved, t + 400), Err(SignatureError::Mismatch));
+        assert_eq!(ok("sha256=00", t), Err(SignatureError::Malformed));
+        assert_eq!(ok("t=1800000000", t), Err(SignatureError::Malformed));
+        // The signed payload is `t.body`: HMAC-SHA256("Jefe", "1.what do ya want...")
+        // computed independently (Python's hmac module).
+        assert_eq!(
+            signature(b"Jefe", 1, b"what do ya want for nothing?"),
+            format!("t=1,v1={}", hmac_reference())
+        );
+    }
+
+    /// HMAC-SHA256 of "1.what do ya want for nothing?" under "Jefe", from Python 3:
+    /// `hmac.new(b"Jefe", b"1.what do ya want for nothing?", "sha256").hexdigest()`.
+    fn hmac_reference() -> &'static str {
+        "a9049465ce89cfb8e9aac62333abda66f80e3403f51f57f6bae3c3a4485eca38"
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct WorkerConfig {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum JobError {
+pub enum JobError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("stored image does not match its recorded digest")]
@@ -75,6 +75,17 @@ pub async fn run(
     }
 }
 
+/// Runs every job that is due now, one after another, and returns how many ran (tests and
+/// maintenance; the service's workers loop in [`run`]).
+pub async fn drain(state: &Shared, cfg: WorkerConfig) -> Result<usize, StoreError> {
+    let mut n = 0;
+    while let Some(job) = state.store.claim_job(cfg.lease_ms).await? {
+        handle(state, cfg, job).await;
+        n += 1;
+    }
+    Ok(n)
+}
+
 async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
     tracing::info!(job = %job.id, case = %job.case_id, attempt = job.attempts, "processing");
     if job.attempts > cfg.max_attempts {
@@ -93,7 +104,10 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
             }
         })
     };
-    let result = process_case(state, cfg, &job.case_id).await;
+    let result = match job.kind.as_str() {
+        "check_change_request" => crate::changes::check(state, &job.case_id).await,
+        _ => process_case(state, cfg, &job.case_id).await,
+    };
     heartbeat.abort();
     let outcome = match result {
         Ok(()) => {
@@ -119,6 +133,32 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
 /// After too many attempts the case goes to a human instead of looping forever.
 async fn give_up(state: &Shared, job: &Job) {
     inc(&state.metrics.jobs_failed);
+    if job.kind == "check_change_request" {
+        // Checks that cannot run never let a change through: it goes back for its document
+        // to be submitted again.
+        tracing::error!(job = %job.id, change_request = %job.case_id, "job exceeded its attempts; the change request waits for a new submission");
+        let note = r#"[{"code":null,"detail":{"note":"the checks could not run; submit again"}}]"#;
+        let _ = state
+            .store
+            .record_change_checks(
+                &job.case_id,
+                &idgate_store::ChangeCheckResult {
+                    checks: idgate_core::ChangeChecks::Retake,
+                    reasons: &[],
+                    findings: note,
+                    identity_keys: &[],
+                },
+            )
+            .await;
+        if let Err(e) = state
+            .store
+            .fail_job(&job.id, "attempts_exhausted", None)
+            .await
+        {
+            tracing::error!(error = %e, "recording a failed job failed");
+        }
+        return;
+    }
     tracing::error!(job = %job.id, case = %job.case_id, "job exceeded its attempts; sending the case to review");
     let case = state.store.case(&job.case_id).await;
     if let Ok(Some(c)) = case {
@@ -264,10 +304,12 @@ async fn decide(
                     event: CaseEvent::Decide(Decision::Retry),
                     actor: "worker",
                     reasons: &reasons,
-                    findings: Some(&findings_json(&verdict)),
+                    findings: Some(&verify_cli::findings_json(&verdict.findings)),
                     reviewer_id: None,
                     comments: &[],
                     record: None,
+                    checked: false,
+                    retry_after: verdict.retry_after_ms,
                 })
                 .await?;
             return Ok(());
@@ -318,6 +360,9 @@ async fn decide(
     let mut decided = verify_cli::conclude(&v, &app, &sub, prepared, photo, face_findings)
         .await
         .map_err(check_err)?;
+    // Every check the level requires ran (an unknown level, from a policy changed since the
+    // case was opened, ran none: such a case goes to a person, who cannot approve it).
+    let checked = state.policy.level(&case.level).is_some();
     loop {
         let (reasons, steps) = verify_cli::record_parts(&decided.verdict);
         let result = state
@@ -327,10 +372,12 @@ async fn decide(
                 event: CaseEvent::Decide(verify_cli::decision_of(decided.verdict.outcome)),
                 actor: "worker",
                 reasons: &reasons,
-                findings: Some(&findings_json(&decided.verdict)),
+                findings: Some(&verify_cli::findings_json(&decided.verdict.findings)),
                 reviewer_id: None,
                 comments: &[],
-                record: Some(decided.record(&app.uid, &reasons, &steps)),
+                record: Some(decided.record(&app.uid, Some(&case.id), &reasons, &steps)),
+                checked,
+                retry_after: decided.verdict.retry_after_ms.filter(|&at| at > now_ms),
             })
             .await;
         match result {
@@ -443,23 +490,4 @@ async fn liveness_findings(
         ),
     };
     Ok(vec![selfie_finding(state, code, detail)])
-}
-
-/// The findings as reviewers see them: code, type, subject and the reviewer-only detail.
-fn findings_json(verdict: &idgate_decide::Verdict) -> String {
-    serde_json::Value::Array(
-        verdict
-            .findings
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "code": f.code.as_str(),
-                    "reject_type": f.reject_type.as_str(),
-                    "subject": f.subject,
-                    "detail": f.detail,
-                })
-            })
-            .collect(),
-    )
-    .to_string()
 }

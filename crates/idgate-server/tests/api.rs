@@ -12,6 +12,7 @@ use idgate_server::api::{app, generate_api_key, hash_api_key, AppState};
 use idgate_server::config::Limits;
 use idgate_store::{BlobStore, MasterKey, Store};
 use image::RgbImage;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -411,7 +412,7 @@ async fn submitting_needs_documents_and_happens_once() {
         (
             json!({"nationality": "DE", "document": {"country": "DE", "type": "passport", "number": "C01X00T47"},
                    "name": {"given": "Erika", "family": "Mustermann"}, "birth_date": "12.08.1964"}),
-            "invalid_data",
+            "invalid_birth_date",
         ),
     ] {
         let (s, v) = t.send_json("PUT", &data_uri, bad).await;
@@ -534,8 +535,8 @@ async fn precheck_answers_with_reasons_and_stores_nothing() {
     assert_eq!(r["document"]["corners"].as_array().unwrap().len(), 4);
 
     let (s, r) = t.call(post(b"GIF89a not really".to_vec())).await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
-    assert!(r["error"]["code"].as_str().is_some());
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{r}");
+    assert_eq!(r["error"]["code"], "unsupported_file_type");
 
     let (s, _) = t
         .call(
@@ -627,6 +628,8 @@ async fn entitlements_follow_the_verified_steps() {
             claims: idgate_store::ClaimChange::Verified,
             steps: &steps,
             level: Some("basic"),
+            raise: &[],
+            case_id: None,
         })
         .await
         .unwrap();
@@ -640,9 +643,63 @@ async fn entitlements_follow_the_verified_steps() {
     assert_eq!(basic["entitlements"]["p2p"], true);
 }
 
-/// A submitted case with Erika's data and a passport photo, moved to review as the worker
-/// does when a person must decide (the worker's own path is in tests/e2e.rs).
+/// A submitted case with Erika's data and a passport photo, moved to review as the
+/// pipeline does when a person must decide: its decision is stored with `checked` and the
+/// identity keys of the data (the worker's own path is in tests/e2e.rs).
 async fn case_in_review(t: &T, uid: &str) -> String {
+    let case = submitted_case(t, uid).await;
+    use idgate_core::{CaseEvent, Decision, ReasonCode};
+    t.state
+        .store
+        .transition(&case, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    let app = idgate_server::verify_cli::EnteredData::deserialize(erika())
+        .unwrap()
+        .application(uid, "DE", "basic")
+        .unwrap();
+    let keys: Vec<(String, String)> = idgate_decide::identity::keys(
+        &t.state.identity_secret,
+        &app,
+        &idgate_decide::Extracted::default(),
+    )
+    .into_iter()
+    .map(|k| (k.kind.as_str().to_string(), k.hash))
+    .collect();
+    let reasons = [ReasonCode::ComplianceReview];
+    t.state
+        .store
+        .decide_case(&idgate_store::CaseDecision {
+            case_id: &case,
+            event: CaseEvent::Decide(Decision::Review),
+            actor: "worker",
+            reasons: &reasons,
+            findings: Some(
+                r#"[{"code":"COMPLIANCE_REVIEW","reject_type":"REVIEW","subject":null,"detail":"a note"}]"#,
+            ),
+            reviewer_id: None,
+            comments: &[],
+            record: Some(idgate_store::DecisionRecord {
+                uid,
+                outcome: "in_review",
+                reasons: &reasons,
+                keys: &keys,
+                claims: idgate_store::ClaimChange::Pending,
+                steps: &[],
+                level: None,
+                raise: &[],
+                case_id: Some(&case),
+            }),
+            checked: true,
+            retry_after: None,
+        })
+        .await
+        .unwrap();
+    case
+}
+
+/// A case with Erika's passport photo, a selfie and her data, submitted.
+async fn submitted_case(t: &T, uid: &str) -> String {
     let case = t.draft_case(uid).await;
     t.upload(&case, &[("kind", b"passport"), ("file", &specimen_jpeg())])
         .await;
@@ -656,22 +713,6 @@ async fn case_in_review(t: &T, uid: &str) -> String {
         .post_json(&format!("/v1/cases/{case}/submit"), json!(null))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    use idgate_core::{CaseEvent, Decision, ReasonCode};
-    t.state
-        .store
-        .transition(&case, CaseEvent::StartProcessing, "worker", None)
-        .await
-        .unwrap();
-    t.state
-        .store
-        .transition(
-            &case,
-            CaseEvent::Decide(Decision::Review),
-            "worker",
-            Some(&[ReasonCode::ComplianceReview]),
-        )
-        .await
-        .unwrap();
     case
 }
 
@@ -1048,12 +1089,19 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
     }
     let received = got.lock().unwrap().clone();
     assert_eq!(received.len(), 4);
+    let now = idgate_core::Clock::now_ms(&idgate_core::SystemClock) / 1000;
+    let mut order = Vec::new();
     for (sig, body) in &received {
-        assert!(idgate_server::webhooks::verify_signature(
-            &secret, body, sig
-        ));
-        assert!(!idgate_server::webhooks::verify_signature(
-            b"other", body, sig
+        use idgate_server::webhooks::{verify_signature, SignatureError};
+        assert_eq!(verify_signature(&secret, body, sig, now, 300), Ok(()));
+        assert_eq!(
+            verify_signature(b"other", body, sig, now, 300),
+            Err(SignatureError::Mismatch)
+        );
+        // Replayed an hour later, the same request is refused.
+        assert!(matches!(
+            verify_signature(&secret, body, sig, now + 3600, 300),
+            Err(SignatureError::Stale(_))
         ));
         let v: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(v["type"], "case.status_changed");
@@ -1062,9 +1110,23 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
             v["data"].get("name").is_none(),
             "no personal data in webhooks"
         );
+        order.push((
+            v["sequence"].as_i64().unwrap(),
+            v["data"]["status"].as_str().unwrap().to_string(),
+        ));
     }
-    // The retry carries the same body, so the same signature.
-    assert_eq!(received.iter().filter(|r| **r == received[0]).count(), 2);
+    // In the case's order, the first retried before anything later was sent.
+    assert_eq!(
+        order,
+        [
+            (1, "submitted".to_string()),
+            (1, "submitted".to_string()),
+            (2, "processing".to_string()),
+            (3, "in_review".to_string())
+        ]
+    );
+    // The retry carries the same body (its signature is new: a new timestamp).
+    assert_eq!(received[0].1, received[1].1);
     // A redelivery on request.
     let (_, d) = t.get("/v1/webhooks/deliveries").await;
     let id = d["deliveries"][0]["id"].as_str().unwrap().to_string();
@@ -1255,6 +1317,40 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
         (StatusCode::BAD_REQUEST, Some("invalid_timestamps")),
         "{r}"
     );
+    // Issue #29, 9: a client's mistake in the answer (3 frames, decreasing timestamps) is a
+    // 400 and leaves the challenge usable; it used to fail the challenge.
+    let three: Vec<(&str, &[u8])> = frames[..3]
+        .iter()
+        .map(|f| ("frame", f.as_slice()))
+        .chain([("timestamps_ms", &b"0,300,600"[..])])
+        .collect();
+    let (s, r) = t.multipart(&uri4, &three).await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_frames")),
+        "{r}"
+    );
+    let (_, mut backwards) = frame_fields(&frames, 300);
+    let stamps: Vec<String> = (0..frames.len())
+        .rev()
+        .map(|i| (i * 300).to_string())
+        .collect();
+    let stamps = stamps.join(",");
+    backwards.push(("timestamps_ms", stamps.as_bytes()));
+    let (s, r) = t.multipart(&uri4, &backwards).await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_timestamps")),
+        "{r}"
+    );
+    let still = t
+        .state
+        .store
+        .challenge(c4["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status, "issued", "the challenge is still usable");
 }
 
 #[tokio::test]
@@ -1318,4 +1414,495 @@ async fn with_the_document_uploaded_first_every_frame_must_show_its_holder() {
     // The holder does.
     let r = answer("face_recognition_ageitgey/examples/obama-480p.jpg").await;
     assert_eq!(r["status"], "passed", "{r}");
+}
+
+// ---- Issue #29: the gate holds ----
+
+/// Issue #29, 1: `{"level": "gold"}` was accepted and its case went to review with no check
+/// run; a reviewer's approval then verified it. Now an unknown level is refused, and a case
+/// the checks never decided (it reached review because they could not run) cannot be
+/// approved, only sent back or rejected.
+#[tokio::test]
+async fn an_unknown_level_is_refused_and_an_unchecked_case_is_never_approved() {
+    let t = setup(limits()).await;
+    let (_, a) = t
+        .post_json("/v1/applicants", json!({"uid": "gold-1", "region": "DE"}))
+        .await;
+    let cases = format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap());
+    let (s, v) = t.post_json(&cases, json!({"level": "gold"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_level"))
+    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("basic"));
+    let (s, _) = t.post_json(&cases, json!({"level": "advanced"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // What the worker does when the checks cannot run (attempts exhausted).
+    let case = submitted_case(&t, "gold-2").await;
+    use idgate_core::{CaseEvent, Decision, ReasonCode};
+    t.state
+        .store
+        .transition(&case, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    t.state
+        .store
+        .transition(
+            &case,
+            CaseEvent::Decide(Decision::Review),
+            "worker",
+            Some(&[ReasonCode::ComplianceReview]),
+        )
+        .await
+        .unwrap();
+    let alice = t.reviewer("alice", "reviewer").await;
+    let at = |what: &str| format!("/v1/review/cases/{case}/{what}");
+    t.as_reviewer(&alice, "POST", &at("claim"), None).await;
+    let (s, v) = t
+        .as_reviewer(
+            &alice,
+            "POST",
+            &at("decision"),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_checked"))
+    );
+    let (_, e) = t.get("/v1/entitlements/gold-2").await;
+    assert_eq!(e["level"], Value::Null, "nothing was verified");
+    let (s, v) = t
+        .as_reviewer(
+            &alice,
+            "POST",
+            &at("decision"),
+            Some(json!({"decision": "retry", "reasons": ["DOCUMENT_EXPIRED"]})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("resubmission_requested"))
+    );
+}
+
+/// Issue #29, 6: region `XX`, 100 KB names, an empty document number, NUL and newlines in
+/// names, a subdivision of another country, a birth date in 2099, a PDF or a truncated JPEG
+/// as a passport page and a repeated form field were all stored. Now each is refused with a
+/// code that names the problem, and nothing is stored.
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_stored() {
+    let t = setup(limits()).await;
+    let (s, v) = t
+        .post_json("/v1/applicants", json!({"uid": "xx-1", "region": "XX"}))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_region"))
+    );
+    let case = t.draft_case("bad-input").await;
+    let data_uri = format!("/v1/cases/{case}/data");
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut d = erika();
+        change(&mut d);
+        d
+    };
+    let long = "A".repeat(100_000);
+    for (body, code) in [
+        (with(&|d| d["name"]["family"] = json!(long)), "invalid_name"),
+        (with(&|d| d["address"] = json!(long)), "invalid_address"),
+        (
+            with(&|d| d["document"]["number"] = json!(long)),
+            "invalid_document_number",
+        ),
+        (
+            with(&|d| d["document"]["number"] = json!("  ")),
+            "invalid_document_number",
+        ),
+        (
+            with(&|d| d["name"]["given"] = json!("Er\u{0}ika")),
+            "invalid_name",
+        ),
+        (
+            with(&|d| d["name"]["family"] = json!("Muster\nmann")),
+            "invalid_name",
+        ),
+        (
+            with(&|d| d["subdivision"] = json!("FR-75")),
+            "invalid_subdivision",
+        ),
+        (
+            with(&|d| d["birth_date"] = json!("2099-01-01")),
+            "invalid_birth_date",
+        ),
+    ] {
+        let (s, v) = t.send_json("PUT", &data_uri, body).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code))
+        );
+    }
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    assert_eq!(c["data_entered"], false);
+
+    let jpeg = specimen_jpeg();
+    // Cut inside the entropy-coded data: the header is whole, the picture is not.
+    let truncated = &jpeg[..jpeg.len() * 2 / 3];
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    for (fields, status, code) in [
+        (
+            vec![("kind", &b"passport"[..]), ("file", truncated)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_image",
+        ),
+        (
+            vec![("kind", &b"passport"[..]), ("file", &pdf[..])],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+        ),
+        (
+            vec![("kind", &b"selfie"[..]), ("file", &pdf[..])],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+        ),
+        (
+            vec![
+                ("kind", &b"passport"[..]),
+                ("kind", b"selfie"),
+                ("file", &jpeg[..]),
+            ],
+            StatusCode::BAD_REQUEST,
+            "duplicate_field",
+        ),
+        (
+            vec![
+                ("kind", &b"passport"[..]),
+                ("file", &jpeg[..]),
+                ("file", &jpeg[..]),
+            ],
+            StatusCode::BAD_REQUEST,
+            "duplicate_field",
+        ),
+    ] {
+        let (s, v) = t.upload(&case, &fields).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (status, Some(code)));
+    }
+    assert!(t.state.store.documents(&case).await.unwrap().is_empty());
+    // A proof of address may be a PDF (a bank statement), a whole one.
+    let (s, v) = t
+        .upload(&case, &[("kind", b"proof_of_address"), ("file", pdf)])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = t
+        .upload(
+            &case,
+            &[
+                ("kind", b"proof_of_address"),
+                ("file", &pdf[..pdf.len() - 8]),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unreadable_file"))
+    );
+}
+
+/// Issue #29, 6: a draft's wrong upload could not be removed. A retaken photo of the same
+/// side replaces the first; any upload can be deleted while the case is a draft.
+#[tokio::test]
+async fn a_drafts_wrong_upload_can_be_replaced_or_deleted() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("retake").await;
+    let jpeg = specimen_jpeg();
+    let (_, first) = t
+        .upload(&case, &[("kind", b"passport"), ("file", &jpeg)])
+        .await;
+    assert_eq!(first["replaces"], Value::Null);
+    let (s, second) = t
+        .upload(&case, &[("kind", b"passport"), ("file", &jpeg)])
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(second["replaces"], first["id"]);
+    let (_, selfie) = t
+        .upload(&case, &[("kind", b"selfie"), ("file", &jpeg)])
+        .await;
+    let docs = t.state.store.documents(&case).await.unwrap();
+    assert_eq!(docs.len(), 2, "the replaced page is gone");
+    let blobs_dir = t._dir.path().join("blobs");
+    let count_blobs = || walk(&blobs_dir);
+    let before = count_blobs();
+    let uri = format!(
+        "/v1/cases/{case}/documents/{}",
+        selfie["id"].as_str().unwrap()
+    );
+    let (s, _) = t
+        .call(t.req("DELETE", &uri).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        count_blobs(),
+        before - 1,
+        "the deleted image's blob is gone"
+    );
+    let (s, v) = t
+        .call(t.req("DELETE", &uri).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    assert_eq!(c["documents"].as_array().unwrap().len(), 1);
+}
+
+/// Files under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Issue #29, 7: a reject with a RETRY reason gave `rejected` with `reject_type: RETRY`;
+/// TOO_MANY_ATTEMPTS said "wait until the time shown" with no time anywhere and only after
+/// every upload; a reason could appear twice; a reviewer not holding a case wrote to its
+/// applicant.
+#[tokio::test]
+async fn answers_never_contradict_themselves() {
+    let t = setup(limits()).await;
+    let alice = t.reviewer("alice", "reviewer").await;
+    let bob = t.reviewer("bob", "reviewer").await;
+    let case = case_in_review(&t, "contra-1").await;
+    let at = |what: &str| format!("/v1/review/cases/{case}/{what}");
+    t.as_reviewer(&alice, "POST", &at("claim"), None).await;
+    // Only the holder writes to the applicant; anyone acting may note internally.
+    let note = |vis: &str| json!({"visibility": vis, "body": "please retake"});
+    let (s, v) = t
+        .as_reviewer(&bob, "POST", &at("comments"), Some(note("applicant")))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_holder"))
+    );
+    let (s, _) = t
+        .as_reviewer(&bob, "POST", &at("comments"), Some(note("internal")))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = t
+        .as_reviewer(&alice, "POST", &at("comments"), Some(note("applicant")))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    for (body, what) in [
+        (
+            json!({"decision": "reject", "reasons": ["DOCUMENT_EXPIRED"]}),
+            "a RETRY reason",
+        ),
+        (
+            json!({"decision": "retry", "reasons": ["GLARE", "UNDERAGE"]}),
+            "a FINAL reason",
+        ),
+    ] {
+        let (s, v) = t
+            .as_reviewer(&alice, "POST", &at("decision"), Some(body))
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("reason_type_mismatch")),
+            "{what}"
+        );
+    }
+    // Two earlier failures this hour: the retry now starts a cooldown.
+    for _ in 0..2 {
+        t.state
+            .store
+            .record_decision(&idgate_store::DecisionRecord {
+                uid: "contra-1",
+                outcome: "resubmission_requested",
+                reasons: &[idgate_core::ReasonCode::Glare],
+                keys: &[],
+                claims: idgate_store::ClaimChange::Release,
+                steps: &[],
+                level: None,
+                raise: &[],
+                case_id: None,
+            })
+            .await
+            .unwrap();
+    }
+    let (s, v) = t
+        .as_reviewer(
+            &alice,
+            "POST",
+            &at("decision"),
+            Some(json!({"decision": "retry", "reasons": ["GLARE", "GLARE", "BLURRY"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["reasons"], json!(["GLARE", "BLURRY"]));
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    assert_eq!(c["status"], "resubmission_requested");
+    let retry_after = c["retry_after"]
+        .as_str()
+        .expect("the cooldown is on the case")
+        .to_string();
+    assert!(c["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["reject_type"] == "RETRY"));
+    // Opening the next case inside the cooldown is refused at once, with the time.
+    let (s, v) = t
+        .post_json(
+            &format!(
+                "/v1/applicants/{}/cases",
+                c["applicant_id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            v["error"]["code"].as_str(),
+            v["error"]["retry_after"].as_str()
+        ),
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("too_many_attempts"),
+            Some(retry_after.as_str())
+        )
+    );
+}
+
+/// Issue #29, 9: 404 and 405 had empty bodies, a too-large pre-check answered in plain text,
+/// upload and pre-check used different codes for the same problem, reviewer finding details
+/// were JSON text inside a string, and no route listed the reason codes.
+#[tokio::test]
+async fn every_error_has_one_shape_and_one_code() {
+    let t = setup(limits()).await;
+    let (s, v) = t.get("/v1/nowhere").await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, v) = t
+        .call(
+            t.req("DELETE", "/v1/applicants")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    let precheck = |body: Vec<u8>| {
+        t.req("POST", "/v1/precheck")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (s, v) = t.call(precheck(vec![0xFF; 300_000])).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("file_too_large"))
+    );
+    let case = t.draft_case("shapes").await;
+    for (bytes, status, code) in [
+        (
+            b"just text".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+        ),
+        (Vec::new(), StatusCode::BAD_REQUEST, "empty_file"),
+        (
+            png_header(100_000, 100_000),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "image_too_large",
+        ),
+    ] {
+        let (s1, v1) = t.call(precheck(bytes.clone())).await;
+        let (s2, v2) = t
+            .upload(&case, &[("kind", b"passport"), ("file", &bytes)])
+            .await;
+        assert_eq!(
+            (s1, v1["error"]["code"].as_str()),
+            (status, Some(code)),
+            "precheck"
+        );
+        assert_eq!(
+            (s2, v2["error"]["code"].as_str()),
+            (status, Some(code)),
+            "upload"
+        );
+    }
+    // A JSON body over the limit is refused in the same shape.
+    let huge = format!(
+        "{{\"uid\": \"{}\", \"region\": \"DE\"}}",
+        "a".repeat(3 << 20)
+    );
+    let (s, v) = t
+        .call(
+            t.req("POST", "/v1/applicants")
+                .header("content-type", "application/json")
+                .body(Body::from(huge))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("request_too_large"))
+    );
+
+    // The reason catalog, in both languages, with this deployment's reject types.
+    let (s, r) = t
+        .call(Request::get("/v1/reasons").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let reasons = r["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), idgate_core::ReasonCode::ALL.len());
+    let dup = reasons
+        .iter()
+        .find(|x| x["code"] == "DUPLICATE_FACE")
+        .unwrap();
+    assert_eq!(
+        (
+            dup["reject_type"].as_str(),
+            dup["default_reject_type"].as_str()
+        ),
+        (Some("REVIEW"), Some("FINAL"))
+    );
+    for x in reasons {
+        for lang in ["en", "zh-Hans"] {
+            assert!(
+                x["texts"][lang]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{x}"
+            );
+            assert!(
+                x["texts"][lang]["fix"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{x}"
+            );
+        }
+    }
+    // Reviewers get each finding's detail as an object.
+    let case = case_in_review(&t, "shapes-2").await;
+    let carl = t.reviewer("carl", "auditor").await;
+    let (_, d) = t
+        .as_reviewer(&carl, "GET", &format!("/v1/review/cases/{case}"), None)
+        .await;
+    assert_eq!(d["findings"][0]["detail"], json!({"note": "a note"}));
 }

@@ -140,7 +140,7 @@ fn unreadable_files_get_an_error_line_and_the_rest_are_still_checked() {
     assert_eq!(lines.len(), 3);
     assert_eq!(code, Some(2));
     assert_eq!(
-        lines[0]["error"]["code"], "unsupported_format",
+        lines[0]["error"]["code"], "unsupported_file_type",
         "{}",
         lines[0]
     );

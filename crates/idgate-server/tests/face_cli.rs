@@ -84,7 +84,7 @@ fn compare_prints_the_documented_fields_and_exits_by_verdict() {
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.contains("notes.jpg") && err.contains("unsupported_format"),
+        err.contains("notes.jpg") && err.contains("unsupported_file_type"),
         "{err}"
     );
 }

@@ -44,6 +44,10 @@ pub struct Case {
     /// The reviewer holding the case while it is in review, and since when.
     pub claimed_by: Option<String>,
     pub claimed_at: Option<i64>,
+    /// The automated pipeline stored its decision (every check the level requires ran).
+    pub checked: bool,
+    /// When the applicant may try again, while a cooldown applies (ms).
+    pub retry_after: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -60,6 +64,13 @@ pub struct DocumentData {
     pub sha256: String,
     pub width: Option<i64>,
     pub height: Option<i64>,
+}
+
+/// A document recorded, and the ones of the same kind and side it replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Added {
+    pub document: Document,
+    pub replaced: Vec<Document>,
 }
 
 /// A stored document: what the uploader gave plus what the store assigned.
@@ -128,6 +139,8 @@ pub(crate) fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
         data_key: row.try_get("data_key")?,
         claimed_by: row.try_get("claimed_by")?,
         claimed_at: row.try_get("claimed_at")?,
+        checked: row.try_get::<i64, _>("checked")? != 0,
+        retry_after: row.try_get("retry_after")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -151,7 +164,7 @@ fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
     })
 }
 
-pub(crate) const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, data_key, claimed_by, claimed_at, created_at, updated_at";
+pub(crate) const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, data_key, claimed_by, claimed_at, checked, retry_after, created_at, updated_at";
 
 impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
@@ -331,6 +344,8 @@ impl Store {
             data_key: None,
             claimed_by: None,
             claimed_at: None,
+            checked: false,
+            retry_after: None,
             created_at: now,
             updated_at: now,
         };
@@ -391,16 +406,13 @@ impl Store {
         reasons: Option<&[ReasonCode]>,
     ) -> Result<Case, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let case = transition_in(
-            &mut tx,
-            case_id,
+        let change = Change {
             event,
             actor,
             reasons,
-            self.now(),
-            self.webhooks,
-        )
-        .await?;
+            retry_after: None,
+        };
+        let case = transition_in(&mut tx, case_id, &change, self.now(), self.webhooks).await?;
         tx.commit().await?;
         Ok(case)
     }
@@ -410,16 +422,13 @@ impl Store {
     pub async fn submit(&self, case_id: &str, actor: &str) -> Result<Case, StoreError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let case = transition_in(
-            &mut tx,
-            case_id,
-            CaseEvent::Submit,
+        let change = Change {
+            event: CaseEvent::Submit,
             actor,
-            None,
-            now,
-            self.webhooks,
-        )
-        .await?;
+            reasons: None,
+            retry_after: None,
+        };
+        let case = transition_in(&mut tx, case_id, &change, now, self.webhooks).await?;
         sqlx::query(
             "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
              VALUES ($1, 'process_case', $2, 'queued', 0, $3, $3, $3)",
@@ -458,71 +467,85 @@ impl Store {
 
     // ---- documents ----
 
-    /// Records an uploaded document on a draft case.
-    pub async fn add_document(
+    /// Records an uploaded document on a draft case. An earlier document of the same kind
+    /// and side is replaced (a retaken photo): it is returned so the caller deletes its
+    /// blob once this has committed.
+    pub async fn add_document(&self, doc: DocumentData, actor: &str) -> Result<Added, StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        draft_in(
+            &mut tx,
+            &doc.case_id,
+            "documents can only be added to a draft case",
+        )
+        .await?;
+        let replaced = documents_where(
+            &mut tx,
+            "case_id = $1 AND kind = $2 AND side = $3",
+            &[&doc.case_id, &doc.kind, &doc.side],
+        )
+        .await?;
+        for old in &replaced {
+            sqlx::query("DELETE FROM documents WHERE id = $1")
+                .bind(&old.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id = insert_document_in(&mut tx, "documents", "case_id", &doc, now).await?;
+        let action = if replaced.is_empty() {
+            "document_added"
+        } else {
+            "document_replaced"
+        };
+        insert_audit(&mut tx, &doc.case_id, actor, action, None, None, now).await?;
+        tx.commit().await?;
+        Ok(Added {
+            document: Document {
+                id,
+                created_at: now,
+                data: doc,
+            },
+            replaced,
+        })
+    }
+
+    /// Removes a document from a draft case (a wrong upload); returns it so the caller
+    /// deletes its blob.
+    pub async fn delete_document(
         &self,
-        doc: DocumentData,
+        case_id: &str,
+        document_id: &str,
         actor: &str,
     ) -> Result<Document, StoreError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
-            .bind(&doc.case_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        match status.as_deref() {
-            None => return Err(StoreError::NotFound { what: "case" }),
-            Some("draft") => {}
-            Some(_) => {
-                return Err(StoreError::Conflict(
-                    "documents can only be added to a draft case",
-                ))
-            }
-        }
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO documents (id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&id)
-        .bind(&doc.case_id)
-        .bind(&doc.kind)
-        .bind(&doc.side)
-        .bind(&doc.blob_key)
-        .bind(&doc.content_type)
-        .bind(doc.size_bytes)
-        .bind(&doc.sha256)
-        .bind(doc.width)
-        .bind(doc.height)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(
+        draft_in(
             &mut tx,
-            &doc.case_id,
-            actor,
-            "document_added",
-            None,
-            None,
-            now,
+            case_id,
+            "documents can only be removed from a draft case",
         )
         .await?;
+        let doc = documents_where(&mut tx, "case_id = $1 AND id = $2", &[case_id, document_id])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound { what: "document" })?;
+        sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(document_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, case_id, actor, "document_deleted", None, None, now).await?;
         tx.commit().await?;
-        Ok(Document {
-            id,
-            created_at: now,
-            data: doc,
-        })
+        Ok(doc)
     }
 
     pub async fn documents(&self, case_id: &str) -> Result<Vec<Document>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at \
-             FROM documents WHERE case_id = $1 ORDER BY created_at, id",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE case_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(document_from_row).collect()
     }
 
@@ -682,12 +705,19 @@ impl Store {
     }
 }
 
+/// One status change: the event, who caused it, the reasons it carries (`None` keeps the
+/// stored ones) and when the applicant may try again.
+pub(crate) struct Change<'a> {
+    pub event: CaseEvent,
+    pub actor: &'a str,
+    pub reasons: Option<&'a [ReasonCode]>,
+    pub retry_after: Option<i64>,
+}
+
 pub(crate) async fn transition_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: &str,
-    event: CaseEvent,
-    actor: &str,
-    reasons: Option<&[ReasonCode]>,
+    change: &Change<'_>,
     now: i64,
     webhooks: bool,
 ) -> Result<Case, StoreError> {
@@ -698,17 +728,19 @@ pub(crate) async fn transition_in(
         .await?;
     let mut case = case_from_row(&row.ok_or(StoreError::NotFound { what: "case" })?)?;
     let from = case.status;
-    let to = from.apply(event)?;
-    if let Some(r) = reasons {
-        case.reasons = r.to_vec();
+    let to = from.apply(change.event)?;
+    if let Some(r) = change.reasons {
+        case.reasons = dedup_reasons(r);
     }
+    case.retry_after = change.retry_after;
     let updated = sqlx::query(
-        "UPDATE cases SET status = $1, reasons = $2, updated_at = $3, claimed_by = NULL, claimed_at = NULL \
-         WHERE id = $4 AND status = $5",
+        "UPDATE cases SET status = $1, reasons = $2, updated_at = $3, claimed_by = NULL, claimed_at = NULL, \
+         retry_after = $4 WHERE id = $5 AND status = $6",
     )
     .bind(to.as_str())
     .bind(reasons_to_text(&case.reasons))
     .bind(now)
+    .bind(change.retry_after)
     .bind(case_id)
     .bind(from.as_str())
     .execute(&mut **tx)
@@ -716,13 +748,13 @@ pub(crate) async fn transition_in(
     if updated.rows_affected() != 1 {
         return Err(StoreError::Conflict("the case changed concurrently"));
     }
-    let action = match event {
+    let action = match change.event {
         CaseEvent::Submit => "submitted",
         CaseEvent::StartProcessing => "processing_started",
         CaseEvent::Decide(_) => "decided",
         CaseEvent::ReviewerDecide(_) => "reviewer_decided",
     };
-    insert_audit(tx, case_id, actor, action, Some(from), Some(to), now).await?;
+    insert_audit(tx, case_id, change.actor, action, Some(from), Some(to), now).await?;
     case.status = to;
     case.updated_at = now;
     case.claimed_by = None;
@@ -740,10 +772,90 @@ pub(crate) async fn transition_in(
             "previous_status": from.as_str(),
             "status": to.as_str(),
             "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "retry_after": case.retry_after,
         });
-        crate::webhooks::enqueue_in(tx, "case.status_changed", data, now).await?;
+        crate::webhooks::enqueue_in(tx, "case.status_changed", case_id, data, now).await?;
     }
     Ok(case)
+}
+
+/// Each code once, in the order first given: two subjects with the same problem (the
+/// given and the family name) are one reason for the applicant.
+pub(crate) fn dedup_reasons(reasons: &[ReasonCode]) -> Vec<ReasonCode> {
+    let mut out: Vec<ReasonCode> = Vec::with_capacity(reasons.len());
+    for r in reasons {
+        if !out.contains(r) {
+            out.push(*r);
+        }
+    }
+    out
+}
+
+const DOCUMENT_COLUMNS: &str =
+    "id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at";
+
+/// Documents matching `filter` (with `$1`.. bound to `args`), inside a transaction.
+async fn documents_where(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    filter: &str,
+    args: &[&str],
+) -> Result<Vec<Document>, StoreError> {
+    let sql =
+        format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE {filter} ORDER BY created_at, id");
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = q.bind(*a);
+    }
+    let rows = q.fetch_all(&mut **tx).await?;
+    rows.iter().map(document_from_row).collect()
+}
+
+/// Inserts `doc` (its `case_id` is the owner's id) into `table`, whose owner column is
+/// `owner_column`; returns the new document's id.
+pub(crate) async fn insert_document_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    owner_column: &str,
+    doc: &DocumentData,
+    now: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let sql = format!(
+        "INSERT INTO {table} (id, {owner_column}, kind, side, blob_key, content_type, size_bytes, \
+         sha256, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    );
+    sqlx::query(&sql)
+        .bind(&id)
+        .bind(&doc.case_id)
+        .bind(&doc.kind)
+        .bind(&doc.side)
+        .bind(&doc.blob_key)
+        .bind(&doc.content_type)
+        .bind(doc.size_bytes)
+        .bind(&doc.sha256)
+        .bind(doc.width)
+        .bind(doc.height)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// Fails unless the case exists and is a draft (`why_not` is the conflict's message).
+async fn draft_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: &str,
+    why_not: &'static str,
+) -> Result<(), StoreError> {
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match status.as_deref() {
+        None => Err(StoreError::NotFound { what: "case" }),
+        Some("draft") => Ok(()),
+        Some(_) => Err(StoreError::Conflict(why_not)),
+    }
 }
 
 pub(crate) async fn insert_audit(

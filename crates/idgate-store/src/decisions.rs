@@ -40,6 +40,10 @@ pub struct DecisionRecord<'a> {
     /// Steps verified by this decision and the level they complete.
     pub steps: &'a [&'a str],
     pub level: Option<&'a str>,
+    /// Suspicions to keep on the account (the decision did not send them to a person).
+    pub raise: &'a [ReasonCode],
+    /// The case decided, when there is one (the offline `idgate verify` has none).
+    pub case_id: Option<&'a str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +121,24 @@ impl Store {
             .collect()
     }
 
+    /// Suspicions raised on the account that no person has looked at yet, each code once.
+    pub async fn open_flags(&self, uid: &str) -> Result<Vec<ReasonCode>, StoreError> {
+        let codes: Vec<String> = sqlx::query_scalar(
+            "SELECT code FROM account_flags WHERE uid = $1 AND cleared_at IS NULL \
+             ORDER BY raised_at, code",
+        )
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<ReasonCode> = Vec::new();
+        for c in reasons_from_text(&codes.join(","))? {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
     /// Steps the account verified, sorted.
     pub async fn verified_steps(&self, uid: &str) -> Result<Vec<String>, StoreError> {
         let steps =
@@ -155,29 +177,19 @@ pub(crate) async fn record_in(
             } else {
                 "pending"
             };
-            for (kind, hash) in rec.keys {
-                let done = sqlx::query(
-                    "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
-                )
-                .bind(hash)
-                .bind(kind)
-                .bind(rec.uid)
-                .bind(status)
-                .bind(now)
-                .execute(&mut **tx)
-                .await;
-                match done {
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        return Err(StoreError::DuplicateDocument)
-                    }
-                    other => {
-                        other?;
-                    }
-                }
-            }
+            upsert_keys_in(tx, rec.uid, rec.keys, status, now).await?;
         }
+    }
+    for code in rec.raise {
+        sqlx::query(
+            "INSERT INTO account_flags (uid, code, case_id, raised_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(rec.uid)
+        .bind(code.as_str())
+        .bind(rec.case_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     }
     for step in rec.steps {
         sqlx::query(
@@ -192,4 +204,48 @@ pub(crate) async fn record_in(
         .await?;
     }
     Ok(())
+}
+
+/// Sets the account's claims on `keys` to `status`; a document another account verified
+/// first is [`StoreError::DuplicateDocument`].
+async fn upsert_keys_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    uid: &str,
+    keys: &[(String, String)],
+    status: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    for (kind, hash) in keys {
+        let done = sqlx::query(
+            "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
+        )
+        .bind(hash)
+        .bind(kind)
+        .bind(uid)
+        .bind(status)
+        .bind(now)
+        .execute(&mut **tx)
+        .await;
+        match done {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(StoreError::DuplicateDocument)
+            }
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verifies `keys` for the account `uid` (an approved change of identity data).
+pub(crate) async fn verify_keys_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    uid: &str,
+    keys: &[(String, String)],
+    now: i64,
+) -> Result<(), StoreError> {
+    upsert_keys_in(tx, uid, keys, "verified", now).await
 }

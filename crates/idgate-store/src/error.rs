@@ -23,6 +23,13 @@ pub enum StoreError {
     /// An approval would verify a document another account verified first.
     #[error("this document is verified on another account")]
     DuplicateDocument,
+    /// A reviewer tried to approve a case the automated checks never decided (it reached
+    /// review because they could not run): only a retry or a rejection is possible.
+    #[error("the automated checks did not run on this case")]
+    Unchecked,
+    /// The reviewer who gave a change request its first approval tried to give the second.
+    #[error("a second, different reviewer must approve this change")]
+    SecondReviewerRequired,
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("stored value is corrupt: {0}")]

@@ -94,6 +94,19 @@ impl Store {
         .await
     }
 
+    /// The applicant's own verified faces, newest first (what a new document of theirs must
+    /// show).
+    pub async fn verified_faces_of(
+        &self,
+        applicant_id: &str,
+    ) -> Result<Vec<FaceTemplate>, StoreError> {
+        self.face_templates(
+            "WHERE verified = 1 AND applicant_id = $1 ORDER BY created_at DESC, id",
+            applicant_id,
+        )
+        .await
+    }
+
     /// Every stored face but the one of case `case_id`, verified or not, any applicant:
     /// what a new selfie must not be a copy of.
     pub async fn faces_except_case(&self, case_id: &str) -> Result<Vec<FaceTemplate>, StoreError> {

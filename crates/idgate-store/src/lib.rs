@@ -18,6 +18,7 @@
 //! as its audit event.
 
 mod blob;
+mod changes;
 mod db;
 mod decisions;
 mod error;
@@ -26,9 +27,12 @@ mod review;
 mod webhooks;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
-pub use db::{ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store};
+pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
+pub use db::{
+    Added, ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store,
+};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge};
-pub use review::{CaseDecision, ChangeRequest, Comment, Reviewer};
+pub use review::{CaseDecision, Comment, Reviewer};
 pub use webhooks::{AttemptResult, Delivery, DeliveryAttempt};

@@ -2,10 +2,12 @@
 //! per case, claiming cases in review, comments, decisions (automated or a reviewer's)
 //! recorded in one transaction with their effects, and change requests to verified data.
 
-use crate::db::{case_from_row, insert_audit, new_id, transition_in, Case, Store, CASE_COLUMNS};
+use crate::db::{
+    case_from_row, insert_audit, new_id, transition_in, Case, Change, Store, CASE_COLUMNS,
+};
 use crate::decisions::{record_in, DecisionRecord};
 use crate::error::StoreError;
-use idgate_core::{CaseEvent, CaseStatus, ReasonCode};
+use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,20 +32,6 @@ pub struct Comment {
     pub at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChangeRequest {
-    pub id: String,
-    pub applicant_id: String,
-    pub data_key: String,
-    pub reason: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
-    pub decided_by: Option<String>,
-    pub comment: Option<String>,
-    pub created_at: i64,
-    pub decided_at: Option<i64>,
-}
-
 /// A decision on a case with everything it changes, stored in one transaction.
 #[derive(Clone, Debug)]
 pub struct CaseDecision<'a> {
@@ -61,6 +49,11 @@ pub struct CaseDecision<'a> {
     /// Attempts, identity keys and verified steps; `None` for a refusal that is not an
     /// attempt of its own (a cooldown).
     pub record: Option<DecisionRecord<'a>>,
+    /// The automated pipeline made this decision after running every check the case's
+    /// level requires; only such a case can later be approved by a reviewer.
+    pub checked: bool,
+    /// When the applicant may try again (a cooldown), shown on the case and the webhook.
+    pub retry_after: Option<i64>,
 }
 
 fn reviewer_from_row(r: &sqlx::any::AnyRow) -> Result<Reviewer, StoreError> {
@@ -72,23 +65,6 @@ fn reviewer_from_row(r: &sqlx::any::AnyRow) -> Result<Reviewer, StoreError> {
         disabled_at: r.try_get("disabled_at")?,
     })
 }
-
-fn change_request_from_row(r: &sqlx::any::AnyRow) -> Result<ChangeRequest, StoreError> {
-    Ok(ChangeRequest {
-        id: r.try_get("id")?,
-        applicant_id: r.try_get("applicant_id")?,
-        data_key: r.try_get("data_key")?,
-        reason: r.try_get("reason")?,
-        status: r.try_get("status")?,
-        decided_by: r.try_get("decided_by")?,
-        comment: r.try_get("comment")?,
-        created_at: r.try_get("created_at")?,
-        decided_at: r.try_get("decided_at")?,
-    })
-}
-
-const CR_COLUMNS: &str =
-    "id, applicant_id, data_key, reason, status, decided_by, comment, created_at, decided_at";
 
 async fn insert_comment(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -256,27 +232,27 @@ impl Store {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         if let Some(reviewer) = d.reviewer_id {
-            let holder: Option<Option<String>> =
-                sqlx::query_scalar("SELECT claimed_by FROM cases WHERE id = $1")
-                    .bind(d.case_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match holder {
-                None => return Err(StoreError::NotFound { what: "case" }),
-                Some(Some(h)) if h == reviewer => {}
-                Some(_) => return Err(StoreError::Conflict("claim the case before deciding it")),
+            let row = sqlx::query("SELECT claimed_by, checked FROM cases WHERE id = $1")
+                .bind(d.case_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound { what: "case" })?;
+            let holder: Option<String> = row.try_get("claimed_by")?;
+            if holder.as_deref() != Some(reviewer) {
+                return Err(StoreError::Conflict("claim the case before deciding it"));
+            }
+            let checked: i64 = row.try_get("checked")?;
+            if d.event == CaseEvent::ReviewerDecide(Decision::Approve) && checked == 0 {
+                return Err(StoreError::Unchecked);
             }
         }
-        let case = transition_in(
-            &mut tx,
-            d.case_id,
-            d.event,
-            d.actor,
-            Some(d.reasons),
-            now,
-            self.webhooks,
-        )
-        .await?;
+        let change = Change {
+            event: d.event,
+            actor: d.actor,
+            reasons: Some(d.reasons),
+            retry_after: d.retry_after,
+        };
+        let case = transition_in(&mut tx, d.case_id, &change, now, self.webhooks).await?;
         let keys: Vec<String> = d
             .record
             .iter()
@@ -285,10 +261,12 @@ impl Store {
             .collect();
         sqlx::query(
             "UPDATE cases SET findings = COALESCE($1, findings), \
-             identity_keys = CASE WHEN $2 = '' THEN identity_keys ELSE $2 END WHERE id = $3",
+             identity_keys = CASE WHEN $2 = '' THEN identity_keys ELSE $2 END, \
+             checked = CASE WHEN $3 = 1 THEN 1 ELSE checked END WHERE id = $4",
         )
         .bind(d.findings)
         .bind(keys.join(","))
+        .bind(i64::from(d.checked))
         .bind(d.case_id)
         .execute(&mut *tx)
         .await?;
@@ -297,6 +275,18 @@ impl Store {
         }
         if let Some(rec) = &d.record {
             record_in(&mut tx, rec, now).await?;
+        }
+        if d.reviewer_id.is_some() {
+            // A person has now seen the account: its open suspicions are dealt with.
+            sqlx::query(
+                "UPDATE account_flags SET cleared_at = $1, cleared_by = $2 \
+                 WHERE cleared_at IS NULL AND uid = (SELECT uid FROM applicants WHERE id = $3)",
+            )
+            .bind(now)
+            .bind(d.actor)
+            .bind(&case.applicant_id)
+            .execute(&mut *tx)
+            .await?;
         }
         if case.status == CaseStatus::Approved {
             // The approved selfie's face joins the faces new selfies are searched against.
@@ -485,168 +475,5 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         key.ok_or(StoreError::NotFound { what: "applicant" })
-    }
-
-    /// Asks for a change to verified data. Needs verified data; one pending request at a time.
-    pub async fn create_change_request(
-        &self,
-        applicant_id: &str,
-        data_key: &str,
-        reason: &str,
-        actor: &str,
-    ) -> Result<ChangeRequest, StoreError> {
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        let verified: Option<Option<String>> =
-            sqlx::query_scalar("SELECT verified_data_key FROM applicants WHERE id = $1")
-                .bind(applicant_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match verified {
-            None => return Err(StoreError::NotFound { what: "applicant" }),
-            Some(None) => {
-                return Err(StoreError::Conflict(
-                    "nothing is verified yet: correct the data in a new case instead",
-                ))
-            }
-            Some(Some(_)) => {}
-        }
-        let pending: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM change_requests WHERE applicant_id = $1 AND status = 'pending'",
-        )
-        .bind(applicant_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if pending.is_some() {
-            return Err(StoreError::Conflict(
-                "a change request for this applicant is already pending",
-            ));
-        }
-        let cr = ChangeRequest {
-            id: new_id(),
-            applicant_id: applicant_id.into(),
-            data_key: data_key.into(),
-            reason: reason.into(),
-            status: "pending".into(),
-            decided_by: None,
-            comment: None,
-            created_at: now,
-            decided_at: None,
-        };
-        sqlx::query(
-            "INSERT INTO change_requests (id, applicant_id, data_key, reason, status, created_at) \
-             VALUES ($1, $2, $3, $4, 'pending', $5)",
-        )
-        .bind(&cr.id)
-        .bind(applicant_id)
-        .bind(data_key)
-        .bind(reason)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, &cr.id, actor, "change_requested", None, None, now).await?;
-        self.change_request_event(&mut tx, &cr, now).await?;
-        tx.commit().await?;
-        Ok(cr)
-    }
-
-    async fn change_request_event(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        cr: &ChangeRequest,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        if !self.webhooks {
-            return Ok(());
-        }
-        let uid: String = sqlx::query_scalar("SELECT uid FROM applicants WHERE id = $1")
-            .bind(&cr.applicant_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        let data = serde_json::json!({
-            "change_request_id": cr.id,
-            "applicant_id": cr.applicant_id,
-            "uid": uid,
-            "status": cr.status,
-        });
-        crate::webhooks::enqueue_in(tx, "change_request.status_changed", data, now).await
-    }
-
-    pub async fn change_request(&self, id: &str) -> Result<Option<ChangeRequest>, StoreError> {
-        let sql = format!("SELECT {CR_COLUMNS} FROM change_requests WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(change_request_from_row).transpose()
-    }
-
-    /// Change requests with `status`, oldest first.
-    pub async fn change_requests(&self, status: &str) -> Result<Vec<ChangeRequest>, StoreError> {
-        let sql = format!(
-            "SELECT {CR_COLUMNS} FROM change_requests WHERE status = $1 ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(&sql).bind(status).fetch_all(&self.pool).await?;
-        rows.iter().map(change_request_from_row).collect()
-    }
-
-    /// A reviewer's decision on a pending change request; approval makes its data the
-    /// applicant's verified data.
-    pub async fn decide_change_request(
-        &self,
-        id: &str,
-        approve: bool,
-        reviewer_id: &str,
-        actor: &str,
-        comment: Option<&str>,
-    ) -> Result<ChangeRequest, StoreError> {
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        let sql = format!("SELECT {CR_COLUMNS} FROM change_requests WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound {
-                what: "change request",
-            })?;
-        let mut cr = change_request_from_row(&row)?;
-        if cr.status != "pending" {
-            return Err(StoreError::Conflict(
-                "the change request is already decided",
-            ));
-        }
-        cr.status = if approve { "approved" } else { "rejected" }.into();
-        cr.decided_by = Some(reviewer_id.into());
-        cr.comment = comment.map(str::to_string);
-        cr.decided_at = Some(now);
-        let done = sqlx::query(
-            "UPDATE change_requests SET status = $1, decided_by = $2, comment = $3, decided_at = $4 \
-             WHERE id = $5 AND status = 'pending'",
-        )
-        .bind(&cr.status)
-        .bind(reviewer_id)
-        .bind(comment)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the change request changed concurrently",
-            ));
-        }
-        if approve {
-            sqlx::query("UPDATE applicants SET verified_data_key = $1 WHERE id = $2")
-                .bind(&cr.data_key)
-                .bind(&cr.applicant_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let action = format!("change_{}", cr.status);
-        insert_audit(&mut tx, id, actor, &action, None, None, now).await?;
-        self.change_request_event(&mut tx, &cr, now).await?;
-        tx.commit().await?;
-        Ok(cr)
     }
 }

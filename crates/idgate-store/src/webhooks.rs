@@ -13,6 +13,10 @@ use sqlx::Row;
 pub struct Delivery {
     pub id: String,
     pub event_type: String,
+    /// The case or change request the event is about, and the event's place among that
+    /// subject's events (1, 2, ...).
+    pub subject: String,
+    pub seq: i64,
     pub body: String,
     /// `pending`, `delivered` or `failed` (gave up).
     pub status: String,
@@ -43,27 +47,38 @@ pub enum AttemptResult {
     GiveUp,
 }
 
-/// Inserts a delivery of `event_type` with `data` inside the caller's transaction.
+/// Inserts a delivery of `event_type` about `subject` (a case or change request id) with
+/// `data` inside the caller's transaction, numbered after the subject's earlier events.
 pub(crate) async fn enqueue_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     event_type: &str,
+    subject: &str,
     data: serde_json::Value,
     now: i64,
 ) -> Result<(), StoreError> {
     let id = new_id();
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM webhook_deliveries WHERE subject = $1",
+    )
+    .bind(subject)
+    .fetch_one(&mut **tx)
+    .await?;
     let body = serde_json::json!({
         "id": id,
         "type": event_type,
         "created_at": now,
+        "sequence": seq,
         "data": data,
     })
     .to_string();
     sqlx::query(
-        "INSERT INTO webhook_deliveries (id, event_type, body, status, attempts, next_at, created_at) \
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+        "INSERT INTO webhook_deliveries (id, event_type, subject, seq, body, status, attempts, next_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
     )
     .bind(&id)
     .bind(event_type)
+    .bind(subject)
+    .bind(seq)
     .bind(&body)
     .bind(now)
     .execute(&mut **tx)
@@ -72,12 +87,14 @@ pub(crate) async fn enqueue_in(
 }
 
 const DELIVERY_COLUMNS: &str =
-    "id, event_type, body, status, attempts, next_at, created_at, delivered_at";
+    "id, event_type, subject, seq, body, status, attempts, next_at, created_at, delivered_at";
 
 fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         id: r.try_get("id")?,
         event_type: r.try_get("event_type")?,
+        subject: r.try_get("subject")?,
+        seq: r.try_get("seq")?,
         body: r.try_get("body")?,
         status: r.try_get("status")?,
         attempts: r.try_get("attempts")?,
@@ -89,7 +106,9 @@ fn delivery_from_row(r: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
 
 impl Store {
     /// Claims the oldest due pending delivery for `lease_ms`: another dispatcher (another
-    /// process on the same database) skips it until the lease runs out.
+    /// process on the same database) skips it until the lease runs out. A delivery waits
+    /// while an earlier one of its subject is still pending (being sent, or waiting for
+    /// its retry): each subject's events arrive in order.
     pub async fn claim_webhook(&self, lease_ms: i64) -> Result<Option<Delivery>, StoreError> {
         let lock = match self.dialect() {
             Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -98,8 +117,12 @@ impl Store {
         let now = self.now();
         let sql = format!(
             "UPDATE webhook_deliveries SET next_at = $1 \
-             WHERE id = (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= $2 \
-                         ORDER BY next_at, created_at, id LIMIT 1 {lock}) \
+             WHERE id = (SELECT d.id FROM webhook_deliveries d \
+                         WHERE d.status = 'pending' AND d.next_at <= $2 \
+                         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
+                                         WHERE e.subject = d.subject AND e.subject <> '' \
+                                         AND e.seq < d.seq AND e.status = 'pending') \
+                         ORDER BY d.next_at, d.created_at, d.seq, d.id LIMIT 1 {lock}) \
              RETURNING {DELIVERY_COLUMNS}"
         );
         let row = sqlx::query(&sql)
@@ -161,7 +184,7 @@ impl Store {
     /// The newest deliveries first, at most `limit`.
     pub async fn webhook_deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT $1"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY created_at DESC, seq DESC, id LIMIT $1"
         );
         let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(delivery_from_row).collect()

@@ -2,9 +2,12 @@
 //! (`IDGATE_TEST_POSTGRES_URL`, default the machine's `test` database; each test gets
 //! its own schema). PostgreSQL being unreachable is a failure, not a skip.
 
-use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, FixedClock, ReasonCode};
+use idgate_core::{
+    CaseEvent, CaseStatus, ChangeChecks, ChangeStatus, Clock, Decision, FixedClock, ReasonCode,
+};
 use idgate_store::{
-    AttemptResult, CaseDecision, ClaimChange, DecisionRecord, DocumentData, Store, StoreError,
+    AttemptResult, CaseDecision, ChangeCheckResult, ClaimChange, DecisionRecord, DocumentData,
+    NewChange, Store, StoreError,
 };
 use std::sync::Arc;
 
@@ -98,6 +101,7 @@ contract!(
     reviewers_claim_and_decide_cases_with_the_outbox_written,
     change_requests_replace_verified_data_once_approved,
     faces_count_once_approved_and_challenges_are_single_use,
+    only_a_case_the_checks_decided_can_be_approved,
 );
 
 async fn applicants_are_unique_per_uid(db: Db) {
@@ -186,8 +190,62 @@ async fn documents_only_attach_to_draft_cases(db: Db) {
     let a = db.store.create_applicant("uid-4", "ES").await.unwrap();
     let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
     let d = db.store.add_document(doc(&c.id), "t").await.unwrap();
-    assert_eq!(db.store.documents(&c.id).await.unwrap(), vec![d]);
+    assert!(d.replaced.is_empty());
+    assert_eq!(
+        db.store.documents(&c.id).await.unwrap(),
+        vec![d.document.clone()]
+    );
+    // A retaken photo of the same side replaces the first; another side is added beside.
+    let retake = DocumentData {
+        blob_key: "blobs/retake".into(),
+        ..doc(&c.id)
+    };
+    let r = db.store.add_document(retake, "t").await.unwrap();
+    assert_eq!(r.replaced, vec![d.document.clone()]);
+    let back = DocumentData {
+        side: "back".into(),
+        blob_key: "blobs/back".into(),
+        ..doc(&c.id)
+    };
+    let b = db.store.add_document(back, "t").await.unwrap();
+    assert!(b.replaced.is_empty());
+    let mut docs = db.store.documents(&c.id).await.unwrap();
+    docs.sort_by(|x, y| x.data.side.cmp(&y.data.side));
+    assert_eq!(docs, vec![b.document.clone(), r.document.clone()]);
+    // A wrong upload is removed; an unknown one is not found.
+    let gone = db
+        .store
+        .delete_document(&c.id, &b.document.id, "t")
+        .await
+        .unwrap();
+    assert_eq!(gone.data.blob_key, "blobs/back");
+    assert!(matches!(
+        db.store.delete_document(&c.id, &b.document.id, "t").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let actions: Vec<String> = db
+        .store
+        .audit_events(&c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "document_added",
+            "document_replaced",
+            "document_added",
+            "document_deleted"
+        ]
+    );
     db.store.submit(&c.id, "t").await.unwrap();
+    assert!(matches!(
+        db.store.delete_document(&c.id, &r.document.id, "t").await,
+        Err(StoreError::Conflict(_))
+    ));
     assert!(matches!(
         db.store.add_document(doc(&c.id), "t").await,
         Err(StoreError::Conflict(_))
@@ -327,6 +385,8 @@ fn record<'a>(
         claims,
         steps: &[],
         level: None,
+        raise: &[],
+        case_id: None,
     }
 }
 
@@ -473,6 +533,8 @@ async fn case_in_review(store: &Store, uid: &str) -> (String, String) {
             reviewer_id: None,
             comments: &[],
             record: Some(record(uid, "in_review", &k, ClaimChange::Pending)),
+            checked: true,
+            retry_after: None,
         })
         .await
         .unwrap();
@@ -502,7 +564,11 @@ fn approval<'a>(
             claims: ClaimChange::Verified,
             steps,
             level: Some("basic"),
+            raise: &[],
+            case_id: Some(case),
         }),
+        checked: false,
+        retry_after: None,
     }
 }
 
@@ -599,7 +665,17 @@ async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
         statuses,
         ["approved", "in_review", "processing", "submitted"]
     );
+    // One case's events go out in their order, one at a time: while the first waits for
+    // its retry, the later ones wait too.
     let first = store.claim_webhook(60_000).await.unwrap().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!((first.seq, body["sequence"].as_i64()), (1, Some(1)));
+    assert_eq!(body["data"]["status"], "submitted");
+    assert_eq!(first.subject, case);
+    assert!(
+        store.claim_webhook(60_000).await.unwrap().is_none(),
+        "the next event waits while the first is being sent"
+    );
     let later = db.clock.now_ms() + 5_000;
     store
         .record_webhook_attempt(
@@ -611,11 +687,23 @@ async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
         )
         .await
         .unwrap();
-    for _ in 0..3 {
+    assert!(
+        store.claim_webhook(60_000).await.unwrap().is_none(),
+        "nothing of this case overtakes a delivery waiting for its retry"
+    );
+    db.clock.advance_ms(5_000);
+    let retried = store.claim_webhook(60_000).await.unwrap().unwrap();
+    assert_eq!(retried.id, first.id);
+    store
+        .record_webhook_attempt(&first.id, Some(200), None, 3, AttemptResult::Delivered)
+        .await
+        .unwrap();
+    for (seq, status) in [(2, "processing"), (3, "in_review"), (4, "approved")] {
         let d = store.claim_webhook(60_000).await.unwrap().unwrap();
-        assert_ne!(
-            d.id, first.id,
-            "a delivery waiting for its retry is not handed out"
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(
+            (d.seq, body["data"]["status"].as_str()),
+            (seq, Some(status))
         );
         store
             .record_webhook_attempt(&d.id, Some(200), None, 3, AttemptResult::Delivered)
@@ -627,7 +715,7 @@ async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
     let again = store.claim_webhook(60_000).await.unwrap().unwrap();
     assert_eq!(
         (again.id.as_str(), again.attempts, again.body.as_str()),
-        (first.id.as_str(), 1, first.body.as_str())
+        (first.id.as_str(), 2, first.body.as_str())
     );
     store
         .record_webhook_attempt(
@@ -644,7 +732,7 @@ async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
         log.iter()
             .map(|a| (a.attempt, a.status_code))
             .collect::<Vec<_>>(),
-        [(1, Some(503)), (2, None)]
+        [(1, Some(503)), (2, Some(200)), (3, None)]
     );
     assert_eq!(
         store
@@ -661,19 +749,38 @@ async fn reviewers_claim_and_decide_cases_with_the_outbox_written(db: Db) {
     assert_eq!(store.reviewer_by_token_hash("h2").await.unwrap(), None);
 }
 
+fn change<'a>(
+    applicant: &'a str,
+    key: &'a str,
+    changes: &'a [String],
+    identity: bool,
+) -> NewChange<'a> {
+    NewChange {
+        applicant_id: applicant,
+        data_key: key,
+        reason: "because",
+        changes,
+        identity,
+        findings: "[]",
+        reasons: &[],
+    }
+}
+
 async fn change_requests_replace_verified_data_once_approved(db: Db) {
     let store = db.store.clone().with_webhooks(true);
     let (applicant, case) = case_in_review(&store, "cr-1").await;
+    let address = vec!["address".to_string()];
     assert!(
         matches!(
             store
-                .create_change_request(&applicant, "blobs/new", "typo", "api")
+                .create_change_request(&change(&applicant, "blobs/new", &address, false), "api")
                 .await,
             Err(StoreError::Conflict(_))
         ),
         "nothing verified yet"
     );
     let r = store.create_reviewer("rv", "reviewer", "hv").await.unwrap();
+    let r2 = store.create_reviewer("rw", "reviewer", "hw").await.unwrap();
     store
         .claim_case(&case, &r.id, "reviewer:rv", false)
         .await
@@ -688,36 +795,35 @@ async fn change_requests_replace_verified_data_once_approved(db: Db) {
             reviewer_id: Some(&r.id),
             comments: &[],
             record: None,
+            checked: false,
+            retry_after: None,
         })
         .await
         .unwrap();
+    // An address: straight to the reviewers, one approval.
     let cr = store
-        .create_change_request(&applicant, "blobs/new", "moved house", "api")
+        .create_change_request(&change(&applicant, "blobs/new", &address, false), "api")
         .await
         .unwrap();
+    assert_eq!(
+        (cr.status, cr.second_approval),
+        (ChangeStatus::Pending, false)
+    );
     assert!(matches!(
         store
-            .create_change_request(&applicant, "blobs/other", "again", "api")
+            .create_change_request(&change(&applicant, "blobs/other", &address, false), "api")
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        store.change_requests("pending").await.unwrap(),
+        store.change_requests_for_review().await.unwrap(),
         vec![cr.clone()]
-    );
-    assert_eq!(
-        store
-            .verified_data_key(&applicant)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("blobs/data-2")
     );
     let done = store
         .decide_change_request(&cr.id, true, &r.id, "reviewer:rv", Some("bill seen"))
         .await
         .unwrap();
-    assert_eq!(done.status, "approved");
+    assert_eq!(done.status, ChangeStatus::Approved);
     assert_eq!(
         store
             .verified_data_key(&applicant)
@@ -732,15 +838,121 @@ async fn change_requests_replace_verified_data_once_approved(db: Db) {
             .await,
         Err(StoreError::Conflict(_))
     ));
-    // A rejected request leaves the verified data alone.
-    let cr2 = store
-        .create_change_request(&applicant, "blobs/wrong", "name", "api")
+
+    // A new passport number: a document, its checks, then two different reviewers.
+    let number = vec!["document.number".to_string()];
+    let id_change = store
+        .create_change_request(&change(&applicant, "blobs/passport", &number, true), "api")
         .await
         .unwrap();
+    assert_eq!(id_change.status, ChangeStatus::AwaitingDocuments);
+    assert!(
+        matches!(
+            store
+                .decide_change_request(&id_change.id, true, &r.id, "reviewer:rv", None)
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "nothing is approved before its checks"
+    );
+    assert!(
+        matches!(
+            store.submit_change_request(&id_change.id, "api").await,
+            Err(StoreError::Conflict(_))
+        ),
+        "the document comes first"
+    );
+    let added = store
+        .add_change_document(
+            DocumentData {
+                case_id: id_change.id.clone(),
+                ..doc("x")
+            },
+            "api",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.change_documents(&id_change.id).await.unwrap(),
+        vec![added.document]
+    );
+    let submitted = store
+        .submit_change_request(&id_change.id, "api")
+        .await
+        .unwrap();
+    assert_eq!(submitted.status, ChangeStatus::Checking);
+    let mut jobs = Vec::new();
+    while let Some(j) = store.claim_job(1000).await.unwrap() {
+        jobs.push((j.kind, j.case_id));
+    }
+    assert!(
+        jobs.contains(&("check_change_request".to_string(), id_change.id.clone())),
+        "the checks are a job: {jobs:?}"
+    );
+    let new_keys = keys("doc-new", "person-r");
+    let checked = store
+        .record_change_checks(
+            &id_change.id,
+            &ChangeCheckResult {
+                checks: ChangeChecks::Passed,
+                reasons: &[ReasonCode::ComplianceReview],
+                findings: "[]",
+                identity_keys: &new_keys,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(checked.status, ChangeStatus::Pending);
+    let first = store
+        .decide_change_request(&id_change.id, true, &r.id, "reviewer:rv", None)
+        .await
+        .unwrap();
+    assert_eq!(first.status, ChangeStatus::AwaitingSecondApproval);
+    assert!(matches!(
+        store
+            .decide_change_request(&id_change.id, true, &r.id, "reviewer:rv", None)
+            .await,
+        Err(StoreError::SecondReviewerRequired)
+    ));
+    assert_eq!(
+        store
+            .verified_data_key(&applicant)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("blobs/new"),
+        "unchanged until the second approval"
+    );
+    // Another account verified the new passport meanwhile: the approval changes nothing.
     store
-        .decide_change_request(&cr2.id, false, &r.id, "reviewer:rv", None)
+        .record_decision(&record(
+            "thief",
+            "approved",
+            &keys("doc-new", "person-t"),
+            ClaimChange::Verified,
+        ))
         .await
         .unwrap();
+    assert!(matches!(
+        store
+            .decide_change_request(&id_change.id, true, &r2.id, "reviewer:rw", None)
+            .await,
+        Err(StoreError::DuplicateDocument)
+    ));
+    assert_eq!(
+        store
+            .change_request(&id_change.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ChangeStatus::AwaitingSecondApproval
+    );
+    let rejected = store
+        .decide_change_request(&id_change.id, false, &r2.id, "reviewer:rw", Some("stolen?"))
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, ChangeStatus::Rejected);
     assert_eq!(
         store
             .verified_data_key(&applicant)
@@ -749,23 +961,91 @@ async fn change_requests_replace_verified_data_once_approved(db: Db) {
             .as_deref(),
         Some("blobs/new")
     );
+
+    // The checks ask for another document, then refuse the change for good.
+    let name = vec!["name.family".to_string()];
+    let open = store
+        .create_change_request(&change(&applicant, "blobs/name", &name, true), "api")
+        .await
+        .unwrap();
+    for (checks, status) in [
+        (ChangeChecks::Retake, ChangeStatus::AwaitingDocuments),
+        (ChangeChecks::Refused, ChangeStatus::Rejected),
+    ] {
+        let retake = store
+            .add_change_document(
+                DocumentData {
+                    case_id: open.id.clone(),
+                    ..doc("x")
+                },
+                "api",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            retake.replaced.len(),
+            usize::from(checks == ChangeChecks::Refused)
+        );
+        store.submit_change_request(&open.id, "api").await.unwrap();
+        let after = store
+            .record_change_checks(
+                &open.id,
+                &ChangeCheckResult {
+                    checks,
+                    reasons: &[ReasonCode::Underage],
+                    findings: "[]",
+                    identity_keys: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (after.status, after.reasons),
+            (status, vec![ReasonCode::Underage])
+        );
+    }
+
     let actions: Vec<String> = store
-        .audit_events(&cr.id)
+        .audit_events(&id_change.id)
         .await
         .unwrap()
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, ["change_requested", "change_approved"]);
-    let types: Vec<String> = store
-        .webhook_deliveries(20)
+    assert_eq!(
+        actions,
+        [
+            "change_requested",
+            "document_added",
+            "change_submitted",
+            "change_checked",
+            "change_first_approved",
+            "change_rejected"
+        ]
+    );
+    let events: Vec<(i64, String)> = store
+        .webhook_deliveries(50)
         .await
         .unwrap()
         .into_iter()
-        .map(|d| d.event_type)
-        .filter(|t| t.starts_with("change_request"))
+        .filter(|d| d.subject == id_change.id)
+        .map(|d| {
+            let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+            (d.seq, v["data"]["status"].as_str().unwrap().to_string())
+        })
         .collect();
-    assert_eq!(types.len(), 4, "created and decided, twice");
+    let mut events = events;
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            (1, "awaiting_documents".to_string()),
+            (2, "checking".to_string()),
+            (3, "pending".to_string()),
+            (4, "awaiting_second_approval".to_string()),
+            (5, "rejected".to_string())
+        ]
+    );
 }
 
 async fn faces_count_once_approved_and_challenges_are_single_use(db: Db) {
@@ -859,4 +1139,124 @@ async fn faces_count_once_approved_and_challenges_are_single_use(db: Db) {
         .answer_challenge(&again.id, "failed", r#"{"failure":"replay"}"#, &[])
         .await
         .unwrap();
+}
+
+/// A case that reached review without the pipeline's decision (its checks could not run)
+/// is never approved: a reviewer may only send it back or reject it. The cooldown of a
+/// retry is kept on the case and told in its webhook.
+async fn only_a_case_the_checks_decided_can_be_approved(db: Db) {
+    let store = db.store.clone().with_webhooks(true);
+    let a = store.create_applicant("unchecked-1", "DE").await.unwrap();
+    let c = store.create_case(&a.id, "basic", "api").await.unwrap();
+    store.submit(&c.id, "api").await.unwrap();
+    store
+        .transition(&c.id, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    let review = [ReasonCode::ComplianceReview];
+    store
+        .transition(
+            &c.id,
+            CaseEvent::Decide(Decision::Review),
+            "worker",
+            Some(&review),
+        )
+        .await
+        .unwrap();
+    assert!(!store.case(&c.id).await.unwrap().unwrap().checked);
+    let r = store.create_reviewer("rv", "reviewer", "hv").await.unwrap();
+    store
+        .claim_case(&c.id, &r.id, "reviewer:rv", false)
+        .await
+        .unwrap();
+    let k = keys("doc-u", "person-u");
+    let steps = ["identity_document", "selfie"];
+    assert!(matches!(
+        store.decide_case(&approval(&c.id, &r.id, &k, &steps)).await,
+        Err(StoreError::Unchecked)
+    ));
+    assert_eq!(
+        store.case(&c.id).await.unwrap().unwrap().status,
+        CaseStatus::InReview,
+        "the refused approval changed nothing"
+    );
+    assert!(store
+        .claims_on(&["doc-u".into()], "x")
+        .await
+        .unwrap()
+        .is_empty());
+    let at = db.clock.now_ms() + 60_000;
+    let reasons = [ReasonCode::DocumentExpired, ReasonCode::DocumentExpired];
+    let retried = store
+        .decide_case(&CaseDecision {
+            case_id: &c.id,
+            event: CaseEvent::ReviewerDecide(Decision::Retry),
+            actor: "reviewer:rv",
+            reasons: &reasons,
+            findings: None,
+            reviewer_id: Some(&r.id),
+            comments: &[],
+            record: None,
+            checked: false,
+            retry_after: Some(at),
+        })
+        .await
+        .unwrap();
+    assert_eq!(retried.status, CaseStatus::ResubmissionRequested);
+    let stored = store.case(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.reasons, stored.retry_after),
+        (vec![ReasonCode::DocumentExpired], Some(at)),
+        "each reason once, and the cooldown kept"
+    );
+    let body: serde_json::Value = store
+        .webhook_deliveries(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| serde_json::from_str::<serde_json::Value>(&d.body).unwrap())
+        .find(|b| b["data"]["status"] == "resubmission_requested")
+        .unwrap();
+    assert_eq!(body["data"]["retry_after"], at);
+    assert_eq!(
+        body["data"]["reasons"],
+        serde_json::json!(["DOCUMENT_EXPIRED"])
+    );
+
+    // The same case decided by the pipeline is approvable.
+    let c2 = store.create_case(&a.id, "basic", "api").await.unwrap();
+    store.submit(&c2.id, "api").await.unwrap();
+    store
+        .transition(&c2.id, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    store
+        .decide_case(&CaseDecision {
+            case_id: &c2.id,
+            event: CaseEvent::Decide(Decision::Review),
+            actor: "worker",
+            reasons: &review,
+            findings: Some("[]"),
+            reviewer_id: None,
+            comments: &[],
+            record: Some(record("unchecked-1", "in_review", &k, ClaimChange::Pending)),
+            checked: true,
+            retry_after: None,
+        })
+        .await
+        .unwrap();
+    store
+        .claim_case(&c2.id, &r.id, "reviewer:rv", false)
+        .await
+        .unwrap();
+    let mut ok = approval(&c2.id, &r.id, &k, &steps);
+    let rec = ok.record.as_mut().unwrap();
+    rec.uid = "unchecked-1";
+    let done = store.decide_case(&ok).await.unwrap();
+    assert_eq!(done.status, CaseStatus::Approved);
+    assert_eq!(
+        store.claims_on(&["doc-u".into()], "x").await.unwrap()[0].status,
+        "verified",
+        "the approval recorded the identity keys"
+    );
 }

@@ -41,8 +41,8 @@ impl InputError {
         match self {
             InputError::Empty => "empty_file",
             InputError::TooLarge { .. } => "file_too_large",
-            InputError::Unsupported => "unsupported_format",
-            InputError::TooManyPixels { .. } => "too_many_pixels",
+            InputError::Unsupported => "unsupported_file_type",
+            InputError::TooManyPixels { .. } => "image_too_large",
             InputError::Corrupt(_) => "unreadable_image",
         }
     }
@@ -320,13 +320,13 @@ mod tests {
             max_bytes: 1 << 20,
             max_pixels: 1000,
         };
-        assert_eq!(decode(&ok, few).unwrap_err().code(), "too_many_pixels");
+        assert_eq!(decode(&ok, few).unwrap_err().code(), "image_too_large");
         // A name does not make a format: text is refused whatever it is called.
         assert_eq!(
             decode(b"%PDF-1.7 not an image", InputLimits::default())
                 .unwrap_err()
                 .code(),
-            "unsupported_format"
+            "unsupported_file_type"
         );
         let mut truncated = ok.clone();
         truncated.truncate(ok.len() / 2);

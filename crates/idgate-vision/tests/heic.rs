@@ -56,7 +56,7 @@ fn heic_limits_and_damage_are_clear_errors() {
         max_bytes: 1 << 20,
         max_pixels: 10_000,
     };
-    assert_eq!(decode(&bytes, few).unwrap_err().code(), "too_many_pixels");
+    assert_eq!(decode(&bytes, few).unwrap_err().code(), "image_too_large");
     let cut = &bytes[..bytes.len() / 2];
     assert_eq!(
         decode(cut, InputLimits::default()).unwrap_err().code(),
