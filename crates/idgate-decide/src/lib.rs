@@ -25,4 +25,4 @@ pub mod policy;
 pub use assess::{Application, DocumentChoice, Extracted};
 pub use engine::{decide, throttle, Inputs, Outcome, Verdict};
 pub use finding::{unique_codes, Finding};
-pub use policy::{DocKind, Policy, Step};
+pub use policy::{DocKind, LivenessLimits, Policy, Step};

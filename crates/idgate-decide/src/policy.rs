@@ -144,6 +144,17 @@ pub enum SuspicionAction {
     Flag,
 }
 
+/// How many liveness challenges may be issued: each failed answer also counts as a failed
+/// attempt, so cooldowns apply to challenges as to cases.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LivenessLimits {
+    /// Challenges per case, in all.
+    pub per_case: u32,
+    /// Challenges per applicant (over all its cases) in any hour.
+    pub per_applicant_per_hour: u32,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSuspicion {
@@ -169,6 +180,7 @@ struct RawPolicy {
     regions: Regions,
     rules: Rules,
     attempts: AttemptPolicy,
+    liveness: LivenessLimits,
     suspicion: RawSuspicion,
     #[serde(default)]
     reject_types: BTreeMap<String, String>,
@@ -199,6 +211,7 @@ pub struct Policy {
     pub regions: Regions,
     pub rules: Rules,
     pub attempts: AttemptPolicy,
+    pub liveness: LivenessLimits,
     pub suspicion: Suspicion,
     reject_types: HashMap<ReasonCode, RejectType>,
 }
@@ -337,6 +350,9 @@ impl Policy {
                 "attempts need a window, cooldowns and an escalation count",
             ));
         }
+        if raw.liveness.per_case == 0 || raw.liveness.per_applicant_per_hour == 0 {
+            return Err(invalid("liveness limits must allow at least one challenge"));
+        }
         let suspicion = Suspicion {
             codes: raw
                 .suspicion
@@ -369,6 +385,7 @@ impl Policy {
             regions: raw.regions,
             rules: raw.rules,
             attempts: raw.attempts,
+            liveness: raw.liveness,
             suspicion,
             reject_types,
         })

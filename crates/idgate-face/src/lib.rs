@@ -7,6 +7,7 @@
 //! never logs image content, and reads its model files once from a directory the caller
 //! names. Descriptors are biometric data: callers store them encrypted.
 
+pub mod hash;
 pub mod liveness;
 pub mod occlusion;
 pub mod synth;
@@ -54,6 +55,12 @@ pub struct Thresholds {
     /// Closer than this to a face stored from another session: the same picture again (a
     /// replayed selfie, even re-encoded), not a new capture of the same person.
     pub replay_distance: f32,
+    /// A face crop within this many bits of a stored one (of 256, [`hash::FaceHash`]) is a
+    /// copy of it (re-encoded, resized, cropped, noised); within the second count, when
+    /// its descriptor is also within `copy_face_distance`.
+    pub copy_hash_bits: u32,
+    pub copy_hash_bits_close_face: u32,
+    pub copy_face_distance: f32,
     /// A second face at least this share of the largest face's area counts (smaller ones are
     /// the document held up in a selfie, a poster, a face far behind).
     pub min_other_face_area: f32,
@@ -69,6 +76,9 @@ impl Default for Thresholds {
             same_person_distance: 0.55,
             duplicate_distance: 0.45,
             replay_distance: 0.06,
+            copy_hash_bits: 16,
+            copy_hash_bits_close_face: 32,
+            copy_face_distance: 0.08,
             min_other_face_area: 0.25,
             max_eye_to_skin: 0.3,
             min_mouth_line: 0.2,
@@ -238,6 +248,8 @@ pub struct Face {
     pub occlusion: occlusion::Measures,
     /// Eye openness (see [`occlusion::eye_openness`]): the liveness blink signal.
     pub eye_openness: f32,
+    /// The face crop's perceptual hash (a picture used again), when the crop fits.
+    pub hash: Option<hash::FaceHash>,
 }
 
 impl Face {
@@ -358,6 +370,7 @@ impl FaceModels {
                 }
                 let occ = occlusion::measure(&gray, &at_scale);
                 let openness = occlusion::eye_openness(&gray, &at_scale);
+                let face_hash = hash::FaceHash::of(view, &at_scale);
                 let to_input = |p: [f32; 2]| [p[0] * back, p[1] * back];
                 let landmarks = Landmarks {
                     eyes: at_scale.eyes.map(|e| e.map(to_input)),
@@ -374,6 +387,7 @@ impl FaceModels {
                     descriptor: Descriptor(d),
                     occlusion: occ,
                     eye_openness: openness,
+                    hash: face_hash,
                 })
             })
             .collect()

@@ -54,6 +54,19 @@ pub struct Rules {
     /// mostly on frontal faces): frames turned at least half a turn may be this much farther
     /// from the first frame than the same-person distance.
     pub turned_face_slack: f32,
+    /// A head turns about the neck, so at a turn the point between the eyes moves the way
+    /// the nose does, by a share of the nose's shift (both against the background): at least
+    /// this share. A still photo whose middle was warped moves the nose alone.
+    pub min_eye_follow: f32,
+    /// Foreshortening: the eye turning away narrows, so the eyes' width ratio (ln) changes
+    /// with the yaw measure, by at least this much per unit of yaw.
+    pub min_foreshortening: f32,
+    /// A blink shows a lid: the closed eye's texture (mean |Laplacian|) at least this share
+    /// of the under-eye skin's. A patch painted over the eye is flat.
+    pub min_lid_texture: f32,
+    /// A sequence with at least this many frames copied from another applicant's recording
+    /// or selfie is a replay (one frame could be a coincidence of two similar captures).
+    pub min_copied_frames: usize,
 }
 
 impl Default for Rules {
@@ -67,15 +80,62 @@ impl Default for Rules {
             turn_yaw: 0.12,
             blink_ratio: 0.7,
             turned_face_slack: 0.12,
+            min_eye_follow: 0.45,
+            min_foreshortening: 0.35,
+            min_lid_texture: 0.5,
+            min_copied_frames: 2,
         }
     }
 }
 
-/// One frame: when the client took it (ms, any origin, increasing) and its faces.
+/// One frame: when the client took it (ms, any origin, increasing), its faces, and its
+/// grey pixels (reduced to at most [`GRAY_SIDE`] on the longer side; `gray_scale` grey pixels
+/// per input pixel) for the checks that look at more than the landmarks.
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub at_ms: i64,
     pub faces: Vec<Face>,
+    pub gray: image::GrayImage,
+    pub gray_scale: f32,
+}
+
+/// The longer side of a frame's kept grey image: the face regions the liveness checks read
+/// stay a hundred pixels or so between the eyes, and forty frames stay small in memory.
+pub const GRAY_SIDE: u32 = 640;
+
+impl Frame {
+    /// A frame of `img` taken at `at_ms`: its faces found by `models`, and its grey image.
+    pub fn of(models: &crate::FaceModels, at_ms: i64, img: &image::RgbImage) -> Frame {
+        let long = img.width().max(img.height()).max(1);
+        let scale = (GRAY_SIDE as f32 / long as f32).min(1.0);
+        let gray = image::DynamicImage::ImageRgb8(img.clone()).into_luma8();
+        let gray = if scale < 1.0 {
+            image::imageops::resize(
+                &gray,
+                ((img.width() as f32 * scale).round() as u32).max(1),
+                ((img.height() as f32 * scale).round() as u32).max(1),
+                image::imageops::FilterType::Triangle,
+            )
+        } else {
+            gray
+        };
+        Frame {
+            at_ms,
+            faces: models.faces(img),
+            gray,
+            gray_scale: scale,
+        }
+    }
+
+    /// The first face's landmarks in the grey image's pixels.
+    fn gray_landmarks(&self) -> crate::Landmarks {
+        let k = self.gray_scale;
+        let lm = self.faces[0].landmarks;
+        crate::Landmarks {
+            eyes: lm.eyes.map(|e| e.map(|p| [p[0] * k, p[1] * k])),
+            nose: [lm.nose[0] * k, lm.nose[1] * k],
+        }
+    }
 }
 
 /// Why a sequence failed.
@@ -93,6 +153,18 @@ pub enum Failure {
     Screen { grid_peak: f32 },
     /// A frame's face is not the document holder's.
     NotTheHolder { frame: usize, distance: f32 },
+    /// A turn that is not a head turning in 3-D: the eyes did not move with the nose
+    /// (against the background), or did not foreshorten (a warped still photo).
+    FlatTurn {
+        frame: usize,
+        eye_follow: f32,
+        foreshortening: f32,
+    },
+    /// A blink whose closed eyes are flat: painted over, not lids.
+    PaintedBlink { frame: usize, texture: f32 },
+    /// Frames copied from another applicant's recording or selfie (judged by the caller,
+    /// which has the stored faces).
+    Copied { frames: usize },
 }
 
 impl Failure {
@@ -112,6 +184,19 @@ impl Failure {
             Failure::Screen { grid_peak } => {
                 format!("the frames show a screen's pixel grid (peak {grid_peak:.0})")
             }
+            Failure::FlatTurn {
+                frame,
+                eye_follow,
+                foreshortening,
+            } => format!(
+                "frame {frame}: the turn is not a head turning (the eyes moved {eye_follow:.2} of the nose's shift, foreshortening {foreshortening:.2})"
+            ),
+            Failure::Copied { frames } => format!(
+                "{frames} frames are copies of pictures another applicant sent before"
+            ),
+            Failure::PaintedBlink { frame, texture } => format!(
+                "frame {frame}: the closed eyes are flat, not lids (texture {texture:.2} of the skin's)"
+            ),
         }
     }
 }
@@ -128,6 +213,10 @@ pub struct Judgement {
     pub descriptor: Option<Descriptor>,
     /// The frame facing the camera most squarely, eyes open: kept as the selfie.
     pub best_frame: Option<usize>,
+    /// For each turn seen: (frame, eye follow, foreshortening); for the blink: (frame, lid
+    /// texture). For review.
+    pub turns: Vec<(usize, f32, f32)>,
+    pub blink_texture: Option<(usize, f32)>,
 }
 
 impl Judgement {
@@ -144,6 +233,8 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         openness: Vec::new(),
         descriptor: None,
         best_frame: None,
+        turns: Vec::new(),
+        blink_texture: None,
     };
     if let Some(why) = timing(frames, rules) {
         j.failure = Some(Failure::Timing(why));
@@ -186,8 +277,11 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         let hit = (from..faces.len()).find(|&i| match action {
             Action::TurnLeft => j.yaw[i] >= rules.turn_yaw,
             Action::TurnRight => j.yaw[i] <= -rules.turn_yaw,
+            // Landmarks read on closed eyes wander a little, so a blink frame may be a little
+            // further from frontal than the frames the open-eye level comes from.
             Action::Blink => {
-                frontal.contains(&i) && j.openness[i] <= rules.blink_ratio * open_level
+                j.yaw[i].abs() < 0.75 * rules.turn_yaw
+                    && j.openness[i] <= rules.blink_ratio * open_level
             }
         });
         match hit {
@@ -201,6 +295,9 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
             }
         }
     }
+    if j.failure.is_none() {
+        j.failure = real_movements(frames, &mut j, &frontal, rules);
+    }
     let all: Vec<&Descriptor> = faces.iter().map(|f| &f.descriptor).collect();
     j.descriptor = Descriptor::mean(&all);
     j.best_frame = frontal
@@ -208,6 +305,83 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         .copied()
         .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]));
     j
+}
+
+/// The movements seen must be a head's: each turn a 3-D rotation (the eyes move with the
+/// nose against the background, and foreshorten), the blink real lids (not a flat patch).
+/// Each turn is judged at its peak frame against the last frame facing the camera before it.
+fn real_movements(
+    frames: &[Frame],
+    j: &mut Judgement,
+    frontal: &[usize],
+    rules: &Rules,
+) -> Option<Failure> {
+    let seen = j.seen.clone();
+    for (k, (action, at)) in seen.iter().enumerate() {
+        let at = (*at)?;
+        let reference = frontal.iter().copied().rfind(|&i| i < at).unwrap_or(0);
+        let base = frames[reference].gray_landmarks();
+        match action {
+            Action::TurnLeft | Action::TurnRight => {
+                let sign = if *action == Action::TurnLeft {
+                    1.0
+                } else {
+                    -1.0
+                };
+                // The peak of this turn: the most turned frame before the next movement.
+                let end = seen
+                    .get(k + 1)
+                    .and_then(|(_, f)| *f)
+                    .unwrap_or(frames.len());
+                let peak = (at..end)
+                    .max_by(|&a, &b| (j.yaw[a] * sign).total_cmp(&(j.yaw[b] * sign)))
+                    .unwrap_or(at);
+                let turned = frames[peak].gray_landmarks();
+                let g = turn_geometry(&base, &turned);
+                let bg = background_shift(&frames[reference].gray, &frames[peak].gray, &base)
+                    .unwrap_or(0.0);
+                let denominator = g.nose_shift - bg;
+                let follow = if denominator.abs() > 1e-3 {
+                    (g.eye_shift - bg) / denominator
+                } else {
+                    0.0
+                };
+                let foreshortening = if g.yaw.abs() > 1e-3 {
+                    g.asymmetry / g.yaw
+                } else {
+                    0.0
+                };
+                j.turns.push((peak, follow, foreshortening));
+                if follow < rules.min_eye_follow || foreshortening < rules.min_foreshortening {
+                    return Some(Failure::FlatTurn {
+                        frame: peak,
+                        eye_follow: follow,
+                        foreshortening,
+                    });
+                }
+            }
+            Action::Blink => {
+                // The most open frame facing the camera before the blink holds the places
+                // where the eyes are.
+                let open = frontal
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < at)
+                    .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]))
+                    .unwrap_or(reference);
+                let texture = lid_texture(
+                    &frames[open].gray_landmarks(),
+                    (&frames[at].gray, &frames[at].gray_landmarks()),
+                )
+                .unwrap_or(0.0);
+                j.blink_texture = Some((at, texture));
+                if texture < rules.min_lid_texture {
+                    return Some(Failure::PaintedBlink { frame: at, texture });
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Every frame's face against the document portrait's descriptor, with the same slack for
@@ -260,4 +434,204 @@ fn timing(frames: &[Frame], r: &Rules) -> Option<String> {
         ));
     }
     None
+}
+
+/// How a face's five landmarks moved between a frame facing the camera and a turned one,
+/// in the frontal frame's eye distances.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TurnGeometry {
+    /// The yaw measure's change (the nose's offset along the eye line).
+    pub yaw: f32,
+    /// The change of ln(width of the image-left eye / width of the other): a head turning in
+    /// 3-D foreshortens the eye that turns away, so this follows the yaw's sign.
+    pub asymmetry: f32,
+    /// The shift of the point between the eyes along the frontal eye line, and of the nose:
+    /// a head turns about the neck, so the eyes move the way the nose does.
+    pub eye_shift: f32,
+    pub nose_shift: f32,
+}
+
+fn eye_width(lm: &crate::Landmarks, i: usize) -> f32 {
+    let e = lm.eyes[i];
+    ((e[0][0] - e[1][0]).powi(2) + (e[0][1] - e[1][1]).powi(2))
+        .sqrt()
+        .max(1.0)
+}
+
+pub fn turn_geometry(frontal: &crate::Landmarks, turned: &crate::Landmarks) -> TurnGeometry {
+    let f = frontal.frame();
+    let asym = |lm: &crate::Landmarks| (eye_width(lm, 0) / eye_width(lm, 1)).ln();
+    let along = |a: [f32; 2], b: [f32; 2]| {
+        ((b[0] - a[0]) * f.across[0] + (b[1] - a[1]) * f.across[1]) / f.eye_distance
+    };
+    TurnGeometry {
+        yaw: turned.yaw() - frontal.yaw(),
+        asymmetry: asym(turned) - asym(frontal),
+        eye_shift: along(f.origin, turned.frame().origin),
+        nose_shift: along(frontal.nose, turned.nose),
+    }
+}
+
+fn sample_gray(gray: &image::GrayImage, x: f32, y: f32) -> Option<f32> {
+    if x < 0.0 || y < 0.0 || x > gray.width() as f32 - 1.001 || y > gray.height() as f32 - 1.001 {
+        return None;
+    }
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let g = |xx: u32, yy: u32| f32::from(gray.get_pixel(xx, yy)[0]);
+    let top = g(x0, y0) * (1.0 - fx) + g(x0 + 1, y0) * fx;
+    let bot = g(x0, y0 + 1) * (1.0 - fx) + g(x0 + 1, y0 + 1) * fx;
+    Some(top * (1.0 - fy) + bot * fy)
+}
+
+/// `open`'s landmarks moved with the nose to where `other`'s nose is: the regions of an
+/// open-eyed frame carried to another frame. Landmarks read on closed or painted eyes are
+/// not to be trusted; the nose is.
+fn carried(open: &crate::Landmarks, other: &crate::Landmarks) -> crate::Landmarks {
+    let shift = [other.nose[0] - open.nose[0], other.nose[1] - open.nose[1]];
+    crate::Landmarks {
+        eyes: open
+            .eyes
+            .map(|e| e.map(|p| [p[0] + shift[0], p[1] + shift[1]])),
+        nose: other.nose,
+    }
+}
+
+/// The texture of a closed eye: on the blink frame, the mean absolute Laplacian of the upper
+/// part of the eye openings (above where the lids meet) over that of the skin under the
+/// eyes. A closed lid is skin, with its grain, crease and lashes; a patch painted over the
+/// eye is flat. The regions come from the open-eyed frame's landmarks carried with the nose:
+/// landmarks read on a painted eye are not to be trusted.
+pub fn lid_texture(
+    open: &crate::Landmarks,
+    blink: (&image::GrayImage, &crate::Landmarks),
+) -> Option<f32> {
+    lid_texture_at(open, blink, 0.0)
+}
+
+/// [`lid_texture`] on the blink frame blurred by `sigma` pixels first (0: as it is).
+pub fn lid_texture_at(
+    open: &crate::Landmarks,
+    blink: (&image::GrayImage, &crate::Landmarks),
+    sigma: f32,
+) -> Option<f32> {
+    let blurred;
+    let blink = if sigma > 0.0 {
+        blurred = image::imageops::blur(blink.0, sigma);
+        (&blurred, blink.1)
+    } else {
+        blink
+    };
+    let moved = carried(open, blink.1);
+    let f = moved.frame();
+    let px = 1.0 / f.eye_distance; // one pixel, in eye distances
+    let mean_lap = |x: (f32, f32), y: (f32, f32)| -> Option<f32> {
+        let (mut sum, mut n) = (0.0, 0);
+        let (nx, ny) = (
+            (((x.1 - x.0) / px) as usize).clamp(6, 48),
+            (((y.1 - y.0) / px) as usize).clamp(3, 24),
+        );
+        for j in 0..ny {
+            let v = y.0 + (y.1 - y.0) * (j as f32 + 0.5) / ny as f32;
+            for i in 0..nx {
+                let u = x.0 + (x.1 - x.0) * (i as f32 + 0.5) / nx as f32;
+                let p = f.to_image(u, v);
+                let g = |dx: f32, dy: f32| sample_gray(blink.0, p[0] + dx, p[1] + dy);
+                let c = g(0.0, 0.0)?;
+                let l = 4.0 * c - g(-1.0, 0.0)? - g(1.0, 0.0)? - g(0.0, -1.0)? - g(0.0, 1.0)?;
+                sum += l.abs();
+                n += 1;
+            }
+        }
+        Some(sum / n.max(1) as f32)
+    };
+    let (mut lid, mut skin) = (0.0, 0.0);
+    for cx in [-0.5f32, 0.5] {
+        lid += mean_lap((cx - 0.16, cx + 0.16), (-0.085, -0.01))?;
+        skin += mean_lap((cx - 0.16, cx + 0.16), (0.3, 0.375))?;
+    }
+    Some(lid / skin.max(0.5))
+}
+
+/// The background's horizontal shift between two frames, in `frontal`'s eye distances: the
+/// best match of textured patches beside and above the head (block matching). `None` when
+/// the background has no texture to match (a plain wall).
+pub fn background_shift(
+    a: &image::GrayImage,
+    b: &image::GrayImage,
+    frontal: &crate::Landmarks,
+) -> Option<f32> {
+    let f = frontal.frame();
+    let d = f.eye_distance;
+    let mut shifts = Vec::new();
+    for (cx, cy) in [
+        (-2.0f32, 0.0f32),
+        (2.0, 0.0),
+        (-1.9, -1.2),
+        (1.9, -1.2),
+        (0.0, -1.9),
+    ] {
+        let c = f.to_image(cx, cy);
+        let half = (0.35 * d).max(6.0);
+        let step = (half / 8.0).max(1.0);
+        let mut pa = Vec::new();
+        let mut ok = true;
+        let mut k = -8.0f32;
+        while k <= 8.0 && ok {
+            let mut l = -8.0f32;
+            while l <= 8.0 {
+                match sample_gray(a, c[0] + l * step, c[1] + k * step) {
+                    Some(v) => pa.push(v),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+                l += 1.0;
+            }
+            k += 1.0;
+        }
+        if !ok {
+            continue;
+        }
+        let mean = pa.iter().sum::<f32>() / pa.len() as f32;
+        let sd = (pa.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / pa.len() as f32).sqrt();
+        if sd < 6.0 {
+            continue; // too plain to match
+        }
+        let search = (0.4 * d / step).round() as i32;
+        let mut best = (f32::INFINITY, 0i32);
+        for s in -search..=search {
+            let mut sad = 0.0;
+            let mut n = 0;
+            let mut idx = 0;
+            let mut k = -8.0f32;
+            while k <= 8.0 {
+                let mut l = -8.0f32;
+                while l <= 8.0 {
+                    if let Some(v) = sample_gray(b, c[0] + (l + s as f32) * step, c[1] + k * step) {
+                        sad += (v - pa[idx]).abs();
+                        n += 1;
+                    }
+                    idx += 1;
+                    l += 1.0;
+                }
+                k += 1.0;
+            }
+            if n > pa.len() / 2 {
+                let m = sad / n as f32;
+                if m < best.0 {
+                    best = (m, s);
+                }
+            }
+        }
+        if best.0.is_finite() && best.0 < 0.5 * sd {
+            shifts.push(best.1 as f32 * step / d);
+        }
+    }
+    if shifts.is_empty() {
+        return None;
+    }
+    shifts.sort_by(f32::total_cmp);
+    Some(shifts[shifts.len() / 2])
 }

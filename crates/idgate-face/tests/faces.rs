@@ -108,10 +108,7 @@ fn sunglasses_and_masks_are_obstructions_and_a_clean_face_is_not() {
 fn frames(seq: &[&RgbImage]) -> Vec<Frame> {
     seq.iter()
         .enumerate()
-        .map(|(i, img)| Frame {
-            at_ms: i as i64 * 300,
-            faces: models().faces(img),
-        })
+        .map(|(i, img)| Frame::of(models(), i as i64 * 300, img))
         .collect()
 }
 
@@ -122,25 +119,32 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
     let img = photo(&format!("{AGEITGEY}/obama.jpg"));
     let face = models().faces(&img).remove(0);
     let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
-    let recorded = synth::sequence(&img, &face.landmarks, &asked, 0.35);
+    let recorded = synth::live_recording(&img, &face.landmarks, &asked, 22.0, 1);
     let seq = frames(&recorded.iter().collect::<Vec<_>>());
     let j = judge(&seq, &asked, &rules, &t);
     assert!(
         j.passed(),
-        "{:?} yaw {:?} eyes {:?}",
+        "{:?} yaw {:?} eyes {:?} turns {:?} blink {:?}",
         j.failure,
         j.yaw,
-        j.openness
+        j.openness,
+        j.turns,
+        j.blink_texture
     );
-    assert_eq!(
-        j.seen,
-        vec![
-            (Action::TurnLeft, Some(1)),
-            (Action::TurnRight, Some(3)),
-            (Action::Blink, Some(5))
-        ]
-    );
-    assert!(j.best_frame.is_some_and(|b| b != 5));
+    let seen: Vec<Action> = j
+        .seen
+        .iter()
+        .filter(|s| s.1.is_some())
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(seen, asked);
+    // Each turn was a head turning: the eyes followed the nose and foreshortened.
+    assert_eq!(j.turns.len(), 2);
+    for (_, follow, foreshortening) in &j.turns {
+        assert!(*follow >= rules.min_eye_follow && *foreshortening >= rules.min_foreshortening);
+    }
+    let blink = j.seen[2].1.unwrap();
+    assert!(j.best_frame.is_some_and(|b| b != blink));
 
     // The same movements in another order than asked.
     let j = judge(&seq, &[Action::TurnRight, Action::TurnLeft], &rules, &t);
@@ -160,10 +164,133 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
     // Another person in the middle of the sequence.
     let biden = photo(&format!("{AGEITGEY}/biden.jpg"));
     let mut swapped: Vec<&RgbImage> = recorded.iter().collect();
-    swapped[2] = &biden;
+    swapped[4] = &biden;
     let swapped = frames(&swapped);
     assert!(matches!(
         judge(&swapped, &asked, &rules, &t).failure,
-        Some(Failure::FaceChanged { frame: 2, .. })
+        Some(Failure::FaceChanged { frame: 4, .. })
     ));
+}
+
+/// Issue #29, 2: one portrait, the nose-and-mouth area shifted left and right between frames
+/// and the eyes painted over for the blink, passed liveness. The turns of a warped still are
+/// not a head turning: the eyes stay where they were while the nose moves.
+#[test]
+fn a_warped_still_photo_is_not_a_head_turning() {
+    let t = Thresholds::default();
+    let rules = Rules::default();
+    let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    for rel in ["obama.jpg", "biden.jpg"] {
+        let img = photo(&format!("{AGEITGEY}/{rel}"));
+        let face = models().faces(&img).remove(0);
+        // 40 px at this photo's size, as in the report, and the 0.35-eye-distance warp of
+        // idgate's former synthetic recordings, which passed as turns before: neither is a
+        // head turning.
+        let d = face.landmarks.frame().eye_distance;
+        for amount in [40.0 / d, 0.35] {
+            let warped = synth::sequence(&img, &face.landmarks, &asked, amount);
+            let j = judge(
+                &frames(&warped.iter().collect::<Vec<_>>()),
+                &asked,
+                &rules,
+                &t,
+            );
+            assert!(
+                matches!(
+                    j.failure,
+                    Some(Failure::FlatTurn { .. } | Failure::ActionMissing(Action::TurnLeft))
+                ),
+                "{rel} {amount}: {:?} turns {:?}",
+                j.failure,
+                j.turns
+            );
+            if amount == 0.35 {
+                assert!(
+                    matches!(j.failure, Some(Failure::FlatTurn { .. })),
+                    "{rel}: {:?}",
+                    j.failure
+                );
+            }
+        }
+    }
+}
+
+/// A flat patch painted over the eyes has none of a lid's texture; lids that close keep it.
+/// (How often this catches painted eyes in whole recordings is in `idgate face eval`.)
+#[test]
+fn painted_eyes_have_no_lid_texture() {
+    use idgate_face::liveness::lid_texture;
+    let rules = Rules::default();
+    for rel in [
+        "deepface_pairs/dataset/img20.jpg",
+        "deepface_pairs/dataset/img1.jpg",
+    ] {
+        let img = photo(rel);
+        let open = Frame::of(models(), 0, &img);
+        let k = open.gray_scale;
+        let lm = open.faces[0].landmarks;
+        let scaled = |l: &idgate_face::Landmarks| idgate_face::Landmarks {
+            eyes: l.eyes.map(|e| e.map(|p| [p[0] * k, p[1] * k])),
+            nose: [l.nose[0] * k, l.nose[1] * k],
+        };
+        let texture = |closed: &RgbImage| {
+            let f = Frame::of(models(), 1, closed);
+            lid_texture(&scaled(&lm), (&f.gray, &scaled(&f.faces[0].landmarks))).unwrap()
+        };
+        let mut painted = img.clone();
+        synth::close_eyes(&mut painted, &lm);
+        let (flat, lids) = (
+            texture(&painted),
+            texture(&synth::close_lids(&img, &lm, 1.0)),
+        );
+        assert!(
+            flat < rules.min_lid_texture && lids >= rules.min_lid_texture,
+            "{rel}: painted {flat}, lids {lids}"
+        );
+    }
+}
+
+/// Copies of a frame (re-encoded, resized, cropped, noised) hash within a few bits of it;
+/// other photos of the same person and other people do not.
+#[test]
+fn copies_of_a_face_are_found_by_its_hash() {
+    let t = Thresholds::default();
+    let img = photo(&format!("{AGEITGEY}/obama.jpg"));
+    let face = models().faces(&img).remove(0);
+    let seen = |im: &RgbImage| {
+        let f = models().faces(im).remove(0);
+        idgate_face::hash::Seen {
+            hash: f.hash.expect("the crop fits"),
+            descriptor: f.descriptor,
+        }
+    };
+    let original = seen(&img);
+    let (w, h) = (img.width(), img.height());
+    let mut rng = synth::Rng::new(5);
+    let mut noisy = image::imageops::resize(
+        &img,
+        w * 3 / 4,
+        h * 3 / 4,
+        image::imageops::FilterType::Triangle,
+    );
+    synth::sensor(&mut noisy, 4.0, &mut rng);
+    let cropped =
+        image::imageops::crop_imm(&img, w / 10, h / 10, w * 8 / 10, h * 8 / 10).to_image();
+    for copy in [noisy, cropped] {
+        let c = seen(&copy);
+        assert!(
+            c.copies(&original, &t),
+            "{} bits",
+            c.hash.distance(&original.hash)
+        );
+    }
+    for other in ["obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let o = seen(&photo(&format!("{AGEITGEY}/{other}")));
+        assert!(
+            !o.copies(&original, &t),
+            "{other}: {} bits",
+            o.hash.distance(&original.hash)
+        );
+    }
+    let _ = face;
 }

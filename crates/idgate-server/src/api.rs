@@ -109,6 +109,11 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+    /// The same status (and `retry_after`) with another code and message.
+    pub(crate) fn set_code(&mut self, code: &'static str, message: impl Into<String>) {
+        self.code = code;
+        self.message = message.into();
+    }
     pub fn message(&self) -> &str {
         &self.message
     }

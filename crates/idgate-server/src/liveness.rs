@@ -14,6 +14,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use idgate_core::ReasonCode;
+use idgate_face::hash::Seen;
 use idgate_face::liveness::{self, Action, Frame, Rules};
 use idgate_store::{DocumentData, StoreError};
 use rand::seq::SliceRandom;
@@ -28,7 +29,43 @@ pub const MAX_FRAME_BYTES: usize = 2 << 20;
 pub const MAX_BODY_BYTES: usize = 40 * MAX_FRAME_BYTES + (64 << 10);
 
 pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    draft_case(&s, &id, "liveness is checked before submitting").await?;
+    let case = draft_case(&s, &id, "liveness is checked before submitting").await?;
+    let (applicant_uid, applicant_id) = owner(&s, &case).await?;
+    let now = s.store.now();
+    // Failed answers are failed attempts: their cooldown applies to a new challenge too.
+    if let Some(at) = crate::cooldown(&s.store, &s.policy, &applicant_uid, now).await? {
+        return Err(ApiError::cooldown(at, now));
+    }
+    let limits = s.policy.liveness;
+    let hour_ago = now - 3_600_000;
+    let (of_case, of_applicant) = s.store.challenge_counts(&id, hour_ago).await?;
+    if of_case >= i64::from(limits.per_case) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "too_many_challenges",
+            format!(
+                "this case was issued its {} liveness challenges; submit it, or open a new case",
+                limits.per_case
+            ),
+        ));
+    }
+    if of_applicant >= i64::from(limits.per_applicant_per_hour) {
+        let oldest = s
+            .store
+            .oldest_challenge_since(&id, hour_ago)
+            .await?
+            .unwrap_or(now);
+        let mut e = ApiError::cooldown(oldest + 3_600_000, now);
+        e.set_code(
+            "too_many_challenges",
+            format!(
+                "{} liveness challenges in the last hour; try again later",
+                limits.per_applicant_per_hour
+            ),
+        );
+        return Err(e);
+    }
+    let _ = applicant_id;
     let mut actions = Action::ALL;
     actions.shuffle(&mut rand::thread_rng());
     let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
@@ -45,6 +82,16 @@ pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult
         "frames": {"min": r.min_frames, "max": r.max_frames, "max_gap_ms": r.max_gap_ms,
                    "min_span_ms": r.min_span_ms, "max_span_ms": r.max_span_ms},
     })))
+}
+
+/// The case's applicant: (uid, id).
+async fn owner(s: &Shared, case: &idgate_store::Case) -> ApiResult<(String, String)> {
+    let a = s
+        .store
+        .applicant(&case.applicant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    Ok((a.uid, a.id))
 }
 
 struct Upload {
@@ -143,6 +190,7 @@ async fn read_frames(mut multipart: Multipart) -> ApiResult<Upload> {
 async fn failed(
     s: &Shared,
     challenge: &str,
+    uid: &str,
     status: &str,
     code: ReasonCode,
     why: String,
@@ -151,6 +199,7 @@ async fn failed(
     s.store
         .answer_challenge(challenge, status, &result.to_string(), &[])
         .await?;
+    attempt_failed(s, uid, code).await?;
     Ok(Json(json!({
         "status": "failed",
         "code": code.as_str(),
@@ -165,7 +214,7 @@ pub async fn answer(
     Path((id, challenge_id)): Path<(String, String)>,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    draft_case(&s, &id, "liveness is checked before submitting").await?;
+    let case = draft_case(&s, &id, "liveness is checked before submitting").await?;
     let challenge = s
         .store
         .challenge(&challenge_id)
@@ -182,9 +231,11 @@ pub async fn answer(
     let up = read_frames(multipart).await?;
     if s.store.now() > challenge.expires_at {
         let why = "the frames arrived after the challenge expired".to_string();
+        let (uid, _) = owner(&s, &case).await?;
         return failed(
             &s,
             &challenge.id,
+            &uid,
             "expired",
             ReasonCode::LivenessTimeout,
             why,
@@ -215,80 +266,75 @@ pub async fn answer(
     let timestamps = up.timestamps;
     let judged = tokio::task::spawn_blocking(move || {
         let models = st.faces()?;
-        let mut frames = Vec::with_capacity(frames_bytes.len());
-        let mut screen = 0f32;
-        for (bytes, at_ms) in frames_bytes.iter().zip(timestamps) {
-            let faces = match crate::face_cli::decode_face_image(bytes, limits) {
-                Ok(img) => {
-                    screen = screen.max(idgate_vision::check::screen_grid(&img));
-                    models.faces(&img)
-                }
-                Err(_) => Vec::new(),
-            };
-            frames.push(Frame { at_ms, faces });
-        }
-        let mut j = liveness::judge(
-            &frames,
+        // Decoded one at a time: only the faces and a reduced grey image stay.
+        let images = frames_bytes.iter().zip(timestamps).map(|(bytes, at_ms)| {
+            // An undecodable frame shows no face, which fails the sequence.
+            let img = crate::face_cli::decode_face_image(bytes, limits)
+                .unwrap_or_else(|_| image::RgbImage::new(1, 1));
+            (at_ms, img)
+        });
+        let holder = crate::verify_cli::document_portrait(models, doc_limits, &document);
+        let (j, seen) = judge_images(
+            models,
+            images,
             &actions,
-            &Rules::default(),
-            &idgate_face::Thresholds::default(),
+            holder.as_ref().map(|h| &h.descriptor),
+            max_grid,
         );
-        if j.failure.is_none() {
-            let holder = crate::verify_cli::document_portrait(models, doc_limits, &document);
-            if let Some(holder) = holder {
-                j.failure = liveness::against_holder(
-                    &frames,
-                    &j,
-                    &holder.descriptor,
-                    &Rules::default(),
-                    &idgate_face::Thresholds::default(),
-                );
-            }
-        }
-        if screen >= max_grid {
-            // Passive, and first: the sequence was filmed off a screen (a replayed video);
-            // the grid can also hide the face, which would say less.
-            j.failure = Some(liveness::Failure::Screen { grid_peak: screen });
-        }
-        anyhow::Ok((j, frames_bytes))
+        anyhow::Ok((j, frames_bytes, seen))
     })
     .await
     .map_err(|e| ApiError::internal(format!("liveness task: {e}")))?
     .map_err(|e| ApiError::internal(format!("{e:#}")))?;
-    let (j, frames_bytes) = judged;
+    let (mut j, frames_bytes, seen) = judged;
+    let (uid, applicant_id) = owner(&s, &case).await?;
+    if j.failure.is_none() {
+        let copies = copies_elsewhere(&s, &applicant_id, &seen).await?;
+        if copies >= Rules::default().min_copied_frames {
+            j.failure = Some(liveness::Failure::Copied { frames: copies });
+        }
+    }
     let digests: Vec<String> = frames_bytes
         .iter()
         .map(|f| hex::encode(Sha256::digest(f)))
         .collect();
     let result = crate::face_cli::judgement_json(&j);
-    if let Some(f) = &j.failure {
-        let why = f.message();
-        let code = ReasonCode::LivenessFailed;
-        let outcome = json!({"code": code.as_str(), "failure": why, "judgement": result});
-        return match s
-            .store
-            .answer_challenge(&challenge.id, "failed", &outcome.to_string(), &digests)
-            .await
-        {
-            Ok(_) => Ok(Json(json!({
-                "status": "failed",
-                "code": code.as_str(),
-                "message": code.message(),
-                "fix": code.fix(),
-                "failure": why,
-            }))),
-            Err(StoreError::Conflict(_)) => replayed(&s, &challenge.id).await,
-            Err(e) => Err(e.into()),
-        };
-    }
+    let status = if j.failure.is_some() {
+        "failed"
+    } else {
+        "passed"
+    };
+    let outcome = match &j.failure {
+        Some(f) => {
+            json!({"code": ReasonCode::LivenessFailed.as_str(), "failure": f.message(), "judgement": result})
+        }
+        None => result.clone(),
+    };
     match s
         .store
-        .answer_challenge(&challenge.id, "passed", &result.to_string(), &digests)
+        .answer_challenge(&challenge.id, status, &outcome.to_string(), &digests)
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(_)) => return replayed(&s, &challenge.id).await,
+        Err(StoreError::Conflict(_)) => return replayed(&s, &challenge.id, &uid).await,
         Err(e) => return Err(e.into()),
+    }
+    if !seen.is_empty() {
+        let key = s.blobs.put(&Seen::encode(&seen)).await?;
+        s.store
+            .put_frame_set(&applicant_id, &id, Some(&challenge.id), &key)
+            .await?;
+    }
+    if let Some(f) = &j.failure {
+        let code = ReasonCode::LivenessFailed;
+        attempt_failed(&s, &uid, code).await?;
+        return Ok(Json(json!({
+            "status": "failed",
+            "code": code.as_str(),
+            "message": code.message(),
+            "fix": code.fix(),
+            "failure": f.message(),
+        })));
     }
     // The most frontal open-eyed frame is the case's selfie.
     let best = j.best_frame.unwrap_or(0);
@@ -321,10 +367,99 @@ pub async fn answer(
     Ok(Json(json!({"status": "passed", "judgement": result})))
 }
 
-async fn replayed(s: &Shared, challenge: &str) -> ApiResult<Json<Value>> {
+/// A recording judged as the service judges it, but for the copies of other applicants'
+/// pictures (the caller searches the store with the returned faces): the movements
+/// ([`liveness::judge`]: timing, one face, the same face, the actions in order, 3-D turns,
+/// real lids), every frame against the document holder when there is one, and no screen's
+/// pixel grid in any frame (a recording replayed on another device). CPU-bound.
+pub fn judge_images(
+    models: &idgate_face::FaceModels,
+    images: impl IntoIterator<Item = (i64, image::RgbImage)>,
+    actions: &[Action],
+    holder: Option<&idgate_face::Descriptor>,
+    max_grid: f32,
+) -> (liveness::Judgement, Vec<Seen>) {
+    let mut screen = 0f32;
+    let frames: Vec<Frame> = images
+        .into_iter()
+        .map(|(at_ms, img)| {
+            if img.width() > 1 {
+                screen = screen.max(idgate_vision::check::screen_grid(&img));
+            }
+            Frame::of(models, at_ms, &img)
+        })
+        .collect();
+    let rules = Rules::default();
+    let t = idgate_face::Thresholds::default();
+    let mut j = liveness::judge(&frames, actions, &rules, &t);
+    if let (None, Some(holder)) = (&j.failure, holder) {
+        j.failure = liveness::against_holder(&frames, &j, holder, &rules, &t);
+    }
+    if screen >= max_grid {
+        // Passive, and first: the sequence was filmed off a screen (a replayed video); the
+        // grid can also hide the face, which would say less.
+        j.failure = Some(liveness::Failure::Screen { grid_peak: screen });
+    }
+    // The faces of this recording, to find copies of other applicants' pictures now and to
+    // be found by later ones.
+    let seen = frames
+        .iter()
+        .filter_map(|f| {
+            let face = f.faces.first()?;
+            Some(Seen {
+                hash: face.hash?,
+                descriptor: face.descriptor.clone(),
+            })
+        })
+        .collect();
+    (j, seen)
+}
+
+/// A failed liveness answer is a failed attempt of the account: the cooldowns and the
+/// escalation count it.
+async fn attempt_failed(s: &Shared, uid: &str, code: ReasonCode) -> ApiResult<()> {
+    s.store
+        .record_attempt(uid, "resubmission_requested", &[code])
+        .await?;
+    Ok(())
+}
+
+/// How many of `seen` are copies of faces another applicant sent before (their recordings
+/// and selfies, decrypted one set at a time). A linear search, like the duplicate-face
+/// search: fine for the thousands of applicants a self-hosted gate serves first.
+pub(crate) async fn copies_elsewhere(
+    s: &Shared,
+    applicant_id: &str,
+    seen: &[Seen],
+) -> ApiResult<usize> {
+    if seen.is_empty() {
+        return Ok(0);
+    }
+    let t = idgate_face::Thresholds::default();
+    let mut copied = vec![false; seen.len()];
+    for (_, key) in s.store.frame_sets_except_applicant(applicant_id).await? {
+        let bytes = s.blobs.get(&key).await?;
+        let Some(stored) = Seen::decode(&bytes) else {
+            tracing::warn!("a stored frame set has the wrong length");
+            continue;
+        };
+        for (i, n) in seen.iter().enumerate() {
+            if !copied[i] && stored.iter().any(|o| n.copies(o, &t)) {
+                copied[i] = true;
+            }
+        }
+        if copied.iter().all(|c| *c) {
+            break;
+        }
+    }
+    Ok(copied.iter().filter(|c| **c).count())
+}
+
+async fn replayed(s: &Shared, challenge: &str, uid: &str) -> ApiResult<Json<Value>> {
     failed(
         s,
         challenge,
+        uid,
         "failed",
         ReasonCode::LivenessFailed,
         "a frame of this sequence was sent before: frames must be recorded live".into(),

@@ -296,6 +296,8 @@ pub fn document_portrait(
 pub struct FaceCheck {
     pub findings: Vec<Finding>,
     pub descriptor: Option<Descriptor>,
+    /// The selfie face's crop hash (copies of other applicants' pictures).
+    pub hash: Option<idgate_face::hash::FaceHash>,
 }
 
 /// The selfie against the document portrait: FACE_NOT_FOUND (selfie or portrait),
@@ -309,10 +311,11 @@ pub fn check_faces(
     images: &[(String, Vec<u8>)],
     selfie: &[u8],
 ) -> FaceCheck {
-    let (findings, descriptor) = compare_faces(policy, models, check, images, selfie);
+    let (findings, face) = compare_faces(policy, models, check, images, selfie);
     FaceCheck {
         findings,
-        descriptor,
+        descriptor: face.as_ref().map(|f| f.0.clone()),
+        hash: face.and_then(|f| f.1),
     }
 }
 
@@ -322,7 +325,10 @@ fn compare_faces(
     check: &CheckOptions,
     images: &[(String, Vec<u8>)],
     selfie: &[u8],
-) -> (Vec<Finding>, Option<Descriptor>) {
+) -> (
+    Vec<Finding>,
+    Option<(Descriptor, Option<idgate_face::hash::FaceHash>)>,
+) {
     let (limits, max_screen_grid) = (check.limits, check.thresholds.min_grid_peak);
     let t = FaceThresholds::default();
     let flag = |code: ReasonCode, detail: String, subject: &str| {
@@ -354,7 +360,7 @@ fn compare_faces(
         .to_string();
         return (flag(ReasonCode::FaceObstructed, why, "selfie"), None);
     }
-    let descriptor = Some(face.descriptor.clone());
+    let descriptor = Some((face.descriptor.clone(), face.hash));
     if images.is_empty() {
         let finding = Finding::new(
             ReasonCode::ComplianceReview,

@@ -11,7 +11,6 @@
 
 use crate::api::Shared;
 use hmac::{Hmac, Mac};
-use idgate_core::{Clock, SystemClock};
 use idgate_store::{AttemptResult, Delivery};
 use sha2::Sha256;
 use std::path::Path;
@@ -126,18 +125,15 @@ impl Dispatcher {
         AttemptResult::RetryAt(now_ms + wait)
     }
 
-    async fn send(&self, d: &Delivery) -> (Option<u16>, Option<&'static str>) {
+    /// Sends `d`, signed at `now_ms` (the store's clock).
+    async fn send(&self, d: &Delivery, now_ms: i64) -> (Option<u16>, Option<&'static str>) {
         let sent = self
             .client
             .post(&self.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(
                 SIGNATURE_HEADER,
-                signature(
-                    &self.secret,
-                    SystemClock.now_ms().div_euclid(1000),
-                    d.body.as_bytes(),
-                ),
+                signature(&self.secret, now_ms.div_euclid(1000), d.body.as_bytes()),
             )
             .header("x-idgate-event", &d.event_type)
             .header("x-idgate-sequence", d.seq.to_string())
@@ -164,11 +160,11 @@ pub async fn run(state: Shared, d: Dispatcher, mut shutdown: tokio::sync::watch:
         match state.store.claim_webhook(d.lease_ms).await {
             Ok(Some(delivery)) => {
                 let started = Instant::now();
-                let (status, error) = d.send(&delivery).await;
+                let (status, error) = d.send(&delivery, state.store.now()).await;
                 let took = started.elapsed().as_millis() as i64;
                 let result = match error {
                     None => AttemptResult::Delivered,
-                    Some(_) => d.next_try(delivery.attempts + 1, SystemClock.now_ms()),
+                    Some(_) => d.next_try(delivery.attempts + 1, state.store.now()),
                 };
                 if let Some(class) = error {
                     tracing::warn!(delivery = %delivery.id, error = class, status = ?status, "webhook delivery failed");

@@ -12,7 +12,7 @@
 use crate::api::Shared;
 use crate::metrics::inc;
 use crate::verify_cli::{self, EnteredData, Plan, Submission, Verifier};
-use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, ReasonCode, SystemClock};
+use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
 use idgate_decide::{Extracted, Outcome};
 use idgate_store::{CaseDecision, Job, StoreError};
 use sha2::{Digest, Sha256};
@@ -118,7 +118,7 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
             tracing::warn!(job = %job.id, error = e.class(), attempt = job.attempts, "job failed; will retry");
             inc(&state.metrics.jobs_retried);
             let backoff = 1000i64 << job.attempts.clamp(0, 10);
-            let now = idgate_core::Clock::now_ms(&idgate_core::SystemClock);
+            let now = state.store.now();
             state
                 .store
                 .fail_job(&job.id, e.class(), Some(now + backoff))
@@ -281,7 +281,7 @@ async fn decide(
     let Ok(app) = entered.application(&applicant.uid, &applicant.region, &case.level) else {
         return review(vec![ReasonCode::ComplianceReview]).await;
     };
-    let now_ms = SystemClock.now_ms();
+    let now_ms = state.store.now();
     let check = state.check_options(idgate_mrz::Date::from_unix_days(
         now_ms.div_euclid(86_400_000),
     ));
@@ -341,9 +341,35 @@ async fn decide(
     .map_err(check_err)?;
     sub.selfie = selfie;
     let faces_descriptor = face_findings.descriptor;
+    let selfie_hash = face_findings.hash;
     let mut face_findings = face_findings.findings;
     if let Some(face) = &faces_descriptor {
         face_findings.extend(replayed_face(state, &case.id, face).await?);
+        if let Some(hash) = selfie_hash {
+            let seen = [idgate_face::hash::Seen {
+                hash,
+                descriptor: face.clone(),
+            }];
+            let copies = crate::liveness::copies_elsewhere(state, &case.applicant_id, &seen)
+                .await
+                .map_err(|e| JobError::Checks(e.message().to_string()))?;
+            if copies > 0 {
+                let detail = serde_json::json!({"copy_of_another_applicants_picture": true});
+                face_findings.push(selfie_finding(
+                    state,
+                    ReasonCode::LivenessFailed,
+                    detail.to_string(),
+                ));
+            }
+            let key = state
+                .blobs
+                .put(&idgate_face::hash::Seen::encode(&seen))
+                .await?;
+            state
+                .store
+                .put_frame_set(&case.applicant_id, &case.id, None, &key)
+                .await?;
+        }
         face_findings.extend(duplicate_faces(state, &case.applicant_id, face).await?);
         let key = state.blobs.put(&face.to_bytes()).await?;
         let old = state

@@ -21,13 +21,26 @@ struct T {
     router: axum::Router,
     key: String,
     state: Arc<AppState>,
+    /// The store's clock: fixed, moved on by the tests (cooldowns, limits, expiry).
+    clock: Arc<idgate_core::FixedClock>,
     _dir: tempfile::TempDir,
 }
 
+/// A service on a fixed clock set to now.
 async fn setup(limits: Limits) -> T {
+    let now = idgate_core::Clock::now_ms(&SystemClock);
+    let clock = Arc::new(idgate_core::FixedClock::new(now));
+    setup_with_clock(limits, clock.clone(), clock).await
+}
+
+async fn setup_with_clock(
+    limits: Limits,
+    fixed: Arc<idgate_core::FixedClock>,
+    clock: Arc<dyn idgate_core::Clock>,
+) -> T {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("db").display());
-    let store = Store::connect(&url, Arc::new(SystemClock)).await.unwrap();
+    let store = Store::connect(&url, clock).await.unwrap();
     store.migrate().await.unwrap();
     let key = generate_api_key();
     store
@@ -53,6 +66,7 @@ async fn setup(limits: Limits) -> T {
         router: app(state.clone()),
         key,
         state,
+        clock: fixed,
         _dir: dir,
     }
 }
@@ -1010,7 +1024,9 @@ async fn flaky_receiver() -> (String, Received) {
 
 #[tokio::test]
 async fn status_changes_reach_the_platform_signed_retried_and_logged() {
-    let mut t = setup(limits()).await;
+    // The dispatcher's retries wait on the store's clock: a real one here.
+    let unused = Arc::new(idgate_core::FixedClock::new(0));
+    let mut t = setup_with_clock(limits(), unused, Arc::new(SystemClock)).await;
     // The same state with the outbox on, as `serve` builds it when a webhook URL is set.
     let s2 = Arc::new(AppState {
         store: t.state.store.clone().with_webhooks(true),
@@ -1180,7 +1196,12 @@ fn recording_of(
         .iter()
         .map(|a| idgate_face::liveness::Action::parse(a).unwrap())
         .collect();
-    let frames = idgate_face::synth::sequence(&img, &lm, &actions, 0.35);
+    // A live recording: the head turning in 3-D, the lids closing; each call in a test a
+    // new one, the same ones on every run of that test (its own thread's count, not one
+    // shared by the tests running beside it).
+    thread_local!(static SEED: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
+    let seed = SEED.with(|s| s.replace(s.get() + 1));
+    let frames = idgate_face::synth::live_recording(&img, &lm, &actions, 22.0, seed);
     idgate_face::synth::camera_frames(frames.into_iter().map(film).collect(), b"")
 }
 
@@ -1192,28 +1213,38 @@ fn frame_fields(frames: &[Vec<u8>], step_ms: i64) -> (String, Vec<(&'static str,
     (stamps.join(","), fields)
 }
 
-#[tokio::test]
-async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie() {
-    let t = setup(limits()).await;
-    let case = t.draft_case("live-1").await;
+/// Issues a challenge on `case`: (answer URI, actions asked, the answer's JSON).
+async fn challenge(t: &T, case: &str) -> (String, Vec<String>, Value) {
     let (s, c) = t
         .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
-    let mut asked: Vec<&str> = c["actions"]
+    let asked: Vec<String> = c["actions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a.as_str().unwrap())
+        .map(|a| a.as_str().unwrap().to_string())
         .collect();
-    let order = asked.clone();
+    let uri = format!("/v1/cases/{case}/liveness/{}", c["id"].as_str().unwrap());
+    (uri, asked, c)
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("live-1").await;
+    let (uri, order, c) = challenge(&t, &case).await;
+    let mut asked = order.clone();
     asked.sort();
     assert_eq!(asked, ["blink", "turn_left", "turn_right"]);
-    let challenge = c["id"].as_str().unwrap().to_string();
-    let uri = format!("/v1/cases/{case}/liveness/{challenge}");
+    assert_eq!(c["frames"]["min"], 4);
 
-    let frames = recording(&order);
-    let (stamps, mut fields) = frame_fields(&frames, 300);
+    let frames = recording(&refs(&order));
+    let (stamps, mut fields) = frame_fields(&frames, 250);
     fields.push(("timestamps_ms", stamps.as_bytes()));
     let (s, r) = t.multipart(&uri, &fields).await;
     assert_eq!(
@@ -1237,12 +1268,8 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
         (StatusCode::CONFLICT, Some("challenge_used")),
         "{r}"
     );
-
     // The same frames again, for a new challenge: a replay.
-    let (_, c2) = t
-        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
-        .await;
-    let uri2 = format!("/v1/cases/{case}/liveness/{}", c2["id"].as_str().unwrap());
+    let (uri2, _, _) = challenge(&t, &case).await;
     let (s, r) = t.multipart(&uri2, &fields).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
@@ -1252,60 +1279,40 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
     );
 
     // Fresh frames of movements in another order than asked.
-    let (_, c3) = t
-        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
-        .await;
-    let asked3: Vec<&str> = c3["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let wrong: Vec<&str> = asked3.iter().rev().copied().collect();
+    let case = t.draft_case("live-2").await;
+    let (uri, asked, _) = challenge(&t, &case).await;
+    let wrong: Vec<&str> = asked.iter().rev().map(String::as_str).collect();
     let frames = recording(&wrong);
     let (stamps, mut fields) = frame_fields(&frames, 250);
     fields.push(("timestamps_ms", stamps.as_bytes()));
-    let uri3 = format!("/v1/cases/{case}/liveness/{}", c3["id"].as_str().unwrap());
-    let (_, r) = t.multipart(&uri3, &fields).await;
+    let (_, r) = t.multipart(&uri, &fields).await;
     assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
 
     // A recording played on a screen and filmed: the pixel grid shows.
-    let (_, c5) = t
-        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
-        .await;
-    let asked5: Vec<&str> = c5["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let filmed = recording_as(&asked5, |f| {
+    let case = t.draft_case("live-3").await;
+    let (uri, asked, _) = challenge(&t, &case).await;
+    let filmed = recording_as(&refs(&asked), |f| {
         let small = image::imageops::resize(&f, 400, 225, image::imageops::FilterType::Triangle);
         idgate_specimen::photo::screen_pixels(&small, 4)
     });
-    let (stamps, mut fields5) = frame_fields(&filmed, 300);
-    fields5.push(("timestamps_ms", stamps.as_bytes()));
-    let uri5 = format!("/v1/cases/{case}/liveness/{}", c5["id"].as_str().unwrap());
-    let (_, r) = t.multipart(&uri5, &fields5).await;
+    let (stamps, mut fields) = frame_fields(&filmed, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let (_, r) = t.multipart(&uri, &fields).await;
     assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
     assert!(r["failure"].as_str().unwrap().contains("screen"), "{r}");
 
     // Too late.
-    let late = t
-        .state
-        .store
-        .create_challenge(&case, &["blink"], -1)
-        .await
-        .unwrap();
-    let (_, r) = t
-        .multipart(&format!("/v1/cases/{case}/liveness/{}", late.id), &fields)
-        .await;
+    let case = t.draft_case("live-4").await;
+    let (uri, _, _) = challenge(&t, &case).await;
+    t.clock.advance_ms(121_000);
+    let (_, r) = t.multipart(&uri, &fields).await;
     assert_eq!(r["code"], "LIVENESS_TIMEOUT", "{r}");
-    // Timestamps must match the frames.
-    let (_, c4) = t
-        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
-        .await;
-    let uri4 = format!("/v1/cases/{case}/liveness/{}", c4["id"].as_str().unwrap());
+
+    // Timestamps must match the frames. Issue #29, 9: a client's mistake in the answer (3
+    // frames, decreasing timestamps) is a 400 and leaves the challenge usable; it used to
+    // fail the challenge.
+    let case = t.draft_case("live-5").await;
+    let (uri4, _, c4) = challenge(&t, &case).await;
     let (s, r) = t
         .multipart(
             &uri4,
@@ -1317,8 +1324,6 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
         (StatusCode::BAD_REQUEST, Some("invalid_timestamps")),
         "{r}"
     );
-    // Issue #29, 9: a client's mistake in the answer (3 frames, decreasing timestamps) is a
-    // 400 and leaves the challenge usable; it used to fail the challenge.
     let three: Vec<(&str, &[u8])> = frames[..3]
         .iter()
         .map(|f| ("frame", f.as_slice()))
@@ -1351,6 +1356,111 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
         .unwrap()
         .unwrap();
     assert_eq!(still.status, "issued", "the challenge is still usable");
+}
+
+/// Issue #29, 2: a case could be issued challenges without limit, so an attacker could keep
+/// trying. Now a case gets five, an applicant five an hour, and every failed answer is a
+/// failed attempt whose cooldown applies to the next challenge.
+#[tokio::test]
+async fn liveness_challenges_are_limited_and_failures_are_attempts() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("limits-1").await;
+    for _ in 0..5 {
+        challenge(&t, &case).await;
+    }
+    let (s, v) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("too_many_challenges"))
+    );
+    // Another case of the same applicant, the same hour: the hourly limit, with its time.
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    let applicant = c["applicant_id"].as_str().unwrap().to_string();
+    let (_, second) = t
+        .post_json(&format!("/v1/applicants/{applicant}/cases"), json!({}))
+        .await;
+    let second = second["id"].as_str().unwrap().to_string();
+    let (s, v) = t
+        .post_json(&format!("/v1/cases/{second}/liveness"), json!(null))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_challenges"))
+    );
+    assert!(v["error"]["retry_after"].is_string());
+    t.clock.advance_ms(3_600_001);
+    challenge(&t, &second).await;
+
+    // Failed answers are attempts: after two, the next challenge waits for the cooldown.
+    let case = t.draft_case("limits-2").await;
+    for _ in 0..2 {
+        let (uri, asked, _) = challenge(&t, &case).await;
+        let wrong: Vec<&str> = asked.iter().rev().map(String::as_str).collect();
+        let frames = recording(&wrong);
+        let (stamps, mut fields) = frame_fields(&frames, 250);
+        fields.push(("timestamps_ms", stamps.as_bytes()));
+        let (_, r) = t.multipart(&uri, &fields).await;
+        assert_eq!(r["status"], "failed", "{r}");
+    }
+    let (s, v) = t
+        .post_json(&format!("/v1/cases/{case}/liveness"), json!(null))
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "{v}"
+    );
+    t.clock.advance_ms(60_001);
+    challenge(&t, &case).await;
+}
+
+/// Issue #29, 3: noisy copies of one recording passed liveness on two accounts (their faces
+/// 0.067 apart, just over the 0.06 replay distance). Every answered recording's faces are
+/// kept (hash and descriptor, sealed); another applicant's copies of them, resized, noised
+/// and re-encoded into new bytes, are refused.
+#[tokio::test]
+async fn a_recording_copied_by_another_applicant_is_refused() {
+    let t = setup(limits()).await;
+    let first = t.draft_case("copied-a").await;
+    let (uri, asked, _) = challenge(&t, &first).await;
+    let frames = recording(&refs(&asked));
+    let (stamps, mut fields) = frame_fields(&frames, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let (_, r) = t.multipart(&uri, &fields).await;
+    assert_eq!(r["status"], "passed", "{r}");
+
+    // Another applicant, asked the same movements (the order is random; fixed here).
+    let second = t.draft_case("copied-b").await;
+    let names = refs(&asked);
+    let c = t
+        .state
+        .store
+        .create_challenge(&second, &names, 120_000)
+        .await
+        .unwrap();
+    let uri = format!("/v1/cases/{second}/liveness/{}", c.id);
+    let mut rng = idgate_face::synth::Rng::new(9);
+    let copies: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| {
+            let img = image::load_from_memory(f).unwrap().into_rgb8();
+            let (w, h) = (img.width() * 9 / 10, img.height() * 9 / 10);
+            let mut c = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
+            idgate_face::synth::sensor(&mut c, 3.0, &mut rng);
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+                .encode_image(&c)
+                .unwrap();
+            out
+        })
+        .collect();
+    let (stamps, mut fields) = frame_fields(&copies, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let (_, r) = t.multipart(&uri, &fields).await;
+    assert_eq!(r["status"], "failed", "{r}");
+    assert!(r["failure"].as_str().unwrap().contains("copies"), "{r}");
 }
 
 #[tokio::test]

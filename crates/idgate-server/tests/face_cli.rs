@@ -89,7 +89,9 @@ fn compare_prints_the_documented_fields_and_exits_by_verdict() {
     );
 }
 
-fn write_sequence(dir: &Path, actions: &[Action]) {
+/// A live recording (3-D turns, closing lids) of the portrait, or with `warped` the old
+/// synthetic one: the middle of a still photo shifted (issue #29's attack).
+fn write_sequence(dir: &Path, actions: &[Action], warped: bool) {
     let models = FaceModels::load(Path::new(
         &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
     ))
@@ -98,7 +100,12 @@ fn write_sequence(dir: &Path, actions: &[Action]) {
         .unwrap()
         .into_rgb8();
     let lm = models.faces(&img)[0].landmarks;
-    for (i, f) in synth::sequence(&img, &lm, actions, 0.35).iter().enumerate() {
+    let frames = if warped {
+        synth::sequence(&img, &lm, actions, 0.35)
+    } else {
+        synth::live_recording(&img, &lm, actions, 22.0, 3)
+    };
+    for (i, f) in frames.iter().enumerate() {
         f.save(dir.join(format!("frame-{i:02}.png"))).unwrap();
     }
 }
@@ -106,14 +113,17 @@ fn write_sequence(dir: &Path, actions: &[Action]) {
 #[test]
 fn liveness_judges_a_folder_of_frames_against_the_movements_asked() {
     let dir = tempfile::tempdir().unwrap();
-    write_sequence(dir.path(), &[Action::Blink, Action::TurnRight]);
+    write_sequence(dir.path(), &[Action::Blink, Action::TurnRight], false);
     let frames = dir.path().to_str().unwrap();
     let ok = idgate(&["face", "liveness", "--actions", "blink,turn_right", frames]);
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
     let v: Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(v["passed"], true);
-    assert_eq!(v["seen"][0]["frame"], 1, "{v}");
-    assert_eq!(v["seen"][1]["frame"], 3, "{v}");
+    let (blink, turn) = (
+        v["seen"][0]["frame"].as_u64(),
+        v["seen"][1]["frame"].as_u64(),
+    );
+    assert!(blink.is_some() && turn > blink, "{v}");
 
     let wrong = idgate(&["face", "liveness", "--actions", "turn_left", frames]);
     assert_eq!(wrong.status.code(), Some(2));
@@ -123,4 +133,24 @@ fn liveness_judges_a_folder_of_frames_against_the_movements_asked() {
     let unknown = idgate(&["face", "liveness", "--actions", "nod", frames]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("nod"));
+
+    // A warped still photo: the turn is seen but is no head turning.
+    let warped = tempfile::tempdir().unwrap();
+    write_sequence(warped.path(), &[Action::TurnRight], true);
+    let flat = idgate(&[
+        "face",
+        "liveness",
+        "--actions",
+        "turn_right",
+        warped.path().to_str().unwrap(),
+    ]);
+    assert_eq!(flat.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&flat.stdout).unwrap();
+    assert!(
+        v["failure"]
+            .as_str()
+            .unwrap()
+            .contains("not a head turning"),
+        "{v}"
+    );
 }

@@ -97,6 +97,27 @@ impl Store {
         Ok(())
     }
 
+    /// Records an attempt that is not a case decision (a failed liveness answer): it counts
+    /// for the cooldowns and the escalation like any other.
+    pub async fn record_attempt(
+        &self,
+        uid: &str,
+        outcome: &str,
+        reasons: &[ReasonCode],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO attempts (id, uid, at, outcome, reasons) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(uid)
+        .bind(self.now())
+        .bind(outcome)
+        .bind(reasons_to_text(reasons))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The account's attempts at or after `since` (ms), oldest first.
     pub async fn attempts_since(
         &self,

@@ -138,6 +138,87 @@ impl Store {
             .collect()
     }
 
+    /// Records the sealed faces of an answered liveness sequence (or a selfie) of a case.
+    pub async fn put_frame_set(
+        &self,
+        applicant_id: &str,
+        case_id: &str,
+        challenge_id: Option<&str>,
+        blob_key: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO frame_sets (id, applicant_id, case_id, challenge_id, blob_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(applicant_id)
+        .bind(case_id)
+        .bind(challenge_id)
+        .bind(blob_key)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// (case id, blob key) of every frame set of applicants other than `applicant_id`.
+    pub async fn frame_sets_except_applicant(
+        &self,
+        applicant_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_id, blob_key FROM frame_sets WHERE applicant_id <> $1 ORDER BY created_at, id",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("case_id")?, r.try_get("blob_key")?)))
+            .collect()
+    }
+
+    /// How many challenges were issued for the case, and for any case of its applicant at
+    /// or after `since` (ms).
+    pub async fn challenge_counts(
+        &self,
+        case_id: &str,
+        since: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let of_case: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM liveness_challenges WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let of_applicant: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM liveness_challenges l JOIN cases c ON c.id = l.case_id \
+             WHERE c.applicant_id = (SELECT applicant_id FROM cases WHERE id = $1) \
+             AND l.issued_at >= $2",
+        )
+        .bind(case_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((of_case, of_applicant))
+    }
+
+    /// When the applicant's oldest challenge issued at or after `since` was issued (the
+    /// hourly limit frees a place an hour after it).
+    pub async fn oldest_challenge_since(
+        &self,
+        case_id: &str,
+        since: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(l.issued_at) FROM liveness_challenges l JOIN cases c ON c.id = l.case_id \
+             WHERE c.applicant_id = (SELECT applicant_id FROM cases WHERE id = $1) \
+             AND l.issued_at >= $2",
+        )
+        .bind(case_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Issues a challenge for a case.
     pub async fn create_challenge(
         &self,
