@@ -516,6 +516,30 @@ pub fn live_recording(
         .collect()
 }
 
+/// A [`live_recording`] in which `models` find exactly one face in every frame, for tests
+/// about what a server concludes from a live recording: the synthesis turns some faces (in
+/// some orders of the movements) further than the detector follows them, where a person
+/// would have stayed in view. Tries `seed`, `seed + 1`, ... (at most `tries`); the last
+/// recording when none is found whole. The evaluation uses [`live_recording`] itself.
+pub fn detectable_recording(
+    models: &crate::FaceModels,
+    img: &RgbImage,
+    lm: &Landmarks,
+    actions: &[Action],
+    turn_deg: f32,
+    seed: u64,
+    tries: u64,
+) -> Vec<RgbImage> {
+    let mut frames = Vec::new();
+    for s in seed..seed + tries.max(1) {
+        frames = live_recording(img, lm, actions, turn_deg, s);
+        if frames.iter().all(|f| models.faces(f).len() == 1) {
+            break;
+        }
+    }
+    frames
+}
+
 /// The photo printed and held up to the camera, turned by `deg` about a vertical axis
 /// through its middle: a flat picture seen in perspective (camera two picture-widths away),
 /// on a grey background where the print no longer covers the frame.

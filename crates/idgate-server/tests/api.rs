@@ -1198,10 +1198,12 @@ fn recording_of(
         .collect();
     // A live recording: the head turning in 3-D, the lids closing; each call in a test a
     // new one, the same ones on every run of that test (its own thread's count, not one
-    // shared by the tests running beside it).
+    // shared by the tests running beside it), one in which the detector sees the face in
+    // every frame.
     thread_local!(static SEED: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
-    let seed = SEED.with(|s| s.replace(s.get() + 1));
-    let frames = idgate_face::synth::live_recording(&img, &lm, &actions, 22.0, seed);
+    let seed = SEED.with(|s| s.replace(s.get() + 100));
+    let frames =
+        idgate_face::synth::detectable_recording(&models, &img, &lm, &actions, 22.0, seed, 8);
     idgate_face::synth::camera_frames(frames.into_iter().map(film).collect(), b"")
 }
 
@@ -1227,6 +1229,17 @@ async fn challenge(t: &T, case: &str) -> (String, Vec<String>, Value) {
         .collect();
     let uri = format!("/v1/cases/{case}/liveness/{}", c["id"].as_str().unwrap());
     (uri, asked, c)
+}
+
+/// Issues a challenge on `case` and answers it with the movements in reverse order: the
+/// answer's JSON.
+async fn answer_in_reverse(t: &T, case: &str) -> Value {
+    let (uri, asked, _) = challenge(t, case).await;
+    let wrong: Vec<&str> = asked.iter().rev().map(String::as_str).collect();
+    let frames = recording(&wrong);
+    let (stamps, mut fields) = frame_fields(&frames, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    t.multipart(&uri, &fields).await.1
 }
 
 fn refs(v: &[String]) -> Vec<&str> {
@@ -1280,12 +1293,7 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
 
     // Fresh frames of movements in another order than asked.
     let case = t.draft_case("live-2").await;
-    let (uri, asked, _) = challenge(&t, &case).await;
-    let wrong: Vec<&str> = asked.iter().rev().map(String::as_str).collect();
-    let frames = recording(&wrong);
-    let (stamps, mut fields) = frame_fields(&frames, 250);
-    fields.push(("timestamps_ms", stamps.as_bytes()));
-    let (_, r) = t.multipart(&uri, &fields).await;
+    let r = answer_in_reverse(&t, &case).await;
     assert_eq!(r["code"], "LIVENESS_FAILED", "{r}");
 
     // A recording played on a screen and filmed: the pixel grid shows.
@@ -1396,12 +1404,7 @@ async fn liveness_challenges_are_limited_and_failures_are_attempts() {
     // Failed answers are attempts: after two, the next challenge waits for the cooldown.
     let case = t.draft_case("limits-2").await;
     for _ in 0..2 {
-        let (uri, asked, _) = challenge(&t, &case).await;
-        let wrong: Vec<&str> = asked.iter().rev().map(String::as_str).collect();
-        let frames = recording(&wrong);
-        let (stamps, mut fields) = frame_fields(&frames, 250);
-        fields.push(("timestamps_ms", stamps.as_bytes()));
-        let (_, r) = t.multipart(&uri, &fields).await;
+        let r = answer_in_reverse(&t, &case).await;
         assert_eq!(r["status"], "failed", "{r}");
     }
     let (s, v) = t

@@ -245,12 +245,13 @@ impl Client {
             .unwrap()
             .into_rgb8();
         let lm = models.faces(&img)[0].landmarks;
-        // A live recording (the head turning in 3-D, lids closing), seeded by the case.
+        // A live recording (the head turning in 3-D, lids closing), seeded by the case, in
+        // which the detector sees the face in every frame.
         let seed = case
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
         let frames = idgate_face::synth::camera_frames(
-            idgate_face::synth::live_recording(&img, &lm, &actions, 22.0, seed),
+            idgate_face::synth::detectable_recording(&models, &img, &lm, &actions, 22.0, seed, 8),
             case.as_bytes(),
         );
         let stamps: Vec<String> = (0..frames.len()).map(|i| (i * 250).to_string()).collect();

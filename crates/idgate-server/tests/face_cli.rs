@@ -134,14 +134,15 @@ fn liveness_judges_a_folder_of_frames_against_the_movements_asked() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("nod"));
 
-    // A warped still photo: the turn is seen but is no head turning.
+    // A warped still photo: the turn is seen but is no head turning (judged before the
+    // painted blink that follows; two movements make the five frames a sequence needs).
     let warped = tempfile::tempdir().unwrap();
-    write_sequence(warped.path(), &[Action::TurnRight], true);
+    write_sequence(warped.path(), &[Action::TurnRight, Action::Blink], true);
     let flat = idgate(&[
         "face",
         "liveness",
         "--actions",
-        "turn_right",
+        "turn_right,blink",
         warped.path().to_str().unwrap(),
     ]);
     assert_eq!(flat.status.code(), Some(2));
