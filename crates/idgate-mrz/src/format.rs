@@ -150,12 +150,22 @@ pub struct Mrz {
     pub checks: Vec<Check>,
     /// What [`crate::read`] changed in the raw text to get `lines`; empty for [`parse`].
     pub corrections: Vec<Correction>,
+    /// A check fails where the reader was unsure of a character ([`crate::read_ocr`]):
+    /// the failure may be a misreading rather than the document's. `false` when every
+    /// check passes, for [`parse`] and for typed text ([`crate::read`]).
+    pub doubtful: bool,
 }
 
 impl Mrz {
     /// All check digits pass, dates are calendar dates, codes are known and the layout fits.
     pub fn valid(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
+    }
+
+    /// Some character was changed to get `lines` (see [`Mrz::corrections`]): the reading
+    /// is not the text as given.
+    pub fn repaired(&self) -> bool {
+        !self.corrections.is_empty()
     }
 
     /// Only the check digits (the part OCR repair relies on).
@@ -273,6 +283,7 @@ fn parse_as(format: Format, bytes: &[&[u8]], lines: &[&str], opts: &ParseOptions
         fields,
         checks: p.checks,
         corrections: Vec::new(),
+        doubtful: false,
     }
 }
 

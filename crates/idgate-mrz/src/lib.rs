@@ -5,9 +5,12 @@
 //! testable with a fixed date.
 //!
 //! * [`parse`] takes MRZ lines exactly as printed and reports every field and check.
-//! * [`read`] takes raw OCR output (wrong case, spaces, `<` read as `K`, `O`/`0` swaps,
-//!   missing trailing fillers) and returns the best valid reading, listing each
-//!   correction it made. It never invents characters that fail a check digit.
+//! * [`read_ocr`] takes OCR output with the recogniser's per-character confidence (wrong
+//!   case, spaces, `<` read as `K`, `O`/`0` swaps, missing trailing fillers) and returns
+//!   the best valid reading, listing each correction it made. It never invents
+//!   characters that fail a check digit, and swaps a look-alike only where the
+//!   recogniser was unsure of it, so a forged number stays invalid.
+//! * [`read`] takes typed text the same way, every character certain.
 //! * [`national`] validates national identity numbers (China, Hong Kong, India, Brazil,
 //!   Spain, Italy) by structure and checksum.
 //!
@@ -27,4 +30,4 @@ pub use country::{is_known_code, ICAO_SPECIAL_CODES};
 pub use date::Date;
 pub use format::{parse, Check, Fields, Format, Mrz, MrzError, ParseOptions, Sex};
 pub use render::{render, Specimen};
-pub use repair::{read, Correction};
+pub use repair::{read, read_ocr, Correction, OcrLine, SURE};

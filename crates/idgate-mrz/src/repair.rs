@@ -10,10 +10,50 @@
 //! `K` and `<` have values 20 and 0, which are equal modulo 10 under every weight, so no
 //! check digit can tell them apart: `K` becomes `<` only by position (inside a run of
 //! fillers at the end of a field).
+//!
+//! A check digit that fails is also what a forged document looks like: one digit of the
+//! number changed, the check digit left alone. So a look-alike is swapped by a check digit
+//! only where the reader was unsure of that character ([`read_ocr`], with the
+//! recogniser's per-character confidence); a character read with confidence, or typed
+//! ([`read`]), is never swapped, and a confidently read MRZ whose check digits fail stays
+//! invalid, for a person to look at, instead of being "repaired" into a valid one.
 
 use crate::check::verifies;
-use crate::format::{parse, Format, Mrz, MrzError, ParseOptions};
+use crate::format::{parse, Format, Mrz, MrzError, ParseOptions, CHECK_DIGIT_NAMES};
 use std::fmt;
+
+/// The recogniser's confidence (0–1) in a character at and above which it is taken as
+/// read: it is not swapped for a look-alike to make a check digit pass.
+pub const SURE: f32 = 0.9;
+
+/// One line of OCR output with the recogniser's confidence in each of its characters
+/// (one value per `char` of `text`, 0–1). An empty `confidence` means not known: every
+/// character is then open to repair, as for a reader that reports none.
+#[derive(Clone, Default, PartialEq)]
+pub struct OcrLine {
+    pub text: String,
+    pub confidence: Vec<f32>,
+}
+
+impl OcrLine {
+    /// A line whose confidence is not known.
+    pub fn unknown(text: impl Into<String>) -> OcrLine {
+        OcrLine {
+            text: text.into(),
+            confidence: Vec::new(),
+        }
+    }
+}
+
+/// The text is personal data: only its length is shown.
+impl fmt::Debug for OcrLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OcrLine")
+            .field("chars", &self.text.chars().count())
+            .field("confidence", &self.confidence)
+            .finish()
+    }
+}
 
 /// One change [`read`] made to the OCR text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -380,6 +420,8 @@ const MAX_CHANGES: usize = 1;
 
 struct Repair {
     lines: Vec<Vec<u8>>,
+    /// Per character: the reader was sure of it (see [`SURE`]).
+    sure: Vec<Vec<bool>>,
     corrections: Vec<Correction>,
 }
 
@@ -407,6 +449,7 @@ impl Repair {
             if l.len() < len {
                 let at = if run == 0 { l.len() } else { start + run };
                 self.lines[line].insert(at, b'<');
+                self.sure[line].insert(at, false);
                 self.corrections.push(Correction {
                     line,
                     column: at,
@@ -420,6 +463,7 @@ impl Repair {
                 }
                 let at = start + run - 1;
                 self.lines[line].remove(at);
+                self.sure[line].remove(at);
                 self.corrections.push(Correction {
                     line,
                     column: at,
@@ -509,7 +553,8 @@ impl Repair {
         to_digit(read).map(|d| (l, c, d))
     }
 
-    /// Tries the other reading of ambiguous glyphs in the mixed positions a check covers.
+    /// Tries the other reading of ambiguous glyphs in the mixed positions a check covers
+    /// that the reader was unsure of.
     fn by_check_digit(
         &mut self,
         layout: &Layout,
@@ -530,6 +575,7 @@ impl Repair {
             .iter()
             .flat_map(|&(l, a, b)| (a..b).map(move |c| (l, c)))
             .filter(|p| mixed.contains(p) && !locked.contains(p))
+            .filter(|&(l, c)| !self.sure[l][c])
             .filter_map(|(l, c)| alternative(self.lines[l][c]).map(|alt| (l, c, alt)))
             .collect();
         let passes = |trial: &[Vec<u8>], g: &Group| {
@@ -601,16 +647,22 @@ fn for_each_combination(n: usize, k: usize, f: &mut dyn FnMut(&[usize])) {
     go(0, n, k, &mut Vec::with_capacity(k), f);
 }
 
-/// Normalises raw OCR text: upper case, no spaces, look-alikes of `<` mapped to it.
-fn normalise_line(raw: &str) -> Vec<u8> {
-    raw.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '«' | '‹' | '≤' | '〈' | '＜' => '<',
-            c => c.to_ascii_uppercase(),
+/// Normalises one OCR line: upper case, no spaces, look-alikes of `<` mapped to it; each
+/// character kept with whether the reader was sure of it.
+fn normalise_line(line: &OcrLine) -> (Vec<u8>, Vec<bool>) {
+    line.text
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| !c.is_whitespace())
+        .map(|(i, c)| {
+            let c = match c {
+                '«' | '‹' | '≤' | '〈' | '＜' => '<',
+                c => c.to_ascii_uppercase(),
+            };
+            let sure = line.confidence.get(i).is_some_and(|&p| p >= SURE);
+            (if c.is_ascii() { c as u8 } else { b'?' }, sure)
         })
-        .map(|c| if c.is_ascii() { c as u8 } else { b'?' })
-        .collect()
+        .unzip()
 }
 
 /// Guesses the layout from line count and lengths when OCR got lengths slightly wrong.
@@ -642,25 +694,59 @@ fn guess_format(lines: &[Vec<u8>]) -> Option<Format> {
     }
 }
 
-/// Reads raw OCR output (lines separated by newlines) as an MRZ, repairing what the
-/// layout and check digits allow. The result lists every correction made.
+/// Reads MRZ text as typed or printed (lines separated by newlines): case, spaces, `<`
+/// read as `K`, missing fillers and letters in digit-only fields are repaired, but every
+/// character counts as certain, so no look-alike is swapped to make a check digit pass (a
+/// failing check digit on typed text is a typing mistake or a forgery, not a misreading).
+/// The result lists every correction made.
 pub fn read(raw: &str, opts: &ParseOptions) -> Result<Mrz, MrzError> {
-    let lines: Vec<Vec<u8>> = raw
+    let lines: Vec<OcrLine> = raw
         .lines()
-        .map(normalise_line)
-        .filter(|l| !l.is_empty())
+        .map(|l| OcrLine {
+            text: l.to_string(),
+            confidence: vec![1.0; l.chars().count()],
+        })
         .collect();
+    read_ocr(&lines, opts)
+}
+
+/// Reads OCR output as an MRZ, repairing what the layout and check digits allow: a
+/// look-alike (`O`/`0`, `2`/`Z`, ...) is swapped by a check digit only where the line's
+/// confidence in that character is under [`SURE`]. The result lists every correction made
+/// and says whether a failing check may be a misreading ([`Mrz::doubtful`]).
+pub fn read_ocr(lines: &[OcrLine], opts: &ParseOptions) -> Result<Mrz, MrzError> {
+    let (lines, sure): (Vec<Vec<u8>>, Vec<Vec<bool>>) = lines
+        .iter()
+        .flat_map(|l| {
+            // A caller may pass several lines in one text.
+            let mut at = 0;
+            l.text
+                .split('\n')
+                .map(|part| {
+                    let n = part.chars().count();
+                    let confidence = l.confidence.get(at..at + n).unwrap_or(&[]).to_vec();
+                    at += n + 1;
+                    normalise_line(&OcrLine {
+                        text: part.to_string(),
+                        confidence,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|(l, _)| !l.is_empty())
+        .unzip();
     let unknown = MrzError::UnknownLayout {
         lines: lines.len(),
         lengths: lines.iter().map(Vec::len).collect(),
     };
     let format = guess_format(&lines).ok_or_else(|| unknown.clone())?;
-    let mrz = read_as(format, lines.clone(), opts).ok_or_else(|| unknown.clone())??;
+    let mrz =
+        read_as(format, lines.clone(), sure.clone(), opts).ok_or_else(|| unknown.clone())??;
     // France also issues TD2 documents (see `parse`). Repair can make the French layout's
     // check digits pass by coincidence while other checks fail, so compare whole readings:
     // a valid one wins, then the one with fewer failed checks, then the French one.
     if mrz.format == Format::FrenchId && !mrz.valid() {
-        if let Some(Ok(td2)) = read_as(Format::Td2, lines, opts) {
+        if let Some(Ok(td2)) = read_as(Format::Td2, lines, sure, opts) {
             if td2.valid() || td2.failed_checks().count() < mrz.failed_checks().count() {
                 return Ok(td2);
             }
@@ -673,10 +759,12 @@ pub fn read(raw: &str, opts: &ParseOptions) -> Result<Mrz, MrzError> {
 fn read_as(
     format: Format,
     lines: Vec<Vec<u8>>,
+    sure: Vec<Vec<bool>>,
     opts: &ParseOptions,
 ) -> Option<Result<Mrz, MrzError>> {
     let mut r = Repair {
         lines,
+        sure,
         corrections: Vec::new(),
     };
     let (_, len) = format.shape();
@@ -712,7 +800,23 @@ fn read_as(
         .map(|l| String::from_utf8_lossy(l).into_owned())
         .collect();
     let refs: Vec<&str> = text.iter().map(String::as_str).collect();
+    // A failing check covers a character the reader was unsure of: it may be a
+    // misreading. Checks that are no check digits (dates, codes) may fail for any
+    // character of the lines.
+    let unsure_in = |l: usize, a: usize, b: usize| r.sure[l][a..b].iter().any(|s| !s);
+    let group_doubtful = layout.groups.iter().any(|g| {
+        !r.verifies(g)
+            && r.lines[g.check.0][g.check.1] != b'<'
+            && (g.data.iter().any(|&(l, a, b)| unsure_in(l, a, b))
+                || unsure_in(g.check.0, g.check.1, g.check.1 + 1))
+    });
+    let any_unsure = r.sure.iter().flatten().any(|s| !s);
     let parsed = parse(&refs, opts).map(|mut mrz| {
+        let other_failed = mrz
+            .checks
+            .iter()
+            .any(|c| !c.ok && !CHECK_DIGIT_NAMES.contains(&c.name));
+        mrz.doubtful = group_doubtful || (other_failed && any_unsure);
         mrz.corrections = r.corrections;
         mrz
     });

@@ -1,13 +1,31 @@
 //! Property tests: generate → render → parse gives the fields back; OCR-style damage
 //! that the layout and check digits can undo is undone by `read`.
 
-use idgate_mrz::{parse, read, render, Date, Format, MrzError, ParseOptions, Specimen};
+use idgate_mrz::{
+    parse, read, read_ocr, render, Date, Format, Mrz, MrzError, OcrLine, ParseOptions, Specimen,
+};
 use proptest::prelude::*;
 
 fn opts() -> ParseOptions {
     ParseOptions {
         today: Date::new(2026, 11, 24).unwrap(),
     }
+}
+
+/// Reads `lines` as OCR output whose reader was unsure of the characters at `unsure`
+/// (line, column) and sure of the rest.
+fn ocr(lines: &[&str], unsure: &[(usize, usize)]) -> Mrz {
+    let lines: Vec<OcrLine> = lines
+        .iter()
+        .enumerate()
+        .map(|(l, text)| OcrLine {
+            text: text.to_string(),
+            confidence: (0..text.len())
+                .map(|c| if unsure.contains(&(l, c)) { 0.55 } else { 0.99 })
+                .collect(),
+        })
+        .collect();
+    read_ocr(&lines, &opts()).unwrap()
 }
 
 /// Names of two letters or more: a lone `K` after `<<` reads as fillers (repair.rs).
@@ -128,11 +146,64 @@ fn a_check_digit_chooses_between_o_and_zero_in_a_document_number() {
         "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
         "L8989O2C36UTO7408122F1204159ZE184226B<<<<<10",
     ];
-    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    let mrz = ocr(&lines, &[(1, 5)]);
     assert_eq!(mrz.fields.document_number, "L898902C3");
     assert!(mrz.valid());
+    assert!(mrz.repaired() && !mrz.doubtful);
     assert_eq!(mrz.corrections.len(), 1);
     assert_eq!(mrz.corrections[0].reason, "check digit chose the reading");
+    // Read with confidence, or typed, the O is what the document says: no swap, and the
+    // failing check is the document's.
+    for mrz in [ocr(&lines, &[]), read(&lines.join("\n"), &opts()).unwrap()] {
+        assert_eq!(mrz.fields.document_number, "L8989O2C3");
+        assert_eq!(mrz.check("document_number_check"), Some(false));
+        assert!(!mrz.repaired() && !mrz.doubtful);
+    }
+    // Without any confidence (a reader that reports none) every character is open.
+    let unknown: Vec<OcrLine> = lines.iter().map(|l| OcrLine::unknown(*l)).collect();
+    assert!(read_ocr(&unknown, &opts()).unwrap().valid());
+}
+
+/// A forger changes one digit of the document number and leaves its check digit: where
+/// the changed digit has a look-alike letter whose value makes the check pass (2 → Z is
+/// 2 → 35, 1 → I is 1 → 18), the old repair "chose" that letter and the forged number came
+/// out valid. Read with confidence, or typed, every such forgery stays invalid.
+#[test]
+fn a_forged_document_number_is_never_repaired_into_a_valid_one() {
+    let genuine = "L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+    let names = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+    let mut forgeries = 0;
+    let mut repaired_before = 0;
+    for col in 0..9 {
+        for d in b'0'..=b'9' {
+            let mut line = genuine.as_bytes().to_vec();
+            if line[col] == d || !line[col].is_ascii_digit() {
+                continue;
+            }
+            line[col] = d;
+            let line = String::from_utf8(line).unwrap();
+            let lines = [names, line.as_str()];
+            forgeries += 1;
+            let unknown: Vec<OcrLine> = lines.iter().map(|l| OcrLine::unknown(*l)).collect();
+            if read_ocr(&unknown, &opts()).unwrap().valid() {
+                repaired_before += 1;
+            }
+            for mrz in [ocr(&lines, &[]), read(&lines.join("\n"), &opts()).unwrap()] {
+                assert!(!mrz.valid(), "{line} read as valid");
+                assert_eq!(mrz.check("document_number_check"), Some(false));
+                assert!(!mrz.doubtful);
+            }
+            // Unsure of a character elsewhere in the line, the failure may be a
+            // misreading.
+            assert!(ocr(&lines, &[(1, col)]).doubtful || ocr(&lines, &[(1, col)]).valid());
+        }
+    }
+    assert!(forgeries > 40);
+    // The unguarded repair does turn some of them valid: the case this test is about.
+    assert!(
+        repaired_before > 0,
+        "no forgery was repairable: the test proves nothing"
+    );
 }
 
 /// Read off a generated TD1 photo: the document number's `0` and its check digit `0` both
@@ -145,7 +216,7 @@ fn a_td1_check_digit_read_as_a_letter_is_chosen_by_the_checks() {
         "7502097F3009059CHN<<<<<<<<<<<2",
         "FERNANDES<<XIAOMING<<<<<<<<<<<",
     ];
-    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    let mrz = ocr(&lines, &[(0, 10), (0, 14)]);
     assert!(mrz.valid(), "{:?}", mrz.corrections);
     assert_eq!(mrz.fields.document_number, "DUXJY0CF2");
     assert_eq!(mrz.lines[0], "IRCHNDUXJY0CF20<<<<<<<<<<<<<<<");

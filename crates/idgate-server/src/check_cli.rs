@@ -324,3 +324,109 @@ pub fn evaluate_real(ocr: &Ocr, testdata: &Path, opts: &CheckOptions) -> Value {
     }
     Value::Object(out)
 }
+
+/// Labelled photos from another generator (`bench/photos.py`) or any folder with a
+/// `manifest.json` of `{"photos": [{"file", "kind", "expected", "allowed", "mrz_lines"}]}`:
+/// per kind, how many pass, the recall of each expected code, the false alarms (codes
+/// neither expected nor allowed), how many MRZs were read exactly, and the time per check.
+pub fn evaluate_labelled(ocr: &Ocr, dir: &Path, opts: &CheckOptions) -> Result<Value, String> {
+    let manifest = dir.join("manifest.json");
+    let bytes = std::fs::read(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let photos = v["photos"]
+        .as_array()
+        .ok_or_else(|| format!("{}: no `photos` array", manifest.display()))?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    #[derive(Default)]
+    struct Kind {
+        photos: u32,
+        pass: u32,
+        mrz_exact: u32,
+        recall: BTreeMap<String, (u32, u32)>,
+        false_alarms: BTreeMap<String, u32>,
+        ms: Vec<f64>,
+        misses: Vec<Value>,
+    }
+    let mut kinds: BTreeMap<String, Kind> = BTreeMap::new();
+    for p in photos {
+        let file = p["file"].as_str().ok_or("a photo without `file`")?;
+        let kind = p["kind"].as_str().unwrap_or("unlabelled").to_string();
+        let (expected, allowed, printed) = (
+            strings(&p["expected"]),
+            strings(&p["allowed"]),
+            strings(&p["mrz_lines"]),
+        );
+        let bytes = std::fs::read(dir.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        let k = kinds.entry(kind).or_default();
+        k.photos += 1;
+        let started = std::time::Instant::now();
+        let raised: Vec<String> = match check(&bytes, ocr, opts) {
+            Ok(r) => {
+                k.ms.push(started.elapsed().as_secs_f64() * 1000.0);
+                if r.mrz.as_ref().is_some_and(|m| m.lines == printed) {
+                    k.mrz_exact += 1;
+                }
+                if expected.is_empty() && r.verdict() == idgate_vision::check::Verdict::Pass {
+                    k.pass += 1;
+                }
+                r.findings
+                    .iter()
+                    .map(|f| f.code.as_str().to_string())
+                    .collect()
+            }
+            Err(e) => vec![format!("error:{}", error_json(file, &e)["error"]["code"])],
+        };
+        let mut wrong = false;
+        for code in &expected {
+            let c = k.recall.entry(code.clone()).or_default();
+            c.1 += 1;
+            if raised.contains(code) {
+                c.0 += 1;
+            } else {
+                wrong = true;
+            }
+        }
+        for code in &raised {
+            if !expected.contains(code) && !allowed.contains(code) {
+                *k.false_alarms.entry(code.clone()).or_default() += 1;
+                wrong = true;
+            }
+        }
+        if wrong {
+            k.misses.push(json!({"file": file, "codes": raised}));
+        }
+    }
+    let rate = |a: u32, b: u32| (f64::from(a) / f64::from(b.max(1)) * 1000.0).round() / 1000.0;
+    let out: serde_json::Map<String, Value> = kinds
+        .into_iter()
+        .map(|(name, mut k)| {
+            k.ms.sort_by(f64::total_cmp);
+            let median = k.ms.get(k.ms.len() / 2).copied().unwrap_or(0.0);
+            let max = k.ms.last().copied().unwrap_or(0.0);
+            let clean = k.recall.is_empty();
+            let mut v = json!({
+                "photos": k.photos,
+                "mrz_exact": k.mrz_exact,
+                "recall": k.recall.iter().map(|(c, (hit, all))| (c.clone(), json!(rate(*hit, *all)))).collect::<serde_json::Map<_, _>>(),
+                "false_alarms": k.false_alarms,
+                "median_ms": median.round(),
+                "max_ms": max.round(),
+                "misses": k.misses,
+            });
+            if clean {
+                v["pass_rate"] = json!(rate(k.pass, k.photos));
+            }
+            (name, v)
+        })
+        .collect();
+    Ok(Value::Object(out))
+}

@@ -111,6 +111,10 @@ enum Command {
         seed: u64,
         #[arg(long)]
         testdata: Option<PathBuf>,
+        /// Also a folder of labelled photos from another generator (`bench/photos.py`,
+        /// with its manifest.json); repeatable. `--per-defect 0` skips the generated ones.
+        #[arg(long = "photos")]
+        photos: Vec<PathBuf>,
         /// Write the generated specimens here (to look at them).
         #[arg(long)]
         write_specimens: Option<PathBuf>,
@@ -405,6 +409,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             per_defect,
             seed,
             testdata,
+            photos,
             write_specimens,
             size,
             defects,
@@ -444,6 +449,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = serde_json::json!({"generated": ev.to_json()});
             if let Some(dir) = testdata {
                 out["real"] = idgate_server::check_cli::evaluate_real(&ocr, dir, &opts);
+            }
+            for dir in photos {
+                let labelled = idgate_server::check_cli::evaluate_labelled(&ocr, dir, &opts)
+                    .map_err(|e| anyhow::anyhow!("--photos {e}"))?;
+                out["photos"][dir.display().to_string()] = labelled;
             }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }

@@ -1,6 +1,6 @@
 //! `idgate mrz`: MRZ lines on stdin → a report (or JSON Lines with `--jsonl`).
 
-use idgate_mrz::{read, Date, Mrz, ParseOptions};
+use idgate_mrz::{read, read_ocr, Date, Mrz, OcrLine, ParseOptions};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
 
@@ -23,6 +23,8 @@ pub fn to_json(id: Value, result: Result<Mrz, String>) -> Value {
                 "id": id,
                 "format": m.format.name(),
                 "valid": m.valid(),
+                "repaired": m.repaired(),
+                "doubtful": m.doubtful,
                 "checks": checks,
                 "fields": {
                     "document_type": f.document_type,
@@ -44,7 +46,8 @@ pub fn to_json(id: Value, result: Result<Mrz, String>) -> Value {
             })
         }
         Err(e) => json!({
-            "id": id, "format": null, "valid": false, "checks": {}, "fields": null,
+            "id": id, "format": null, "valid": false, "repaired": false, "doubtful": false,
+            "checks": {}, "fields": null,
             "corrections": [], "errors": [e],
         }),
     }
@@ -62,7 +65,7 @@ pub fn run_jsonl(
         }
         let value = match serde_json::from_str::<Value>(&line) {
             Ok(v) => match v.get("mrz").and_then(Value::as_str) {
-                Some(mrz) => to_json(v["id"].clone(), read(mrz, opts).map_err(|e| e.to_string())),
+                Some(mrz) => to_json(v["id"].clone(), read_line(mrz, &v, opts)),
                 None => to_json(
                     v.get("id").cloned().unwrap_or(Value::Null),
                     Err("missing string field `mrz`".into()),
@@ -73,6 +76,43 @@ pub fn run_jsonl(
         writeln!(out, "{value}")?;
     }
     Ok(())
+}
+
+/// One `--jsonl` record: typed text (every character certain), or OCR output when the
+/// record carries `confidence`, one array of numbers (0–1) per line of `mrz`, one number
+/// per character, so that look-alikes are swapped only where the reader was unsure.
+fn read_line(mrz: &str, record: &Value, opts: &ParseOptions) -> Result<Mrz, String> {
+    let Some(confidence) = record.get("confidence").filter(|c| !c.is_null()) else {
+        return read(mrz, opts).map_err(|e| e.to_string());
+    };
+    let texts: Vec<&str> = mrz.lines().collect();
+    let per_line = confidence
+        .as_array()
+        .filter(|a| a.len() == texts.len())
+        .ok_or("`confidence` must hold one array per line of `mrz`")?;
+    let mut lines = Vec::with_capacity(texts.len());
+    for (i, (text, c)) in texts.iter().zip(per_line).enumerate() {
+        let values: Option<Vec<f32>> = c
+            .as_array()
+            .and_then(|a| a.iter().map(|v| v.as_f64().map(|v| v as f32)).collect());
+        match values {
+            Some(v)
+                if v.len() == text.chars().count() && v.iter().all(|p| (0.0..=1.0).contains(p)) =>
+            {
+                lines.push(OcrLine {
+                    text: (*text).to_string(),
+                    confidence: v,
+                })
+            }
+            _ => {
+                return Err(format!(
+                    "`confidence` line {}: one number from 0 to 1 per character",
+                    i + 1
+                ))
+            }
+        }
+    }
+    read_ocr(&lines, opts).map_err(|e| e.to_string())
 }
 
 pub fn report(text: &str, opts: &ParseOptions) -> (String, bool) {
@@ -87,6 +127,9 @@ pub fn report(text: &str, opts: &ParseOptions) -> (String, bool) {
         m.format,
         if m.valid() { "yes" } else { "NO" }
     );
+    if m.repaired() {
+        s.push_str("repaired:         yes (see the corrections below)\n");
+    }
     for (label, value) in [
         ("document type", f.document_type.clone()),
         ("issuing country", f.issuing_country.clone()),

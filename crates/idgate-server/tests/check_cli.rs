@@ -349,3 +349,75 @@ fn evaluation_keeps_its_minimums() {
     let recall = f64::from(tp) / f64::from(tp + missed);
     assert!(recall >= 0.9, "overall recall {recall}: {summary}");
 }
+
+/// `idgate eval --photos DIR`: photos labelled elsewhere (a manifest of file, kind, expected
+/// and allowed codes, printed MRZ) scored per kind: the pass rate of clean kinds, recall per
+/// expected code, codes raised that the label does not allow, and MRZ exactness.
+#[test]
+fn labelled_photos_are_scored_per_kind_with_false_alarms_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fonts = Fonts::system().unwrap();
+    let opts = Options {
+        today: today(),
+        ..Options::default()
+    };
+    let (mut photos, mut files) = (Vec::new(), Vec::new());
+    for (i, (defect, seed, kind, expected)) in [
+        (Defect::Clean, 41, "clean", vec![]),
+        (Defect::TooDark, 43, "dark", vec!["TOO_DARK"]),
+        // Mislabelled on purpose: a glare photo called clean is a false alarm of GLARE.
+        (Defect::Glare, 42, "clean", vec![]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = generate(&fonts, defect, seed, &opts);
+        let file = format!("p{i}.{}", s.extension);
+        std::fs::write(dir.path().join(&file), &s.bytes).unwrap();
+        files.push(file.clone());
+        photos.push(serde_json::json!({
+            "file": file, "kind": kind, "expected": expected,
+            "allowed": ["MRZ_UNREADABLE"], "mrz_lines": s.mrz_lines,
+        }));
+    }
+    std::fs::write(
+        dir.path().join("manifest.json"),
+        serde_json::json!({ "photos": photos }).to_string(),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["eval", "--per-defect", "0", "--photos"])
+        .arg(dir.path())
+        .arg("--models-dir")
+        .arg(models_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds = &v["photos"][dir.path().display().to_string()];
+    let clean = &kinds["clean"];
+    assert_eq!(clean["photos"], 2, "{kinds}");
+    assert_eq!(clean["pass_rate"], 0.5, "{kinds}");
+    assert_eq!(clean["false_alarms"]["GLARE"], 1, "{kinds}");
+    assert!(clean["mrz_exact"].as_u64().unwrap() >= 1, "{kinds}");
+    assert_eq!(clean["misses"][0]["file"], files[2].as_str(), "{kinds}");
+    let dark = &kinds["dark"];
+    assert_eq!(dark["recall"]["TOO_DARK"], 1.0, "{kinds}");
+    assert!(dark.get("pass_rate").is_none(), "{kinds}");
+
+    // A folder without a manifest is named in the error.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["eval", "--per-defect", "0", "--photos"])
+        .arg(empty.path())
+        .arg("--models-dir")
+        .arg(models_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("manifest.json"));
+}

@@ -83,15 +83,31 @@ fn jsonl_reports_every_field_and_check_in_the_documented_shape() {
     assert_eq!(out[1]["fields"]["surname"], "ERIKSSON");
 }
 
+/// Per-line confidence arrays for `text`: 0.99 everywhere but `unsure` (line, column).
+fn confidence(text: &str, unsure: &[(usize, usize)]) -> Value {
+    text.lines()
+        .enumerate()
+        .map(|(l, line)| {
+            (0..line.len())
+                .map(|c| if unsure.contains(&(l, c)) { 0.5 } else { 0.99 })
+                .collect::<Vec<f64>>()
+        })
+        .collect()
+}
+
 #[test]
 fn jsonl_says_what_ocr_repair_corrected() {
-    // `<` read as `K` inside the name's trailing filler and O for 0 in the document number.
-    // (A K right after the name is left alone: MARIAK is a possible name.)
+    // `<` read as `K` inside the name's trailing filler and O for 0 in the document number,
+    // which the reader was unsure of. (A K right after the name is left alone: MARIAK is a
+    // possible name.)
     let damaged = TD3
         .replace("MARIA<<<<<<", "MARIA<<<K<<")
         .replace("L898902C3", "L8989O2C3");
-    let out = jsonl(&[json!({"id": 1, "mrz": damaged})]);
+    let unsure = confidence(&damaged, &[(1, 5)]);
+    let out = jsonl(&[json!({"id": 1, "mrz": damaged, "confidence": unsure})]);
     assert_eq!(out[0]["valid"], true, "{}", out[0]);
+    assert_eq!(out[0]["repaired"], true);
+    assert_eq!(out[0]["doubtful"], false);
     assert_eq!(out[0]["fields"]["document_number"], "L898902C3");
     assert_eq!(out[0]["fields"]["given_names"], "ANNA MARIA");
     let corrections = out[0]["corrections"].as_array().unwrap();
@@ -99,6 +115,36 @@ fn jsonl_says_what_ocr_repair_corrected() {
     assert!(corrections
         .iter()
         .any(|c| c["from"] == "O" && c["to"] == "0" && c["line"] == 2));
+    // Typed (no confidence), the O is what was typed: the K filler is still repaired by
+    // position, the check digit fails and says so.
+    let typed = jsonl(&[json!({"id": 2, "mrz": damaged})]);
+    assert_eq!(typed[0]["valid"], false);
+    assert_eq!(typed[0]["repaired"], true);
+    assert_eq!(typed[0]["fields"]["document_number"], "L8989O2C3");
+    assert_eq!(typed[0]["checks"]["document_number_check"], false);
+}
+
+/// One digit of the document number changed (2 → 5), the check digit left: reading its
+/// first 8 as B makes both checks pass again, which the old repair took. Typed or read with confidence, the
+/// forgery stays invalid; a malformed confidence is named.
+#[test]
+fn jsonl_never_repairs_a_forged_number_into_a_valid_one() {
+    let forged = TD3.replace("L898902C3", "L898905C3");
+    let sure = confidence(&forged, &[]);
+    let bad = json!([[0.5], [2.0]]);
+    let out = jsonl(&[
+        json!({"id": "typed", "mrz": forged}),
+        json!({"id": "read", "mrz": forged, "confidence": sure}),
+        json!({"id": "bad", "mrz": forged, "confidence": bad}),
+    ]);
+    for o in &out[..2] {
+        assert_eq!(o["valid"], false, "{o}");
+        assert_eq!(o["fields"]["document_number"], "L898905C3");
+        assert_eq!(o["checks"]["document_number_check"], false);
+        assert_eq!(o["repaired"], false);
+        assert_eq!(o["doubtful"], false);
+    }
+    assert!(out[2]["errors"][0].as_str().unwrap().contains("confidence"));
 }
 
 #[test]

@@ -513,15 +513,28 @@ fn clutter(scene: &mut RgbImage, rng: &mut StdRng) {
 }
 
 /// TD1 or TD3 lines for `id` with the birth-date check digit changed.
+/// A tampered MRZ: either the birth date's check digit changed, or (as a forger who edits
+/// the document number does) one digit of the document number changed and its check digit
+/// left as it was.
 fn wrong_check_digit(layout: Layout, id: &Identity, rng: &mut StdRng) -> Vec<String> {
     let format = match layout {
         Layout::Td1 => idgate_mrz::Format::Td1,
         Layout::Td3 => idgate_mrz::Format::Td3,
     };
     let mut lines = idgate_mrz::render(format, &id.mrz_specimen()).expect("valid identity");
-    let (line, col) = match layout {
-        Layout::Td1 => (1, 6),
-        Layout::Td3 => (1, 19),
+    let (check, number) = match layout {
+        Layout::Td1 => ((1, 6), (0, 5..14)),
+        Layout::Td3 => ((1, 19), (1, 0..9)),
+    };
+    let digits: Vec<usize> = number
+        .1
+        .clone()
+        .filter(|&c| lines[number.0].as_bytes()[c].is_ascii_digit())
+        .collect();
+    let (line, col) = if rng.gen_bool(0.5) && !digits.is_empty() {
+        (number.0, digits[rng.gen_range(0..digits.len())])
+    } else {
+        check
     };
     let mut chars: Vec<char> = lines[line].chars().collect();
     let old = chars[col].to_digit(10).unwrap_or(0);

@@ -19,10 +19,12 @@ use crate::input::{decode_scaled_with_centre, Decoded, InputError, InputLimits};
 use crate::ocr::{self, Ocr, OcrError, Steps, TextBox};
 use crate::quality;
 use idgate_core::reason::{ReasonCode, RejectType};
-use idgate_mrz::{Date, Mrz, ParseOptions};
+use idgate_mrz::{Date, Mrz, OcrLine, ParseOptions};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// Decision thresholds. Calibrated on generated specimens and checked against the shared
@@ -34,8 +36,12 @@ pub struct Thresholds {
     /// Focus (variance of the Laplacian, exposure-normalised) of the page at
     /// [`PAGE_WIDTH`] below which it is BLURRY.
     pub min_focus: f32,
-    /// Share of the page that one blown-out region may cover before it is GLARE.
+    /// Share of the page that one blown-out region (no print left in it) may cover before
+    /// it is GLARE...
     pub max_glare: f32,
+    /// ...on a page whose paper level (see [`quality::Glare::paper`]) is at most this: a
+    /// brighter paper cannot be told from a reflection.
+    pub max_glare_paper: u8,
     /// Document width in the photo's own pixels below which it is LOW_RESOLUTION.
     pub min_document_px: f32,
     /// Mean chroma (max − min channel, 0–255) below which the photo is BLACK_AND_WHITE:
@@ -62,6 +68,7 @@ impl Default for Thresholds {
             min_brightness: 70.0,
             min_focus: 30.0,
             max_glare: 0.003,
+            max_glare_paper: 244,
             min_document_px: 600.0,
             min_chroma_photo: 1.5,
             min_colour_page: 0.02,
@@ -384,7 +391,7 @@ fn photo_checks(
         let colour = s.spawn(|| colourful_share(&page));
         let gray = quality::luma(&page);
         let raw_focus = quality::focus(&gray);
-        let glare = quality::largest_glare(&gray, 250);
+        let glare = quality::glare(&gray, 250);
         (
             gray,
             raw_focus,
@@ -406,7 +413,11 @@ fn photo_checks(
     }
     if let Some(g) = glare {
         report.measures.push(("glare", f64::from(g.area_fraction)));
-        if g.area_fraction > t.max_glare {
+        report.measures.push(("paper_level", f64::from(g.paper)));
+        // On a page whose paper is itself at the saturation level (a white card or band
+        // exposed a little high) a blown region cannot be told from blank paper: the
+        // measure cannot tell, so it does not reject.
+        if g.area_fraction > t.max_glare && g.paper <= t.max_glare_paper {
             let box_corners = [
                 (g.x, g.y),
                 (g.x + g.w, g.y),
@@ -423,7 +434,7 @@ fn photo_checks(
             let region = [x0, y0, x1 - x0, y1 - y0].map(|v| (v * to_upload).max(0.0) as u32);
             report.flag(
                 ReasonCode::Glare,
-                json!({"area_share": g.area_fraction, "threshold": t.max_glare}),
+                json!({"area_share": g.area_fraction, "threshold": t.max_glare, "paper_level": g.paper}),
                 Some(region),
             );
         }
@@ -489,14 +500,24 @@ fn channel_spread(img: &RgbImage) -> impl Iterator<Item = (u8, u8)> + '_ {
     })
 }
 
-/// Share of pixels whose channels differ by more than a grey pixel's would.
+/// Levels (0–255) by which a pixel's channels must differ at least to count as colour.
+const MIN_TINT: u8 = 10;
+
+/// Share of pixels whose channels differ by more than a grey pixel's would: by
+/// [`MIN_TINT`] levels and by 6 % of the brightest channel. A pale tint on bright paper
+/// (a card printed pale blue: 220, 230, 245) is colour; sensor noise and a phone's white
+/// balance on white paper are not. Near-black pixels carry no colour information.
+///
+/// A card printed in one uniform tint with black text looks, by colour alone, like a grey
+/// copy under light of that tint: such a page counts as coloured (the measure cannot tell,
+/// so it does not call it a photocopy), and a photocopy photographed under strongly tinted
+/// light is missed.
 fn colourful_share(img: &RgbImage) -> f32 {
     let (mut n, mut colourful) = (0usize, 0usize);
     for (hi, lo) in channel_spread(img) {
         n += 1;
-        // Chroma relative to brightness, so a dim photo is not mistaken for a grey one;
-        // near-black pixels carry no colour information.
-        if hi >= 12 && hi - lo >= 4 && f32::from(hi - lo) > 0.15 * f32::from(hi) {
+        let needed = (0.06 * f32::from(hi)).max(f32::from(MIN_TINT));
+        if hi >= 24 && f32::from(hi - lo) >= needed {
             colourful += 1;
         }
     }
@@ -661,7 +682,7 @@ fn page_mrz_lines(
     ocr: &Ocr,
     page: &RgbImage,
     opts: &CheckOptions,
-) -> Result<(Vec<String>, usize), OcrError> {
+) -> Result<(Vec<OcrLine>, usize), OcrError> {
     use image::imageops::{rotate180, rotate270, rotate90};
     let lower = |page: &RgbImage| {
         let (w, h) = page.dimensions();
@@ -693,7 +714,7 @@ fn mrz_lines(
     region: &RgbImage,
     on_page: bool,
     opts: &CheckOptions,
-) -> Result<(Vec<String>, usize), OcrError> {
+) -> Result<(Vec<OcrLine>, usize), OcrError> {
     let boxes = ocr.detect(region)?;
     let text_boxes = boxes.len();
     // MRZ lines are long and thin and span much of the page.
@@ -738,21 +759,49 @@ fn mrz_lines(
         line
     };
     let symbols = mrz_symbols(ocr.class_names());
-    // Greedy reading of `steps`; exactly `length` characters when the greedy one is a
-    // few off it.
-    let decode = |steps: &Steps, length: usize| -> String {
-        let greedy = normalise_mrz_text(&ocr.decode_greedy(steps).text);
-        if greedy.len() == length || greedy.len().abs_diff(length) > 3 {
-            return greedy;
+    // How sure the recogniser was of each character of a reading of `steps`.
+    let confidence_of = |steps: &Steps, text: &str| -> Vec<f32> {
+        let labels: Vec<usize> = text
+            .bytes()
+            .filter_map(|c| MRZ_ALPHABET.iter().position(|&m| m == c).map(|k| k + 1))
+            .collect();
+        if labels.len() != text.len() {
+            return vec![0.0; text.len()];
         }
         let logp = steps.project(&symbols, MRZ_ALPHABET.len());
-        match ocr::ctc_best_of_length(&logp, MRZ_ALPHABET.len() + 1, length) {
-            Some(labels) => labels
-                .iter()
-                .map(|&k| char::from(MRZ_ALPHABET[k - 1]))
-                .collect(),
-            None => greedy,
+        ocr::ctc_label_confidence(&logp, MRZ_ALPHABET.len() + 1, &labels)
+    };
+    // Every reading settled on, with the recogniser's confidence in each character; a line
+    // read alike from several crops keeps its surest value per character. The repair of
+    // the MRZ swaps look-alikes only where the recogniser was unsure (`idgate_mrz`).
+    let sureness: RefCell<HashMap<String, Vec<f32>>> = RefCell::default();
+    let remember = |text: &str, confidence: Vec<f32>| {
+        let mut map = sureness.borrow_mut();
+        let known = map
+            .entry(text.to_string())
+            .or_insert_with(|| vec![0.0; confidence.len()]);
+        for (k, c) in known.iter_mut().zip(confidence) {
+            *k = k.max(c);
         }
+    };
+    // Greedy reading of `steps`; exactly `length` characters when the greedy one is a
+    // few off it. With the confidence in each character.
+    let decode = |steps: &Steps, length: usize| -> (String, Vec<f32>) {
+        let greedy = normalise_mrz_text(&ocr.decode_greedy(steps).text);
+        let text = if greedy.len() == length || greedy.len().abs_diff(length) > 3 {
+            greedy
+        } else {
+            let logp = steps.project(&symbols, MRZ_ALPHABET.len());
+            match ocr::ctc_best_of_length(&logp, MRZ_ALPHABET.len() + 1, length) {
+                Some(labels) => labels
+                    .iter()
+                    .map(|&k| char::from(MRZ_ALPHABET[k - 1]))
+                    .collect(),
+                None => greedy,
+            }
+        };
+        let confidence = confidence_of(steps, &text);
+        (text, confidence)
     };
     // The reading of a line crop whose whole reading gave `steps`, when it looks like an
     // MRZ line. When the layout's line length is known and the whole reading is one or
@@ -767,21 +816,27 @@ fn mrz_lines(
         if !(mrz_like || lost && length.is_some()) {
             return Ok(None);
         }
+        let noted = |(text, confidence): (String, Vec<f32>)| -> Result<_, OcrError> {
+            remember(&text, confidence);
+            Ok(Some(text))
+        };
         let Some(n) = length.filter(|&n| n != greedy.len()) else {
-            return Ok(Some(greedy));
+            let confidence = confidence_of(steps, &greedy);
+            return noted((greedy, confidence));
         };
         if n.abs_diff(greedy.len()) <= 2 {
-            return Ok(Some(decode(steps, n)));
+            return noted(decode(steps, n));
         }
         if let Some((left, right)) = halves(line) {
             let steps = ocr.steps_all(&[left, right])?;
-            let a = decode(&steps[0], n / 2);
-            let b = decode(&steps[1], n - n / 2);
+            let (a, mut ca) = decode(&steps[0], n / 2);
+            let (b, cb) = decode(&steps[1], n - n / 2);
             if a.len() + b.len() == n {
-                return Ok(Some(a + &b));
+                ca.extend(cb);
+                return noted((a + &b, ca));
             }
         }
-        Ok::<_, OcrError>(Some(decode(steps, n)))
+        noted(decode(steps, n))
     };
     // The first reading, bottom up: an MRZ is the last lines of its page. Candidates are
     // read two at a time (one per core) from the bottom until the MRZ is read: two long
@@ -889,7 +944,9 @@ fn mrz_lines(
         }
         Ok(out)
     };
-    let mut lines = checked_lines(&primary, &read, page_right, opts)?;
+    let confidence = |text: &str| sureness.borrow().get(text).cloned().unwrap_or_default();
+    let mut lines = checked_lines(&primary, &read, &confidence, page_right, opts)?;
+    let checked = lines.clone();
     // The name line has no check digit, and the recogniser now and then drops a round
     // letter in it (HIROSHI read as HIRSHI). It is read from two more crops, and a reading
     // that is the current one plus the letters it dropped wins: dropping is what the
@@ -968,6 +1025,30 @@ fn mrz_lines(
             lines[k] = fillers_after_names(&lines[k], fixed);
         }
     }
+    // Each line with the confidence of its reading; a name line put together from several
+    // readings keeps the checked reading's confidence where it has the same character.
+    let lines = lines
+        .into_iter()
+        .zip(checked)
+        .map(|(text, before)| {
+            let known = sureness.borrow().get(&text).cloned();
+            let confidence = known.unwrap_or_else(|| {
+                let was = confidence(&before);
+                text.bytes()
+                    .zip(before.bytes().chain(std::iter::repeat(0)))
+                    .enumerate()
+                    .map(|(i, (a, b))| {
+                        if a == b {
+                            was.get(i).copied().unwrap_or(0.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            });
+            OcrLine { text, confidence }
+        })
+        .collect();
     Ok((lines, text_boxes))
 }
 
@@ -1094,13 +1175,23 @@ fn is_subsequence(short: &[u8], long: &[u8]) -> bool {
 fn checked_lines(
     primary: &[Option<String>],
     read: &dyn Fn(u32, f32, f32) -> Result<Vec<Option<String>>, OcrError>,
+    confidence: &dyn Fn(&str) -> Vec<f32>,
     page_right: u32,
     opts: &CheckOptions,
 ) -> Result<Vec<String>, OcrError> {
     let first: Vec<String> = primary.iter().flatten().cloned().collect();
     let parse = ParseOptions { today: opts.today };
-    let valid =
-        |lines: &[String]| idgate_mrz::read(&lines.join("\n"), &parse).is_ok_and(|m| m.valid());
+    // Valid as read, look-alikes swapped only where the recogniser was unsure.
+    let valid = |lines: &[String]| {
+        let lines: Vec<OcrLine> = lines
+            .iter()
+            .map(|l| OcrLine {
+                text: l.clone(),
+                confidence: confidence(l),
+            })
+            .collect();
+        idgate_mrz::read_ocr(&lines, &parse).is_ok_and(|m| m.valid())
+    };
     if first.is_empty() || valid(&first) {
         return Ok(first);
     }
@@ -1213,36 +1304,48 @@ fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
     rows
 }
 
-fn mrz_findings(lines: Vec<String>, opts: &CheckOptions, report: &mut Report) {
+fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
     if lines.is_empty() {
         report.flag(ReasonCode::MrzUnreadable, json!({"lines_found": 0}), None);
         return;
     }
     let parse = ParseOptions { today: opts.today };
-    match idgate_mrz::read(&lines.join("\n"), &parse) {
+    match idgate_mrz::read_ocr(&lines, &parse) {
         Ok(mrz) => {
             if !mrz.valid() {
                 let failed: Vec<&str> = mrz.failed_checks().collect();
-                // On a poor photo failing check digits are more likely misreadings than a
-                // bad document: ask for a better photo rather than a review.
+                // A failing check is what a forged document looks like (one digit changed,
+                // its check digit left), so it goes to a person (MRZ_INVALID) unless the
+                // photo explains it: a blurred or too small MRZ is misread anywhere, and on
+                // an otherwise poor photo (glare, dark, cut off, a screen) a failure where
+                // the recogniser was unsure of a character is likelier a misreading. A
+                // sharp MRZ read with confidence whose checks fail is the document's.
+                let blurred =
+                    report.has(ReasonCode::Blurry) || report.has(ReasonCode::LowResolution);
                 let poor_photo = report.findings.iter().any(|f| {
                     matches!(
                         f.code,
                         ReasonCode::Glare
-                            | ReasonCode::Blurry
                             | ReasonCode::TooDark
-                            | ReasonCode::LowResolution
                             | ReasonCode::CornersNotVisible
                             | ReasonCode::PhotoOfScreen
                             | ReasonCode::Screenshot
                     )
                 });
-                let code = if poor_photo {
+                let code = if blurred || (poor_photo && mrz.doubtful) {
                     ReasonCode::MrzUnreadable
                 } else {
                     ReasonCode::MrzInvalid
                 };
-                report.flag(code, json!({"failed_checks": failed}), None);
+                report.flag(
+                    code,
+                    json!({
+                        "failed_checks": failed,
+                        "read_with_confidence": !mrz.doubtful,
+                        "repaired": mrz.repaired(),
+                    }),
+                    None,
+                );
             }
             if mrz.is_expired(opts.today) {
                 report.flag(
@@ -1263,7 +1366,7 @@ fn mrz_findings(lines: Vec<String>, opts: &CheckOptions, report: &mut Report) {
                 None,
             );
             report.mrz = Some(MrzReading {
-                lines,
+                lines: lines.into_iter().map(|l| l.text).collect(),
                 parsed: None,
             });
         }
@@ -1274,6 +1377,25 @@ fn mrz_findings(lines: Vec<String>, opts: &CheckOptions, report: &mut Report) {
 mod tests {
     use super::*;
     use image::Rgb;
+
+    #[test]
+    fn a_pale_tint_is_colour_and_white_balance_on_grey_is_not() {
+        // A card back printed pale blue on white, with black text.
+        let card = RgbImage::from_fn(200, 100, |x, y| match (x % 20, y % 10) {
+            (0..=3, _) => Rgb([30, 30, 34]),
+            (_, 0..=4) => Rgb([220, 230, 245]),
+            _ => Rgb([248, 248, 250]),
+        });
+        assert!(colourful_share(&card) > 0.3, "{}", colourful_share(&card));
+        // A grey copy on white paper, photographed with a slightly warm white balance and
+        // sensor noise.
+        let copy = RgbImage::from_fn(200, 100, |x, y| {
+            let v: f32 = if x % 20 < 4 { 40.0 } else { 235.0 };
+            let noise = ((x * 7 + y * 13) % 5) as f32;
+            Rgb([v * 1.025 + noise, v + noise / 2.0, v * 0.99].map(|c| c as u8))
+        });
+        assert!(colourful_share(&copy) < 0.02, "{}", colourful_share(&copy));
+    }
 
     #[test]
     fn grey_and_flat_measures_tell_drawn_from_photographed() {

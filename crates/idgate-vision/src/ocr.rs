@@ -212,6 +212,73 @@ pub fn ctc_best_of_length(logp: &[f32], width: usize, length: usize) -> Option<V
     (labels.len() == length).then_some(labels)
 }
 
+/// How sure the recogniser was of each label of a reading: the steps are aligned to
+/// `labels` by the most likely CTC path that spells exactly them (blank is 0, `logp` holds
+/// `width` log-probabilities per step), and each label gets the highest probability it has
+/// on a step the path spends on it. A character the recogniser hesitated over between two
+/// look-alikes (`8` or `B`) never gets near 1 on any of its steps. All 0 when the steps
+/// cannot spell `labels`.
+pub fn ctc_label_confidence(logp: &[f32], width: usize, labels: &[usize]) -> Vec<f32> {
+    let steps = logp.len() / width.max(1);
+    let none = vec![0.0; labels.len()];
+    if labels.is_empty() || width < 2 || labels.iter().any(|&k| k == 0 || k >= width) {
+        return none;
+    }
+    // States: blank, label 1, blank, label 2, ..., label n, blank.
+    let states = 2 * labels.len() + 1;
+    let label = |s: usize| if s % 2 == 1 { labels[s / 2] } else { 0 };
+    const NONE: f32 = f32::NEG_INFINITY;
+    let mut score = vec![NONE; states];
+    let mut next = vec![NONE; states];
+    // back[t * states + s]: how many states back the path came from (0, 1 or 2).
+    let mut back = vec![0u8; steps * states];
+    for t in 0..steps {
+        let lp = &logp[t * width..(t + 1) * width];
+        if t == 0 {
+            score[0] = lp[0];
+            if states > 1 {
+                score[1] = lp[label(1)];
+            }
+            continue;
+        }
+        for s in 0..states {
+            let k = label(s);
+            let mut best = (score[s], 0u8);
+            if s >= 1 && score[s - 1] > best.0 {
+                best = (score[s - 1], 1);
+            }
+            // Skipping a blank is allowed between two different labels.
+            if s >= 2 && k != 0 && k != label(s - 2) && score[s - 2] > best.0 {
+                best = (score[s - 2], 2);
+            }
+            next[s] = if best.0 > NONE { best.0 + lp[k] } else { NONE };
+            back[t * states + s] = best.1;
+        }
+        std::mem::swap(&mut score, &mut next);
+    }
+    if steps == 0 {
+        return none;
+    }
+    let mut s = if states >= 2 && score[states - 2] > score[states - 1] {
+        states - 2
+    } else {
+        states - 1
+    };
+    if score[s] == NONE {
+        return none;
+    }
+    let mut confidence = vec![0.0f32; labels.len()];
+    for t in (0..steps).rev() {
+        if s % 2 == 1 {
+            let p = logp[t * width + label(s)].exp();
+            let c = &mut confidence[s / 2];
+            *c = c.max(p);
+        }
+        s -= usize::from(back[t * states + s]);
+    }
+    confidence
+}
+
 fn argmax(row: &[f32]) -> (usize, f32) {
     row.iter()
         .copied()
@@ -646,6 +713,28 @@ mod tests {
         // Three steps cannot spell four labels.
         assert_eq!(ctc_best_of_length(&three, 3, 4), None);
         assert_eq!(ctc_best_of_length(&[], 3, 0), Some(vec![]));
+    }
+
+    #[test]
+    fn a_label_the_recogniser_hesitated_over_has_low_confidence() {
+        // Blank, A, B. A sure A, a step torn between A and B that spells B, a sure B.
+        let logp = log_steps(&[
+            [0.05, 0.9, 0.05],
+            [0.9, 0.05, 0.05],
+            [0.1, 0.45, 0.45],
+            [0.9, 0.05, 0.05],
+            [0.05, 0.05, 0.9],
+        ]);
+        let c = ctc_label_confidence(&logp, 3, &[1, 2, 2]);
+        assert!((c[0] - 0.9).abs() < 1e-5, "{c:?}");
+        assert!((c[1] - 0.45).abs() < 1e-5, "{c:?}");
+        assert!((c[2] - 0.9).abs() < 1e-5, "{c:?}");
+        // Labels the steps cannot spell (too many) are all unsure.
+        assert_eq!(
+            ctc_label_confidence(&logp, 3, &[1, 2, 1, 2, 1, 2]),
+            vec![0.0; 6]
+        );
+        assert!(ctc_label_confidence(&logp, 3, &[]).is_empty());
     }
 
     #[test]

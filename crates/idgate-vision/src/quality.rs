@@ -55,8 +55,11 @@ pub fn focus(gray: &GrayImage) -> f32 {
     (sq as f64 / n - mean * mean) as f32
 }
 
-/// A blown-out highlight: the bounding box of the largest connected region of pixels at or
-/// above `level`, and the share of the image it covers.
+/// Side of the square tiles glare is judged in, in page pixels.
+pub const GLARE_TILE: u32 = 8;
+
+/// A reflection that hides the print: the bounding box of the largest connected region of
+/// blown tiles, the share of the page it covers, and how bright the page's paper is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Glare {
     pub x: u32,
@@ -64,32 +67,69 @@ pub struct Glare {
     pub w: u32,
     pub h: u32,
     pub area_fraction: f32,
+    /// The paper's level: the median over all tiles of each tile's 90th percentile (the
+    /// brightest a tile gets between its print). On a page exposed so high that its paper
+    /// itself sits at the saturation level, a blown region cannot be told from paper.
+    pub paper: u8,
 }
 
-pub fn largest_glare(gray: &GrayImage, level: u8) -> Option<Glare> {
+/// Finds glare on a grey page: a tile is blown when all but two of its pixels are at or
+/// above `level` (no print survives in it), and only tiles whose eight neighbours are
+/// blown too count, so the white gaps between lines of crisp text, a few tiles thin, are
+/// never glare however bright: a reflection is a blob. `None` when no tile qualifies.
+pub fn glare(gray: &GrayImage, level: u8) -> Option<Glare> {
+    let t = GLARE_TILE as usize;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let (tw, th) = (w / t, h / t);
+    if tw == 0 || th == 0 {
+        return None;
+    }
     let raw = gray.as_raw();
-    let mut best: Option<crate::components::Component> = None;
-    crate::components::for_each(
-        w,
-        h,
-        w,
-        |i| raw[i] >= level,
-        |c| {
-            if best
-                .as_ref()
-                .is_none_or(|b| c.pixels.len() > b.pixels.len())
-            {
-                best = Some(c);
+    let mut blown = vec![false; tw * th];
+    let mut tops = Vec::with_capacity(tw * th);
+    let mut tile = Vec::with_capacity(t * t);
+    for ty in 0..th {
+        for tx in 0..tw {
+            tile.clear();
+            for y in ty * t..(ty + 1) * t {
+                tile.extend_from_slice(&raw[y * w + tx * t..y * w + (tx + 1) * t]);
             }
-        },
-    );
-    best.map(|c| Glare {
-        x: c.x0 as u32,
-        y: c.y0 as u32,
-        w: (c.x1 - c.x0 + 1) as u32,
-        h: (c.y1 - c.y0 + 1) as u32,
-        area_fraction: c.pixels.len() as f32 / raw.len().max(1) as f32,
+            let bright = tile.iter().filter(|&&v| v >= level).count();
+            blown[ty * tw + tx] = bright + 2 >= t * t;
+            let k = t * t * 9 / 10;
+            tops.push(*tile.select_nth_unstable(k).1);
+        }
+    }
+    let mid = tops.len() / 2;
+    let paper = *tops.select_nth_unstable(mid).1;
+    let core = |i: usize| {
+        let (x, y) = (i % tw, i / tw);
+        if x == 0 || y == 0 || x + 1 >= tw || y + 1 >= th {
+            return false;
+        }
+        (y - 1..=y + 1).all(|ny| (x - 1..=x + 1).all(|nx| blown[ny * tw + nx]))
+    };
+    let mut best: Option<crate::components::Component> = None;
+    crate::components::for_each(tw, th, tw, core, |c| {
+        if best
+            .as_ref()
+            .is_none_or(|b| c.pixels.len() > b.pixels.len())
+        {
+            best = Some(c);
+        }
+    });
+    best.map(|c| {
+        // The eroded region grown back by the one tile it lost on every side.
+        let (x0, y0) = (c.x0.saturating_sub(1), c.y0.saturating_sub(1));
+        let (x1, y1) = ((c.x1 + 1).min(tw - 1), (c.y1 + 1).min(th - 1));
+        Glare {
+            x: (x0 * t) as u32,
+            y: (y0 * t) as u32,
+            w: ((x1 - x0 + 1) * t) as u32,
+            h: ((y1 - y0 + 1) * t) as u32,
+            area_fraction: (c.pixels.len() * t * t) as f32 / raw.len().max(1) as f32,
+            paper,
+        }
     })
 }
 
@@ -123,23 +163,51 @@ mod tests {
         assert!(green.get_pixel(0, 0)[0] > 4 * blue.get_pixel(0, 0)[0]);
     }
 
+    /// Dark text lines on paper of `paper` brightness: rows of 6-pixel glyph stubs, 14
+    /// pixels high with 10 pixels of paper between the lines.
+    fn page(w: u32, h: u32, paper: u8) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let ink = y % 24 < 14 && x % 12 < 6;
+            image::Luma([if ink { 40 } else { paper }])
+        })
+    }
+
     #[test]
-    fn glare_is_located_and_the_largest_spot_wins() {
-        let mut g = detailed(100, 80);
-        for y in 20..40 {
-            for x in 50..80 {
+    fn glare_is_a_blob_that_hides_the_print_and_the_largest_wins() {
+        let mut g = page(200, 160, 210);
+        for y in 40..104 {
+            for x in 96..176 {
                 g.put_pixel(x, y, image::Luma([255]));
             }
         }
-        // A small specular dot elsewhere.
-        for y in 70..72 {
-            for x in 5..7 {
+        // A small specular dot elsewhere: too small to hold a tile with blown neighbours.
+        for y in 130..142 {
+            for x in 10..22 {
                 g.put_pixel(x, y, image::Luma([255]));
             }
         }
-        let glare = largest_glare(&g, 250).unwrap();
-        assert_eq!((glare.x, glare.y, glare.w, glare.h), (50, 20, 30, 20));
-        assert!((glare.area_fraction - 600.0 / 8000.0).abs() < 1e-6);
-        assert_eq!(largest_glare(&detailed(10, 10), 250), None);
+        let glare = glare(&g, 250).unwrap();
+        assert_eq!((glare.x, glare.y, glare.w, glare.h), (96, 40, 80, 64));
+        // The eroded core: 8 x 6 tiles of 10 x 8.
+        assert!((glare.area_fraction - (48.0 * 64.0) / 32000.0).abs() < 1e-6);
+        assert_eq!(glare.paper, 210);
+    }
+
+    #[test]
+    fn a_bright_page_with_crisp_text_has_no_glare_and_says_its_paper_is_white() {
+        // Paper at 252 (a white card exposed high): every gap is "saturated", none hides
+        // any print.
+        let g = page(200, 160, 252);
+        assert_eq!(glare(&g, 250), None);
+        // A blank white margin is blown, but the paper says so: the check can tell.
+        let mut g = page(200, 160, 252);
+        for y in 0..64 {
+            for x in 0..200 {
+                g.put_pixel(x, y, image::Luma([253]));
+            }
+        }
+        let found = glare(&g, 250).unwrap();
+        assert!(found.paper >= 250);
+        assert_eq!(glare(&GrayImage::new(4, 4), 250), None);
     }
 }
