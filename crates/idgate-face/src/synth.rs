@@ -530,10 +530,21 @@ pub fn detectable_recording(
     seed: u64,
     tries: u64,
 ) -> Vec<RgbImage> {
+    // Seen as the server sees it: after the camera's JPEG (a face at the edge of what the
+    // detector finds can be lost to the compression).
+    let one_face = |f: &RgbImage| {
+        let mut jpeg = Vec::new();
+        let sent = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+            .encode_image(f)
+            .ok()
+            .and_then(|()| image::load_from_memory(&jpeg).ok());
+        models.faces(f).len() == 1
+            && sent.is_some_and(|back| models.faces(&back.into_rgb8()).len() == 1)
+    };
     let mut frames = Vec::new();
     for s in seed..seed + tries.max(1) {
         frames = live_recording(img, lm, actions, turn_deg, s);
-        if frames.iter().all(|f| models.faces(f).len() == 1) {
+        if frames.iter().all(one_face) {
             break;
         }
     }

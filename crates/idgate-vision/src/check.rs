@@ -506,7 +506,9 @@ const MIN_TINT: u8 = 10;
 /// Share of pixels whose channels differ by more than a grey pixel's would: by
 /// [`MIN_TINT`] levels and by 6 % of the brightest channel. A pale tint on bright paper
 /// (a card printed pale blue: 220, 230, 245) is colour; sensor noise and a phone's white
-/// balance on white paper are not. Near-black pixels carry no colour information.
+/// balance on white paper are not. A dim pixel is colour when its channels differ by 15 %
+/// of its brightness (at least 4 levels), so an underexposed colour photo is not taken for
+/// a grey one. Near-black pixels carry no colour information.
 ///
 /// A card printed in one uniform tint with black text looks, by colour alone, like a grey
 /// copy under light of that tint: such a page counts as coloured (the measure cannot tell,
@@ -516,8 +518,10 @@ fn colourful_share(img: &RgbImage) -> f32 {
     let (mut n, mut colourful) = (0usize, 0usize);
     for (hi, lo) in channel_spread(img) {
         n += 1;
-        let needed = (0.06 * f32::from(hi)).max(f32::from(MIN_TINT));
-        if hi >= 24 && f32::from(hi - lo) >= needed {
+        let spread = f32::from(hi - lo);
+        let tint = hi >= 24 && spread >= (0.06 * f32::from(hi)).max(f32::from(MIN_TINT));
+        let dim_colour = hi >= 12 && hi - lo >= 4 && spread > 0.15 * f32::from(hi);
+        if tint || dim_colour {
             colourful += 1;
         }
     }
@@ -1395,6 +1399,16 @@ mod tests {
             Rgb([v * 1.025 + noise, v + noise / 2.0, v * 0.99].map(|c| c as u8))
         });
         assert!(colourful_share(&copy) < 0.02, "{}", colourful_share(&copy));
+        // A colour card photographed far too dark: small differences, but large for the
+        // brightness (a dark photo is TOO_DARK, not also a photocopy).
+        let dim = RgbImage::from_fn(200, 100, |x, _| {
+            if x % 20 < 4 {
+                Rgb([8, 8, 9])
+            } else {
+                Rgb([34, 29, 26])
+            }
+        });
+        assert!(colourful_share(&dim) > 0.3, "{}", colourful_share(&dim));
     }
 
     #[test]
