@@ -350,6 +350,17 @@ fn evaluation_keeps_its_minimums() {
     assert!(recall >= 0.9, "overall recall {recall}: {summary}");
 }
 
+/// `idgate eval --per-defect 0 --photos DIR`: only the labelled photos of `dir`.
+fn eval_photos(dir: &std::path::Path) -> std::process::Output {
+    Command::new(BIN)
+        .args(["eval", "--per-defect", "0", "--photos"])
+        .arg(dir)
+        .arg("--models-dir")
+        .arg(models_dir())
+        .output()
+        .unwrap()
+}
+
 /// `idgate eval --photos DIR`: photos labelled elsewhere (a manifest of file, kind, expected
 /// and allowed codes, printed MRZ) scored per kind: the pass rate of clean kinds, recall per
 /// expected code, codes raised that the label does not allow, and MRZ exactness.
@@ -385,13 +396,7 @@ fn labelled_photos_are_scored_per_kind_with_false_alarms_named() {
         serde_json::json!({ "photos": photos }).to_string(),
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["eval", "--per-defect", "0", "--photos"])
-        .arg(dir.path())
-        .arg("--models-dir")
-        .arg(models_dir())
-        .output()
-        .unwrap();
+    let out = eval_photos(dir.path());
     assert!(
         out.status.success(),
         "{}",
@@ -411,13 +416,7 @@ fn labelled_photos_are_scored_per_kind_with_false_alarms_named() {
 
     // A folder without a manifest is named in the error.
     let empty = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["eval", "--per-defect", "0", "--photos"])
-        .arg(empty.path())
-        .arg("--models-dir")
-        .arg(models_dir())
-        .output()
-        .unwrap();
+    let out = eval_photos(empty.path());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("manifest.json"));
 }
