@@ -516,11 +516,13 @@ pub fn live_recording(
         .collect()
 }
 
-/// A [`live_recording`] in which `models` find exactly one face in every frame, for tests
-/// about what a server concludes from a live recording: the synthesis turns some faces (in
-/// some orders of the movements) further than the detector follows them, where a person
-/// would have stayed in view. Tries `seed`, `seed + 1`, ... (at most `tries`); the last
-/// recording when none is found whole. The evaluation uses [`live_recording`] itself.
+/// A [`live_recording`] that the liveness judge (default rules and thresholds) accepts as
+/// the server receives it, after the camera's JPEG: for tests about what a server concludes
+/// from a live recording. The synthesis turns some faces (in some orders of the movements)
+/// further than the detector follows them, or closes lids on a face whose descriptor then
+/// drifts, where a person would have stayed in view. Tries `seed`, `seed + 1`, ... (at most
+/// `tries`); the last recording when none passes. How often a genuine recording passes is
+/// what `idgate face eval` measures, on [`live_recording`] itself.
 pub fn detectable_recording(
     models: &crate::FaceModels,
     img: &RgbImage,
@@ -530,21 +532,35 @@ pub fn detectable_recording(
     seed: u64,
     tries: u64,
 ) -> Vec<RgbImage> {
-    // Seen as the server sees it: after the camera's JPEG (a face at the edge of what the
-    // detector finds can be lost to the compression).
-    let one_face = |f: &RgbImage| {
-        let mut jpeg = Vec::new();
-        let sent = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
-            .encode_image(f)
-            .ok()
-            .and_then(|()| image::load_from_memory(&jpeg).ok());
-        models.faces(f).len() == 1
-            && sent.is_some_and(|back| models.faces(&back.into_rgb8()).len() == 1)
+    let passes = |frames: &[RgbImage]| {
+        let mut seen = Vec::with_capacity(frames.len());
+        for (i, f) in frames.iter().enumerate() {
+            let mut jpeg = Vec::new();
+            let Some(back) = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+                .encode_image(f)
+                .ok()
+                .and_then(|()| image::load_from_memory(&jpeg).ok())
+            else {
+                return false;
+            };
+            seen.push(crate::liveness::Frame::of(
+                models,
+                i as i64 * 250,
+                &back.into_rgb8(),
+            ));
+        }
+        crate::liveness::judge(
+            &seen,
+            actions,
+            &crate::liveness::Rules::default(),
+            &crate::Thresholds::default(),
+        )
+        .passed()
     };
     let mut frames = Vec::new();
     for s in seed..seed + tries.max(1) {
         frames = live_recording(img, lm, actions, turn_deg, s);
-        if frames.iter().all(one_face) {
+        if passes(&frames) {
             break;
         }
     }

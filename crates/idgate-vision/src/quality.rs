@@ -67,9 +67,10 @@ pub struct Glare {
     pub w: u32,
     pub h: u32,
     pub area_fraction: f32,
-    /// The paper's level: the median over all tiles of each tile's 90th percentile (the
-    /// brightest a tile gets between its print). On a page exposed so high that its paper
-    /// itself sits at the saturation level, a blown region cannot be told from paper.
+    /// The paper's level: the median over the tiles that are not blown of each tile's 90th
+    /// percentile (the brightest a tile gets between its print). On a page exposed so high
+    /// that its paper itself sits at the saturation level, a blown region cannot be told
+    /// from paper; a large reflection does not make the paper white.
     pub paper: u8,
 }
 
@@ -100,8 +101,21 @@ pub fn glare(gray: &GrayImage, level: u8) -> Option<Glare> {
             tops.push(*tile.select_nth_unstable(k).1);
         }
     }
-    let mid = tops.len() / 2;
-    let paper = *tops.select_nth_unstable(mid).1;
+    // The paper level is read where the print survives: a large blown spot would otherwise
+    // lift the median to the saturation level and pass for white paper.
+    let mut unblown: Vec<u8> = tops
+        .iter()
+        .zip(&blown)
+        .filter(|(_, &b)| !b)
+        .map(|(&v, _)| v)
+        .collect();
+    let levels = if unblown.is_empty() {
+        &mut tops
+    } else {
+        &mut unblown
+    };
+    let mid = levels.len() / 2;
+    let paper = *levels.select_nth_unstable(mid).1;
     let core = |i: usize| {
         let (x, y) = (i % tw, i / tw);
         if x == 0 || y == 0 || x + 1 >= tw || y + 1 >= th {
@@ -191,6 +205,20 @@ mod tests {
         // The eroded core: 8 x 6 tiles of 10 x 8.
         assert!((glare.area_fraction - (48.0 * 64.0) / 32000.0).abs() < 1e-6);
         assert_eq!(glare.paper, 210);
+    }
+
+    #[test]
+    fn a_reflection_over_most_of_the_page_does_not_make_the_paper_white() {
+        // Three fifths of a grey page blown out: the paper is still the print's paper.
+        let mut g = page(200, 160, 210);
+        for y in 0..160 {
+            for x in 0..120 {
+                g.put_pixel(x, y, image::Luma([255]));
+            }
+        }
+        let found = glare(&g, 250).unwrap();
+        assert_eq!(found.paper, 210);
+        assert!(found.area_fraction > 0.4, "{found:?}");
     }
 
     #[test]
