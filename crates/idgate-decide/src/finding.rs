@@ -4,7 +4,7 @@
 
 use idgate_core::{ReasonCode, RejectType};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Finding {
     pub code: ReasonCode,
     pub reject_type: RejectType,
@@ -12,6 +12,18 @@ pub struct Finding {
     pub subject: Option<String>,
     /// Measured values and rules, for reviewers only: may hold personal data, never logged.
     pub detail: String,
+}
+
+/// The detail may hold personal data: `Debug` shows its length only.
+impl std::fmt::Debug for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finding")
+            .field("code", &self.code)
+            .field("reject_type", &self.reject_type)
+            .field("subject", &self.subject)
+            .field("detail_chars", &self.detail.chars().count())
+            .finish()
+    }
 }
 
 impl Finding {
@@ -40,4 +52,25 @@ pub fn unique_codes(findings: &[Finding]) -> Vec<ReasonCode> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_names_the_problem_but_not_the_data() {
+        let f = Finding::new(
+            ReasonCode::NameMismatch,
+            RejectType::Retry,
+            r#"{"entered":"ANNA ERIKSSON","document":"ANNA ERIKSON"}"#,
+        )
+        .about("name");
+        let shown = format!("{f:?}");
+        assert!(!shown.contains("ERIKS"), "{shown}");
+        assert!(
+            shown.contains("NameMismatch") && shown.contains("\"name\""),
+            "{shown}"
+        );
+    }
 }

@@ -86,9 +86,16 @@ impl Default for Thresholds {
     }
 }
 
-/// A face descriptor: 128 numbers, compared by Euclidean distance.
-#[derive(Clone, Debug, PartialEq)]
+/// A face descriptor: 128 numbers, compared by Euclidean distance. Biometric data: `Debug`
+/// does not show the numbers.
+#[derive(Clone, PartialEq)]
 pub struct Descriptor(pub [f32; 128]);
+
+impl std::fmt::Debug for Descriptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Descriptor(<128 values>)")
+    }
+}
 
 impl Descriptor {
     pub fn distance(&self, other: &Descriptor) -> f32 {
@@ -436,6 +443,10 @@ mod tests {
         let m = Descriptor::mean(&[&a, &b]).unwrap();
         assert!((m.0[0] - 0.5).abs() < 1e-6 && (m.0[1] - 0.5).abs() < 1e-6);
         assert!((distance_of(similarity_of(0.5)) - 0.5).abs() < 1e-6);
+        // Biometric data never reaches a log line or a panic message.
+        let mut c = [0f32; 128];
+        c[7] = 0.123_456;
+        assert_eq!(format!("{:?}", Descriptor(c)), "Descriptor(<128 values>)");
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub struct Rules {
     /// A blink shows a lid: the closed eye's texture (mean |Laplacian|) at least this share
     /// of the under-eye skin's. A patch painted over the eye is flat.
     pub min_lid_texture: f32,
+    /// A blink shows a lid's relief: even the flattest small window over a closed eye varies
+    /// (lashes, crease, the lid's curve) at least this share as much as the flattest window
+    /// of the cheek. A patch painted over the eye has a window flatter than the skin's.
+    pub min_lid_relief: f32,
     /// A sequence with at least this many frames copied from another applicant's recording
     /// or selfie is a replay (one frame could be a coincidence of two similar captures).
     pub min_copied_frames: usize,
@@ -83,6 +87,7 @@ impl Default for Rules {
             min_eye_follow: 0.45,
             min_foreshortening: 0.35,
             min_lid_texture: 0.5,
+            min_lid_relief: 0.75,
             min_copied_frames: 2,
         }
     }
@@ -161,7 +166,11 @@ pub enum Failure {
         foreshortening: f32,
     },
     /// A blink whose closed eyes are flat: painted over, not lids.
-    PaintedBlink { frame: usize, texture: f32 },
+    PaintedBlink {
+        frame: usize,
+        texture: f32,
+        relief: f32,
+    },
     /// Frames copied from another applicant's recording or selfie (judged by the caller,
     /// which has the stored faces).
     Copied { frames: usize },
@@ -194,8 +203,12 @@ impl Failure {
             Failure::Copied { frames } => format!(
                 "{frames} frames are copies of pictures another applicant sent before"
             ),
-            Failure::PaintedBlink { frame, texture } => format!(
-                "frame {frame}: the closed eyes are flat, not lids (texture {texture:.2} of the skin's)"
+            Failure::PaintedBlink {
+                frame,
+                texture,
+                relief,
+            } => format!(
+                "frame {frame}: the closed eyes are flat, not lids (texture {texture:.2}, relief {relief:.2} of the skin's)"
             ),
         }
     }
@@ -214,9 +227,9 @@ pub struct Judgement {
     /// The frame facing the camera most squarely, eyes open: kept as the selfie.
     pub best_frame: Option<usize>,
     /// For each turn seen: (frame, eye follow, foreshortening); for the blink: (frame, lid
-    /// texture). For review.
+    /// texture, lid relief). For review.
     pub turns: Vec<(usize, f32, f32)>,
-    pub blink_texture: Option<(usize, f32)>,
+    pub blink: Option<(usize, f32, f32)>,
 }
 
 impl Judgement {
@@ -234,7 +247,7 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         descriptor: None,
         best_frame: None,
         turns: Vec::new(),
-        blink_texture: None,
+        blink: None,
     };
     if let Some(why) = timing(frames, rules) {
         j.failure = Some(Failure::Timing(why));
@@ -369,14 +382,19 @@ fn real_movements(
                     .filter(|&i| i < at)
                     .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]))
                     .unwrap_or(reference);
-                let texture = lid_texture(
-                    &frames[open].gray_landmarks(),
+                let (open, closed) = (
+                    frames[open].gray_landmarks(),
                     (&frames[at].gray, &frames[at].gray_landmarks()),
-                )
-                .unwrap_or(0.0);
-                j.blink_texture = Some((at, texture));
-                if texture < rules.min_lid_texture {
-                    return Some(Failure::PaintedBlink { frame: at, texture });
+                );
+                let texture = lid_texture(&open, closed).unwrap_or(0.0);
+                let relief = lid_relief(&open, closed).unwrap_or(0.0);
+                j.blink = Some((at, texture, relief));
+                if texture < rules.min_lid_texture || relief < rules.min_lid_relief {
+                    return Some(Failure::PaintedBlink {
+                        frame: at,
+                        texture,
+                        relief,
+                    });
                 }
             }
         }
@@ -551,6 +569,77 @@ pub fn lid_texture_at(
         skin += mean_lap((cx - 0.16, cx + 0.16), (0.3, 0.375))?;
     }
     Some(lid / skin.max(0.5))
+}
+
+/// The flattest small window's spread (standard deviation of the grey, lightly blurred) in a
+/// region of the face: windows `size` (across, down; eye distances) with their centres over
+/// `xs` × `ys` in `frame`'s face units, about a pixel apart.
+fn flattest_window(
+    gray: &image::GrayImage,
+    frame: &crate::FaceFrame,
+    size: (f32, f32),
+    xs: (f32, f32),
+    ys: (f32, f32),
+) -> Option<f32> {
+    let px = 1.0 / frame.eye_distance;
+    let steps = |len: f32, min: usize| ((len / px).round() as usize).clamp(min, 64);
+    let (wn, hn) = (steps(size.0, 4), steps(size.1, 2));
+    let (cn, rn) = (steps(xs.1 - xs.0, 1), steps(ys.1 - ys.0, 1));
+    let mut best: Option<f32> = None;
+    let mut values = Vec::with_capacity(wn * hn);
+    for r in 0..=rn {
+        let cy = ys.0 + (ys.1 - ys.0) * r as f32 / rn as f32;
+        'window: for c in 0..=cn {
+            let cx = xs.0 + (xs.1 - xs.0) * c as f32 / cn as f32;
+            values.clear();
+            for j in 0..hn {
+                let v = cy + size.1 * ((j as f32 + 0.5) / hn as f32 - 0.5);
+                for i in 0..wn {
+                    let u = cx + size.0 * ((i as f32 + 0.5) / wn as f32 - 0.5);
+                    let p = frame.to_image(u, v);
+                    match sample_gray(gray, p[0], p[1]) {
+                        Some(g) => values.push(g),
+                        None => continue 'window,
+                    }
+                }
+            }
+            let n = values.len() as f32;
+            let mean = values.iter().sum::<f32>() / n;
+            let sd = (values.iter().map(|g| (g - mean).powi(2)).sum::<f32>() / n).sqrt();
+            best = Some(best.map_or(sd, |b| b.min(sd)));
+        }
+    }
+    best
+}
+
+/// The relief of closed eyes: over each eye, the flattest window the size of a lid's strip
+/// (0.14 × 0.05 eye distances, anywhere around where the eye is), over the flattest window of
+/// the same size on the cheek below it; both eyes' mean. A closed lid is never flat at that
+/// scale (lashes, the crease, the lid's curve and shading); a patch painted over the eye is,
+/// more than the skin. The eyes are looked for both where the open-eyed frame's landmarks
+/// carried with the nose put them and where the blink frame's own landmarks do, and the
+/// flatter taken: a painted patch must not escape by being a little off either.
+pub fn lid_relief(
+    open: &crate::Landmarks,
+    blink: (&image::GrayImage, &crate::Landmarks),
+) -> Option<f32> {
+    let gray = image::imageops::blur(blink.0, 1.0);
+    let own = blink.1.frame();
+    let moved = carried(open, blink.1).frame();
+    let size = (0.14, 0.05);
+    let mut sum = 0.0;
+    for cx in [-0.5f32, 0.5] {
+        let eye = |f: &crate::FaceFrame| {
+            flattest_window(&gray, f, size, (cx - 0.2, cx + 0.2), (-0.1, 0.06))
+        };
+        let lid = match (eye(&moved), eye(&own)) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        let cheek = flattest_window(&gray, &own, size, (cx - 0.25, cx + 0.25), (0.25, 0.5))?;
+        sum += lid / cheek.max(0.3);
+    }
+    Some(sum / 2.0)
 }
 
 /// The background's horizontal shift between two frames, in `frontal`'s eye distances: the

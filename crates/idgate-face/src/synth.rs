@@ -178,6 +178,15 @@ pub fn camera_frames(frames: Vec<RgbImage>, tag: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// `img` as a camera's JPEG of `quality` gives it back; `None` if it cannot be encoded.
+pub fn jpeg_round_trip(img: &RgbImage, quality: u8) -> Option<RgbImage> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .ok()?;
+    image::load_from_memory(&out).ok().map(|i| i.into_rgb8())
+}
+
 // ---- Recordings of a head that really turns (3-D) and eyelids that really close ----
 //
 // The warps above move the middle of a still photo; a real head turning moves the whole
@@ -535,19 +544,10 @@ pub fn detectable_recording(
     let passes = |frames: &[RgbImage]| {
         let mut seen = Vec::with_capacity(frames.len());
         for (i, f) in frames.iter().enumerate() {
-            let mut jpeg = Vec::new();
-            let Some(back) = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
-                .encode_image(f)
-                .ok()
-                .and_then(|()| image::load_from_memory(&jpeg).ok())
-            else {
+            let Some(back) = jpeg_round_trip(f, 92) else {
                 return false;
             };
-            seen.push(crate::liveness::Frame::of(
-                models,
-                i as i64 * 250,
-                &back.into_rgb8(),
-            ));
+            seen.push(crate::liveness::Frame::of(models, i as i64 * 250, &back));
         }
         crate::liveness::judge(
             &seen,

@@ -129,7 +129,7 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
         j.yaw,
         j.openness,
         j.turns,
-        j.blink_texture
+        j.blink
     );
     let seen: Vec<Action> = j
         .seen
@@ -215,17 +215,19 @@ fn a_warped_still_photo_is_not_a_head_turning() {
     }
 }
 
-/// A flat patch painted over the eyes has none of a lid's texture; lids that close keep it.
-/// (How often this catches painted eyes in whole recordings is in `idgate face eval`.)
+/// A flat patch painted over the eyes has none of a lid's texture or relief; lids that close
+/// keep both. (How often this catches painted eyes in whole recordings is in `idgate face
+/// eval`.)
 #[test]
-fn painted_eyes_have_no_lid_texture() {
-    use idgate_face::liveness::lid_texture;
+fn painted_eyes_have_no_lid_texture_or_relief() {
+    use idgate_face::liveness::{lid_relief, lid_texture};
     let rules = Rules::default();
     for rel in [
-        "deepface_pairs/dataset/img20.jpg",
-        "deepface_pairs/dataset/img1.jpg",
+        "deepface_pairs/dataset/img20.jpg".to_string(),
+        "deepface_pairs/dataset/img1.jpg".to_string(),
+        format!("{AGEITGEY}/obama.jpg"),
     ] {
-        let img = photo(rel);
+        let img = photo(&rel);
         let open = Frame::of(models(), 0, &img);
         let k = open.gray_scale;
         let lm = open.faces[0].landmarks;
@@ -233,19 +235,34 @@ fn painted_eyes_have_no_lid_texture() {
             eyes: l.eyes.map(|e| e.map(|p| [p[0] * k, p[1] * k])),
             nose: [l.nose[0] * k, l.nose[1] * k],
         };
-        let texture = |closed: &RgbImage| {
+        let measure = |closed: &RgbImage| {
             let f = Frame::of(models(), 1, closed);
-            lid_texture(&scaled(&lm), (&f.gray, &scaled(&f.faces[0].landmarks))).unwrap()
+            let blink = (&f.gray, &scaled(&f.faces[0].landmarks));
+            (
+                lid_texture(&scaled(&lm), blink).unwrap(),
+                lid_relief(&scaled(&lm), blink).unwrap(),
+            )
         };
         let mut painted = img.clone();
         synth::close_eyes(&mut painted, &lm);
-        let (flat, lids) = (
-            texture(&painted),
-            texture(&synth::close_lids(&img, &lm, 1.0)),
-        );
+        let mut painted_noisy = painted.clone();
+        synth::sensor(&mut painted_noisy, 2.5, &mut synth::Rng::new(3));
+        let lids = measure(&synth::close_lids(&img, &lm, 1.0));
         assert!(
-            flat < rules.min_lid_texture && lids >= rules.min_lid_texture,
-            "{rel}: painted {flat}, lids {lids}"
+            lids.0 >= rules.min_lid_texture && lids.1 >= rules.min_lid_relief,
+            "{rel}: lids {lids:?}"
+        );
+        for flat in [measure(&painted), measure(&painted_noisy)] {
+            assert!(
+                flat.0 < rules.min_lid_texture || flat.1 < rules.min_lid_relief,
+                "{rel}: painted {flat:?}, lids {lids:?}"
+            );
+        }
+        // Camera noise alone does not hide the paint from the relief measure.
+        assert!(
+            measure(&painted_noisy).1 < rules.min_lid_relief,
+            "{rel}: painted and noised {:?}",
+            measure(&painted_noisy)
         );
     }
 }

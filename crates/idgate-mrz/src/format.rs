@@ -107,8 +107,9 @@ pub struct ParseOptions {
     pub today: Date,
 }
 
-/// The fields of an MRZ, fillers removed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The fields of an MRZ, fillers removed. Personal data: `Debug` shows only the document's
+/// type and issuer.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Fields {
     /// Document code as printed without fillers: `P`, `PO`, `I`, `ID`, `AC`, `V`...
     pub document_type: String,
@@ -133,6 +134,15 @@ pub struct Fields {
     pub optional_data_2: String,
 }
 
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fields")
+            .field("document_type", &self.document_type)
+            .field("issuing_country", &self.issuing_country)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One named check and whether it passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Check {
@@ -140,8 +150,8 @@ pub struct Check {
     pub ok: bool,
 }
 
-/// A parsed MRZ with every check it was put through.
-#[derive(Clone, Debug)]
+/// A parsed MRZ with every check it was put through. Its `Debug` leaves out the text.
+#[derive(Clone)]
 pub struct Mrz {
     pub format: Format,
     /// The lines that were parsed (after repair, for [`crate::read`]).
@@ -154,6 +164,19 @@ pub struct Mrz {
     /// the failure may be a misreading rather than the document's. `false` when every
     /// check passes, for [`parse`] and for typed text ([`crate::read`]).
     pub doubtful: bool,
+}
+
+impl fmt::Debug for Mrz {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mrz")
+            .field("format", &self.format)
+            .field("lines", &self.lines.len())
+            .field("fields", &self.fields)
+            .field("failed_checks", &self.failed_checks().collect::<Vec<_>>())
+            .field("corrections", &self.corrections.len())
+            .field("doubtful", &self.doubtful)
+            .finish()
+    }
 }
 
 impl Mrz {

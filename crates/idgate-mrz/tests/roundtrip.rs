@@ -304,3 +304,20 @@ fn regression_french_td2_is_read_as_td2_not_as_the_old_french_card() {
     assert_eq!(r.lines, lines);
     assert!(r.corrections.is_empty(), "{:?}", r.corrections);
 }
+
+/// A parsed MRZ is personal data: its `Debug` (what a log line or a panic would show) holds
+/// none of the names, numbers or dates, only the document's type, issuer and the checks.
+#[test]
+fn debug_output_of_a_reading_shows_no_personal_data() {
+    let lines = [
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898905C36UTO7408122F1204159ZE184226B<<<<<10",
+    ];
+    let mrz = read(&lines.join("\n"), &opts()).unwrap();
+    let shown = format!("{mrz:?}");
+    for secret in ["ERIKSSON", "ANNA", "L8989", "740812", "1974", "ZE184226"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("document_number_check"), "{shown}");
+    assert!(format!("{:?}", mrz.fields).contains("UTO"));
+}

@@ -81,7 +81,7 @@ pub fn judgement_json(j: &liveness::Judgement) -> Value {
         "eye_openness": j.openness.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
         "best_frame": j.best_frame,
         "turns": j.turns.iter().map(|(f, follow, fore)| json!({"frame": f, "eye_follow": round3(*follow), "foreshortening": round3(*fore)})).collect::<Vec<_>>(),
-        "blink": j.blink_texture.map(|(f, tex)| json!({"frame": f, "lid_texture": round3(tex)})),
+        "blink": j.blink.map(|(f, tex, relief)| json!({"frame": f, "lid_texture": round3(tex), "lid_relief": round3(relief)})),
     })
 }
 
@@ -479,19 +479,6 @@ fn shifted(f: &RgbImage, dx: i64) -> RgbImage {
     })
 }
 
-fn jpeg_round_trip(img: &RgbImage, quality: u8) -> RgbImage {
-    let mut out = Vec::new();
-    if image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .is_err()
-    {
-        return img.clone();
-    }
-    image::load_from_memory(&out)
-        .map(|i| i.into_rgb8())
-        .unwrap_or_else(|_| img.clone())
-}
-
 /// A genuine recording (the head turning in 3-D, lids closing: [`synth::live_recording`])
 /// of the face in `image`, and attacks on the challenge turn left, turn right, blink, each
 /// judged as the service judges an answer ([`crate::liveness::judge_images`], and the search
@@ -596,7 +583,7 @@ pub fn trial(
                 image::imageops::FilterType::Triangle,
             );
             synth::sensor(&mut c, 3.0, &mut rng);
-            jpeg_round_trip(&c, 75)
+            synth::jpeg_round_trip(&c, 75).unwrap_or(c)
         })
         .collect();
     let (j, seen) = judge(copies, &challenge);

@@ -1178,16 +1178,24 @@ fn recording_as(actions: &[&str], film: impl Fn(RgbImage) -> RgbImage) -> Vec<Ve
     )
 }
 
+/// The face models, loaded once for every test of this binary.
+fn face_models() -> &'static idgate_face::FaceModels {
+    static M: std::sync::OnceLock<idgate_face::FaceModels> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        idgate_face::FaceModels::load(std::path::Path::new(
+            &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
+        ))
+        .expect("face models")
+    })
+}
+
 /// A synthetic recording of the face in `photo` (shared test data).
 fn recording_of(
     photo: &str,
     actions: &[&str],
     film: impl Fn(RgbImage) -> RgbImage,
 ) -> Vec<Vec<u8>> {
-    let models = idgate_face::FaceModels::load(std::path::Path::new(
-        &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
-    ))
-    .unwrap();
+    let models = face_models();
     let img = image::load_from_memory(&testdata::read(photo))
         .unwrap()
         .into_rgb8();
@@ -1203,7 +1211,7 @@ fn recording_of(
     thread_local!(static SEED: std::cell::Cell<u64> = const { std::cell::Cell::new(1) });
     let seed = SEED.with(|s| s.replace(s.get() + 100));
     let frames =
-        idgate_face::synth::detectable_recording(&models, &img, &lm, &actions, 22.0, seed, 8);
+        idgate_face::synth::detectable_recording(models, &img, &lm, &actions, 22.0, seed, 8);
     idgate_face::synth::camera_frames(frames.into_iter().map(film).collect(), b"")
 }
 

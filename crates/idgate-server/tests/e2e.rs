@@ -9,6 +9,17 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The face models, loaded once for every test of this binary.
+fn face_models() -> &'static idgate_face::FaceModels {
+    static M: std::sync::OnceLock<idgate_face::FaceModels> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        idgate_face::FaceModels::load(std::path::Path::new(
+            &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
+        ))
+        .expect("face models")
+    })
+}
+
 const BIN: &str = env!("CARGO_BIN_EXE_idgate");
 
 fn free_port() -> u16 {
@@ -237,10 +248,7 @@ impl Client {
             .iter()
             .map(|a| idgate_face::liveness::Action::parse(a.as_str().unwrap()).unwrap())
             .collect();
-        let models = idgate_face::FaceModels::load(std::path::Path::new(
-            &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
-        ))
-        .unwrap();
+        let models = face_models();
         let img = image::load_from_memory(&testdata::read(photo))
             .unwrap()
             .into_rgb8();
@@ -251,7 +259,7 @@ impl Client {
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
         let frames = idgate_face::synth::camera_frames(
-            idgate_face::synth::detectable_recording(&models, &img, &lm, &actions, 22.0, seed, 8),
+            idgate_face::synth::detectable_recording(models, &img, &lm, &actions, 22.0, seed, 8),
             case.as_bytes(),
         );
         let stamps: Vec<String> = (0..frames.len()).map(|i| (i * 250).to_string()).collect();

@@ -113,11 +113,21 @@ pub struct Finding {
     pub region: Option<[u32; 4]>,
 }
 
-#[derive(Clone, Debug)]
+/// The lines are personal data: `Debug` shows how many there are.
+#[derive(Clone)]
 pub struct MrzReading {
     /// The lines as read (after repair when the parse succeeded).
     pub lines: Vec<String>,
     pub parsed: Option<Mrz>,
+}
+
+impl std::fmt::Debug for MrzReading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MrzReading")
+            .field("lines", &self.lines.len())
+            .field("parsed", &self.parsed)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Default)]

@@ -186,20 +186,21 @@ mod tests {
         })
     }
 
+    /// Sets the rectangle `xs` × `ys` of `g` to `level`.
+    fn fill(g: &mut GrayImage, xs: std::ops::Range<u32>, ys: std::ops::Range<u32>, level: u8) {
+        for y in ys {
+            for x in xs.clone() {
+                g.put_pixel(x, y, image::Luma([level]));
+            }
+        }
+    }
+
     #[test]
     fn glare_is_a_blob_that_hides_the_print_and_the_largest_wins() {
         let mut g = page(200, 160, 210);
-        for y in 40..104 {
-            for x in 96..176 {
-                g.put_pixel(x, y, image::Luma([255]));
-            }
-        }
+        fill(&mut g, 96..176, 40..104, 255);
         // A small specular dot elsewhere: too small to hold a tile with blown neighbours.
-        for y in 130..142 {
-            for x in 10..22 {
-                g.put_pixel(x, y, image::Luma([255]));
-            }
-        }
+        fill(&mut g, 10..22, 130..142, 255);
         let glare = glare(&g, 250).unwrap();
         assert_eq!((glare.x, glare.y, glare.w, glare.h), (96, 40, 80, 64));
         // The eroded core: 8 x 6 tiles of 10 x 8.
@@ -211,11 +212,7 @@ mod tests {
     fn a_reflection_over_most_of_the_page_does_not_make_the_paper_white() {
         // Three fifths of a grey page blown out: the paper is still the print's paper.
         let mut g = page(200, 160, 210);
-        for y in 0..160 {
-            for x in 0..120 {
-                g.put_pixel(x, y, image::Luma([255]));
-            }
-        }
+        fill(&mut g, 0..120, 0..160, 255);
         let found = glare(&g, 250).unwrap();
         assert_eq!(found.paper, 210);
         assert!(found.area_fraction > 0.4, "{found:?}");
@@ -229,11 +226,7 @@ mod tests {
         assert_eq!(glare(&g, 250), None);
         // A blank white margin is blown, but the paper says so: the check can tell.
         let mut g = page(200, 160, 252);
-        for y in 0..64 {
-            for x in 0..200 {
-                g.put_pixel(x, y, image::Luma([253]));
-            }
-        }
+        fill(&mut g, 0..200, 0..64, 253);
         let found = glare(&g, 250).unwrap();
         assert!(found.paper >= 250);
         assert_eq!(glare(&GrayImage::new(4, 4), 250), None);
