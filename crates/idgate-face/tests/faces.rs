@@ -2,24 +2,17 @@
 //! occlusion measures on synthetic sunglasses and masks, and liveness on synthetic frame
 //! sequences made from a real photo.
 
+#[path = "../../face_models.rs"]
+mod face_models;
 #[path = "../../testdata.rs"]
 mod testdata;
 
 use idgate_face::liveness::{judge, Action, Failure, Frame, Rules};
 use idgate_face::{counted_faces, obstruction, synth, Face, FaceModels, Thresholds};
 use image::RgbImage;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 fn models() -> &'static FaceModels {
-    static M: OnceLock<FaceModels> = OnceLock::new();
-    M.get_or_init(|| {
-        let dir = PathBuf::from(
-            std::env::var_os("IDGATE_MODELS_DIR")
-                .expect("IDGATE_MODELS_DIR: run through scripts/test, which unpacks the models"),
-        );
-        FaceModels::load(&dir).expect("face models")
-    })
+    face_models::get()
 }
 
 fn photo(rel: &str) -> RgbImage {

@@ -1,6 +1,8 @@
 //! The router in-process (`tower::ServiceExt::oneshot`, no socket), on a real SQLite
 //! store and encrypted blob directory.
 
+#[path = "../../face_models.rs"]
+mod face_models;
 #[path = "../../testdata.rs"]
 mod testdata;
 
@@ -1178,24 +1180,13 @@ fn recording_as(actions: &[&str], film: impl Fn(RgbImage) -> RgbImage) -> Vec<Ve
     )
 }
 
-/// The face models, loaded once for every test of this binary.
-fn face_models() -> &'static idgate_face::FaceModels {
-    static M: std::sync::OnceLock<idgate_face::FaceModels> = std::sync::OnceLock::new();
-    M.get_or_init(|| {
-        idgate_face::FaceModels::load(std::path::Path::new(
-            &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
-        ))
-        .expect("face models")
-    })
-}
-
 /// A synthetic recording of the face in `photo` (shared test data).
 fn recording_of(
     photo: &str,
     actions: &[&str],
     film: impl Fn(RgbImage) -> RgbImage,
 ) -> Vec<Vec<u8>> {
-    let models = face_models();
+    let models = face_models::get();
     let img = image::load_from_memory(&testdata::read(photo))
         .unwrap()
         .into_rgb8();

@@ -1,6 +1,8 @@
 //! End-to-end: the real `idgate` binary on a temporary data directory, polled through
 //! its `healthcheck` subcommand, restarted and killed.
 
+#[path = "../../face_models.rs"]
+mod face_models;
 #[path = "../../testdata.rs"]
 mod testdata;
 
@@ -8,17 +10,6 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The face models, loaded once for every test of this binary.
-fn face_models() -> &'static idgate_face::FaceModels {
-    static M: std::sync::OnceLock<idgate_face::FaceModels> = std::sync::OnceLock::new();
-    M.get_or_init(|| {
-        idgate_face::FaceModels::load(std::path::Path::new(
-            &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
-        ))
-        .expect("face models")
-    })
-}
 
 const BIN: &str = env!("CARGO_BIN_EXE_idgate");
 
@@ -248,7 +239,7 @@ impl Client {
             .iter()
             .map(|a| idgate_face::liveness::Action::parse(a.as_str().unwrap()).unwrap())
             .collect();
-        let models = face_models();
+        let models = face_models::get();
         let img = image::load_from_memory(&testdata::read(photo))
             .unwrap()
             .into_rgb8();

@@ -4,11 +4,13 @@
 //! Needs the face models (`IDGATE_MODELS_DIR`, unpacked by scripts/lib.sh) and the shared
 //! face photos.
 
+#[path = "../../face_models.rs"]
+mod face_models;
 #[path = "../../testdata.rs"]
 mod testdata;
 
 use idgate_face::liveness::Action;
-use idgate_face::{synth, FaceModels};
+use idgate_face::synth;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -92,10 +94,7 @@ fn compare_prints_the_documented_fields_and_exits_by_verdict() {
 /// A live recording (3-D turns, closing lids) of the portrait, or with `warped` the old
 /// synthetic one: the middle of a still photo shifted (issue #29's attack).
 fn write_sequence(dir: &Path, actions: &[Action], warped: bool) {
-    let models = FaceModels::load(Path::new(
-        &std::env::var("IDGATE_MODELS_DIR").expect("IDGATE_MODELS_DIR"),
-    ))
-    .unwrap();
+    let models = face_models::get();
     let img = image::load_from_memory(&testdata::read(OBAMA))
         .unwrap()
         .into_rgb8();
