@@ -68,6 +68,11 @@ pub struct Rules {
     /// (lashes, crease, the lid's curve) at least this share as much as the flattest window
     /// of the cheek. A patch painted over the eye has a window flatter than the skin's.
     pub min_lid_relief: f32,
+    /// A blink is judged only on a face at least this far between the eyes (pixels of the
+    /// frame as sent, in the open-eyed frame before it): below about fifty, a closed lid is a
+    /// dozen pixels wide and a patch painted over the eye looks the same. A person is asked
+    /// to come closer.
+    pub min_blink_eye_distance: f32,
     /// A sequence with at least this many frames copied from another applicant's recording
     /// or selfie is a replay (one frame could be a coincidence of two similar captures).
     pub min_copied_frames: usize,
@@ -88,6 +93,7 @@ impl Default for Rules {
             min_foreshortening: 0.35,
             min_lid_texture: 0.5,
             min_lid_relief: 0.75,
+            min_blink_eye_distance: 48.0,
             min_copied_frames: 2,
         }
     }
@@ -95,13 +101,120 @@ impl Default for Rules {
 
 /// One frame: when the client took it (ms, any origin, increasing), its faces, and its
 /// grey pixels (reduced to at most [`GRAY_SIDE`] on the longer side; `gray_scale` grey pixels
-/// per input pixel) for the checks that look at more than the landmarks.
-#[derive(Clone, Debug)]
+/// per input pixel) for the checks that look at more than the landmarks, and the first
+/// face's eyes and cheeks in more detail (see [`EyeView`]).
+#[derive(Clone)]
 pub struct Frame {
     pub at_ms: i64,
     pub faces: Vec<Face>,
     pub gray: image::GrayImage,
     pub gray_scale: f32,
+    pub eyes: Option<EyeView>,
+}
+
+/// The eyes and cheeks of a frame's first face in grey, from the frame as it was sent, at
+/// up to [`EYE_VIEW_DISTANCE`] pixels between the eyes. The grey image reduced to
+/// [`GRAY_SIDE`] leaves a face of a large frame (a 1080p camera, a 12 MP photo) a few dozen
+/// pixels between the eyes, where a closed lid and a patch painted over the eye look alike;
+/// the camera had the detail.
+#[derive(Clone)]
+pub struct EyeView {
+    pub gray: image::GrayImage,
+    /// Where the view's top-left pixel is in the input frame's pixels.
+    pub origin: [f32; 2],
+    /// View pixels per input pixel.
+    pub scale: f32,
+}
+
+// A frame's pixels are a face: `Debug` shows their size, never them.
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("at_ms", &self.at_ms)
+            .field("faces", &self.faces)
+            .field("gray", &(self.gray.width(), self.gray.height()))
+            .field("gray_scale", &self.gray_scale)
+            .field("eyes", &self.eyes)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EyeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EyeView")
+            .field("gray", &(self.gray.width(), self.gray.height()))
+            .field("origin", &self.origin)
+            .field("scale", &self.scale)
+            .finish()
+    }
+}
+
+/// The eye distance an [`EyeView`] is reduced to when the frame has more: lids, lashes and
+/// the crease are a few pixels each at this size, and forty views stay small.
+pub const EYE_VIEW_DISTANCE: f32 = 100.0;
+
+impl EyeView {
+    /// The view of `img` around `lm` (input pixels): one and a half eye distances either side
+    /// of the point between the eyes, one above and two below.
+    fn of(img: &image::RgbImage, lm: &crate::Landmarks) -> Option<EyeView> {
+        let f = lm.frame();
+        let corners = [(-1.5f32, -1.0f32), (1.5, -1.0), (-1.5, 2.0), (1.5, 2.0)]
+            .map(|(x, y)| f.to_image(x, y));
+        let clamp_x = |v: f32| v.clamp(0.0, img.width() as f32);
+        let clamp_y = |v: f32| v.clamp(0.0, img.height() as f32);
+        let x0 = clamp_x(corners.iter().map(|p| p[0]).fold(f32::INFINITY, f32::min)).floor();
+        let x1 = clamp_x(
+            corners
+                .iter()
+                .map(|p| p[0])
+                .fold(f32::NEG_INFINITY, f32::max),
+        )
+        .ceil();
+        let y0 = clamp_y(corners.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min)).floor();
+        let y1 = clamp_y(
+            corners
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::NEG_INFINITY, f32::max),
+        )
+        .ceil();
+        let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
+        if w < 4 || h < 4 {
+            return None;
+        }
+        let crop = image::imageops::crop_imm(img, x0 as u32, y0 as u32, w, h).to_image();
+        let gray = image::DynamicImage::ImageRgb8(crop).into_luma8();
+        let scale = (EYE_VIEW_DISTANCE / f.eye_distance).min(1.0);
+        let gray = if scale < 1.0 {
+            image::imageops::resize(
+                &gray,
+                ((w as f32 * scale).round() as u32).max(1),
+                ((h as f32 * scale).round() as u32).max(1),
+                image::imageops::FilterType::Triangle,
+            )
+        } else {
+            gray
+        };
+        Some(EyeView {
+            gray,
+            origin: [x0, y0],
+            scale,
+        })
+    }
+
+    /// Landmarks in the input frame's pixels, in the view's.
+    pub fn landmarks(&self, lm: &crate::Landmarks) -> crate::Landmarks {
+        let at = |p: [f32; 2]| {
+            [
+                (p[0] - self.origin[0]) * self.scale,
+                (p[1] - self.origin[1]) * self.scale,
+            ]
+        };
+        crate::Landmarks {
+            eyes: lm.eyes.map(|e| e.map(at)),
+            nose: at(lm.nose),
+        }
+    }
 }
 
 /// The longer side of a frame's kept grey image: the face regions the liveness checks read
@@ -124,11 +237,14 @@ impl Frame {
         } else {
             gray
         };
+        let faces = models.faces(img);
+        let eyes = faces.first().and_then(|f| EyeView::of(img, &f.landmarks));
         Frame {
             at_ms,
-            faces: models.faces(img),
+            faces,
             gray,
             gray_scale: scale,
+            eyes,
         }
     }
 
@@ -171,6 +287,9 @@ pub enum Failure {
         texture: f32,
         relief: f32,
     },
+    /// The face is too small in the frame to see the eyes close (eye distance in the frame's
+    /// pixels).
+    FaceTooSmall { frame: usize, eye_distance: f32 },
     /// Frames copied from another applicant's recording or selfie (judged by the caller,
     /// which has the stored faces).
     Copied { frames: usize },
@@ -199,6 +318,12 @@ impl Failure {
                 foreshortening,
             } => format!(
                 "frame {frame}: the turn is not a head turning (the eyes moved {eye_follow:.2} of the nose's shift, foreshortening {foreshortening:.2})"
+            ),
+            Failure::FaceTooSmall {
+                frame,
+                eye_distance,
+            } => format!(
+                "frame {frame}: the face is too small to see the eyes close (the eyes are {eye_distance:.0} px apart); come closer to the camera"
             ),
             Failure::Copied { frames } => format!(
                 "{frames} frames are copies of pictures another applicant sent before"
@@ -382,12 +507,30 @@ fn real_movements(
                     .filter(|&i| i < at)
                     .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]))
                     .unwrap_or(reference);
-                let (open, closed) = (
-                    frames[open].gray_landmarks(),
-                    (&frames[at].gray, &frames[at].gray_landmarks()),
-                );
-                let texture = lid_texture(&open, closed).unwrap_or(0.0);
-                let relief = lid_relief(&open, closed).unwrap_or(0.0);
+                // Lids are a few pixels each: on a face too small in the frame, a patch
+                // painted over the eye cannot be told from them.
+                let eye_distance = frames[open].faces[0].landmarks.frame().eye_distance;
+                if eye_distance < rules.min_blink_eye_distance {
+                    return Some(Failure::FaceTooSmall {
+                        frame: at,
+                        eye_distance,
+                    });
+                }
+                // The lids are looked at in the blink frame's eye view when it has one
+                // (the open frame is from the same camera: its landmarks map alike).
+                let (texture, relief) = match &frames[at].eyes {
+                    Some(view) => {
+                        let open = view.landmarks(&frames[open].faces[0].landmarks);
+                        let closed = (&view.gray, &view.landmarks(&frames[at].faces[0].landmarks));
+                        (lid_texture(&open, closed), lid_relief(&open, closed))
+                    }
+                    None => {
+                        let open = frames[open].gray_landmarks();
+                        let closed = (&frames[at].gray, &frames[at].gray_landmarks());
+                        (lid_texture(&open, closed), lid_relief(&open, closed))
+                    }
+                };
+                let (texture, relief) = (texture.unwrap_or(0.0), relief.unwrap_or(0.0));
                 j.blink = Some((at, texture, relief));
                 if texture < rules.min_lid_texture || relief < rules.min_lid_relief {
                     return Some(Failure::PaintedBlink {

@@ -138,6 +138,13 @@ fn liveness_sees_the_requested_turns_and_blink_in_order() {
     }
     let blink = j.seen[2].1.unwrap();
     assert!(j.best_frame.is_some_and(|b| b != blink));
+    // A frame's pixels are a face: its `Debug` gives their size, not them.
+    let shown = format!("{:?}", seq[blink]);
+    assert!(
+        shown.contains("EyeView") && shown.len() < 4000,
+        "{}",
+        shown.len()
+    );
 
     // The same movements in another order than asked.
     let j = judge(&seq, &[Action::TurnRight, Action::TurnLeft], &rules, &t);
@@ -209,8 +216,10 @@ fn a_warped_still_photo_is_not_a_head_turning() {
 }
 
 /// A flat patch painted over the eyes has none of a lid's texture or relief; lids that close
-/// keep both. (How often this catches painted eyes in whole recordings is in `idgate face
-/// eval`.)
+/// keep both. The lids are read in the frame's eye view, at up to 100 px between the eyes:
+/// in the grey image reduced to 640 px, deepface's img57 (2048 px wide) keeps its face under
+/// 30 px between the eyes, where its painted patch measured as much relief as the skin.
+/// (How often this catches painted eyes in whole recordings is in `idgate face eval`.)
 #[test]
 fn painted_eyes_have_no_lid_texture_or_relief() {
     use idgate_face::liveness::{lid_relief, lid_texture};
@@ -218,22 +227,18 @@ fn painted_eyes_have_no_lid_texture_or_relief() {
     for rel in [
         "deepface_pairs/dataset/img20.jpg".to_string(),
         "deepface_pairs/dataset/img1.jpg".to_string(),
+        "deepface_pairs/dataset/img57.jpg".to_string(),
         format!("{AGEITGEY}/obama.jpg"),
     ] {
         let img = photo(&rel);
-        let open = Frame::of(models(), 0, &img);
-        let k = open.gray_scale;
-        let lm = open.faces[0].landmarks;
-        let scaled = |l: &idgate_face::Landmarks| idgate_face::Landmarks {
-            eyes: l.eyes.map(|e| e.map(|p| [p[0] * k, p[1] * k])),
-            nose: [l.nose[0] * k, l.nose[1] * k],
-        };
+        let lm = models().faces(&img)[0].landmarks;
         let measure = |closed: &RgbImage| {
             let f = Frame::of(models(), 1, closed);
-            let blink = (&f.gray, &scaled(&f.faces[0].landmarks));
+            let view = f.eyes.as_ref().expect("an eye view");
+            let blink = (&view.gray, &view.landmarks(&f.faces[0].landmarks));
             (
-                lid_texture(&scaled(&lm), blink).unwrap(),
-                lid_relief(&scaled(&lm), blink).unwrap(),
+                lid_texture(&view.landmarks(&lm), blink).unwrap(),
+                lid_relief(&view.landmarks(&lm), blink).unwrap(),
             )
         };
         let mut painted = img.clone();
@@ -258,6 +263,47 @@ fn painted_eyes_have_no_lid_texture_or_relief() {
             measure(&painted_noisy)
         );
     }
+}
+
+/// A face a few dozen pixels between the eyes shows no lids to tell from paint: the blink is
+/// not judged, and the person is asked to come closer. The same recording made from the
+/// photo at its size passes.
+#[test]
+fn a_blink_too_small_to_see_is_not_taken() {
+    let t = Thresholds::default();
+    let rules = Rules::default();
+    let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let img = photo(&format!("{AGEITGEY}/obama.jpg"));
+    let record = |img: &RgbImage| {
+        let face = models().faces(img).remove(0);
+        let d = face.landmarks.frame().eye_distance;
+        let rec = synth::live_recording(img, &face.landmarks, &asked, 22.0, 1);
+        (
+            d,
+            judge(&frames(&rec.iter().collect::<Vec<_>>()), &asked, &rules, &t),
+        )
+    };
+    let (d, j) = record(&img);
+    assert!(
+        d >= rules.min_blink_eye_distance && j.passed(),
+        "{d}: {:?}",
+        j.failure
+    );
+    // Reduced until the eyes are about 40 px apart: dlib still finds the face.
+    let k = 40.0 / d;
+    let small = image::imageops::resize(
+        &img,
+        (img.width() as f32 * k) as u32,
+        (img.height() as f32 * k) as u32,
+        image::imageops::FilterType::Triangle,
+    );
+    let (d, j) = record(&small);
+    assert!(d < rules.min_blink_eye_distance, "{d}");
+    assert!(
+        matches!(j.failure, Some(Failure::FaceTooSmall { .. })),
+        "{d}: {:?}",
+        j.failure
+    );
 }
 
 /// Copies of a frame (re-encoded, resized, cropped, noised) hash within a few bits of it;
