@@ -160,24 +160,15 @@ impl EyeView {
         let f = lm.frame();
         let corners = [(-1.5f32, -1.0f32), (1.5, -1.0), (-1.5, 2.0), (1.5, 2.0)]
             .map(|(x, y)| f.to_image(x, y));
-        let clamp_x = |v: f32| v.clamp(0.0, img.width() as f32);
-        let clamp_y = |v: f32| v.clamp(0.0, img.height() as f32);
-        let x0 = clamp_x(corners.iter().map(|p| p[0]).fold(f32::INFINITY, f32::min)).floor();
-        let x1 = clamp_x(
-            corners
-                .iter()
-                .map(|p| p[0])
-                .fold(f32::NEG_INFINITY, f32::max),
-        )
-        .ceil();
-        let y0 = clamp_y(corners.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min)).floor();
-        let y1 = clamp_y(
-            corners
-                .iter()
-                .map(|p| p[1])
-                .fold(f32::NEG_INFINITY, f32::max),
-        )
-        .ceil();
+        // The corners' extent along one axis (0 x, 1 y), inside the image's `size`.
+        let extent = |axis: usize, size: u32| {
+            let v = corners.map(|p| p[axis]);
+            let lo = v.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let inside = |x: f32| x.clamp(0.0, size as f32);
+            (inside(lo).floor(), inside(hi).ceil())
+        };
+        let ((x0, x1), (y0, y1)) = (extent(0, img.width()), extent(1, img.height()));
         let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
         if w < 4 || h < 4 {
             return None;
