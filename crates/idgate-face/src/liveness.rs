@@ -156,7 +156,7 @@ pub const EYE_VIEW_DISTANCE: f32 = 100.0;
 impl EyeView {
     /// The view of `img` around `lm` (input pixels): one and a half eye distances either side
     /// of the point between the eyes, one above and two below.
-    fn of(img: &image::RgbImage, lm: &crate::Landmarks) -> Option<EyeView> {
+    fn of(full: &image::GrayImage, lm: &crate::Landmarks) -> Option<EyeView> {
         let f = lm.frame();
         let corners = [(-1.5f32, -1.0f32), (1.5, -1.0), (-1.5, 2.0), (1.5, 2.0)]
             .map(|(x, y)| f.to_image(x, y));
@@ -168,26 +168,15 @@ impl EyeView {
             let inside = |x: f32| x.clamp(0.0, size as f32);
             (inside(lo).floor(), inside(hi).ceil())
         };
-        let ((x0, x1), (y0, y1)) = (extent(0, img.width()), extent(1, img.height()));
+        let ((x0, x1), (y0, y1)) = (extent(0, full.width()), extent(1, full.height()));
         let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
         if w < 4 || h < 4 {
             return None;
         }
-        let crop = image::imageops::crop_imm(img, x0 as u32, y0 as u32, w, h).to_image();
-        let gray = image::DynamicImage::ImageRgb8(crop).into_luma8();
+        let crop = image::imageops::crop_imm(full, x0 as u32, y0 as u32, w, h).to_image();
         let scale = (EYE_VIEW_DISTANCE / f.eye_distance).min(1.0);
-        let gray = if scale < 1.0 {
-            image::imageops::resize(
-                &gray,
-                ((w as f32 * scale).round() as u32).max(1),
-                ((h as f32 * scale).round() as u32).max(1),
-                image::imageops::FilterType::Triangle,
-            )
-        } else {
-            gray
-        };
         Some(EyeView {
-            gray,
+            gray: reduced(crop, scale),
             origin: [x0, y0],
             scale,
         })
@@ -208,6 +197,19 @@ impl EyeView {
     }
 }
 
+/// `gray` resized by `scale` (< 1 reduces; otherwise it is kept as it is).
+fn reduced(gray: image::GrayImage, scale: f32) -> image::GrayImage {
+    if scale >= 1.0 {
+        return gray;
+    }
+    image::imageops::resize(
+        &gray,
+        ((gray.width() as f32 * scale).round() as u32).max(1),
+        ((gray.height() as f32 * scale).round() as u32).max(1),
+        image::imageops::FilterType::Triangle,
+    )
+}
+
 /// The longer side of a frame's kept grey image: the face regions the liveness checks read
 /// stay a hundred pixels or so between the eyes, and forty frames stay small in memory.
 pub const GRAY_SIDE: u32 = 640;
@@ -217,23 +219,13 @@ impl Frame {
     pub fn of(models: &crate::FaceModels, at_ms: i64, img: &image::RgbImage) -> Frame {
         let long = img.width().max(img.height()).max(1);
         let scale = (GRAY_SIDE as f32 / long as f32).min(1.0);
-        let gray = image::DynamicImage::ImageRgb8(img.clone()).into_luma8();
-        let gray = if scale < 1.0 {
-            image::imageops::resize(
-                &gray,
-                ((img.width() as f32 * scale).round() as u32).max(1),
-                ((img.height() as f32 * scale).round() as u32).max(1),
-                image::imageops::FilterType::Triangle,
-            )
-        } else {
-            gray
-        };
+        let full = image::DynamicImage::ImageRgb8(img.clone()).into_luma8();
         let faces = models.faces(img);
-        let eyes = faces.first().and_then(|f| EyeView::of(img, &f.landmarks));
+        let eyes = faces.first().and_then(|f| EyeView::of(&full, &f.landmarks));
         Frame {
             at_ms,
             faces,
-            gray,
+            gray: reduced(full, scale),
             gray_scale: scale,
             eyes,
         }
@@ -507,20 +499,7 @@ fn real_movements(
                         eye_distance,
                     });
                 }
-                // The lids are looked at in the blink frame's eye view when it has one
-                // (the open frame is from the same camera: its landmarks map alike).
-                let (texture, relief) = match &frames[at].eyes {
-                    Some(view) => {
-                        let open = view.landmarks(&frames[open].faces[0].landmarks);
-                        let closed = (&view.gray, &view.landmarks(&frames[at].faces[0].landmarks));
-                        (lid_texture(&open, closed), lid_relief(&open, closed))
-                    }
-                    None => {
-                        let open = frames[open].gray_landmarks();
-                        let closed = (&frames[at].gray, &frames[at].gray_landmarks());
-                        (lid_texture(&open, closed), lid_relief(&open, closed))
-                    }
-                };
+                let (texture, relief) = lids(&frames[open], &frames[at]);
                 let (texture, relief) = (texture.unwrap_or(0.0), relief.unwrap_or(0.0));
                 j.blink = Some((at, texture, relief));
                 if texture < rules.min_lid_texture || relief < rules.min_lid_relief {
@@ -634,6 +613,24 @@ fn sample_gray(gray: &image::GrayImage, x: f32, y: f32) -> Option<f32> {
     let top = g(x0, y0) * (1.0 - fx) + g(x0 + 1, y0) * fx;
     let bot = g(x0, y0 + 1) * (1.0 - fx) + g(x0 + 1, y0 + 1) * fx;
     Some(top * (1.0 - fy) + bot * fy)
+}
+
+/// [`lid_texture`] and [`lid_relief`] of the first face's eyes in `blink`, against where
+/// they are open in `open`: read in the blink frame's eye view when it has one (the open frame
+/// is from the same camera, so its landmarks map alike), else in the reduced grey images.
+pub fn lids(open: &Frame, blink: &Frame) -> (Option<f32>, Option<f32>) {
+    let (gray, open_lm, blink_lm) = match &blink.eyes {
+        Some(view) => (
+            &view.gray,
+            view.landmarks(&open.faces[0].landmarks),
+            view.landmarks(&blink.faces[0].landmarks),
+        ),
+        None => (&blink.gray, open.gray_landmarks(), blink.gray_landmarks()),
+    };
+    (
+        lid_texture(&open_lm, (gray, &blink_lm)),
+        lid_relief(&open_lm, (gray, &blink_lm)),
+    )
 }
 
 /// `open`'s landmarks moved with the nose to where `other`'s nose is: the regions of an

@@ -222,7 +222,7 @@ fn a_warped_still_photo_is_not_a_head_turning() {
 /// (How often this catches painted eyes in whole recordings is in `idgate face eval`.)
 #[test]
 fn painted_eyes_have_no_lid_texture_or_relief() {
-    use idgate_face::liveness::{lid_relief, lid_texture};
+    use idgate_face::liveness::lids;
     let rules = Rules::default();
     for rel in [
         "deepface_pairs/dataset/img20.jpg".to_string(),
@@ -231,15 +231,13 @@ fn painted_eyes_have_no_lid_texture_or_relief() {
         format!("{AGEITGEY}/obama.jpg"),
     ] {
         let img = photo(&rel);
-        let lm = models().faces(&img)[0].landmarks;
+        let open = Frame::of(models(), 0, &img);
+        let lm = open.faces[0].landmarks;
         let measure = |closed: &RgbImage| {
             let f = Frame::of(models(), 1, closed);
-            let view = f.eyes.as_ref().expect("an eye view");
-            let blink = (&view.gray, &view.landmarks(&f.faces[0].landmarks));
-            (
-                lid_texture(&view.landmarks(&lm), blink).unwrap(),
-                lid_relief(&view.landmarks(&lm), blink).unwrap(),
-            )
+            assert!(f.eyes.is_some(), "{rel}: no eye view");
+            let (texture, relief) = lids(&open, &f);
+            (texture.unwrap(), relief.unwrap())
         };
         let mut painted = img.clone();
         synth::close_eyes(&mut painted, &lm);
