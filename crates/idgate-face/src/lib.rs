@@ -253,7 +253,8 @@ pub struct Face {
     pub landmarks: Landmarks,
     pub descriptor: Descriptor,
     pub occlusion: occlusion::Measures,
-    /// Eye openness (see [`occlusion::eye_openness`]): the liveness blink signal.
+    /// Eye openness (see [`occlusion::eye_openness`]): which frame of a liveness recording
+    /// is kept as the selfie (the most open facing the camera).
     pub eye_openness: f32,
     /// The face crop's perceptual hash (a picture used again), when the crop fits.
     pub hash: Option<hash::FaceHash>,

@@ -5,9 +5,8 @@
 //!
 //! Identity: every frame's face within the same-person distance of the first frame's (a
 //! little more for turned frames). Signals, from the five landmarks: head turn = the nose's offset along the eye line
-//! ([`crate::Landmarks::yaw`]) against the first frame; blink = eye openness
-//! ([`crate::occlusion::eye_openness`]) falling well below the sequence's open-eye level on a
-//! frame facing the camera. Frames are taken as the camera records them (not mirrored):
+//! ([`crate::Landmarks::yaw`]) against the first frame; blink = the frame facing the camera
+//! whose eye openings differ most from the most open frame's ([`eye_change`]), by enough. Frames are taken as the camera records them (not mirrored):
 //! "turn left" is the person's left, the nose moving to the image's right.
 
 use crate::{counted_faces, Descriptor, Face, Thresholds};
@@ -48,8 +47,10 @@ pub struct Rules {
     pub max_span_ms: i64,
     /// A head turn moves the nose at least this far (eye distances) from where it started.
     pub turn_yaw: f32,
-    /// A blink: eye openness at most this share of the open-eye level.
-    pub blink_ratio: f32,
+    /// A blink changes the eyes: [`eye_change`] against the open eyes ([`Judgement::eyes_open`])
+    /// at least this (open eyes read again come to 0.1–0.5, closed lids and paint to 0.45–0.9
+    /// in `idgate face eval`'s recordings). The frame that changed most is the blink.
+    pub min_eye_change: f32,
     /// A turned head's descriptor drifts from the frontal one (dlib's network is trained
     /// mostly on frontal faces): frames turned at least half a turn may be this much farther
     /// from the first frame than the same-person distance.
@@ -87,7 +88,7 @@ impl Default for Rules {
             min_span_ms: 600,
             max_span_ms: 20_000,
             turn_yaw: 0.12,
-            blink_ratio: 0.7,
+            min_eye_change: 0.4,
             turned_face_slack: 0.12,
             min_eye_follow: 0.45,
             min_foreshortening: 0.35,
@@ -330,6 +331,11 @@ pub struct Judgement {
     /// Yaw relative to the first frame and eye openness, per frame (for review).
     pub yaw: Vec<f32>,
     pub openness: Vec<f32>,
+    /// The frame facing the camera whose eyes are most like the other such frames': the
+    /// open eyes a blink is measured against.
+    pub eyes_open: Option<usize>,
+    /// Per frame, [`eye_change`] against `eyes_open`.
+    pub eye_change: Vec<f32>,
     /// The mean descriptor over the frames: the live face to match with the document.
     pub descriptor: Option<Descriptor>,
     /// The frame facing the camera most squarely, eyes open: kept as the selfie.
@@ -352,6 +358,8 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
         seen: actions.iter().map(|a| (*a, None)).collect(),
         yaw: Vec::new(),
         openness: Vec::new(),
+        eyes_open: None,
+        eye_change: Vec::new(),
         descriptor: None,
         best_frame: None,
         turns: Vec::new(),
@@ -388,23 +396,46 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
     let frontal: Vec<usize> = (0..faces.len())
         .filter(|&i| j.yaw[i].abs() < rules.turn_yaw / 2.0)
         .collect();
-    // The open-eye level: the upper quartile of the frontal frames' openness.
-    let mut open: Vec<f32> = frontal.iter().map(|&i| j.openness[i]).collect();
-    open.sort_by(f32::total_cmp);
-    let open_level = open.get(open.len() * 3 / 4).copied().unwrap_or(0.0);
+    // The eyes open: the frame facing the camera whose eyes are most like the others'. Not
+    // the most open by eye openness, which a painted frame can top: every other frame would
+    // then look changed, an open-eyed one would stand for the blink, and pass as lids.
+    j.eyes_open = frontal.iter().copied().min_by(|&a, &b| {
+        let typical = |i: usize| {
+            let mut d: Vec<f32> = frontal
+                .iter()
+                .filter(|&&o| o != i)
+                .map(|&o| eye_change(&frames[i], &frames[o]).unwrap_or(f32::INFINITY))
+                .collect();
+            d.sort_by(f32::total_cmp);
+            d.get(d.len() / 2).copied().unwrap_or(0.0)
+        };
+        typical(a).total_cmp(&typical(b))
+    });
+    j.eye_change = (0..frames.len())
+        .map(|i| {
+            j.eyes_open
+                .and_then(|o| eye_change(&frames[o], &frames[i]))
+                .unwrap_or(0.0)
+        })
+        .collect();
 
     let mut from = 0;
     for (action, at) in j.seen.iter_mut() {
-        let hit = (from..faces.len()).find(|&i| match action {
-            Action::TurnLeft => j.yaw[i] >= rules.turn_yaw,
-            Action::TurnRight => j.yaw[i] <= -rules.turn_yaw,
-            // Landmarks read on closed eyes wander a little, so a blink frame may be a little
-            // further from frontal than the frames the open-eye level comes from.
-            Action::Blink => {
-                j.yaw[i].abs() < 0.75 * rules.turn_yaw
-                    && j.openness[i] <= rules.blink_ratio * open_level
-            }
-        });
+        let hit = match action {
+            Action::TurnLeft => (from..faces.len()).find(|&i| j.yaw[i] >= rules.turn_yaw),
+            Action::TurnRight => (from..faces.len()).find(|&i| j.yaw[i] <= -rules.turn_yaw),
+            // The frame whose eyes changed most: eye openness alone also dips on open eyes
+            // read a little differently (and stays up on some closed ones), which let a
+            // frame with open eyes stand for a painted blink. Landmarks read on closed eyes
+            // wander a little, so a blink frame may be a little further from frontal than
+            // the frames the open eyes come from.
+            Action::Blink => (from..faces.len())
+                .filter(|&i| {
+                    j.yaw[i].abs() < 0.75 * rules.turn_yaw
+                        && j.eye_change[i] >= rules.min_eye_change
+                })
+                .max_by(|&a, &b| j.eye_change[a].total_cmp(&j.eye_change[b])),
+        };
         match hit {
             Some(i) => {
                 *at = Some(i);
@@ -482,14 +513,9 @@ fn real_movements(
                 }
             }
             Action::Blink => {
-                // The most open frame facing the camera before the blink holds the places
-                // where the eyes are.
-                let open = frontal
-                    .iter()
-                    .copied()
-                    .filter(|&i| i < at)
-                    .max_by(|&a, &b| j.openness[a].total_cmp(&j.openness[b]))
-                    .unwrap_or(reference);
+                // The open eyes the blink was found against hold the places where the eyes
+                // are.
+                let open = j.eyes_open.unwrap_or(reference);
                 // Lids are a few pixels each: on a face too small in the frame, a patch
                 // painted over the eye cannot be told from them.
                 let eye_distance = frames[open].faces[0].landmarks.frame().eye_distance;
@@ -613,6 +639,81 @@ fn sample_gray(gray: &image::GrayImage, x: f32, y: f32) -> Option<f32> {
     let top = g(x0, y0) * (1.0 - fx) + g(x0 + 1, y0) * fx;
     let bot = g(x0, y0 + 1) * (1.0 - fx) + g(x0 + 1, y0 + 1) * fx;
     Some(top * (1.0 - fy) + bot * fy)
+}
+
+/// The first face's eyes of a frame, with the landmarks they are read by: the eye view and
+/// its landmarks when the frame has one, else the reduced grey image.
+fn eye_pixels(frame: &Frame) -> (&image::GrayImage, crate::Landmarks) {
+    match &frame.eyes {
+        Some(view) => (&view.gray, view.landmarks(&frame.faces[0].landmarks)),
+        None => (&frame.gray, frame.gray_landmarks()),
+    }
+}
+
+/// How much the eyes of `other` differ from the open eyes of `open`, beyond what moves with
+/// the face: over each eye opening, the mean absolute difference of the two frames' grey
+/// (each less its mean, so exposure drift does not count) at the best alignment within a
+/// tenth of the eye distance, over the open eye's spread; both eyes' mean. Eyes that are
+/// still open, only read a little differently by the landmarks, come to a small fraction:
+/// the iris and the white are where they were. Lids that cover them, or paint, come near
+/// one.
+pub fn eye_change(open: &Frame, other: &Frame) -> Option<f32> {
+    const COLS: usize = 12;
+    const ROWS: usize = 8;
+    const REACH: f32 = 0.12;
+    const STEP: f32 = 0.03;
+    let (ga, la) = eye_pixels(open);
+    let (gb, lb) = eye_pixels(other);
+    let (fa, fb) = (la.frame(), lb.frame());
+    let grid = |cx: f32| {
+        (0..ROWS).flat_map(move |r| {
+            (0..COLS).map(move |c| {
+                (
+                    cx - 0.18 + 0.36 * (c as f32 + 0.5) / COLS as f32,
+                    -0.09 + 0.16 * (r as f32 + 0.5) / ROWS as f32,
+                )
+            })
+        })
+    };
+    let centred = |v: &mut Vec<f32>| {
+        let mean = v.iter().sum::<f32>() / v.len() as f32;
+        v.iter_mut().for_each(|x| *x -= mean);
+    };
+    let steps = (REACH / STEP).round() as i32;
+    let mut sum = 0.0;
+    for cx in [-0.5f32, 0.5] {
+        let mut a: Vec<f32> = grid(cx)
+            .map(|(x, y)| {
+                let p = fa.to_image(x, y);
+                sample_gray(ga, p[0], p[1])
+            })
+            .collect::<Option<_>>()?;
+        centred(&mut a);
+        let spread = (a.iter().map(|x| x * x).sum::<f32>() / a.len() as f32).sqrt();
+        let mut best = f32::INFINITY;
+        for sy in -steps..=steps {
+            for sx in -steps..=steps {
+                let (dx, dy) = (sx as f32 * STEP, sy as f32 * STEP);
+                let Some(mut b) = grid(cx)
+                    .map(|(x, y)| {
+                        let p = fb.to_image(x + dx, y + dy);
+                        sample_gray(gb, p[0], p[1])
+                    })
+                    .collect::<Option<Vec<f32>>>()
+                else {
+                    continue;
+                };
+                centred(&mut b);
+                let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+                best = best.min(d);
+            }
+        }
+        if !best.is_finite() {
+            return None;
+        }
+        sum += best / spread.max(4.0);
+    }
+    Some(sum / 2.0)
 }
 
 /// [`lid_texture`] and [`lid_relief`] of the first face's eyes in `blink`, against where

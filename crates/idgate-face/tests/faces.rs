@@ -263,6 +263,71 @@ fn painted_eyes_have_no_lid_texture_or_relief() {
     }
 }
 
+/// The blink is the frame whose eyes changed, not the frame whose eye openness dipped. Eye
+/// openness dips on open eyes read a little differently and can stay up on closed lids or
+/// paint: `idgate face eval` found real 3-D turns followed by painted eyes passing because a
+/// frame with open eyes stood for the blink (deepface img53), and genuine blinks missed.
+#[test]
+fn the_blink_is_the_frame_whose_eyes_changed() {
+    let t = Thresholds::default();
+    let rules = Rules::default();
+    let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let img = photo(&format!("{AGEITGEY}/obama.jpg"));
+    let face = models().faces(&img).remove(0);
+    let lm = face.landmarks;
+    let recorded = synth::live_recording(&img, &lm, &asked, 22.0, 1);
+    let mut seq = frames(&recorded.iter().collect::<Vec<_>>());
+    let j = judge(&seq, &asked, &rules, &t);
+    let blink = j.seen[2].1.expect("blink seen");
+    let open = j.eyes_open.unwrap();
+    // Open eyes read again (sensor noise, the sway) change little; lids and paint a lot.
+    let changed = |img: &RgbImage| {
+        let f = Frame::of(models(), 0, img);
+        idgate_face::liveness::eye_change(&seq[open], &f).unwrap()
+    };
+    let mut noisy = img.clone();
+    synth::sensor(&mut noisy, 2.5, &mut synth::Rng::new(5));
+    let mut painted = img.clone();
+    synth::close_eyes(&mut painted, &lm);
+    let (same, lids, paint) = (
+        changed(&noisy),
+        changed(&synth::close_lids(&img, &lm, 1.0)),
+        changed(&painted),
+    );
+    assert!(
+        same < rules.min_eye_change && lids >= rules.min_eye_change,
+        "open {same}, lids {lids}"
+    );
+    assert!(paint >= rules.min_eye_change, "paint {paint}");
+
+    // A genuine blink whose openness did not dip is still seen.
+    let level = seq[open].faces[0].eye_openness;
+    for f in seq.iter_mut().skip(blink - 1).take(2) {
+        f.faces[0].eye_openness = level;
+    }
+    let j = judge(&seq, &asked, &rules, &t);
+    assert!(j.passed(), "{:?} {:?}", j.failure, j.eye_change);
+
+    // Real turns, then painted eyes whose openness stays up, and an open-eyed frame whose
+    // openness dips: the painted frame is the blink, and it is flat.
+    let mut painted_noisy = painted.clone();
+    synth::sensor(&mut painted_noisy, 2.5, &mut synth::Rng::new(6));
+    let turns = synth::live_recording(&img, &lm, &asked[..2], 22.0, 1);
+    let mut attack: Vec<&RgbImage> = turns.iter().collect();
+    attack.extend([&painted_noisy, &noisy]);
+    let mut seq = frames(&attack);
+    let n = seq.len();
+    seq[n - 2].faces[0].eye_openness = level;
+    seq[n - 1].faces[0].eye_openness = 0.5 * level;
+    let j = judge(&seq, &asked, &rules, &t);
+    assert!(
+        matches!(j.failure, Some(Failure::PaintedBlink { frame, .. }) if frame == n - 2),
+        "{:?} {:?}",
+        j.failure,
+        j.eye_change
+    );
+}
+
 /// A face a few dozen pixels between the eyes shows no lids to tell from paint: the blink is
 /// not judged, and the person is asked to come closer. The same recording made from the
 /// photo at its size passes.

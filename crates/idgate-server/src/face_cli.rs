@@ -79,6 +79,7 @@ pub fn judgement_json(j: &liveness::Judgement) -> Value {
         "seen": j.seen.iter().map(|(a, at)| json!({"action": a.as_str(), "frame": at})).collect::<Vec<_>>(),
         "yaw": j.yaw.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
         "eye_openness": j.openness.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
+        "eye_change": j.eye_change.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
         "best_frame": j.best_frame,
         "turns": j.turns.iter().map(|(f, follow, fore)| json!({"frame": f, "eye_follow": round3(*follow), "foreshortening": round3(*fore)})).collect::<Vec<_>>(),
         "blink": j.blink.map(|(f, tex, relief)| json!({"frame": f, "lid_texture": round3(tex), "lid_relief": round3(relief)})),
