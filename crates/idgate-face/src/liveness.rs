@@ -6,8 +6,9 @@
 //! Identity: every frame's face within the same-person distance of the first frame's (a
 //! little more for turned frames). Signals, from the five landmarks: head turn = the nose's offset along the eye line
 //! ([`crate::Landmarks::yaw`]) against the first frame; blink = the frame facing the camera
-//! whose eye openings differ most from the most open frame's ([`eye_change`]), by enough. Frames are taken as the camera records them (not mirrored):
-//! "turn left" is the person's left, the nose moving to the image's right.
+//! whose eye openings differ most, by enough, from the open eyes of the frontal frame most
+//! like the others ([`eye_change`]). Frames are taken as the camera records them (not
+//! mirrored): "turn left" is the person's left, the nose moving to the image's right.
 
 use crate::{counted_faces, Descriptor, Face, Thresholds};
 
@@ -399,8 +400,9 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
     // The eyes open: the frame facing the camera whose eyes are most like the others'. Not
     // the most open by eye openness, which a painted frame can top: every other frame would
     // then look changed, an open-eyed one would stand for the blink, and pass as lids.
-    j.eyes_open = frontal.iter().copied().min_by(|&a, &b| {
-        let typical = |i: usize| {
+    let typical: Vec<f32> = frontal
+        .iter()
+        .map(|&i| {
             let mut d: Vec<f32> = frontal
                 .iter()
                 .filter(|&&o| o != i)
@@ -408,9 +410,13 @@ pub fn judge(frames: &[Frame], actions: &[Action], rules: &Rules, t: &Thresholds
                 .collect();
             d.sort_by(f32::total_cmp);
             d.get(d.len() / 2).copied().unwrap_or(0.0)
-        };
-        typical(a).total_cmp(&typical(b))
-    });
+        })
+        .collect();
+    j.eyes_open = frontal
+        .iter()
+        .zip(&typical)
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(&i, _)| i);
     j.eye_change = (0..frames.len())
         .map(|i| {
             j.eyes_open
@@ -652,8 +658,8 @@ fn eye_pixels(frame: &Frame) -> (&image::GrayImage, crate::Landmarks) {
 
 /// How much the eyes of `other` differ from the open eyes of `open`, beyond what moves with
 /// the face: over each eye opening, the mean absolute difference of the two frames' grey
-/// (each less its mean, so exposure drift does not count) at the best alignment within a
-/// tenth of the eye distance, over the open eye's spread; both eyes' mean. Eyes that are
+/// (each less its mean, so exposure drift does not count) at the best alignment within
+/// ±0.12 eye distances, over the open eye's spread; both eyes' mean. Eyes that are
 /// still open, only read a little differently by the landmarks, come to a small fraction:
 /// the iris and the white are where they were. Lids that cover them, or paint, come near
 /// one.
