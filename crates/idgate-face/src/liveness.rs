@@ -234,7 +234,7 @@ impl Frame {
     }
 
     /// The first face's landmarks in the grey image's pixels.
-    fn gray_landmarks(&self) -> crate::Landmarks {
+    pub fn gray_landmarks(&self) -> crate::Landmarks {
         let k = self.gray_scale;
         let lm = self.faces[0].landmarks;
         crate::Landmarks {
@@ -881,84 +881,88 @@ pub fn lid_relief(
 }
 
 /// The background's horizontal shift between two frames, in `frontal`'s eye distances: the
-/// best match of textured patches beside and above the head (block matching). `None` when
-/// the background has no texture to match (a plain wall).
+/// best match of textured patches beside and above the head (block matching). Against a plain
+/// wall no such patch has texture; then the head's outline is matched instead (patches on the
+/// edge of the hair and of the head beside the temples, which stay where they are when a head
+/// turns about the neck, and move when a whole photo is moved). `None` when neither has
+/// texture to match.
 pub fn background_shift(
     a: &image::GrayImage,
     b: &image::GrayImage,
     frontal: &crate::Landmarks,
 ) -> Option<f32> {
-    let f = frontal.frame();
-    let d = f.eye_distance;
-    let mut shifts = Vec::new();
-    for (cx, cy) in [
-        (-2.0f32, 0.0f32),
+    const BESIDE: [(f32, f32); 5] = [
+        (-2.0, 0.0),
         (2.0, 0.0),
         (-1.9, -1.2),
         (1.9, -1.2),
         (0.0, -1.9),
-    ] {
-        let c = f.to_image(cx, cy);
-        let half = (0.35 * d).max(6.0);
-        let step = (half / 8.0).max(1.0);
-        let mut pa = Vec::new();
-        let mut ok = true;
-        let mut k = -8.0f32;
-        while k <= 8.0 && ok {
-            let mut l = -8.0f32;
-            while l <= 8.0 {
-                match sample_gray(a, c[0] + l * step, c[1] + k * step) {
-                    Some(v) => pa.push(v),
-                    None => {
-                        ok = false;
-                        break;
-                    }
-                }
-                l += 1.0;
-            }
-            k += 1.0;
+    ];
+    const OUTLINE: [(f32, f32); 6] = [
+        (-1.35, -0.3),
+        (1.35, -0.3),
+        (-1.1, -1.0),
+        (1.1, -1.0),
+        (-0.5, -1.45),
+        (0.5, -1.45),
+    ];
+    let f = frontal.frame();
+    let median = |at: &[(f32, f32)]| {
+        let mut shifts: Vec<f32> = at
+            .iter()
+            .filter_map(|&c| patch_shift(a, b, &f, c))
+            .collect();
+        if shifts.is_empty() {
+            return None;
         }
-        if !ok {
-            continue;
-        }
-        let mean = pa.iter().sum::<f32>() / pa.len() as f32;
-        let sd = (pa.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / pa.len() as f32).sqrt();
-        if sd < 6.0 {
-            continue; // too plain to match
-        }
-        let search = (0.4 * d / step).round() as i32;
-        let mut best = (f32::INFINITY, 0i32);
-        for s in -search..=search {
-            let mut sad = 0.0;
-            let mut n = 0;
-            let mut idx = 0;
-            let mut k = -8.0f32;
-            while k <= 8.0 {
-                let mut l = -8.0f32;
-                while l <= 8.0 {
-                    if let Some(v) = sample_gray(b, c[0] + (l + s as f32) * step, c[1] + k * step) {
-                        sad += (v - pa[idx]).abs();
-                        n += 1;
-                    }
-                    idx += 1;
-                    l += 1.0;
-                }
-                k += 1.0;
-            }
-            if n > pa.len() / 2 {
-                let m = sad / n as f32;
-                if m < best.0 {
-                    best = (m, s);
-                }
-            }
-        }
-        if best.0.is_finite() && best.0 < 0.5 * sd {
-            shifts.push(best.1 as f32 * step / d);
-        }
-    }
-    if shifts.is_empty() {
+        shifts.sort_by(f32::total_cmp);
+        Some(shifts[shifts.len() / 2])
+    };
+    median(&BESIDE).or_else(|| median(&OUTLINE))
+}
+
+/// The horizontal shift (eye distances) that best matches the patch of `a` centred at face
+/// point `at` (0.35 eye distances either side, 17 × 17 samples) in `b`, searched within ±0.4
+/// eye distances. `None` when the patch leaves the image, is too plain to match (standard
+/// deviation under 6 levels), or matches nowhere well.
+fn patch_shift(
+    a: &image::GrayImage,
+    b: &image::GrayImage,
+    f: &crate::FaceFrame,
+    at: (f32, f32),
+) -> Option<f32> {
+    let d = f.eye_distance;
+    let c = f.to_image(at.0, at.1);
+    let half = (0.35 * d).max(6.0);
+    let step = (half / 8.0).max(1.0);
+    let offsets: Vec<(f32, f32)> = (-8..=8)
+        .flat_map(|k| (-8..=8).map(move |l| (l as f32 * step, k as f32 * step)))
+        .collect();
+    let pa = offsets
+        .iter()
+        .map(|&(dx, dy)| sample_gray(a, c[0] + dx, c[1] + dy))
+        .collect::<Option<Vec<f32>>>()?;
+    let mean = pa.iter().sum::<f32>() / pa.len() as f32;
+    let sd = (pa.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / pa.len() as f32).sqrt();
+    if sd < 6.0 {
         return None;
     }
-    shifts.sort_by(f32::total_cmp);
-    Some(shifts[shifts.len() / 2])
+    let search = (0.4 * d / step).round() as i32;
+    let mut best = (f32::INFINITY, 0i32);
+    for s in -search..=search {
+        let (mut sad, mut n) = (0.0, 0);
+        for (&(dx, dy), v) in offsets.iter().zip(&pa) {
+            if let Some(w) = sample_gray(b, c[0] + dx + s as f32 * step, c[1] + dy) {
+                sad += (w - v).abs();
+                n += 1;
+            }
+        }
+        if n > pa.len() / 2 {
+            let m = sad / n as f32;
+            if m < best.0 {
+                best = (m, s);
+            }
+        }
+    }
+    (best.0.is_finite() && best.0 < 0.5 * sd).then(|| best.1 as f32 * step / d)
 }

@@ -215,6 +215,60 @@ fn a_warped_still_photo_is_not_a_head_turning() {
     }
 }
 
+/// Issue #29: a still photo moved whole with its warped turns passed against a plain wall
+/// (deepface's img49, a studio portrait): with no textured background to measure against, the eyes seemed to
+/// follow the nose. The head's outline against the wall stays when a head turns about the
+/// neck and moves with a moved photo, so it stands in for the background.
+#[test]
+fn a_still_moved_whole_before_a_plain_wall_is_not_a_head_turning() {
+    use idgate_face::liveness::background_shift;
+    let t = Thresholds::default();
+    let rules = Rules::default();
+    let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let img = photo("deepface_pairs/dataset/img49.jpg");
+    let lm = models().faces(&img).remove(0).landmarks;
+    let f = lm.frame();
+    // A genuine recording before that wall still passes.
+    let live = synth::live_recording(&img, &lm, &asked, 22.0, 1);
+    let j = judge(
+        &frames(&live.iter().collect::<Vec<_>>()),
+        &asked,
+        &rules,
+        &t,
+    );
+    assert!(j.passed(), "{:?} turns {:?}", j.failure, j.turns);
+    // The warped still (the middle of the face shifted half an eye distance), moved 0.3
+    // eye distances with each turn.
+    let d = f.eye_distance;
+    let moved: Vec<RgbImage> = synth::sequence(&img, &lm, &asked, 0.5)
+        .into_iter()
+        .enumerate()
+        .map(|(i, frame)| {
+            let dx = match i {
+                1 => 0.3 * d,
+                3 => -0.3 * d,
+                _ => 0.0,
+            } as i64;
+            RgbImage::from_fn(frame.width(), frame.height(), |x, y| {
+                let sx = (x as i64 - dx).clamp(0, frame.width() as i64 - 1);
+                *frame.get_pixel(sx as u32, y)
+            })
+        })
+        .collect();
+    let seq = frames(&moved.iter().collect::<Vec<_>>());
+    // The wall is too plain to match; the outline is found moved with the photo.
+    let shift = background_shift(&seq[0].gray, &seq[1].gray, &seq[0].gray_landmarks());
+    assert!(shift.is_some_and(|s| (s - 0.3).abs() < 0.08), "{shift:?}");
+    let j = judge(&seq, &asked, &rules, &t);
+    assert!(
+        matches!(j.failure, Some(Failure::FlatTurn { frame: 1, .. })),
+        "{:?} turns {:?} yaw {:?}",
+        j.failure,
+        j.turns,
+        j.yaw
+    );
+}
+
 /// A flat patch painted over the eyes has none of a lid's texture or relief; lids that close
 /// keep both. The lids are read in the frame's eye view, at up to 100 px between the eyes:
 /// in the grey image reduced to 640 px, deepface's img57 (2048 px wide) keeps its face under
