@@ -739,32 +739,70 @@ fn mrz_lines(
     // All lines of an MRZ have the same length and start at the same margin; the detector
     // often loses runs of thin filler chevrons, leaving a line's last check digit as a far,
     // separate box or nothing at all. So every line is read to the right end of the last
-    // text on any MRZ row (and, on a second try, to near the flattened page's edge).
+    // text on any row of its block (the candidates starting at its margin, a line or two
+    // above or below, in its direction), and on a second try to near the flattened page's
+    // edge. Only its block: in a whole photo, print around the document (a page it lies
+    // on) runs on well past the MRZ's end.
     candidates.sort_by_key(|b| b.y);
-    let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
-    let right = candidates
-        .iter()
-        .flat_map(|c| {
-            boxes.iter().filter(move |b| {
-                b.x >= c.x && (centre(b) - centre(c)).abs() < 0.35 * c.h.min(b.h).max(1) as f32
+    // A document photographed on printed paper: rows of the print beside it continue its
+    // lines, and a row joined from several boxes may hold both. Such a row is read once
+    // and cut to its stretch that reads like an MRZ line, between words of the print
+    // (lowercase, which no MRZ has); its row then ends there.
+    let mut cut = vec![false; candidates.len()];
+    if !on_page {
+        let joined: Vec<usize> = (0..candidates.len())
+            .filter(|&i| {
+                let c = &candidates[i];
+                let within = |b: &&TextBox| b.x >= c.x && b.x + b.w <= c.x + c.w;
+                boxes.iter().filter(within).filter(|b| on_row(b, c)).count() >= 2
             })
-        })
-        .chain(candidates.iter())
-        .map(|b| b.x + b.w)
-        .max()
-        .unwrap_or(0);
-    let page_right = if on_page {
-        right.max(region.width() * 99 / 100)
-    } else {
-        right
+            .collect();
+        let crops: Vec<RgbImage> = joined
+            .iter()
+            .map(|&i| candidates[i].straightened(region, 0.1))
+            .collect();
+        for (&i, steps) in joined.iter().zip(ocr.steps_all(&crops)?) {
+            if let Some((from, to)) = mrz_stretch(&ocr.greedy_at_steps(&steps), steps.len()) {
+                candidates[i] = candidates[i].crop_part(0.1, from, to);
+                cut[i] = true;
+            }
+        }
+    }
+    let candidates = candidates;
+    let row_right = |c: &TextBox| {
+        boxes
+            .iter()
+            .filter(|b| b.x >= c.x && on_row(b, c))
+            .map(|b| b.x + b.w)
+            .fold(c.x + c.w, u32::max)
     };
-    // One candidate's crop (to `right`, with `margin` around it, drawn `stretch` times
-    // wider).
-    let crop = |b: &TextBox, right: u32, margin: f32, stretch: f32| {
-        let b = TextBox {
-            w: right.saturating_sub(b.x).max(1),
-            ..*b
-        };
+    let rows_right: Vec<u32> = candidates
+        .iter()
+        .zip(&cut)
+        .map(|(c, &cut)| if cut { c.x + c.w } else { row_right(c) })
+        .collect();
+    let block_right = |b: &TextBox| {
+        candidates
+            .iter()
+            .zip(&rows_right)
+            .filter(|(c, _)| {
+                let t = b.thickness().min(c.thickness());
+                let x = (b.x + c.x) as f32 / 2.0;
+                b.x.abs_diff(c.x) as f32 <= 2.0 * t
+                    && (b.centre_at(x) - c.centre_at(x)).abs() <= 4.0 * t
+                    && same_direction(b, c)
+            })
+            .map(|(_, &r)| r)
+            .fold(b.x + b.w, u32::max)
+    };
+    // One candidate's crop (to its block's right end, or with `to_edge` to near a flattened
+    // page's edge; with `margin` around it, drawn `stretch` times wider).
+    let crop = |b: &TextBox, to_edge: bool, margin: f32, stretch: f32| {
+        let mut right = block_right(b);
+        if to_edge && on_page {
+            right = right.max(region.width() * 99 / 100);
+        }
+        let b = b.extended_to(right);
         let mut line = b.straightened(region, margin);
         if stretch != 1.0 {
             let w = (line.width() as f32 * stretch).round() as u32;
@@ -875,10 +913,10 @@ fn mrz_lines(
         let from = next.saturating_sub(if td1_rest.is_some() { 1 } else { 2 });
         let mut crops: Vec<RgbImage> = candidates[from..next]
             .iter()
-            .map(|b| crop(b, right, 0.1, 1.0))
+            .map(|b| crop(b, false, 0.1, 1.0))
             .collect();
         if let Some(i) = td1_rest {
-            crops.push(crop(&candidates[i], right, NAME_MARGINS[0], 1.0));
+            crops.push(crop(&candidates[i], false, NAME_MARGINS[0], 1.0));
         }
         let mut steps = ocr.steps_all(&crops)?;
         if let Some(i) = td1_rest {
@@ -917,7 +955,7 @@ fn mrz_lines(
         let lines_needed = if n > 33 { 2 } else { 3 };
         if found.len() < lines_needed && next_to(&candidates[i], above) {
             if whole[i - 1].is_none() {
-                let line = crop(above, right, 0.1, 1.0);
+                let line = crop(above, false, 0.1, 1.0);
                 let steps = ocr.steps(&line)?;
                 whole[i - 1] = Some((line, steps));
             }
@@ -944,13 +982,13 @@ fn mrz_lines(
         })
         .collect::<Result<Vec<_>, _>>()?;
     // Read again: the candidates that read as MRZ lines the first time, two at a time.
-    let read = |right: u32, margin: f32, stretch: f32| {
+    let read = |margin: f32, stretch: f32| {
         let again: Vec<usize> = (0..candidates.len())
             .filter(|&i| primary[i].is_some())
             .collect();
         let crops: Vec<RgbImage> = again
             .iter()
-            .map(|&i| crop(&candidates[i], right, margin, stretch))
+            .map(|&i| crop(&candidates[i], true, margin, stretch))
             .collect();
         let mut out = vec![None; candidates.len()];
         for ((i, line), steps) in again.into_iter().zip(&crops).zip(ocr.steps_all(&crops)?) {
@@ -959,7 +997,7 @@ fn mrz_lines(
         Ok(out)
     };
     let confidence = |text: &str| sureness.borrow().get(text).cloned().unwrap_or_default();
-    let mut lines = checked_lines(&primary, &read, &confidence, page_right, opts)?;
+    let mut lines = checked_lines(&primary, &read, &confidence, opts)?;
     let checked = lines.clone();
     // The name line has no check digit, and the recogniser now and then drops a round
     // letter in it (HIROSHI read as HIRSHI). It is read from two more crops, and a reading
@@ -998,7 +1036,7 @@ fn mrz_lines(
                 read.push((line, steps));
                 margins = &margins[1..];
             }
-            let crops: Vec<RgbImage> = margins.iter().map(|&m| crop(b, right, m, 1.0)).collect();
+            let crops: Vec<RgbImage> = margins.iter().map(|&m| crop(b, false, m, 1.0)).collect();
             let steps = ocr.steps_all(&crops)?;
             read.extend(crops.into_iter().zip(steps));
             let mut alts = Vec::new();
@@ -1188,9 +1226,8 @@ fn is_subsequence(short: &[u8], long: &[u8]) -> bool {
 /// from other crops that is, else the primary ones.
 fn checked_lines(
     primary: &[Option<String>],
-    read: &dyn Fn(u32, f32, f32) -> Result<Vec<Option<String>>, OcrError>,
+    read: &dyn Fn(f32, f32) -> Result<Vec<Option<String>>, OcrError>,
     confidence: &dyn Fn(&str) -> Vec<f32>,
-    page_right: u32,
     opts: &CheckOptions,
 ) -> Result<Vec<String>, OcrError> {
     let first: Vec<String> = primary.iter().flatten().cloned().collect();
@@ -1217,12 +1254,8 @@ fn checked_lines(
     // combination of readings that makes a valid MRZ is taken. Nothing is invented: every
     // line is one the recogniser read, and the check digits agree with it.
     let mut others: Vec<Vec<Option<String>>> = Vec::new();
-    for (right, margin, stretch) in [
-        (page_right, 0.1, 1.0),
-        (page_right, 0.1, 1.4),
-        (page_right, 0.3, 1.0),
-    ] {
-        others.push(read(right, margin, stretch)?);
+    for (margin, stretch) in [(0.1, 1.0), (0.1, 1.4), (0.3, 1.0)] {
+        others.push(read(margin, stretch)?);
         if let Some(lines) = first_valid_combination(primary, &others, &valid) {
             return Ok(lines);
         }
@@ -1283,6 +1316,60 @@ fn normalise_mrz_text(text: &str) -> String {
         .collect()
 }
 
+/// Whether box `b` lies on the row of line `c`: its middle near `c`'s centre line, in `c`'s
+/// direction.
+fn on_row(b: &TextBox, c: &TextBox) -> bool {
+    let x = b.x as f32 + b.w as f32 / 2.0;
+    (b.centre_at(x) - c.centre_at(x)).abs() < 0.35 * c.thickness().min(b.thickness())
+        && same_direction(b, c)
+}
+
+/// Where, in a line's greedy reading (characters with their time steps, of `steps`), the
+/// MRZ-like text lies between words of other print, as shares of the line's length: the
+/// longest run of MRZ characters (at least 20) that runs of three or more lowercase letters
+/// (no MRZ has one) set apart from the rest. `None` when the reading has no such words.
+fn mrz_stretch(read: &[(usize, &str)], steps: usize) -> Option<(f32, f32)> {
+    // (first step, last step, MRZ characters) of each run between words.
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    let mut current: Option<(usize, usize, usize)> = None;
+    let (mut lower, mut words) = (0, false);
+    for &(at, name) in read {
+        if name.len() == 1 && name.as_bytes()[0].is_ascii_lowercase() {
+            lower += 1;
+            if lower >= 3 {
+                words = true;
+                runs.extend(current.take());
+            }
+            continue;
+        }
+        if normalise_mrz_text(name).is_empty() {
+            continue; // a space or punctuation: neither
+        }
+        lower = 0;
+        current = Some(match current {
+            Some((first, _, n)) => (first, at, n + 1),
+            None => (at, at, 1),
+        });
+    }
+    runs.extend(current);
+    let (first, last, n) = runs.into_iter().max_by_key(|r| r.2)?;
+    if !words || n < 20 || steps == 0 {
+        return None;
+    }
+    // Two steps (a third of a character) of slack either side.
+    let share = |at: f32| (at / steps as f32).clamp(0.0, 1.0);
+    Some((share(first as f32 - 2.0), share(last as f32 + 3.0)))
+}
+
+/// Whether two text boxes can be parts of one line by their direction: a document lying
+/// askew on printed paper has its lines at an angle to the print around it, whose rows its
+/// lines' extensions cross. A box too short for its direction to be measured (a lone check
+/// digit, a few chevrons) goes with any.
+fn same_direction(a: &TextBox, b: &TextBox) -> bool {
+    let measured = |t: &TextBox| t.w as f32 >= 4.0 * t.thickness();
+    !(measured(a) && measured(b)) || (a.angle - b.angle).abs() < 0.035
+}
+
 /// Joins boxes that continue one another on the same text row. The detector splits a line
 /// where a run of thin filler chevrons leaves a wide gap of little ink (a TD1 first line
 /// is often half filler; a passport's name line lost eight chevrons between its name and
@@ -1291,15 +1378,21 @@ fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
     boxes.sort_by_key(|b| b.x);
     let mut rows: Vec<TextBox> = Vec::with_capacity(boxes.len());
     for b in boxes {
-        let centre = |t: &TextBox| t.y as f32 + t.h as f32 / 2.0;
         let joined = rows.iter_mut().find(|r| {
-            let h = r.h.min(b.h) as f32;
+            // Rows are compared across their direction, where the row's centre line meets
+            // the box's middle: a slanted line's upright box spans the rows of its
+            // neighbours too (a document photographed at an angle on printed paper).
+            let (tr, tb) = (r.thickness(), b.thickness());
+            let h = tr.min(tb);
+            let x = b.x as f32 + b.w as f32 / 2.0;
+            let (cr, cb) = (r.centre_at(x), b.centre_at(x));
             // A run of chevrons alone makes a lower box than letters: the lower box lies
             // within the higher one's rows.
-            let overlap = (r.y + r.h).min(b.y + b.h).saturating_sub(r.y.max(b.y)) as f32;
-            let same_row = (centre(r) - centre(&b)).abs() < 0.35 * h || overlap >= 0.8 * h;
+            let overlap =
+                ((cr + tr / 2.0).min(cb + tb / 2.0) - (cr - tr / 2.0).max(cb - tb / 2.0)).max(0.0);
+            let same_row = (cr - cb).abs() < 0.35 * h || overlap >= 0.8 * h;
             let gap = b.x as f32 - (r.x + r.w) as f32;
-            same_row && gap < 12.0 * h
+            same_row && gap < 12.0 * h && same_direction(r, &b)
         });
         match joined {
             Some(r) => {
@@ -1391,6 +1484,61 @@ fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
 mod tests {
     use super::*;
     use image::Rgb;
+
+    fn text_box(x: u32, y: u32, w: u32, h: u32, angle: f32) -> TextBox {
+        TextBox {
+            x,
+            y,
+            w,
+            h,
+            score: 0.9,
+            angle,
+        }
+    }
+
+    /// A document lying askew on printed paper: its MRZ line (4° off the horizontal, its
+    /// upright box five lines tall) is not joined to the print rows its extension crosses;
+    /// a run of lost chevrons on its own row still is.
+    #[test]
+    fn rows_join_only_along_their_own_direction() {
+        let mrz = text_box(300, 740, 800, 92, -0.07);
+        let print_left = text_box(26, 800, 212, 34, 0.0);
+        let chevrons = text_box(1130, 733, 120, 34, -0.07);
+        let rows = join_rows(vec![print_left, mrz, chevrons]);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        let joined = rows.iter().find(|r| r.x == 300).unwrap();
+        assert_eq!(joined.x + joined.w, 1250);
+        assert!(rows.contains(&print_left));
+        // A box too short to have a direction (a lone check digit) goes with the row.
+        assert!(same_direction(&mrz, &text_box(1270, 700, 30, 34, 0.4)));
+    }
+
+    /// The stretch of a reading that is an MRZ line between words of print.
+    #[test]
+    fn the_mrz_stretch_lies_between_lowercase_words() {
+        let read = |text: &str| -> Vec<(usize, String)> {
+            text.chars()
+                .enumerate()
+                .map(|(i, c)| (2 * i, c.to_string()))
+                .collect()
+        };
+        let stretch = |text: &str| {
+            let r = read(text);
+            let r: Vec<(usize, &str)> = r.iter().map(|(at, c)| (*at, c.as_str())).collect();
+            mrz_stretch(&r, 2 * text.chars().count())
+        };
+        let line = "I<AUS9199952668<<<<<<<<<<<<<<<";
+        // 18 characters of print, the line, 13 of print.
+        let (from, to) = stretch(&format!("rose shows figures{line}res in annual")).unwrap();
+        let n = 18.0 + 30.0 + 13.0;
+        assert!((from - 17.0 / n).abs() < 0.02, "{from}");
+        assert!((to - 48.5 / n).abs() < 0.02, "{to}");
+        // An MRZ line alone, or with a stray lowercase letter, is left whole.
+        assert_eq!(stretch(line), None);
+        assert_eq!(stretch("P<GBRSMiTH<<JOHN<<<<<<<<<<<<<<<<<<<<<<<<<<<"), None);
+        // Print with a few capitals is no MRZ.
+        assert_eq!(stretch("the REPORT of annual figures"), None);
+    }
 
     #[test]
     fn a_pale_tint_is_colour_and_white_balance_on_grey_is_not() {

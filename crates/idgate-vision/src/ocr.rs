@@ -63,13 +63,61 @@ pub struct TextBox {
 }
 
 impl TextBox {
+    /// How thick the line is across its direction: the box is the upright box around a
+    /// line at [`TextBox::angle`], which a slant makes taller than the line.
+    pub fn thickness(&self) -> f32 {
+        let (w, h) = (self.w as f32, self.h as f32);
+        (h - w * self.angle.sin().abs()).max(h * 0.25).max(2.0)
+    }
+
+    /// Where the line's centre line crosses the column `x` (it may lie outside the box).
+    pub fn centre_at(&self, x: f32) -> f32 {
+        let (cx, cy) = (
+            self.x as f32 + self.w as f32 / 2.0,
+            self.y as f32 + self.h as f32 / 2.0,
+        );
+        cy + (x - cx) * self.angle.tan()
+    }
+
+    /// The same line from its start to the column `right`, as thick and on the same centre
+    /// line (a slanted line's upright box grows with its length).
+    pub fn extended_to(&self, right: u32) -> TextBox {
+        self.part(self.x, right)
+    }
+
+    /// The stretch of this line's centre line between the columns `x0` and `x1`, as thick.
+    pub fn part(&self, x0: u32, x1: u32) -> TextBox {
+        let w = x1.saturating_sub(x0).max(1);
+        let cx = x0 as f32 + w as f32 / 2.0;
+        let h = (self.thickness() + w as f32 * self.angle.sin().abs()).round();
+        let y = (self.centre_at(cx) - h / 2.0).round().max(0.0);
+        TextBox {
+            x: x0,
+            y: y as u32,
+            w,
+            h: h.max(1.0) as u32,
+            ..*self
+        }
+    }
+
+    /// The stretch of this line that the shares `from..to` of its [`TextBox::straightened`]
+    /// crop (with `margin`) show, within the box.
+    pub fn crop_part(&self, margin: f32, from: f32, to: f32) -> TextBox {
+        let cos = self.angle.cos();
+        let pad = self.thickness() * margin;
+        let length = self.w as f32 / cos.abs().max(0.5) + 2.0 * pad;
+        let (x0, x1) = (self.x as f32, (self.x + self.w) as f32);
+        let x = |f: f32| (x0 + (f * length - pad) * cos).round().clamp(x0, x1) as u32;
+        self.part(x(from), x(to))
+    }
+
     /// The line straightened: the box's centre line at [`TextBox::angle`], as long as the
     /// box is wide and as thick as the box is tall less what the slant adds, plus `margin`
     /// (a share of the thickness) on every side, sampled bilinearly from `page`.
     pub fn straightened(&self, page: &RgbImage, margin: f32) -> RgbImage {
         let (cos, sin) = (self.angle.cos(), self.angle.sin());
         let (w, h) = (self.w as f32, self.h as f32);
-        let thickness = (h - w * sin.abs()).max(h * 0.25).max(2.0);
+        let thickness = self.thickness();
         let pad = thickness * margin;
         let length = w / cos.abs().max(0.5) + 2.0 * pad;
         let thick = thickness + 2.0 * pad;
@@ -482,6 +530,15 @@ impl Ocr {
         ctc_greedy(&steps.probs, steps.classes, &self.classes)
     }
 
+    /// The greedy reading's characters, each with the time step it was read at (steps run
+    /// evenly along the line, see [`Ocr::steps`]).
+    pub fn greedy_at_steps(&self, steps: &Steps) -> Vec<(usize, &str)> {
+        ctc_greedy_path(&steps.probs, steps.classes, &self.classes)
+            .into_iter()
+            .map(|(at, name, _)| (at, name))
+            .collect()
+    }
+
     /// The recogniser's classes: index 0 is the CTC blank (an empty name).
     pub fn class_names(&self) -> &[String] {
         &self.classes
@@ -587,10 +644,27 @@ fn forget_dim_names(model: &mut tract_onnx::pb::ModelProto) {
 
 /// Greedy CTC: best class per step, repeats merged, blanks dropped.
 fn ctc_greedy(probs: &[f32], classes: usize, names: &[String]) -> Reading {
-    let mut text = String::new();
-    let (mut sum, mut n) = (0.0f32, 0usize);
+    let path = ctc_greedy_path(probs, classes, names);
+    let n = path.len();
+    Reading {
+        text: path.iter().map(|&(_, name, _)| name).collect(),
+        confidence: if n == 0 {
+            0.0
+        } else {
+            path.iter().map(|&(.., p)| p).sum::<f32>() / n as f32
+        },
+    }
+}
+
+/// The characters greedy CTC emits: (time step, name, probability).
+fn ctc_greedy_path<'a>(
+    probs: &[f32],
+    classes: usize,
+    names: &'a [String],
+) -> Vec<(usize, &'a str, f32)> {
+    let mut out = Vec::new();
     let mut previous = usize::MAX;
-    for step in probs.chunks_exact(classes) {
+    for (at, step) in probs.chunks_exact(classes.max(1)).enumerate() {
         let (best, p) = step
             .iter()
             .copied()
@@ -598,17 +672,12 @@ fn ctc_greedy(probs: &[f32], classes: usize, names: &[String]) -> Reading {
             .fold((0, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
         if best != 0 && best != previous {
             if let Some(name) = names.get(best) {
-                text.push_str(name);
-                sum += p;
-                n += 1;
+                out.push((at, name.as_str(), p));
             }
         }
         previous = best;
     }
-    Reading {
-        text,
-        confidence: if n == 0 { 0.0 } else { sum / n as f32 },
-    }
+    out
 }
 
 struct Region {
@@ -635,11 +704,9 @@ fn regions(map: &[f32], stride: usize, w: usize, h: usize) -> Vec<Region> {
             if score < BOX_THRESHOLD || bw < 3.0 || bh < 3.0 {
                 return;
             }
-            // DBNet shrinks text regions when training; grow them back by
-            // area * ratio / perimeter on every side.
-            let d = bw * bh * UNCLIP_RATIO / (2.0 * (bw + bh));
             // The line's direction from the region's second moments: a page flattened from
-            // a slightly wrong outline leaves lines a degree or two off the horizontal.
+            // a slightly wrong outline leaves lines a degree or two off the horizontal, and
+            // a document photographed whole lies at any small angle.
             let n = c.pixels.len() as f32;
             let (mut mx, mut my) = (0.0f32, 0.0f32);
             for &i in c.pixels.iter() {
@@ -655,6 +722,20 @@ fn regions(map: &[f32], stride: usize, w: usize, h: usize) -> Vec<Region> {
                 sxy += dx * dy;
             }
             let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+            // DBNet shrinks text regions when training; grow them back by
+            // area * ratio / perimeter on every side, measured along and across the line:
+            // the upright box of a slanted line is far taller than the line, and growing
+            // by its area would swell the line over its neighbours above and below.
+            let (cos, sin) = (angle.cos(), angle.sin());
+            let (mut along, mut across) = ((f32::MAX, f32::MIN), (f32::MAX, f32::MIN));
+            for &i in c.pixels.iter() {
+                let (dx, dy) = ((i % stride) as f32 - mx, (i / stride) as f32 - my);
+                let (u, v) = (dx * cos + dy * sin, dy * cos - dx * sin);
+                along = (along.0.min(u), along.1.max(u));
+                across = (across.0.min(v), across.1.max(v));
+            }
+            let (length, thickness) = (along.1 - along.0 + 1.0, across.1 - across.0 + 1.0);
+            let d = length * thickness * UNCLIP_RATIO / (2.0 * (length + thickness));
             out.push(Region {
                 angle,
                 x0: c.x0 as f32 - d,
