@@ -254,11 +254,23 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     // the whole photo is searched then too.
     let on_page = page
         .as_ref()
-        .map(|page| page_mrz_lines(ocr, page, opts))
+        .map(|(page, ..)| page_mrz_lines(ocr, page, opts))
         .transpose()?;
-    let (lines, text_boxes) = match on_page {
-        Some(found) if !found.0.is_empty() => found,
-        on_page => {
+    // A page found as the hole in a pattern stops where its MRZ, as busy as the pattern
+    // beside it, begins: without an MRZ it is searched again with its surroundings across
+    // its short side.
+    let around = match (&on_page, &page) {
+        (Some(found), Some((_, corners, true))) if found.0.is_empty() => {
+            widened(&decoded.image, corners)
+                .map(|p| widened_mrz_lines(ocr, &p, opts))
+                .transpose()?
+        }
+        _ => None,
+    };
+    let (lines, text_boxes) = match (on_page, around) {
+        (Some(found), _) if !found.0.is_empty() => found,
+        (_, Some(found)) if !found.0.is_empty() => found,
+        (on_page, _) => {
             let whole = mrz_lines(ocr, &decoded.image, false, opts)?;
             match on_page {
                 Some(found) if whole.0.is_empty() => found,
@@ -267,6 +279,23 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
         }
     };
     clock.lap(&mut report, "mrz");
+    // A hole in a pattern with no MRZ anywhere may be no page at all (a clear patch of a
+    // cluttered table, a blank piece of a page busy with print): what was measured on it
+    // is withdrawn, as when no outline is found.
+    if lines.is_empty() && page.as_ref().is_some_and(|(.., in_pattern)| *in_pattern) {
+        report.corners = None;
+        report.findings.retain(|f| {
+            !matches!(
+                f.code,
+                ReasonCode::LowResolution
+                    | ReasonCode::TooDark
+                    | ReasonCode::Blurry
+                    | ReasonCode::Glare
+                    | ReasonCode::Photocopy
+            )
+        });
+        flag_dark_photo(&decoded.image, &opts.thresholds, &mut report);
+    }
     report.measures.push(("text_lines", text_boxes as f64));
     // An outline with hardly any text in it (a mug, a phone, a patterned cloth) is not a
     // document either: even a document's MRZ alone is two or three lines.
@@ -294,14 +323,55 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     Ok(report)
 }
 
+/// The page of `corners` (TL, TR, BR, BL in `img`) with what lies beyond both its long
+/// sides, 40 % of its short side deep, flattened with its long side across.
+fn widened(img: &RgbImage, corners: &[[f32; 2]; 4]) -> Option<RgbImage> {
+    // Turned so that the long side runs from the first corner to the second.
+    let (w, h) = document::quad_size(corners);
+    let c = if h > w {
+        [corners[3], corners[0], corners[1], corners[2]]
+    } else {
+        *corners
+    };
+    let [tl, tr, br, bl] = c;
+    // Moves a and b, the ends of a short side, 40 % of its length further apart.
+    let apart = |a: [f32; 2], b: [f32; 2]| {
+        let d = [0.4 * (b[0] - a[0]), 0.4 * (b[1] - a[1])];
+        ([a[0] - d[0], a[1] - d[1]], [b[0] + d[0], b[1] + d[1]])
+    };
+    let ((tl, bl), (tr, br)) = (apart(tl, bl), apart(tr, br));
+    let (long, short) = (w.max(h), w.min(h) * 1.8);
+    let height = (PAGE_WIDTH as f32 * short / long.max(1.0)).round() as u32;
+    document::warp(img, &[tl, tr, br, bl], PAGE_WIDTH, height.max(1)).map(|(page, _)| page)
+}
+
+/// The MRZ in a [`widened`] page: in its lower half, upright or turned over.
+fn widened_mrz_lines(
+    ocr: &Ocr,
+    wide: &RgbImage,
+    opts: &CheckOptions,
+) -> Result<(Vec<OcrLine>, usize), OcrError> {
+    let mut found = (Vec::new(), 0);
+    for page in [wide.clone(), image::imageops::rotate180(wide)] {
+        let (w, h) = page.dimensions();
+        let band = image::imageops::crop_imm(&page, 0, h / 2, w, h - h / 2).to_image();
+        found = mrz_lines(ocr, &band, true, opts)?;
+        if !found.0.is_empty() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 /// Originality on the whole photo, then the outline and the page measures. Returns the
-/// flattened page when the document was found whole.
+/// flattened page, its corners in `decoded` and whether it was found as the hole in a
+/// pattern, when the document was found whole.
 fn photo_checks(
     decoded: &Decoded,
     opts: &CheckOptions,
     report: &mut Report,
     clock: &mut Clock,
-) -> Option<RgbImage> {
+) -> Option<(RgbImage, [[f32; 2]; 4], bool)> {
     let t = &opts.thresholds;
     let img = &decoded.image;
     let to_upload = 1.0 / decoded.scale;
@@ -359,7 +429,7 @@ fn photo_checks(
         .timings_ms
         .push(("originality", originality_time.as_secs_f64() * 1000.0));
     clock.lap(report, "document");
-    let corners = match outline {
+    let (corners, in_pattern) = match outline {
         Outline::None => {
             flag_dark_photo(img, t, report);
             return None;
@@ -382,7 +452,8 @@ fn photo_checks(
             flag_too_dark(report, t, "brightness", light);
             return None;
         }
-        Outline::Quad(c) => c,
+        Outline::Quad(c) => (c, false),
+        Outline::InPattern(c) => (c, true),
     };
     report.corners = Some(corners.map(|p| p.map(|v| v * to_upload)));
     let (doc_w, doc_h) = document::quad_size(&corners);
@@ -460,7 +531,7 @@ fn photo_checks(
         );
     }
     clock.lap(report, "quality");
-    Some(page)
+    Some((page, corners, in_pattern))
 }
 
 /// Flags TOO_DARK when no document was found and nothing in the photo is as bright as paper

@@ -35,6 +35,10 @@ pub enum Outline {
     None,
     /// All four corners in the frame: TL, TR, BR, BL as seen in the photo.
     Quad([[f32; 2]; 4]),
+    /// As `Quad`, found as the hole in a pattern around the document (printed paper, a
+    /// checked cloth). The page may stop short of a band along its border that is as busy
+    /// as the pattern beside it, such as its MRZ.
+    InPattern([[f32; 2]; 4]),
     /// The outline runs into the frame's edge; `missing` names the document corners
     /// (as seen in the photo) that are outside, `edges` the sides of the photo it crosses.
     Cut {
@@ -61,6 +65,7 @@ pub fn find(img: &RgbImage) -> Outline {
     let back = |v: f32| v / k;
     match outline {
         Outline::Quad(c) => Outline::Quad(c.map(|p| p.map(back))),
+        Outline::InPattern(c) => Outline::InPattern(c.map(|p| p.map(back))),
         Outline::Cut {
             missing,
             edges,
@@ -115,6 +120,23 @@ fn colour_canny(img: &RgbImage, low: f32, high: f32) -> GrayImage {
     if w < 3 || h < 3 {
         return imageproc::edges::canny(&crate::quality::luma(img), low, high);
     }
+    let (gx, gy, strength) = colour_gradients(img);
+    // The thresholds stay above the noise: most of a photo is no edge, so the median
+    // gradient is what sensor noise and JPEG blocks give, and in a dark photo (whose
+    // contrast lowers the thresholds) the strongest channel's noise can reach them.
+    let noise = {
+        let mut sorted = strength;
+        let mid = sorted.len() / 2;
+        (*sorted.select_nth_unstable(mid).1 as f32).sqrt()
+    };
+    let (low, high) = (low.max(1.5 * noise), high.max(3.0 * noise));
+    thin_and_link(&gx, &gy, w, h, low, high)
+}
+
+/// Per pixel of a colour image (at least 3×3), the Sobel gradient of the channel that
+/// changes most, and its squared strength.
+fn colour_gradients(img: &RgbImage) -> (Vec<i32>, Vec<i32>, Vec<i64>) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let (mut gx, mut gy) = (vec![0i32; w * h], vec![0i32; w * h]);
     let mut strength = vec![-1i64; w * h];
     for c in 0..3 {
@@ -129,16 +151,7 @@ fn colour_canny(img: &RgbImage, low: f32, high: f32) -> GrayImage {
             }
         }
     }
-    // The thresholds stay above the noise: most of a photo is no edge, so the median
-    // gradient is what sensor noise and JPEG blocks give, and in a dark photo (whose
-    // contrast lowers the thresholds) the strongest channel's noise can reach them.
-    let noise = {
-        let mut sorted = strength;
-        let mid = sorted.len() / 2;
-        (*sorted.select_nth_unstable(mid).1 as f32).sqrt()
-    };
-    let (low, high) = (low.max(1.5 * noise), high.max(3.0 * noise));
-    thin_and_link(&gx, &gy, w, h, low, high)
+    (gx, gy, strength)
 }
 
 /// Canny's non-maximum suppression and hysteresis on Sobel gradients. The gradient
@@ -313,8 +326,24 @@ fn find_in(small: &RgbImage) -> Outline {
     };
     let k = (contrast / 160.0).clamp(0.25, 1.0);
     let mut fallback = Outline::None;
-    for (sigma, low, high) in [(1.4, 12.0 * k, 36.0 * k), (3.0, 6.0 * k, 18.0 * k)] {
-        match outline_at(small, sigma, low, high) {
+    for (pass, (sigma, low, high)) in [(1.4, 12.0 * k, 36.0 * k), (3.0, 6.0 * k, 18.0 * k)]
+        .into_iter()
+        .enumerate()
+    {
+        let blurred = imageproc::filter::gaussian_blur_f32(small, sigma);
+        let edges = colour_canny(&blurred, low, high);
+        let outline = outline_in(&edges);
+        // On a pattern (printed paper, a checked cloth) the pattern's edges run into the
+        // page's and close around anything, or around a part of the page; when the outline
+        // is no page's shape, the page is the hole in the pattern. The pattern's edges are
+        // read without the noise floor: a pattern covering most of the photo is its
+        // median gradient, which would lift the floor over the pattern itself.
+        if pass == 0 && !matches!(&outline, Outline::Quad(q) if document_shaped(q)) {
+            if let Some(quad) = hole_in_pattern(&pattern_edges(&blurred, low, high)) {
+                return Outline::InPattern(order(&quad));
+            }
+        }
+        match outline {
             q @ Outline::Quad(_) => return q,
             c @ Outline::Cut { .. } if fallback == Outline::None => fallback = c,
             _ => {}
@@ -323,12 +352,242 @@ fn find_in(small: &RgbImage) -> Outline {
     fallback
 }
 
-fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
-    let (w, h) = (small.width() as i32, small.height() as i32);
-    let blurred = imageproc::filter::gaussian_blur_f32(small, sigma);
-    let edges = colour_canny(&blurred, low, high);
+/// Side of the square, in search pixels, over which the share of edge pixels is measured.
+const DENSITY_WINDOW: u32 = 11;
+/// A neighbourhood with at least this share of edge pixels is pattern or print. A page's
+/// blank areas have none; its border alone, crossing a window, gives 0.09.
+const BUSY: f32 = 0.04;
+/// The surroundings are a pattern when this share of the frame's outer ring is busy.
+const BUSY_RING: f32 = 0.5;
+
+/// Canny edges of a (blurred) colour image at the given thresholds, with no floor
+/// raised for noise: a pattern's edges.
+fn pattern_edges(blurred: &RgbImage, low: f32, high: f32) -> GrayImage {
+    let (w, h) = (blurred.width() as usize, blurred.height() as usize);
+    if w < 3 || h < 3 {
+        return GrayImage::new(w as u32, h as u32);
+    }
+    let (gx, gy, _) = colour_gradients(blurred);
+    thin_and_link(&gx, &gy, w, h, low, high)
+}
+
+/// Per pixel, whether the `DENSITY_WINDOW` square around it is busy with edges.
+fn busy_map(edges: &GrayImage) -> Vec<bool> {
+    let (w, h) = (edges.width() as usize, edges.height() as usize);
+    // Summed-area table of edge pixels, one row and column of zeros in front.
+    let mut sum = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0;
+        for x in 0..w {
+            row += u32::from(edges.as_raw()[y * w + x] > 0);
+            sum[(y + 1) * (w + 1) + x + 1] = sum[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let r = (DENSITY_WINDOW / 2) as usize;
+    let mut busy = vec![false; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let n = sum[y1 * (w + 1) + x1] + sum[y0 * (w + 1) + x0]
+                - sum[y0 * (w + 1) + x1]
+                - sum[y1 * (w + 1) + x0];
+            busy[y * w + x] = n as f32 >= BUSY * ((y1 - y0) * (x1 - x0)) as f32;
+        }
+    }
+    busy
+}
+
+/// Whether the photo's outer ring (4 % of its long side deep) is mostly pattern: the
+/// document lies on printed paper or a patterned cloth, not on a plain table.
+fn busy_surroundings(edges: &GrayImage) -> bool {
+    let (w, h) = (edges.width() as usize, edges.height() as usize);
+    let depth = (w.max(h) * 4 / 100).max(1);
+    let busy = busy_map(edges);
+    let (mut ring, mut hits) = (0usize, 0usize);
+    for y in 0..h {
+        for x in 0..w {
+            if x < depth || y < depth || x >= w - depth.min(w) || y >= h - depth.min(h) {
+                ring += 1;
+                hits += usize::from(busy[y * w + x]);
+            }
+        }
+    }
+    ring > 0 && hits as f32 >= BUSY_RING * ring as f32
+}
+
+/// The page as the hole in a pattern: the largest region without the pattern's edges that
+/// does not reach the frame, with what it encloses (the page's own print, its portrait)
+/// filled in and thin leaks between the pattern's gaps cut off. Its hull's four sides give
+/// the corners, moved out by half the density window (the region stops that far inside the
+/// page's border). `None` when there is no such region of a document's shape.
+fn hole_in_pattern(edges: &GrayImage) -> Option<Vec<[f32; 2]>> {
+    use image::Luma;
+    use imageproc::region_labelling::{connected_components, Connectivity};
+    if !busy_surroundings(edges) {
+        return None;
+    }
+    let (w, h) = (edges.width() as usize, edges.height() as usize);
+    let busy = busy_map(edges);
+    // Busy pixels the pattern does not reach from the frame are the page's own print.
+    let mut outside = vec![false; w * h];
+    let mut stack: Vec<usize> = (0..w * h)
+        .filter(|&i| {
+            let (x, y) = (i % w, i / w);
+            busy[i] && (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+        })
+        .collect();
+    for &i in &stack {
+        outside[i] = true;
+    }
+    while let Some(i) = stack.pop() {
+        let (x, y) = (i % w, i / w);
+        let next = [
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+        ];
+        for j in next.into_iter().flatten() {
+            if busy[j] && !outside[j] {
+                outside[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    let open: Vec<u8> = outside.iter().map(|&o| if o { 0 } else { 255 }).collect();
+    let open = GrayImage::from_raw(w as u32, h as u32, open).expect("one byte per pixel");
+    let open = imageproc::morphology::open(&open, imageproc::distance_transform::Norm::L2, 2);
+    let labels = connected_components(&open, Connectivity::Four, Luma([0u8]));
+    // Per label: area, whether it reaches the frame, bounding box.
+    #[derive(Clone, Copy)]
+    struct Region {
+        area: usize,
+        at_frame: bool,
+        min: [u32; 2],
+        max: [u32; 2],
+    }
+    let mut regions: std::collections::HashMap<u32, Region> = Default::default();
+    for (x, y, l) in labels.enumerate_pixels() {
+        if l.0[0] == 0 {
+            continue;
+        }
+        let at_frame = x == 0 || y == 0 || x as usize == w - 1 || y as usize == h - 1;
+        let r = regions.entry(l.0[0]).or_insert(Region {
+            area: 0,
+            at_frame: false,
+            min: [x, y],
+            max: [x, y],
+        });
+        r.area += 1;
+        r.at_frame |= at_frame;
+        r.min = [r.min[0].min(x), r.min[1].min(y)];
+        r.max = [r.max[0].max(x), r.max[1].max(y)];
+    }
+    let frame_area = (w * h) as f32;
+    // The page's own print (a header band, a portrait, text reaching its border) splits
+    // its blank parts into several regions: the largest, and those whose middle lies
+    // within three quarters of its long side around it.
+    let inner = |r: &Region| !r.at_frame && r.area as f32 >= 0.01 * frame_area;
+    let largest = *regions
+        .values()
+        .filter(|r| inner(r))
+        .max_by_key(|r| r.area)?;
+    // (Its long side both ways: the largest may be a strip, such as the band around an
+    // MRZ.)
+    let size = (largest.max[0] - largest.min[0]).max(largest.max[1] - largest.min[1]) as f32;
+    let (bw, bh) = (size, size);
+    let near = |r: &Region| {
+        let (cx, cy) = (
+            (r.min[0] + r.max[0]) as f32 / 2.0,
+            (r.min[1] + r.max[1]) as f32 / 2.0,
+        );
+        cx >= largest.min[0] as f32 - 0.75 * bw
+            && cx <= largest.max[0] as f32 + 0.75 * bw
+            && cy >= largest.min[1] as f32 - 0.75 * bh
+            && cy <= largest.max[1] as f32 + 0.75 * bh
+    };
+    let page: std::collections::HashSet<u32> = regions
+        .iter()
+        .filter(|(_, r)| inner(r) && near(r))
+        .map(|(&l, _)| l)
+        .collect();
+    let in_page = |x: i32, y: i32| page.contains(&labels.get_pixel(x as u32, y as u32).0[0]);
+    let border: Vec<Point<i32>> = labels
+        .enumerate_pixels()
+        .map(|(x, y, _)| (x as i32, y as i32))
+        .filter(|&(x, y)| {
+            in_page(x, y)
+                && !(in_page(x - 1, y)
+                    && in_page(x + 1, y)
+                    && in_page(x, y - 1)
+                    && in_page(x, y + 1))
+        })
+        .map(|(x, y)| Point::new(x, y))
+        .collect();
+    let union: usize = page.iter().map(|l| regions[l].area).sum();
+    if (union as f32) < 0.04 * frame_area {
+        return None;
+    }
+    let hull = convex_hull(border);
+    let area = polygon_area(hull.iter().map(xy));
+    // Blank parts that are only a little of what they span are pieces of a busy page (or
+    // of the pattern): measured as the page they would be a wrong one, so none is taken.
+    if area < MIN_AREA * frame_area || (union as f32) < 0.6 * area {
+        return None;
+    }
+    let poly = approximate_polygon_dp(&hull, perimeter(&hull) * 0.02, true);
+    let out = (DENSITY_WINDOW / 2) as f32;
+    let square = |q: &Vec<[f32; 2]>| {
+        (0..4).all(|k| {
+            let (a, c, b) = (q[(k + 3) % 4], q[k], q[(k + 1) % 4]);
+            let (u, v) = ([a[0] - c[0], a[1] - c[1]], [b[0] - c[0], b[1] - c[1]]);
+            let cos = (u[0] * v[0] + u[1] * v[1]) / (dist(a, c) * dist(b, c)).max(1e-3);
+            cos.abs() < 20f32.to_radians().sin()
+        })
+    };
+    let sides = corners_from_sides(&hull, &poly, area, (w as i32, h as i32), -out);
+    let quad = match sides.filter(square) {
+        Some(quad) => quad,
+        None => {
+            // A corner of the page whose print reaches its border is cut off the region
+            // (a header running to the edge), and the sides then meet askew: the smallest
+            // rectangle around the rest, when the region fills most of it.
+            let rect = to_f32(&imageproc::geometry::min_area_rect(&hull));
+            if area < 0.7 * polygon_area(rect.iter().map(|&[x, y]| [x.into(), y.into()])) {
+                return None;
+            }
+            let unit = |p: [f32; 2], q: [f32; 2]| {
+                let d = dist(p, q).max(1e-3);
+                [(p[0] - q[0]) / d, (p[1] - q[1]) / d]
+            };
+            (0..4)
+                .map(|k| {
+                    let (c, a, b) = (rect[k], rect[(k + 3) % 4], rect[(k + 1) % 4]);
+                    let (u, v) = (unit(c, a), unit(c, b));
+                    [c[0] + out * (u[0] + v[0]), c[1] + out * (u[1] + v[1])]
+                })
+                .collect()
+        }
+    };
+    document_shaped(&order(&quad)).then_some(quad)
+}
+
+/// Whether a quadrilateral has a document's proportions (1.41 for a passport page, 1.59
+/// for a card), give or take the perspective and a band along one side that a search
+/// missed (an MRZ along the border is as busy as a pattern beside it). A white MRZ band
+/// found alone (about 1:5) is not.
+fn document_shaped(quad: &[[f32; 2]; 4]) -> bool {
+    let (w, h) = quad_size(quad);
+    (1.1..=2.6).contains(&(w.max(h) / w.min(h).max(1.0)))
+}
+
+/// The outline in an edge map (the largest closed outline, its corners or where the frame
+/// cuts it).
+fn outline_in(edges: &GrayImage) -> Outline {
+    let (w, h) = (edges.width() as i32, edges.height() as i32);
     let closed =
-        imageproc::morphology::dilate(&edges, imageproc::distance_transform::Norm::LInf, CLOSING);
+        imageproc::morphology::dilate(edges, imageproc::distance_transform::Norm::LInf, CLOSING);
     let frame_area = (w * h) as f32;
     let mut best: Option<(f32, Vec<Point<i32>>)> = None;
     for c in find_contours::<i32>(&closed) {
@@ -350,7 +609,7 @@ fn outline_at(small: &RgbImage, sigma: f32, low: f32, high: f32) -> Outline {
     let touching: Vec<&Point<i32>> = hull.iter().filter(|p| on_edge(p)).collect();
     if touching.is_empty() {
         let poly = approximate_polygon_dp(&hull, perimeter(&hull) * 0.02, true);
-        if let Some(quad) = corners_from_sides(&hull, &poly, area, (w, h)) {
+        if let Some(quad) = corners_from_sides(&hull, &poly, area, (w, h), f32::from(CLOSING)) {
             return Outline::Quad(order(&quad));
         }
         let quad = largest_quad(&poly);
@@ -485,12 +744,14 @@ fn to_f32(p: &[Point<i32>]) -> Vec<[f32; 2]> {
 /// (the straight run of the page's border), and four sides' lines, extended, meet where
 /// the corners are. The four are the longest set that meet at plausible angles, make a
 /// convex quadrilateral that holds the hull (of `area`) with little to spare and lies in
-/// the `frame`. `None` when no such set exists.
+/// the `frame`. The lines are moved `inset` pixels towards the middle (outwards when
+/// negative) onto the page's border. `None` when no such set exists.
 fn corners_from_sides(
     hull: &[Point<i32>],
     poly: &[Point<i32>],
     area: f32,
     frame: (i32, i32),
+    inset: f32,
 ) -> Option<Vec<[f32; 2]>> {
     let n = poly.len();
     if !(4..=8).contains(&n) {
@@ -506,14 +767,14 @@ fn corners_from_sides(
     let centre = pts.iter().fold([0.0f32; 2], |c, p| {
         [c[0] + p[0] / m as f32, c[1] + p[1] / m as f32]
     });
-    // The line through a and b, moved in by the dilation onto the page's border.
-    let inset = |a: [f32; 2], b: [f32; 2]| {
+    // The line through a and b, moved in (by the dilation) onto the page's border.
+    let moved = |a: [f32; 2], b: [f32; 2]| {
         let len = dist(a, b).max(1e-3);
         let mut normal = [(b[1] - a[1]) / len, (a[0] - b[0]) / len];
         if normal[0] * (centre[0] - a[0]) + normal[1] * (centre[1] - a[1]) < 0.0 {
             normal = normal.map(|v| -v);
         }
-        let d = f32::from(CLOSING);
+        let d = inset;
         let shift = |p: [f32; 2]| [p[0] + normal[0] * d, p[1] + normal[1] * d];
         (shift(a), shift(b))
     };
@@ -527,7 +788,7 @@ fn corners_from_sides(
                 .map(|j| (point(from + j), point(from + j + 1)))
                 .max_by(|x, y| dist(x.0, x.1).total_cmp(&dist(y.0, y.1)))
                 .expect("at least one edge");
-            (dist(point(from), point(to)), (a, b), inset(a, b))
+            (dist(point(from), point(to)), (a, b), moved(a, b))
         })
         .collect();
     // Sides of a photographed rectangle meet at 90° give or take the perspective: between
@@ -632,6 +893,17 @@ pub fn rectify(
     let (qw, qh) = quad_size(&c);
     let aspect = (qw / qh.max(1.0)).clamp(1.2, 1.8);
     let height = (width as f32 / aspect).round() as u32;
+    warp(img, &c, width, height)
+}
+
+/// The quadrilateral `c` (TL, TR, BR, BL) of `img` mapped onto a `width` × `height`
+/// picture as it is, with the projection used.
+pub fn warp(
+    img: &RgbImage,
+    c: &[[f32; 2]; 4],
+    width: u32,
+    height: u32,
+) -> Option<(RgbImage, Projection)> {
     let (wf, hf) = (width as f32, height as f32);
     let to_photo = Projection::from_control_points(
         [(0.0, 0.0), (wf, 0.0), (wf, hf), (0.0, hf)],
@@ -764,6 +1036,17 @@ mod tests {
         noise: u32,
         light: f32,
     ) -> RgbImage {
+        photo_on(corners, page, |_, _| table, noise, light)
+    }
+
+    /// [`photo`] on a table painted by `table(x, y)`.
+    fn photo_on(
+        corners: [[f32; 2]; 4],
+        page: impl Fn(f32, f32) -> Rgb<u8>,
+        table: impl Fn(u32, u32) -> Rgb<u8>,
+        noise: u32,
+        light: f32,
+    ) -> RgbImage {
         let proj = Projection::from_control_points(
             [(0.0, 0.0), (300.0, 0.0), (300.0, 200.0), (0.0, 200.0)],
             corners.map(|[x, y]| (x, y)),
@@ -774,7 +1057,7 @@ mod tests {
         RgbImage::from_fn(640, 480, |x, y| {
             let (u, v) = proj * (x as f32, y as f32);
             let inside = (0.0..300.0).contains(&u) && (0.0..200.0).contains(&v);
-            let p = if inside { page(u, v) } else { table };
+            let p = if inside { page(u, v) } else { table(x, y) };
             Rgb(p.0.map(|c| {
                 seed ^= seed << 13;
                 seed ^= seed >> 17;
@@ -786,7 +1069,7 @@ mod tests {
     }
 
     fn assert_corners_near(found: &Outline, truth: [[f32; 2]; 4], tolerance: f32) {
-        let Outline::Quad(found) = found else {
+        let (Outline::Quad(found) | Outline::InPattern(found)) = found else {
             panic!("no quad: {found:?}");
         };
         for (f, t) in found.iter().zip(truth) {
@@ -808,6 +1091,70 @@ mod tests {
         } else {
             plain_page(u, v)
         }
+    }
+
+    /// A pale ID card: a header, a portrait, a few lines of print and three MRZ-like rows of
+    /// bars along its bottom, with blank card between them.
+    fn pale_card(u: f32, v: f32) -> Rgb<u8> {
+        let ink = Rgb([35, 35, 40]);
+        let header = (15.0..25.0).contains(&v) && (15.0..150.0).contains(&u) && (u as u32 % 9) < 6;
+        let portrait = (20.0..85.0).contains(&u) && (40.0..125.0).contains(&v);
+        let print =
+            (100.0..170.0).contains(&u) && (45.0..120.0).contains(&v) && (v as u32 % 15) < 4;
+        let mrz = (15.0..285.0).contains(&u) && (145.0..185.0).contains(&v) && {
+            let row = (v - 145.0) % 14.0;
+            row < 8.0 && (u as u32 % 8) < 5
+        };
+        if portrait {
+            Rgb([150, 110, 90])
+        } else if header || print || mrz {
+            ink
+        } else {
+            Rgb([226, 228, 222])
+        }
+    }
+
+    /// A checked cloth of 12-pixel squares, dark blue and off-white.
+    fn checked(x: u32, y: u32) -> Rgb<u8> {
+        if (x / 12 + y / 12).is_multiple_of(2) {
+            Rgb([40, 52, 105])
+        } else {
+            Rgb([205, 205, 212])
+        }
+    }
+
+    /// On a checked cloth the pattern's edges close around everything: the largest outline
+    /// is the photo itself. The card is the hole in the pattern, found whole, its MRZ rows
+    /// along its border included.
+    #[test]
+    fn a_card_on_a_checked_cloth_is_the_hole_in_the_pattern() {
+        let cloth = photo_on(TILTED, pale_card, checked, 6, 1.0);
+        let k = SEARCH_SIDE as f32 / 640.0;
+        let small = resize_triangle(&cloth, 512, 384);
+        let blurred = imageproc::filter::gaussian_blur_f32(&small, 1.4);
+        let edges = colour_canny(&blurred, 12.0, 36.0);
+        assert!(busy_surroundings(&pattern_edges(&blurred, 12.0, 36.0)));
+        // The outline alone does not find the card.
+        let alone = outline_in(&edges);
+        let near = |o: &Outline| match o {
+            Outline::Quad(q) => q
+                .iter()
+                .zip(TILTED)
+                .all(|(f, t)| dist(*f, t.map(|v| v * k)) < 8.0),
+            _ => false,
+        };
+        assert!(!near(&alone), "{alone:?}");
+        let found = find(&cloth);
+        assert!(matches!(found, Outline::InPattern(_)), "{found:?}");
+        assert_corners_near(&found, TILTED, 9.0);
+        // On a plain table the pattern rule stays out of the way.
+        let table = photo(TILTED, pale_card, Rgb([70, 50, 40]), 6, 1.0);
+        let small = resize_triangle(&table, 512, 384);
+        let blurred = imageproc::filter::gaussian_blur_f32(&small, 1.4);
+        assert!(!busy_surroundings(&pattern_edges(&blurred, 12.0, 36.0)));
+        let found = find(&table);
+        assert!(matches!(found, Outline::Quad(_)), "{found:?}");
+        assert_corners_near(&found, TILTED, 8.0);
     }
 
     #[test]
