@@ -326,14 +326,8 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
 /// The page of `corners` (TL, TR, BR, BL in `img`) with what lies beyond both its long
 /// sides, 40 % of its short side deep, flattened with its long side across.
 fn widened(img: &RgbImage, corners: &[[f32; 2]; 4]) -> Option<RgbImage> {
-    // Turned so that the long side runs from the first corner to the second.
     let (w, h) = document::quad_size(corners);
-    let c = if h > w {
-        [corners[3], corners[0], corners[1], corners[2]]
-    } else {
-        *corners
-    };
-    let [tl, tr, br, bl] = c;
+    let [tl, tr, br, bl] = document::landscape(corners);
     // Moves a and b, the ends of a short side, 40 % of its length further apart.
     let apart = |a: [f32; 2], b: [f32; 2]| {
         let d = [0.4 * (b[0] - a[0]), 0.4 * (b[1] - a[1])];
@@ -351,16 +345,16 @@ fn widened_mrz_lines(
     wide: &RgbImage,
     opts: &CheckOptions,
 ) -> Result<(Vec<OcrLine>, usize), OcrError> {
-    let mut found = (Vec::new(), 0);
-    for page in [wide.clone(), image::imageops::rotate180(wide)] {
+    let lower = |page: &RgbImage| {
         let (w, h) = page.dimensions();
-        let band = image::imageops::crop_imm(&page, 0, h / 2, w, h - h / 2).to_image();
-        found = mrz_lines(ocr, &band, true, opts)?;
-        if !found.0.is_empty() {
-            break;
-        }
+        let band = image::imageops::crop_imm(page, 0, h / 2, w, h - h / 2).to_image();
+        mrz_lines(ocr, &band, true, opts)
+    };
+    let found = lower(wide)?;
+    if !found.0.is_empty() {
+        return Ok(found);
     }
-    Ok(found)
+    lower(&image::imageops::rotate180(wide))
 }
 
 /// Originality on the whole photo, then the outline and the page measures. Returns the

@@ -9,6 +9,7 @@
 //! corners that fall outside are named. [`rectify`] maps the quadrilateral onto an
 //! upright rectangle.
 
+use crate::components;
 use image::{GrayImage, RgbImage};
 use imageproc::contours::find_contours;
 use imageproc::geometric_transformations::Projection;
@@ -398,12 +399,11 @@ fn busy_map(edges: &GrayImage) -> Vec<bool> {
     busy
 }
 
-/// Whether the photo's outer ring (4 % of its long side deep) is mostly pattern: the
-/// document lies on printed paper or a patterned cloth, not on a plain table.
-fn busy_surroundings(edges: &GrayImage) -> bool {
-    let (w, h) = (edges.width() as usize, edges.height() as usize);
+/// Whether the outer ring (4 % of the long side deep) of a `w`-wide [`busy_map`] is mostly
+/// pattern: the document lies on printed paper or a patterned cloth, not on a plain table.
+fn busy_surroundings(busy: &[bool], w: usize) -> bool {
+    let h = busy.len() / w.max(1);
     let depth = (w.max(h) * 4 / 100).max(1);
-    let busy = busy_map(edges);
     let (mut ring, mut hits) = (0usize, 0usize);
     for y in 0..h {
         for x in 0..w {
@@ -422,113 +422,75 @@ fn busy_surroundings(edges: &GrayImage) -> bool {
 /// the corners, moved out by half the density window (the region stops that far inside the
 /// page's border). `None` when there is no such region of a document's shape.
 fn hole_in_pattern(edges: &GrayImage) -> Option<Vec<[f32; 2]>> {
-    use image::Luma;
-    use imageproc::region_labelling::{connected_components, Connectivity};
-    if !busy_surroundings(edges) {
-        return None;
-    }
     let (w, h) = (edges.width() as usize, edges.height() as usize);
     let busy = busy_map(edges);
+    if !busy_surroundings(&busy, w) {
+        return None;
+    }
+    let at_frame =
+        |c: &components::Component| c.x0 == 0 || c.y0 == 0 || c.x1 == w - 1 || c.y1 == h - 1;
     // Busy pixels the pattern does not reach from the frame are the page's own print.
     let mut outside = vec![false; w * h];
-    let mut stack: Vec<usize> = (0..w * h)
-        .filter(|&i| {
-            let (x, y) = (i % w, i / w);
-            busy[i] && (x == 0 || y == 0 || x == w - 1 || y == h - 1)
-        })
-        .collect();
-    for &i in &stack {
-        outside[i] = true;
-    }
-    while let Some(i) = stack.pop() {
-        let (x, y) = (i % w, i / w);
-        let next = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ];
-        for j in next.into_iter().flatten() {
-            if busy[j] && !outside[j] {
-                outside[j] = true;
-                stack.push(j);
+    components::for_each(
+        w,
+        h,
+        w,
+        |i| busy[i],
+        |c| {
+            if at_frame(&c) {
+                for i in c.pixels {
+                    outside[i] = true;
+                }
             }
-        }
-    }
+        },
+    );
     let open: Vec<u8> = outside.iter().map(|&o| if o { 0 } else { 255 }).collect();
     let open = GrayImage::from_raw(w as u32, h as u32, open).expect("one byte per pixel");
     let open = imageproc::morphology::open(&open, imageproc::distance_transform::Norm::L2, 2);
-    let labels = connected_components(&open, Connectivity::Four, Luma([0u8]));
-    // Per label: area, whether it reaches the frame, bounding box.
-    #[derive(Clone, Copy)]
-    struct Region {
-        area: usize,
-        at_frame: bool,
-        min: [u32; 2],
-        max: [u32; 2],
-    }
-    let mut regions: std::collections::HashMap<u32, Region> = Default::default();
-    for (x, y, l) in labels.enumerate_pixels() {
-        if l.0[0] == 0 {
-            continue;
-        }
-        let at_frame = x == 0 || y == 0 || x as usize == w - 1 || y as usize == h - 1;
-        let r = regions.entry(l.0[0]).or_insert(Region {
-            area: 0,
-            at_frame: false,
-            min: [x, y],
-            max: [x, y],
-        });
-        r.area += 1;
-        r.at_frame |= at_frame;
-        r.min = [r.min[0].min(x), r.min[1].min(y)];
-        r.max = [r.max[0].max(x), r.max[1].max(y)];
-    }
     let frame_area = (w * h) as f32;
+    let mut regions = Vec::new();
+    components::for_each(
+        w,
+        h,
+        w,
+        |i| open.as_raw()[i] > 0,
+        |c| {
+            if !at_frame(&c) && c.pixels.len() as f32 >= 0.01 * frame_area {
+                regions.push(c);
+            }
+        },
+    );
     // The page's own print (a header band, a portrait, text reaching its border) splits
     // its blank parts into several regions: the largest, and those whose middle lies
-    // within three quarters of its long side around it.
-    let inner = |r: &Region| !r.at_frame && r.area as f32 >= 0.01 * frame_area;
-    let largest = *regions
-        .values()
-        .filter(|r| inner(r))
-        .max_by_key(|r| r.area)?;
-    // (Its long side both ways: the largest may be a strip, such as the band around an
-    // MRZ.)
-    let size = (largest.max[0] - largest.min[0]).max(largest.max[1] - largest.min[1]) as f32;
-    let (bw, bh) = (size, size);
-    let near = |r: &Region| {
-        let (cx, cy) = (
-            (r.min[0] + r.max[0]) as f32 / 2.0,
-            (r.min[1] + r.max[1]) as f32 / 2.0,
-        );
-        cx >= largest.min[0] as f32 - 0.75 * bw
-            && cx <= largest.max[0] as f32 + 0.75 * bw
-            && cy >= largest.min[1] as f32 - 0.75 * bh
-            && cy <= largest.max[1] as f32 + 0.75 * bh
+    // within three quarters of its long side around it (both ways: the largest may be a
+    // strip, such as the band around an MRZ).
+    let largest = regions.iter().max_by_key(|r| r.pixels.len())?;
+    let reach = 0.75 * (largest.x1 - largest.x0).max(largest.y1 - largest.y0) as f32;
+    let near = |r: &components::Component| {
+        let (cx, cy) = ((r.x0 + r.x1) as f32 / 2.0, (r.y0 + r.y1) as f32 / 2.0);
+        cx >= largest.x0 as f32 - reach
+            && cx <= largest.x1 as f32 + reach
+            && cy >= largest.y0 as f32 - reach
+            && cy <= largest.y1 as f32 + reach
     };
-    let page: std::collections::HashSet<u32> = regions
-        .iter()
-        .filter(|(_, r)| inner(r) && near(r))
-        .map(|(&l, _)| l)
-        .collect();
-    let in_page = |x: i32, y: i32| page.contains(&labels.get_pixel(x as u32, y as u32).0[0]);
-    let border: Vec<Point<i32>> = labels
-        .enumerate_pixels()
-        .map(|(x, y, _)| (x as i32, y as i32))
-        .filter(|&(x, y)| {
-            in_page(x, y)
-                && !(in_page(x - 1, y)
-                    && in_page(x + 1, y)
-                    && in_page(x, y - 1)
-                    && in_page(x, y + 1))
-        })
-        .map(|(x, y)| Point::new(x, y))
-        .collect();
-    let union: usize = page.iter().map(|l| regions[l].area).sum();
+    let mut in_page = vec![false; w * h];
+    let mut union = 0usize;
+    for r in regions.iter().filter(|r| near(r)) {
+        union += r.pixels.len();
+        for &i in &r.pixels {
+            in_page[i] = true;
+        }
+    }
     if (union as f32) < 0.04 * frame_area {
         return None;
     }
+    // The regions do not reach the frame: every pixel of theirs has four neighbours.
+    let border: Vec<Point<i32>> = (0..w * h)
+        .filter(|&i| {
+            in_page[i] && !(in_page[i - 1] && in_page[i + 1] && in_page[i - w] && in_page[i + w])
+        })
+        .map(|i| Point::new((i % w) as i32, (i / w) as i32))
+        .collect();
     let hull = convex_hull(border);
     let area = polygon_area(hull.iter().map(xy));
     // Blank parts that are only a little of what they span are pieces of a busy page (or
@@ -774,8 +736,7 @@ fn corners_from_sides(
         if normal[0] * (centre[0] - a[0]) + normal[1] * (centre[1] - a[1]) < 0.0 {
             normal = normal.map(|v| -v);
         }
-        let d = inset;
-        let shift = |p: [f32; 2]| [p[0] + normal[0] * d, p[1] + normal[1] * d];
+        let shift = |p: [f32; 2]| [p[0] + normal[0] * inset, p[1] + normal[1] * inset];
         (shift(a), shift(b))
     };
     // Side k of `poly` as (its length, the longest hull edge along it, that line moved in).
@@ -883,17 +844,23 @@ pub fn rectify(
     corners: &[[f32; 2]; 4],
     width: u32,
 ) -> Option<(RgbImage, Projection)> {
-    let (qw, qh) = quad_size(corners);
-    // Documents with an MRZ are landscape; a portrait outline is the page turned by 90°.
-    let c = if qh > qw {
-        [corners[3], corners[0], corners[1], corners[2]]
-    } else {
-        *corners
-    };
+    let c = landscape(corners);
     let (qw, qh) = quad_size(&c);
     let aspect = (qw / qh.max(1.0)).clamp(1.2, 1.8);
     let height = (width as f32 / aspect).round() as u32;
     warp(img, &c, width, height)
+}
+
+/// The corners (TL, TR, BR, BL) of a quadrilateral, started at another corner when it is
+/// taller than wide, so that its long side runs from the first to the second. Documents
+/// with an MRZ are landscape; a portrait outline is the page turned by 90°.
+pub fn landscape(corners: &[[f32; 2]; 4]) -> [[f32; 2]; 4] {
+    let (qw, qh) = quad_size(corners);
+    if qh > qw {
+        [corners[3], corners[0], corners[1], corners[2]]
+    } else {
+        *corners
+    }
 }
 
 /// The quadrilateral `c` (TL, TR, BR, BL) of `img` mapped onto a `width` × `height`
@@ -1133,7 +1100,10 @@ mod tests {
         let small = resize_triangle(&cloth, 512, 384);
         let blurred = imageproc::filter::gaussian_blur_f32(&small, 1.4);
         let edges = colour_canny(&blurred, 12.0, 36.0);
-        assert!(busy_surroundings(&pattern_edges(&blurred, 12.0, 36.0)));
+        assert!(busy_surroundings(
+            &busy_map(&pattern_edges(&blurred, 12.0, 36.0)),
+            512
+        ));
         // The outline alone does not find the card.
         let alone = outline_in(&edges);
         let near = |o: &Outline| match o {
@@ -1151,7 +1121,10 @@ mod tests {
         let table = photo(TILTED, pale_card, Rgb([70, 50, 40]), 6, 1.0);
         let small = resize_triangle(&table, 512, 384);
         let blurred = imageproc::filter::gaussian_blur_f32(&small, 1.4);
-        assert!(!busy_surroundings(&pattern_edges(&blurred, 12.0, 36.0)));
+        assert!(!busy_surroundings(
+            &busy_map(&pattern_edges(&blurred, 12.0, 36.0)),
+            512
+        ));
         let found = find(&table);
         assert!(matches!(found, Outline::Quad(_)), "{found:?}");
         assert_corners_near(&found, TILTED, 8.0);

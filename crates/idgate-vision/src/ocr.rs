@@ -104,11 +104,20 @@ impl TextBox {
     /// crop (with `margin`) show, within the box.
     pub fn crop_part(&self, margin: f32, from: f32, to: f32) -> TextBox {
         let cos = self.angle.cos();
-        let pad = self.thickness() * margin;
-        let length = self.w as f32 / cos.abs().max(0.5) + 2.0 * pad;
+        let (pad, length) = self.straight_length(margin);
         let (x0, x1) = (self.x as f32, (self.x + self.w) as f32);
         let x = |f: f32| (x0 + (f * length - pad) * cos).round().clamp(x0, x1) as u32;
         self.part(x(from), x(to))
+    }
+
+    /// The padding (`margin` of the thickness) and the length, padding included, of the
+    /// line's [`TextBox::straightened`] crop.
+    fn straight_length(&self, margin: f32) -> (f32, f32) {
+        let pad = self.thickness() * margin;
+        (
+            pad,
+            self.w as f32 / self.angle.cos().abs().max(0.5) + 2.0 * pad,
+        )
     }
 
     /// The line straightened: the box's centre line at [`TextBox::angle`], as long as the
@@ -116,12 +125,13 @@ impl TextBox {
     /// (a share of the thickness) on every side, sampled bilinearly from `page`.
     pub fn straightened(&self, page: &RgbImage, margin: f32) -> RgbImage {
         let (cos, sin) = (self.angle.cos(), self.angle.sin());
-        let (w, h) = (self.w as f32, self.h as f32);
         let thickness = self.thickness();
-        let pad = thickness * margin;
-        let length = w / cos.abs().max(0.5) + 2.0 * pad;
+        let (pad, length) = self.straight_length(margin);
         let thick = thickness + 2.0 * pad;
-        let (cx, cy) = (self.x as f32 + w / 2.0, self.y as f32 + h / 2.0);
+        let (cx, cy) = (
+            self.x as f32 + self.w as f32 / 2.0,
+            self.y as f32 + self.h as f32 / 2.0,
+        );
         let (ow, oh) = (
             length.round().max(1.0) as u32,
             thick.round().max(1.0) as u32,
