@@ -10,8 +10,9 @@ use idgate_core::{ReasonCode, RejectType};
 use idgate_mrz::national::{self, IdKind};
 use idgate_mrz::{Date, Fields};
 
-/// What the applicant entered and chose.
-#[derive(Clone, Debug, Default)]
+/// What the applicant entered and chose. Personal data: `Debug` shows the level and the
+/// document kind, and of everything else only whether it is filled.
+#[derive(Clone, Default)]
 pub struct Application {
     pub uid: String,
     pub level: String,
@@ -29,13 +30,50 @@ pub struct Application {
     pub address: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct DocumentChoice {
     /// Issuing country, alpha-2.
     pub issuer: String,
     /// A catalog kind name (`passport`, `national_id`...).
     pub kind: String,
     pub number: String,
+}
+
+/// "set" or "empty": what `Debug` shows of a personal value.
+fn filled(value: &str) -> &'static str {
+    if value.trim().is_empty() {
+        "empty"
+    } else {
+        "set"
+    }
+}
+
+impl std::fmt::Debug for DocumentChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentChoice")
+            .field("kind", &self.kind)
+            .field("issuer", &filled(&self.issuer))
+            .field("number", &filled(&self.number))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("uid", &filled(&self.uid))
+            .field("level", &self.level)
+            .field("residence", &filled(&self.residence))
+            .field("subdivision", &self.subdivision.as_deref().map(filled))
+            .field("nationality", &filled(&self.nationality))
+            .field("document", &self.document)
+            .field("given_names", &filled(&self.given_names))
+            .field("family_name", &filled(&self.family_name))
+            .field("local_name", &self.local_name.as_deref().map(filled))
+            .field("birth_date", &self.birth_date.map(|_| "set"))
+            .field("address", &self.address.as_deref().map(filled))
+            .finish()
+    }
 }
 
 /// What the document images gave.
@@ -331,4 +369,47 @@ pub fn name_note(app: &Application, ex: &Extracted) -> Option<&'static str> {
         ex.mrz_name_full,
     )
     .map(NameMatch::as_str)
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn an_application_debug_shows_no_personal_value() {
+        let app = Application {
+            uid: "acct-7731".into(),
+            level: "basic".into(),
+            residence: "DE".into(),
+            subdivision: Some("DE-BY".into()),
+            nationality: "DE".into(),
+            document: DocumentChoice {
+                issuer: "DE".into(),
+                kind: "passport".into(),
+                number: "C01X00T47".into(),
+            },
+            given_names: "Erika".into(),
+            family_name: "Mustermann".into(),
+            local_name: Some("Эрика".into()),
+            birth_date: Date::new(1964, 8, 12),
+            address: Some("Heidestrasse 17".into()),
+        };
+        let shown = format!("{app:?} {app:#?}");
+        for personal in [
+            "acct-7731",
+            "DE",
+            "C01X00T47",
+            "Erika",
+            "Mustermann",
+            "Эрика",
+            "1964",
+            "Heide",
+        ] {
+            assert!(!shown.contains(personal), "{personal} in {shown}");
+        }
+        assert!(
+            shown.contains("basic") && shown.contains("passport"),
+            "{shown}"
+        );
+    }
 }

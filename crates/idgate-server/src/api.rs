@@ -31,10 +31,8 @@ pub struct AppState {
     pub policy: idgate_decide::Policy,
     /// The HMAC secret of identity keys (duplicates).
     pub identity_secret: Vec<u8>,
-    /// Where the OCR models are; loaded on first use by a worker.
-    pub models_dir: std::path::PathBuf,
-    pub ocr_cell: std::sync::OnceLock<idgate_vision::ocr::Ocr>,
-    pub face_cell: std::sync::OnceLock<idgate_face::FaceModels>,
+    /// The OCR and face models, loaded on first use.
+    pub models: Arc<idgate_pipeline::Models>,
 }
 
 impl AppState {
@@ -55,20 +53,28 @@ impl AppState {
 
     /// The OCR models, loaded once.
     pub fn ocr(&self) -> anyhow::Result<&idgate_vision::ocr::Ocr> {
-        if let Some(o) = self.ocr_cell.get() {
-            return Ok(o);
-        }
-        let o = idgate_vision::ocr::Ocr::load(&self.models_dir)?;
-        Ok(self.ocr_cell.get_or_init(|| o))
+        self.models.ocr()
     }
 
     /// The face models, loaded on first use (from the same models directory).
     pub fn faces(&self) -> anyhow::Result<&idgate_face::FaceModels> {
-        if let Some(f) = self.face_cell.get() {
-            return Ok(f);
+        self.models.face_models()
+    }
+
+    /// The verification pipeline over this state's store, blobs and models.
+    pub fn pipeline(&self) -> idgate_pipeline::Pipeline<'_, Store, BlobStore> {
+        idgate_pipeline::Pipeline {
+            policy: &self.policy,
+            secret: &self.identity_secret,
+            store: &self.store,
+            blobs: &self.blobs,
+            documents: self.models.clone(),
+            faces: self.models.clone(),
+            clock: self.store.clock(),
+            check: self.check_options(self.today()),
+            actor: "worker",
+            screens: &[],
         }
-        let f = idgate_face::FaceModels::load(&self.models_dir)?;
-        Ok(self.face_cell.get_or_init(|| f))
     }
 }
 

@@ -17,7 +17,6 @@
 //! stay bound to it), in the same transaction as the new verified data.
 
 use crate::api::{parse_json, ApiError, ApiResult, AppState, Shared};
-use crate::verify_cli::{self, EnteredData};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +24,7 @@ use axum::Json;
 use idgate_core::{ChangeChecks, ChangeStatus, Lang, ReasonCode, RejectType};
 use idgate_decide::identity;
 use idgate_decide::{Extracted, Finding, Outcome};
+use idgate_pipeline::EnteredData;
 use idgate_store::{ChangeCheckResult, ChangeRequest, NewChange, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -341,7 +341,8 @@ pub async fn check(state: &Shared, id: &str) -> Result<(), crate::worker::JobErr
         .is_some_and(|k| state.policy.has_mrz(&app.document.issuer, k));
     let st = state.clone();
     let (photo, portrait_findings) = tokio::task::spawn_blocking(move || {
-        let photo = verify_cli::check_sides(&st.policy, st.ocr()?, &opts, &images, needs_mrz)?;
+        let photo =
+            idgate_pipeline::photo::check_sides(&st.policy, st.ocr()?, &opts, &images, needs_mrz)?;
         let faces = portrait_against(&st, &opts, &images, face.as_ref())?;
         anyhow::Ok((photo, faces))
     })
@@ -357,7 +358,7 @@ pub async fn check(state: &Shared, id: &str) -> Result<(), crate::worker::JobErr
     ));
     findings.extend(portrait_findings);
     let keys = identity::keys(&state.identity_secret, &app, &extracted);
-    let claims = verify_cli::other_claims(&state.store, &keys, &applicant.uid).await?;
+    let claims = idgate_pipeline::case::other_claims(&state.store, &keys, &applicant.uid).await?;
     findings.extend(identity::duplicate_findings(&state.policy, &claims));
     let checks = match idgate_decide::engine::outcome(&findings) {
         Outcome::Rejected => ChangeChecks::Refused,
@@ -383,7 +384,7 @@ pub async fn check(state: &Shared, id: &str) -> Result<(), crate::worker::JobErr
             &ChangeCheckResult {
                 checks,
                 reasons: &reasons,
-                findings: &verify_cli::findings_json(&findings),
+                findings: &idgate_pipeline::record::findings_json(&findings),
                 identity_keys: &keys,
             },
         )
@@ -413,7 +414,8 @@ fn portrait_against(
     let flag = |code: ReasonCode, detail: String| {
         vec![Finding::new(code, st.policy.reject_type(code), detail).about("document")]
     };
-    let Some(portrait) = verify_cli::document_portrait(models, opts.limits, images) else {
+    let Some(portrait) = idgate_pipeline::faces::document_portrait(models, opts.limits, images)?
+    else {
         return Ok(flag(
             ReasonCode::FaceNotFound,
             "no portrait found on the new document".into(),

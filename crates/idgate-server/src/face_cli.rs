@@ -4,18 +4,14 @@
 
 use idgate_face::liveness::{self, Action, Frame, Rules};
 use idgate_face::{counted_faces, obstruction, synth, Face, FaceModels, Thresholds};
-use idgate_vision::input::{decode_scaled, InputError, InputLimits};
+use idgate_vision::input::InputLimits;
 use image::RgbImage;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Decodes an untrusted image for face analysis (JPEG reduced in the DCT when it is far
-/// larger than the detector needs).
-pub fn decode_face_image(bytes: &[u8], limits: InputLimits) -> Result<RgbImage, InputError> {
-    Ok(decode_scaled(bytes, limits, idgate_face::UPSAMPLE_SIDE)?.image)
-}
+pub use idgate_pipeline::faces::decode_face_image;
 
 fn load(path: &Path) -> anyhow::Result<RgbImage> {
     let bytes = std::fs::read(path)

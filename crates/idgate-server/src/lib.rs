@@ -28,11 +28,19 @@ use std::sync::Arc;
 
 /// Opens the database (migrating it) and the blob store described by `cfg`.
 pub async fn open(cfg: &Config) -> anyhow::Result<(Store, BlobStore)> {
+    open_with_clock(cfg, Arc::new(SystemClock)).await
+}
+
+/// [`open`] with the store reading time from `clock` (`idgate verify --now-ms`).
+pub async fn open_with_clock(
+    cfg: &Config,
+    clock: Arc<dyn idgate_core::Clock>,
+) -> anyhow::Result<(Store, BlobStore)> {
     if cfg.database_url.0.starts_with("sqlite:") || matches!(cfg.storage, Storage::Local { .. }) {
         create_private_dir(&cfg.data_dir)
             .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     }
-    let store = Store::connect(&cfg.database_url.0, Arc::new(SystemClock))
+    let store = Store::connect(&cfg.database_url.0, clock)
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
@@ -185,9 +193,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         jobs_ready: Default::default(),
         policy: read_policy(cfg.policy_file.as_deref())?,
         identity_secret: verify_cli::load_or_create_secret(&cfg.data_dir.join("identity.key"))?,
-        models_dir: cfg.models_dir.clone(),
-        ocr_cell: Default::default(),
-        face_cell: Default::default(),
+        models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),
     });
     // Fail at start, not on the first case, when the models are missing.
     state.ocr().with_context(|| {

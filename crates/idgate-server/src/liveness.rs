@@ -269,11 +269,11 @@ pub async fn answer(
         // Decoded one at a time: only the faces and a reduced grey image stay.
         let images = frames_bytes.iter().zip(timestamps).map(|(bytes, at_ms)| {
             // An undecodable frame shows no face, which fails the sequence.
-            let img = crate::face_cli::decode_face_image(bytes, limits)
+            let img = idgate_pipeline::faces::decode_face_image(bytes, limits)
                 .unwrap_or_else(|_| image::RgbImage::new(1, 1));
             (at_ms, img)
         });
-        let holder = crate::verify_cli::document_portrait(models, doc_limits, &document);
+        let holder = idgate_pipeline::faces::document_portrait(models, doc_limits, &document)?;
         let (j, seen) = judge_images(
             models,
             images,
@@ -289,7 +289,9 @@ pub async fn answer(
     let (mut j, frames_bytes, seen) = judged;
     let (uid, applicant_id) = owner(&s, &case).await?;
     if j.failure.is_none() {
-        let copies = copies_elsewhere(&s, &applicant_id, &seen).await?;
+        let copies =
+            idgate_pipeline::faces::copies_elsewhere(&s.store, &s.blobs, &applicant_id, &seen)
+                .await?;
         if copies >= Rules::default().min_copied_frames {
             j.failure = Some(liveness::Failure::Copied { frames: copies });
         }
@@ -422,37 +424,6 @@ async fn attempt_failed(s: &Shared, uid: &str, code: ReasonCode) -> ApiResult<()
         .record_attempt(uid, "resubmission_requested", &[code])
         .await?;
     Ok(())
-}
-
-/// How many of `seen` are copies of faces another applicant sent before (their recordings
-/// and selfies, decrypted one set at a time). A linear search, like the duplicate-face
-/// search: fine for the thousands of applicants a self-hosted gate serves first.
-pub(crate) async fn copies_elsewhere(
-    s: &Shared,
-    applicant_id: &str,
-    seen: &[Seen],
-) -> ApiResult<usize> {
-    if seen.is_empty() {
-        return Ok(0);
-    }
-    let t = idgate_face::Thresholds::default();
-    let mut copied = vec![false; seen.len()];
-    for (_, key) in s.store.frame_sets_except_applicant(applicant_id).await? {
-        let bytes = s.blobs.get(&key).await?;
-        let Some(stored) = Seen::decode(&bytes) else {
-            tracing::warn!("a stored frame set has the wrong length");
-            continue;
-        };
-        for (i, n) in seen.iter().enumerate() {
-            if !copied[i] && stored.iter().any(|o| n.copies(o, &t)) {
-                copied[i] = true;
-            }
-        }
-        if copied.iter().all(|c| *c) {
-            break;
-        }
-    }
-    Ok(copied.iter().filter(|c| **c).count())
 }
 
 async fn replayed(s: &Shared, challenge: &str, uid: &str) -> ApiResult<Json<Value>> {

@@ -75,8 +75,10 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Decide one application offline: photo checks, MRZ, data matching, duplicates and
-    /// attempts, with state (duplicates, attempts, verified steps) kept in --data-dir.
+    /// Decide one application offline with the service's pipeline: the application is
+    /// stored as a submitted case in the configured store (by default --data-dir's, the one
+    /// `serve` uses) and decided as a worker would; duplicates, attempts and verified steps
+    /// persist between calls.
     /// Prints {"decision", "reasons", "level", "retry_after"?}; exit status 2 unless approved.
     Verify {
         /// Policy overrides (TOML) merged over the shipped defaults.
@@ -370,37 +372,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             application,
         } => {
             use idgate_server::verify_cli;
-            let dir = cli
-                .data_dir
-                .clone()
-                .context("verify keeps its state in --data-dir DIR")?;
-            let policy = idgate_server::read_policy(policy.as_deref())?;
-            let (file, app) = verify_cli::read_application(application)?;
-            let submission = verify_cli::read_submission(&file)?;
-            let now =
-                now_ms.unwrap_or_else(|| idgate_core::Clock::now_ms(&idgate_core::SystemClock));
+            let cfg = load_config(&cli, &[])?;
+            let policy =
+                idgate_server::read_policy(policy.as_deref().or(cfg.policy_file.as_deref()))?;
+            let (file, _) = verify_cli::read_application(application)?;
+            let files = verify_cli::read_files(&file)?;
+            let clock: std::sync::Arc<dyn idgate_core::Clock> = match now_ms {
+                Some(ms) => std::sync::Arc::new(idgate_core::FixedClock::new(*ms)),
+                None => std::sync::Arc::new(idgate_core::SystemClock),
+            };
+            let models = std::sync::Arc::new(idgate_pipeline::Models::new(models_dir.clone()));
+            // Missing models are an error before anything is stored.
+            models.ocr()?;
+            models.face_models()?;
             let rt = runtime()?;
-            let store = rt.block_on(verify_cli::open_store(&dir, Some(now)))?;
-            let secret = verify_cli::load_or_create_secret(&dir.join("identity.key"))?;
-            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
-            let faces = idgate_face::FaceModels::load(models_dir)?;
-            let today = idgate_mrz::Date::from_unix_days(now.div_euclid(86_400_000));
+            let (store, blobs) = rt.block_on(idgate_server::open_with_clock(&cfg, clock))?;
+            let secret = verify_cli::load_or_create_secret(&cfg.data_dir.join("identity.key"))?;
+            let mut check = idgate_vision::check::CheckOptions::new(
+                idgate_mrz::Date::from_unix_days(store.now().div_euclid(86_400_000)),
+            );
+            check.limits = idgate_vision::input::InputLimits {
+                max_bytes: cfg.limits.max_upload_bytes,
+                max_pixels: cfg.limits.max_pixels,
+            };
             let v = verify_cli::Verifier {
                 policy: &policy,
                 store: &store,
+                blobs: &blobs,
                 secret: &secret,
-                now_ms: now,
-                check: idgate_vision::check::CheckOptions::new(today),
+                models,
+                check,
             };
-            let (verdict, after) =
-                rt.block_on(verify_cli::verify(&v, &ocr, &faces, &submission, &app))?;
+            let decided = rt.block_on(verify_cli::verify(&v, &file, files))?;
             let lang = idgate_core::Lang::from_tag(lang);
+            let after = decided.verified_after();
             println!(
                 "{}",
-                verify_cli::verdict_json(&policy, &verdict, &after, lang, *internal)
+                verify_cli::verdict_json(&policy, &decided.verdict, &after, lang, *internal)
             );
             rt.block_on(store.close());
-            if verdict.outcome != idgate_decide::Outcome::Approved {
+            if decided.verdict.outcome != idgate_decide::Outcome::Approved {
                 return Ok(ExitCode::from(2));
             }
         }

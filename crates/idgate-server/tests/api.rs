@@ -58,11 +58,11 @@ async fn setup_with_clock(
         jobs_ready: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"test identity secret".to_vec(),
-        models_dir: std::env::var("IDGATE_MODELS_DIR")
-            .unwrap_or_default()
-            .into(),
-        ocr_cell: Default::default(),
-        face_cell: Default::default(),
+        models: Arc::new(idgate_pipeline::Models::new(
+            std::env::var("IDGATE_MODELS_DIR")
+                .unwrap_or_default()
+                .into(),
+        )),
     });
     T {
         router: app(state.clone()),
@@ -1038,9 +1038,7 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
         jobs_ready: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"s".to_vec(),
-        models_dir: Default::default(),
-        ocr_cell: Default::default(),
-        face_cell: Default::default(),
+        models: Arc::new(idgate_pipeline::Models::new(Default::default())),
     });
     t.router = app(s2.clone());
     t.state = s2.clone();

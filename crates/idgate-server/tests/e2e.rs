@@ -749,3 +749,153 @@ fn wait_for_change(client: &Client, s: &Server, id: &str, want: &[&str]) -> Valu
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Issue #30: `idgate verify` and the service decide through one pipeline. The same
+/// application (a passport photo, the entered data and a selfie) goes to the running
+/// service and to the offline command, each on its own data directory: the decision and
+/// every finding (code, type, subject and the measured detail, the faces' similarity
+/// included) are the same.
+#[test]
+fn idgate_verify_and_the_service_decide_an_application_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without active liveness, so that both can be handed the same selfie file.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "liveness_required = false\n").unwrap();
+    let service_dir = dir.path().join("service");
+    let s = Server::start(
+        &service_dir,
+        free_port(),
+        &[("IDGATE_POLICY_FILE", policy.to_str().unwrap())],
+    );
+    let client = Client::new(&service_dir);
+    let reviewer = client.post(
+        &s.url("/v1/reviewers"),
+        json!({"name": "rita", "role": "reviewer"}),
+    );
+    let token = reviewer["token"].as_str().unwrap().to_string();
+    let other = Holder {
+        number: "G23456789",
+        family: "Zhang",
+        given: "Min",
+        birth: "1995-03-01",
+    };
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let mut outcomes = Vec::new();
+    for (uid, who, selfie) in [
+        (
+            "alike-1",
+            &ZHANG,
+            "face_recognition_ageitgey/tests/test_images/obama2.jpg",
+        ),
+        ("alike-2", &other, OTHER_PERSON),
+    ] {
+        let page = passport_photo(who);
+        let selfie = testdata::read(selfie);
+        let data = json!({
+            "nationality": "CN",
+            "document": {"country": "CN", "type": "passport", "number": who.number},
+            "name": {"given": who.given, "family": who.family},
+            "birth_date": who.birth,
+        });
+
+        // Through the service.
+        let a = client.post(
+            &s.url("/v1/applicants"),
+            json!({"uid": uid, "region": "CN"}),
+        );
+        let c = client.post(
+            &s.url(&format!(
+                "/v1/applicants/{}/cases",
+                a["id"].as_str().unwrap()
+            )),
+            json!({}),
+        );
+        let case = c["id"].as_str().unwrap().to_string();
+        let docs = s.url(&format!("/v1/cases/{case}/documents"));
+        client.upload(&docs, "passport", &page);
+        client.upload(&docs, "selfie", &selfie);
+        assert_eq!(
+            client.put(&s.url(&format!("/v1/cases/{case}/data")), data.clone()),
+            204
+        );
+        client.post(&s.url(&format!("/v1/cases/{case}/submit")), json!(null));
+        let decided = wait_decided(&client, &s, &case);
+        let review = ureq::get(&s.url(&format!("/v1/review/cases/{case}")))
+            .set("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .into_json::<Value>()
+            .unwrap();
+        let service: Vec<Value> = review["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| json!([f["code"], f["reject_type"], f["subject"], f["detail"]]))
+            .collect();
+
+        // Through `idgate verify`.
+        let page_path = files.join(format!("{uid}-page.jpg"));
+        let selfie_path = files.join(format!("{uid}-selfie.jpg"));
+        std::fs::write(&page_path, &page).unwrap();
+        std::fs::write(&selfie_path, &selfie).unwrap();
+        let mut app = data.clone();
+        app["uid"] = json!(uid);
+        app["region"] = json!("CN");
+        app["images"] = json!({"photo_page": page_path});
+        app["selfie"] = json!(selfie_path);
+        let app_path = files.join(format!("{uid}.json"));
+        std::fs::write(&app_path, app.to_string()).unwrap();
+        let out = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(dir.path().join("cli"))
+            .arg("verify")
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--internal")
+            .arg(&app_path)
+            .env("IDGATE_LOG", "warn")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let cli: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+            panic!(
+                "verify printed {stdout:?}; stderr {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let offline: Vec<Value> = cli["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| json!([f["code"], f["reject_type"], f["subject"], f["detail"]]))
+            .collect();
+        assert_eq!(decided["status"], cli["decision"], "{decided} / {cli}");
+        assert_eq!(service, offline, "{uid}");
+        outcomes.push((cli["decision"].clone(), offline));
+    }
+    // The two applications differ where they should: one approved, one whose selfie is
+    // someone else (the similarity measured the same way on both paths).
+    assert_eq!(outcomes[0].0, "approved", "{:?}", outcomes[0]);
+    assert_eq!(outcomes[1].0, "resubmission_requested", "{:?}", outcomes[1]);
+    assert_eq!(outcomes[1].1[0][0], "FACE_MISMATCH", "{:?}", outcomes[1]);
+    assert!(
+        outcomes[1].1[0][3]["similarity"].is_number(),
+        "{:?}",
+        outcomes[1]
+    );
+    s.stop();
+}
+
+/// Waits until the worker decided the case (any status after processing).
+fn wait_decided(client: &Client, s: &Server, case: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let c = client.get(&s.url(&format!("/v1/cases/{case}")));
+        if !matches!(c["status"].as_str(), Some("submitted" | "processing")) {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "case still {}", c["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -263,6 +263,11 @@ impl Store {
         self.clock.now_ms()
     }
 
+    /// The clock itself, for work that must agree with the stored times.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
     // ---- applicants ----
 
     /// Creates the applicant for a platform UID; a UID has one applicant.
@@ -596,6 +601,20 @@ impl Store {
 
     pub async fn complete_job(&self, job_id: &str) -> Result<(), StoreError> {
         self.finish_job(job_id, "done", None, None).await
+    }
+
+    /// Marks the waiting jobs of a case done: its submitter decided it in-process
+    /// (`idgate verify`). A job already running stays with its worker, which will find the
+    /// case decided.
+    pub async fn complete_queued_jobs_of(&self, case_id: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', updated_at = $1 WHERE case_id = $2 AND status = 'queued'",
+        )
+        .bind(self.now())
+        .bind(case_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Puts a failed job back in the queue at `retry_at`, or gives up (`None`).
