@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A second, independent way to make labelled document photos for `idgate eval --photos`.
+"""A second, independent way to make labelled document photos for `idgate-eval photos --photos`.
 
 idgate-specimen (Rust) draws the documents the photo checks were calibrated on. This script
 shares none of its code, fonts choices, layouts or camera model, so that a check tuned to

@@ -50,7 +50,7 @@ pub struct Rules {
     pub turn_yaw: f32,
     /// A blink changes the eyes: [`eye_change`] against the open eyes ([`Judgement::eyes_open`])
     /// at least this (open eyes read again come to 0.1–0.5, closed lids and paint to 0.45–0.9
-    /// in `idgate face eval`'s recordings). The frame that changed most is the blink.
+    /// in `idgate-eval faces`'s recordings). The frame that changed most is the blink.
     pub min_eye_change: f32,
     /// A turned head's descriptor drifts from the frontal one (dlib's network is trained
     /// mostly on frontal faces): frames turned at least half a turn may be this much farther

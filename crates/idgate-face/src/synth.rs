@@ -531,7 +531,7 @@ pub fn live_recording(
 /// further than the detector follows them, or closes lids on a face whose descriptor then
 /// drifts, where a person would have stayed in view. Tries `seed`, `seed + 1`, ... (at most
 /// `tries`); the last recording when none passes. How often a genuine recording passes is
-/// what `idgate face eval` measures, on [`live_recording`] itself.
+/// what `idgate-eval faces` measures, on [`live_recording`] itself.
 pub fn detectable_recording(
     models: &crate::FaceModels,
     img: &RgbImage,

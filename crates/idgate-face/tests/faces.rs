@@ -273,7 +273,7 @@ fn a_still_moved_whole_before_a_plain_wall_is_not_a_head_turning() {
 /// keep both. The lids are read in the frame's eye view, at up to 100 px between the eyes:
 /// in the grey image reduced to 640 px, deepface's img57 (2048 px wide) keeps its face under
 /// 30 px between the eyes, where its painted patch measured as much relief as the skin.
-/// (How often this catches painted eyes in whole recordings is in `idgate face eval`.)
+/// (How often this catches painted eyes in whole recordings is in `idgate-eval faces`.)
 #[test]
 fn painted_eyes_have_no_lid_texture_or_relief() {
     use idgate_face::liveness::lids;
@@ -319,7 +319,7 @@ fn painted_eyes_have_no_lid_texture_or_relief() {
 
 /// The blink is the frame whose eyes changed, not the frame whose eye openness dipped. Eye
 /// openness dips on open eyes read a little differently and can stay up on closed lids or
-/// paint: `idgate face eval` found real 3-D turns followed by painted eyes passing because a
+/// paint: `idgate-eval faces` found real 3-D turns followed by painted eyes passing because a
 /// frame with open eyes stood for the blink (deepface img53), and genuine blinks missed.
 #[test]
 fn the_blink_is_the_frame_whose_eyes_changed() {

@@ -102,35 +102,6 @@ enum Command {
         #[command(subcommand)]
         action: FaceAction,
     },
-    /// Measure the checks: precision and recall per reason code on generated specimens,
-    /// clean pass rate and MRZ exactness; with --testdata, also the shared real photos.
-    Eval {
-        /// Specimens per defect (and clean controls).
-        #[arg(long, default_value_t = 20)]
-        per_defect: u64,
-        /// First generator seed.
-        #[arg(long, default_value_t = 1000)]
-        seed: u64,
-        #[arg(long)]
-        testdata: Option<PathBuf>,
-        /// Also a folder of labelled photos from another generator (`bench/photos.py`,
-        /// with its manifest.json); repeatable. `--per-defect 0` skips the generated ones.
-        #[arg(long = "photos")]
-        photos: Vec<PathBuf>,
-        /// Write the generated specimens here (to look at them).
-        #[arg(long)]
-        write_specimens: Option<PathBuf>,
-        /// Size of the generated photos, WIDTHxHEIGHT: 4000x3000 takes the checks through
-        /// the DCT-scaled decoding a 12 MP phone photo gets.
-        #[arg(long, default_value = "1600x1200", value_parser = parse_size)]
-        size: (u32, u32),
-        /// Only these kinds of specimen (clean, glare, expired, ...; repeatable); all
-        /// when not given.
-        #[arg(long = "defect", value_parser = parse_defect)]
-        defects: Vec<idgate_specimen::Defect>,
-        #[arg(long, env = "IDGATE_MODELS_DIR")]
-        models_dir: PathBuf,
-    },
 }
 
 #[derive(Subcommand)]
@@ -158,14 +129,6 @@ enum FaceAction {
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
         frames: PathBuf,
-    },
-    /// Measure face matching, face counts, occlusion and liveness on the shared labelled
-    /// face photos (and synthetic variants of them).
-    Eval {
-        #[arg(long, env = "IDGATE_TESTDATA")]
-        testdata: PathBuf,
-        #[arg(long, env = "IDGATE_MODELS_DIR")]
-        models_dir: PathBuf,
     },
 }
 
@@ -342,7 +305,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 match result {
                     Ok(report) => {
-                        all_pass &= report.verdict() == idgate_vision::check::Verdict::Pass;
+                        all_pass &= report.verdict() == idgate_vision::check::PhotoVerdict::Pass;
                         if *json {
                             println!("{}", report_json(&name, &report));
                         } else {
@@ -416,85 +379,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Face { action } => return face_command(action),
-        Command::Eval {
-            per_defect,
-            seed,
-            testdata,
-            photos,
-            write_specimens,
-            size,
-            defects,
-            models_dir,
-        } => {
-            let opts = check_options(Some("2026-11-24"))?;
-            let defects = if defects.is_empty() {
-                idgate_specimen::Defect::ALL
-            } else {
-                defects.as_slice()
-            };
-            let fonts = idgate_specimen::Fonts::system()?;
-            if let Some(dir) = write_specimens {
-                std::fs::create_dir_all(dir)?;
-                let gen = idgate_specimen::Options {
-                    width: size.0,
-                    height: size.1,
-                    today: opts.today,
-                };
-                for &d in defects {
-                    for s in *seed..*seed + *per_defect {
-                        let sp = idgate_specimen::generate(&fonts, d, s, &gen);
-                        std::fs::write(dir.join(sp.file_name(s)), &sp.bytes)?;
-                    }
-                }
-            }
-            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
-            let ev = idgate_server::check_cli::evaluate(
-                &ocr,
-                &fonts,
-                defects,
-                *per_defect,
-                *seed,
-                *size,
-                &opts,
-            );
-            let mut out = serde_json::json!({"generated": ev.to_json()});
-            if let Some(dir) = testdata {
-                out["real"] = idgate_server::check_cli::evaluate_real(&ocr, dir, &opts);
-            }
-            for dir in photos {
-                let labelled = idgate_server::check_cli::evaluate_labelled(&ocr, dir, &opts)
-                    .map_err(|e| anyhow::anyhow!("--photos {e}"))?;
-                out["photos"][dir.display().to_string()] = labelled;
-            }
-            println!("{}", serde_json::to_string_pretty(&out)?);
-        }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A specimen kind by its name (`clean`, `glare`, ...).
-fn parse_defect(s: &str) -> Result<idgate_specimen::Defect, String> {
-    idgate_specimen::Defect::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = idgate_specimen::Defect::ALL
-            .iter()
-            .map(|d| d.name())
-            .collect();
-        format!("unknown specimen kind {s:?}; one of {}", names.join(", "))
-    })
-}
-
-/// `WIDTHxHEIGHT`, each 64 to 8000 pixels.
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s
-        .split_once('x')
-        .ok_or_else(|| format!("{s:?} is not WIDTHxHEIGHT"))?;
-    let side = |v: &str| {
-        v.parse::<u32>()
-            .ok()
-            .filter(|n| (64..=8000).contains(n))
-            .ok_or_else(|| format!("{v:?} is not a side of 64 to 8000 pixels"))
-    };
-    Ok((side(w)?, side(h)?))
 }
 
 fn check_options(today: Option<&str>) -> anyhow::Result<idgate_vision::check::CheckOptions> {
@@ -546,15 +432,6 @@ fn face_command(action: &FaceAction) -> anyhow::Result<ExitCode> {
             let out = face_cli::liveness_dir(&models, frames, &actions, *interval_ms)?;
             println!("{out}");
             Ok(exit_unless(out["passed"] == serde_json::Value::Bool(true)))
-        }
-        FaceAction::Eval {
-            testdata,
-            models_dir,
-        } => {
-            let models = idgate_face::FaceModels::load(models_dir)?;
-            let out = face_cli::evaluate(&models, testdata)?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(ExitCode::SUCCESS)
         }
     }
 }

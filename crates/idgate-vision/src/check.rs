@@ -1,5 +1,5 @@
 //! The document photo check: everything an upload is judged on before a human or the
-//! decision engine sees it. Each problem becomes a [`Finding`] with a catalogue code
+//! decision engine sees it. Each problem becomes a [`PhotoFinding`] with a catalogue code
 //! (`idgate_core::ReasonCode`), the measured value and threshold, and where it is.
 //!
 //! Stages, each timed:
@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// Decision thresholds. Calibrated on generated specimens and checked against the shared
-/// real photos by `idgate eval`; see docs/benchmarks.md.
+/// real photos by `idgate-eval photos`; see docs/benchmarks.md.
 #[derive(Clone, Copy, Debug)]
 pub struct Thresholds {
     /// Mean luma of the flattened page below which it is TOO_DARK.
@@ -103,9 +103,10 @@ pub const PAGE_WIDTH: u32 = 1000;
 pub const CHECK_SIDE: u32 = 1600;
 pub const GATE_SIDE: u32 = 800;
 
-/// One problem found.
+/// One problem found in a photo (the engine's `idgate_decide::Finding` is made from it, with
+/// the policy's reject type and the side it is about).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
+pub struct PhotoFinding {
     pub code: ReasonCode,
     /// Machine detail: measured value, threshold, corner names...
     pub detail: Value,
@@ -132,7 +133,7 @@ impl std::fmt::Debug for MrzReading {
 
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    pub findings: Vec<Finding>,
+    pub findings: Vec<PhotoFinding>,
     /// Document corners (TL, TR, BR, BL) in the uploaded image's pixels.
     pub corners: Option<[[f32; 2]; 4]>,
     pub mrz: Option<MrzReading>,
@@ -142,18 +143,18 @@ pub struct Report {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum PhotoVerdict {
     Pass,
     Retry,
     Review,
 }
 
-impl Verdict {
+impl PhotoVerdict {
     pub fn as_str(self) -> &'static str {
         match self {
-            Verdict::Pass => "pass",
-            Verdict::Retry => "retry",
-            Verdict::Review => "review",
+            PhotoVerdict::Pass => "pass",
+            PhotoVerdict::Retry => "retry",
+            PhotoVerdict::Review => "review",
         }
     }
 }
@@ -161,15 +162,15 @@ impl Verdict {
 impl Report {
     /// Retry when the applicant can fix something; review when only a human can tell
     /// (e.g. check digits that fail on a sharp photo); pass otherwise.
-    pub fn verdict(&self) -> Verdict {
+    pub fn verdict(&self) -> PhotoVerdict {
         let types = self.findings.iter().map(|f| f.code.default_type());
         let types: Vec<RejectType> = types.collect();
         if types.iter().any(|t| *t != RejectType::Review) {
-            Verdict::Retry
+            PhotoVerdict::Retry
         } else if types.is_empty() {
-            Verdict::Pass
+            PhotoVerdict::Pass
         } else {
-            Verdict::Review
+            PhotoVerdict::Review
         }
     }
 
@@ -178,7 +179,7 @@ impl Report {
     }
 
     fn flag(&mut self, code: ReasonCode, detail: Value, region: Option<[u32; 4]>) {
-        self.findings.push(Finding {
+        self.findings.push(PhotoFinding {
             code,
             detail,
             region,
@@ -194,9 +195,9 @@ pub enum CheckError {
     Ocr(#[from] OcrError),
 }
 
-struct Clock(Instant);
+struct Stopwatch(Instant);
 
-impl Clock {
+impl Stopwatch {
     fn lap(&mut self, report: &mut Report, stage: &'static str) {
         let now = Instant::now();
         report
@@ -233,7 +234,7 @@ fn timed(run: impl FnOnce() -> Result<Report, CheckError>) -> Result<Report, Che
 }
 
 fn gate_stages(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> {
-    let mut clock = Clock(Instant::now());
+    let mut clock = Stopwatch(Instant::now());
     let mut report = Report::default();
     let decoded = decode_scaled_with_centre(bytes, opts.limits, GATE_SIDE, SCREEN_PATCH as u32)?;
     clock.lap(&mut report, "decode");
@@ -242,7 +243,7 @@ fn gate_stages(bytes: &[u8], opts: &CheckOptions) -> Result<Report, CheckError> 
 }
 
 fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, CheckError> {
-    let mut clock = Clock(Instant::now());
+    let mut clock = Stopwatch(Instant::now());
     let mut report = Report::default();
     let decoded = decode_scaled_with_centre(bytes, opts.limits, CHECK_SIDE, SCREEN_PATCH as u32)?;
     clock.lap(&mut report, "decode");
@@ -364,7 +365,7 @@ fn photo_checks(
     decoded: &Decoded,
     opts: &CheckOptions,
     report: &mut Report,
-    clock: &mut Clock,
+    clock: &mut Stopwatch,
 ) -> Option<(RgbImage, [[f32; 2]; 4], bool)> {
     let t = &opts.thresholds;
     let img = &decoded.image;

@@ -1,0 +1,159 @@
+//! `idgate-eval`: the evaluation commands, in their own binary so the service binary
+//! (`idgate`) carries neither them nor the specimen generator. `scripts/bench-photos`, the
+//! tests and docs/benchmarks.md run them.
+
+mod faces;
+mod photos;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "idgate-eval",
+    version,
+    about = "Measure idgate's checks on labelled data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure the photo checks: precision and recall per reason code on generated
+    /// specimens, clean pass rate and MRZ exactness; with --testdata, also the shared real
+    /// photos.
+    Photos {
+        /// Specimens per defect (and clean controls).
+        #[arg(long, default_value_t = 20)]
+        per_defect: u64,
+        /// First generator seed.
+        #[arg(long, default_value_t = 1000)]
+        seed: u64,
+        #[arg(long)]
+        testdata: Option<PathBuf>,
+        /// Also a folder of labelled photos from another generator (`bench/photos.py`,
+        /// with its manifest.json); repeatable. `--per-defect 0` skips the generated ones.
+        #[arg(long = "photos")]
+        photos: Vec<PathBuf>,
+        /// Write the generated specimens here (to look at them).
+        #[arg(long)]
+        write_specimens: Option<PathBuf>,
+        /// Size of the generated photos, WIDTHxHEIGHT: 4000x3000 takes the checks through
+        /// the DCT-scaled decoding a 12 MP phone photo gets.
+        #[arg(long, default_value = "1600x1200", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Only these kinds of specimen (clean, glare, expired, ...; repeatable); all
+        /// when not given.
+        #[arg(long = "defect", value_parser = parse_defect)]
+        defects: Vec<idgate_specimen::Defect>,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+    },
+    /// Measure face matching, face counts, occlusion and liveness on the shared labelled
+    /// face photos (and synthetic variants of them).
+    Faces {
+        #[arg(long, env = "IDGATE_TESTDATA")]
+        testdata: PathBuf,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idgate-eval: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Photos {
+            per_defect,
+            seed,
+            testdata,
+            photos,
+            write_specimens,
+            size,
+            defects,
+            models_dir,
+        } => {
+            // The specimens' validity is judged on a fixed day, so runs compare.
+            let today = idgate_mrz::Date::parse_iso("2026-11-24").context("the fixed day")?;
+            let opts = idgate_vision::check::CheckOptions::new(today);
+            let defects = if defects.is_empty() {
+                idgate_specimen::Defect::ALL
+            } else {
+                defects.as_slice()
+            };
+            let fonts = idgate_specimen::Fonts::system()?;
+            if let Some(dir) = write_specimens {
+                std::fs::create_dir_all(dir)?;
+                let gen = idgate_specimen::Options {
+                    width: size.0,
+                    height: size.1,
+                    today: opts.today,
+                };
+                for &d in defects {
+                    for s in *seed..*seed + *per_defect {
+                        let sp = idgate_specimen::generate(&fonts, d, s, &gen);
+                        std::fs::write(dir.join(sp.file_name(s)), &sp.bytes)?;
+                    }
+                }
+            }
+            let ocr = idgate_vision::ocr::Ocr::load(models_dir)?;
+            let ev = photos::evaluate(&ocr, &fonts, defects, *per_defect, *seed, *size, &opts);
+            let mut out = serde_json::json!({"generated": ev.to_json()});
+            if let Some(dir) = testdata {
+                out["real"] = photos::evaluate_real(&ocr, dir, &opts);
+            }
+            for dir in photos {
+                let labelled = photos::evaluate_labelled(&ocr, dir, &opts)
+                    .map_err(|e| anyhow::anyhow!("--photos {e}"))?;
+                out["photos"][dir.display().to_string()] = labelled;
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Faces {
+            testdata,
+            models_dir,
+        } => {
+            let models = idgate_face::FaceModels::load(models_dir)?;
+            let out = faces::evaluate(&models, testdata)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+    }
+    Ok(())
+}
+
+/// A specimen kind by its name (`clean`, `glare`, ...).
+fn parse_defect(s: &str) -> Result<idgate_specimen::Defect, String> {
+    idgate_specimen::Defect::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = idgate_specimen::Defect::ALL
+            .iter()
+            .map(|d| d.name())
+            .collect();
+        format!("unknown specimen kind {s:?}; one of {}", names.join(", "))
+    })
+}
+
+/// `WIDTHxHEIGHT`, each 64 to 8000 pixels.
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("{s:?} is not WIDTHxHEIGHT"))?;
+    let side = |v: &str| {
+        v.parse::<u32>()
+            .ok()
+            .filter(|n| (64..=8000).contains(n))
+            .ok_or_else(|| format!("{v:?} is not a side of 64 to 8000 pixels"))
+    };
+    Ok((side(w)?, side(h)?))
+}
