@@ -5,7 +5,6 @@
 //! personal data.
 
 use crate::metrics::{inc, Metrics};
-use crate::upload;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
@@ -14,6 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use idgate_core::{CaseStatus, ReasonCode};
 use idgate_store::{BlobStore, Case, Document, DocumentData, Store, StoreError};
+use idgate_vision::probe;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -992,7 +992,7 @@ async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult
     if body.len() > s.limits.max_upload_bytes {
         return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
-    if !body.is_empty() && upload::sniff(&body) == Some(upload::Format::Pdf) {
+    if !body.is_empty() && probe::sniff(&body) == Some(probe::Format::Pdf) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file_type",
@@ -1000,8 +1000,8 @@ async fn precheck(State(s): State<Shared>, body: axum::body::Bytes) -> ApiResult
         ));
     }
     // The pixel count from the header, before anything decodes (as for an upload).
-    if let Some(format) = upload::sniff(&body) {
-        if let Some((w, h)) = upload::dimensions(format, &body) {
+    if let Some(format) = probe::sniff(&body) {
+        if let Some((w, h)) = probe::dimensions(format, &body) {
             if w == 0 || h == 0 || u64::from(w) * u64::from(h) > s.limits.max_pixels {
                 return Err(input_error(
                     &idgate_vision::input::InputError::TooManyPixels {
@@ -1145,7 +1145,7 @@ pub(crate) async fn check_upload(
     s: &AppState,
     kind: &str,
     file: &bytes::Bytes,
-) -> ApiResult<(upload::Format, Option<(u32, u32)>)> {
+) -> ApiResult<(probe::Format, Option<(u32, u32)>)> {
     use idgate_vision::input::InputError;
     if file.is_empty() {
         return Err(input_error(&InputError::Empty));
@@ -1153,14 +1153,14 @@ pub(crate) async fn check_upload(
     if file.len() > s.limits.max_upload_bytes {
         return Err(ApiError::too_large(s.limits.max_upload_bytes));
     }
-    let format = upload::sniff(file).ok_or_else(|| {
+    let format = probe::sniff(file).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file_type",
             "the file is not a JPEG, PNG, WebP, HEIC or PDF; upload a photo straight from the camera",
         )
     })?;
-    if format == upload::Format::Pdf {
+    if format == probe::Format::Pdf {
         if !PDF_KINDS.contains(&kind) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -1170,7 +1170,7 @@ pub(crate) async fn check_upload(
                 ),
             ));
         }
-        if !upload::pdf_complete(file) {
+        if !probe::pdf_complete(file) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unreadable_file",
@@ -1179,8 +1179,8 @@ pub(crate) async fn check_upload(
         }
         return Ok((format, None));
     }
-    let dims = upload::dimensions(format, file);
-    if format != upload::Format::Heic && dims.is_none() {
+    let dims = probe::dimensions(format, file);
+    if format != probe::Format::Heic && dims.is_none() {
         return Err(input_error(&InputError::Corrupt(
             "the image header is damaged or truncated".into(),
         )));
@@ -1194,7 +1194,7 @@ pub(crate) async fn check_upload(
             }));
         }
     }
-    if format == upload::Format::Jpeg && !upload::jpeg_complete(file) {
+    if format == probe::Format::Jpeg && !probe::jpeg_complete(file) {
         return Err(input_error(&InputError::Corrupt(
             "the JPEG data is truncated (no end-of-image marker after its last scan)".into(),
         )));

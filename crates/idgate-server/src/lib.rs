@@ -13,7 +13,6 @@ pub mod metrics;
 pub mod mrz_cli;
 pub mod openapi;
 pub mod review;
-pub mod upload;
 pub mod validate;
 pub mod verify_cli;
 pub mod webhooks;

@@ -120,10 +120,10 @@ async fn read_frames(mut multipart: Multipart) -> ApiResult<Upload> {
                 if data.len() > MAX_FRAME_BYTES {
                     return Err(ApiError::too_large(MAX_FRAME_BYTES));
                 }
-                use crate::upload::Format;
+                use idgate_vision::probe::Format;
                 if !matches!(
-                    crate::upload::sniff(&data),
-                    Some(Format::Jpeg | Format::Png | Format::Webp)
+                    idgate_vision::probe::sniff(&data),
+                    Some(Format::Jpeg | Format::Png | Format::WebP)
                 ) {
                     return Err(ApiError::new(
                         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -341,9 +341,9 @@ pub async fn answer(
     // The most frontal open-eyed frame is the case's selfie.
     let best = j.best_frame.unwrap_or(0);
     let selfie = &frames_bytes[best];
-    let format = crate::upload::sniff(selfie)
+    let format = idgate_vision::probe::sniff(selfie)
         .ok_or_else(|| ApiError::internal("a checked frame lost its format".into()))?;
-    let dims = crate::upload::dimensions(format, selfie);
+    let dims = idgate_vision::probe::dimensions(format, selfie);
     let blob_key = s.blobs.put(selfie).await?;
     let added = s
         .store

@@ -152,7 +152,7 @@ pub async fn verify(
     let key = v.blobs.put(&data).await?;
     store.set_case_data(&case.id, &key, "cli").await?;
     for (kind, side, bytes) in files.0 {
-        let content_type = crate::upload::sniff(&bytes)
+        let content_type = idgate_vision::probe::sniff(&bytes)
             .map(|f| f.content_type())
             .unwrap_or("application/octet-stream");
         let blob_key = v.blobs.put(&bytes).await?;

@@ -48,15 +48,8 @@ impl InputError {
     }
 }
 
-/// The image formats decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Jpeg,
-    Png,
-    WebP,
-    /// HEIF with HEVC, as iPhones save photos.
-    Heic,
-}
+/// The format a file was decoded from (never `Pdf`).
+pub use crate::probe::Format;
 
 /// A decoded, upright image and what was learnt on the way.
 #[derive(Debug)]
@@ -120,12 +113,12 @@ fn decode_with(
             limit: limits.max_bytes,
         });
     }
-    if is_heic(bytes) {
-        return decode_heic(bytes, limits);
-    }
-    let format = match image::guess_format(bytes) {
-        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => f,
-        _ => return Err(InputError::Unsupported),
+    let format = match crate::probe::sniff(bytes) {
+        Some(Format::Heic) => return decode_heic(bytes, limits),
+        Some(Format::Jpeg) => ImageFormat::Jpeg,
+        Some(Format::Png) => ImageFormat::Png,
+        Some(Format::WebP) => ImageFormat::WebP,
+        Some(Format::Pdf) | None => return Err(InputError::Unsupported),
     };
     let corrupt = |e: image::ImageError| InputError::Corrupt(e.to_string());
     let mut reader = ImageReader::new(Cursor::new(bytes));
@@ -191,16 +184,6 @@ fn decode_with(
         scale,
         centre,
     })
-}
-
-/// An ISO BMFF file whose brand is one of HEIF's image brands.
-fn is_heic(b: &[u8]) -> bool {
-    b.len() >= 12
-        && &b[4..8] == b"ftyp"
-        && matches!(
-            &b[8..12],
-            b"heic" | b"heix" | b"mif1" | b"msf1" | b"heim" | b"heis"
-        )
 }
 
 /// HEIC through libheif: the primary image, its size checked against the pixel limit before

@@ -11,4 +11,5 @@ pub mod document;
 pub mod input;
 pub mod jpeg;
 pub mod ocr;
+pub mod probe;
 pub mod quality;

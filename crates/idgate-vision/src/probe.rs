@@ -1,12 +1,16 @@
-//! What an uploaded file really is, read from its first bytes (never from its name or
-//! declared type), and its pixel size from the header, so oversized images are refused
-//! before anything decodes them.
+//! The one file probe: what a file really is, read from its first bytes (never from its
+//! name or declared type), its pixel size from the header (so oversized images are refused
+//! before anything decodes them) and whether it arrived whole. The upload checks and
+//! [`crate::input`]'s decoders both ask it, so an upload and a decode never disagree on
+//! what a file is.
 
+/// The file formats idgate takes: photos, and PDF for a proof of address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Jpeg,
     Png,
-    Webp,
+    WebP,
+    /// HEIF with HEVC, as iPhones save photos.
     Heic,
     Pdf,
 }
@@ -16,20 +20,21 @@ impl Format {
         match self {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
-            Format::Webp => "image/webp",
+            Format::WebP => "image/webp",
             Format::Heic => "image/heic",
             Format::Pdf => "application/pdf",
         }
     }
 }
 
+/// The format by content; `None` for anything else.
 pub fn sniff(b: &[u8]) -> Option<Format> {
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some(Format::Jpeg)
     } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some(Format::Png)
     } else if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
-        Some(Format::Webp)
+        Some(Format::WebP)
     } else if b.len() >= 12
         && &b[4..8] == b"ftyp"
         && matches!(
@@ -114,7 +119,7 @@ pub fn dimensions(format: Format, b: &[u8]) -> Option<(u32, u32)> {
                 }
             }
         }
-        Format::Webp => match b.get(12..16)? {
+        Format::WebP => match b.get(12..16)? {
             b"VP8 " => Some((le_n(b, 26, 2)? & 0x3FFF, le_n(b, 28, 2)? & 0x3FFF)),
             b"VP8L" => {
                 let bits = le_n(b, 21, 4)?;
@@ -157,7 +162,7 @@ mod tests {
     fn formats_are_told_by_content_not_name() {
         assert_eq!(sniff(&png(1, 1)), Some(Format::Png));
         assert_eq!(sniff(&jpeg(1, 1)), Some(Format::Jpeg));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::WebP));
         assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Some(Format::Heic));
         assert_eq!(sniff(b"%PDF-1.7"), Some(Format::Pdf));
         assert_eq!(sniff(b"GIF89a"), None);
