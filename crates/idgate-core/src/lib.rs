@@ -12,6 +12,6 @@ pub mod reason;
 
 pub use case::{CaseEvent, CaseStatus, Decision, TransitionError};
 pub use change::{ChangeChecks, ChangeEvent, ChangeStatus, ChangeTransitionError};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{rfc3339, Clock, FixedClock, SystemClock};
 pub use pii::Redacted;
 pub use reason::{Lang, ReasonCode, RejectType};

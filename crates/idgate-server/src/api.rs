@@ -106,7 +106,7 @@ impl ApiError {
             "too_many_attempts",
             format!(
                 "too many failed attempts in a short time; try again after {}",
-                crate::verify_cli::rfc3339(at_ms)
+                idgate_core::rfc3339(at_ms)
             ),
         );
         e.retry_after = Some((at_ms, now_ms));
@@ -196,7 +196,7 @@ impl IntoResponse for ApiError {
         let mut body = json!({"error": {"code": self.code, "message": self.message}});
         match self.retry_after {
             Some((at, now)) => {
-                body["error"]["retry_after"] = json!(crate::verify_cli::rfc3339(at));
+                body["error"]["retry_after"] = json!(idgate_core::rfc3339(at));
                 let secs = ((at - now).max(0) + 999) / 1000;
                 (
                     self.status,
@@ -419,7 +419,7 @@ struct ApplicantOut {
     id: String,
     uid: String,
     region: String,
-    created_at: i64,
+    created_at: String,
 }
 
 impl From<idgate_store::Applicant> for ApplicantOut {
@@ -428,7 +428,7 @@ impl From<idgate_store::Applicant> for ApplicantOut {
             id: a.id,
             uid: a.uid,
             region: a.region,
-            created_at: a.created_at,
+            created_at: idgate_core::rfc3339(a.created_at),
         }
     }
 }
@@ -579,7 +579,7 @@ struct ReasonOut {
 #[derive(Serialize)]
 struct CommentOut {
     body: String,
-    at: i64,
+    at: String,
 }
 
 /// `?lang=zh-Hans` picks the language of reason messages and fixes.
@@ -605,7 +605,7 @@ struct DocumentOut {
     sha256: String,
     width: Option<i64>,
     height: Option<i64>,
-    created_at: i64,
+    created_at: String,
 }
 
 impl From<Document> for DocumentOut {
@@ -625,7 +625,7 @@ impl From<Document> for DocumentOut {
             sha256: data.sha256,
             width: data.width,
             height: data.height,
-            created_at,
+            created_at: idgate_core::rfc3339(created_at),
         }
     }
 }
@@ -644,8 +644,8 @@ struct CaseOut {
     comments: Vec<CommentOut>,
     /// When the applicant may try again (RFC 3339), while a cooldown applies.
     retry_after: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 fn reason_out(policy: &idgate_decide::Policy, r: ReasonCode, lang: idgate_core::Lang) -> ReasonOut {
@@ -676,7 +676,7 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
         .into_iter()
         .map(|c| CommentOut {
             body: c.body,
-            at: c.at,
+            at: idgate_core::rfc3339(c.at),
         })
         .collect();
     Ok(CaseOut {
@@ -695,9 +695,9 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
         retry_after: case
             .retry_after
             .filter(|&at| at > s.store.now())
-            .map(crate::verify_cli::rfc3339),
-        created_at: case.created_at,
-        updated_at: case.updated_at,
+            .map(idgate_core::rfc3339),
+        created_at: idgate_core::rfc3339(case.created_at),
+        updated_at: idgate_core::rfc3339(case.updated_at),
     })
 }
 
@@ -805,8 +805,9 @@ struct NewReviewer {
 }
 
 fn reviewer_out(r: &idgate_store::Reviewer) -> serde_json::Value {
-    json!({"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at,
-           "disabled_at": r.disabled_at})
+    json!({"id": r.id, "name": r.name, "role": r.role,
+           "created_at": idgate_core::rfc3339(r.created_at),
+           "disabled_at": r.disabled_at.map(idgate_core::rfc3339)})
 }
 
 /// Creates a reviewer account; its token is in this answer only.
@@ -863,7 +864,7 @@ async fn list_deliveries(State(s): State<Shared>) -> ApiResult<Json<serde_json::
             .await?
             .into_iter()
             .map(|a| {
-                json!({"attempt": a.attempt, "at": a.at, "status_code": a.status_code,
+                json!({"attempt": a.attempt, "at": idgate_core::rfc3339(a.at), "status_code": a.status_code,
                        "error": a.error, "duration_ms": a.duration_ms})
             })
             .collect();
@@ -872,9 +873,9 @@ async fn list_deliveries(State(s): State<Shared>) -> ApiResult<Json<serde_json::
             "type": d.event_type,
             "status": d.status,
             "attempts": attempts,
-            "next_at": d.next_at,
-            "created_at": d.created_at,
-            "delivered_at": d.delivered_at,
+            "next_at": idgate_core::rfc3339(d.next_at),
+            "created_at": idgate_core::rfc3339(d.created_at),
+            "delivered_at": d.delivered_at.map(idgate_core::rfc3339),
             "body": serde_json::from_str::<serde_json::Value>(&d.body).unwrap_or_default(),
         }));
     }
@@ -893,7 +894,7 @@ struct EventOut {
     action: String,
     from_status: Option<String>,
     to_status: Option<String>,
-    at: i64,
+    at: String,
 }
 
 async fn get_events(
@@ -914,7 +915,7 @@ async fn get_events(
             action: e.action,
             from_status: e.from_status,
             to_status: e.to_status,
-            at: e.at,
+            at: idgate_core::rfc3339(e.at),
         })
         .collect();
     Ok(Json(json!({ "events": events })))

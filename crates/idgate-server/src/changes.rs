@@ -151,8 +151,8 @@ pub(crate) fn change_request_out(
         "needs": needs,
         "reasons": reasons,
         "comment": cr.comment,
-        "created_at": cr.created_at,
-        "decided_at": cr.decided_at,
+        "created_at": idgate_core::rfc3339(cr.created_at),
+        "decided_at": cr.decided_at.map(idgate_core::rfc3339),
     })
 }
 

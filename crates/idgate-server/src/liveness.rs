@@ -77,8 +77,8 @@ pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult
     Ok(Json(json!({
         "id": c.id,
         "actions": c.actions,
-        "issued_at": crate::verify_cli::rfc3339(c.issued_at),
-        "expires_at": crate::verify_cli::rfc3339(c.expires_at),
+        "issued_at": idgate_core::rfc3339(c.issued_at),
+        "expires_at": idgate_core::rfc3339(c.expires_at),
         "frames": {"min": r.min_frames, "max": r.max_frames, "max_gap_ms": r.max_gap_ms,
                    "min_span_ms": r.min_span_ms, "max_span_ms": r.max_span_ms},
     })))

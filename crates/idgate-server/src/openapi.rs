@@ -155,8 +155,8 @@ fn review_schemas() -> Value {
             "second_approval": {"type": "boolean", "description": "two different reviewers must approve"},
             "needs": {"type": "array", "items": {"type": "string", "enum": ["document", "reviewer"]}},
             "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}, "description": "what the checks found"},
-            "comment": {"type": "string", "nullable": true}, "created_at": {"type": "integer"},
-            "decided_at": {"type": "integer", "nullable": true}}},
+            "comment": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"},
+            "decided_at": {"type": "string", "format": "date-time", "nullable": true}}},
         "NewReviewer": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"},
             "role": {"type": "string", "enum": crate::review::ROLES}}},
         "NewComment": {"type": "object", "required": ["visibility", "body"], "properties": {
@@ -310,7 +310,7 @@ fn base() -> Value {
                     "id": {"type": "string"}, "uid": {"type": "string"}, "region": {"type": "string"},
                     "verified_data": {"description": "the entered data of the approved case, or of an approved change request; null before",
                         "nullable": true, "allOf": [{"$ref": "#/components/schemas/EnteredData"}]},
-                    "created_at": {"type": "integer", "description": "milliseconds since the Unix epoch"}}},
+                    "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339, UTC"}}},
                 "NewCase": {"type": "object", "additionalProperties": false, "properties": {"level": {"type": "string", "default": "basic"}}},
                 "Reason": {"type": "object", "required": ["code", "reject_type", "message", "fix"], "properties": {
                     "code": {"type": "string", "description": "stable reason code, e.g. GLARE"},
@@ -320,7 +320,7 @@ fn base() -> Value {
                     "id": {"type": "string"}, "kind": {"type": "string"}, "side": {"type": "string"},
                     "content_type": {"type": "string"}, "size_bytes": {"type": "integer"}, "sha256": {"type": "string"},
                     "width": {"type": "integer", "nullable": true}, "height": {"type": "integer", "nullable": true},
-                    "created_at": {"type": "integer"}}},
+                    "created_at": {"type": "string", "format": "date-time"}}},
                 "Case": {"type": "object", "required": ["id", "applicant_id", "level", "status", "reasons", "documents", "created_at", "updated_at"], "properties": {
                     "id": {"type": "string"}, "applicant_id": {"type": "string"}, "level": {"type": "string"},
                     "status": {"type": "string", "enum": idgate_core::CaseStatus::ALL.map(|s| s.as_str())},
@@ -328,14 +328,14 @@ fn base() -> Value {
                     "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
                     "data_entered": {"type": "boolean"},
                     "comments": {"type": "array", "description": "reviewer comments meant for the applicant",
-                        "items": {"type": "object", "properties": {"body": {"type": "string"}, "at": {"type": "integer"}}}},
+                        "items": {"type": "object", "properties": {"body": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}}},
                     "retry_after": {"type": "string", "format": "date-time", "nullable": true, "description": "when the applicant may try again, while a cooldown applies"},
-                    "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
                 "Events": {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": {
                     "type": "object", "required": ["seq", "actor", "action", "at"], "properties": {
                         "seq": {"type": "integer"}, "actor": {"type": "string"}, "action": {"type": "string"},
                         "from_status": {"type": "string", "nullable": true}, "to_status": {"type": "string", "nullable": true},
-                        "at": {"type": "integer"}}}}}}
+                        "at": {"type": "string", "format": "date-time"}}}}}}
             }
         }
     })

@@ -122,7 +122,7 @@ async fn queue(State(s): State<Shared>) -> ApiResult<Json<Value>> {
             "level": c.level,
             "reasons": c.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "claimed_by": c.claimed_by,
-            "waiting_since": c.updated_at,
+            "waiting_since": idgate_core::rfc3339(c.updated_at),
         }));
     }
     Ok(Json(json!({ "cases": out })))
@@ -159,7 +159,7 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         .await?
         .into_iter()
         .map(
-            |c| json!({"author": c.author, "visibility": c.visibility, "body": c.body, "at": c.at}),
+            |c| json!({"author": c.author, "visibility": c.visibility, "body": c.body, "at": idgate_core::rfc3339(c.at)}),
         )
         .collect();
     let events: Vec<Value> = s
@@ -169,7 +169,7 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         .into_iter()
         .map(|e| {
             json!({"seq": e.seq, "actor": e.actor, "action": e.action,
-                   "from_status": e.from_status, "to_status": e.to_status, "at": e.at})
+                   "from_status": e.from_status, "to_status": e.to_status, "at": idgate_core::rfc3339(e.at)})
         })
         .collect();
     Ok(Json(json!({
@@ -251,7 +251,7 @@ async fn claim(
         .claim_case(&id, &r.id, &actor(&r), req.take_over)
         .await?;
     Ok(Json(
-        json!({"case_id": case.id, "claimed_by": case.claimed_by, "claimed_at": case.claimed_at}),
+        json!({"case_id": case.id, "claimed_by": case.claimed_by, "claimed_at": case.claimed_at.map(idgate_core::rfc3339)}),
     ))
 }
 
@@ -315,7 +315,7 @@ async fn comment(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": c.id, "visibility": c.visibility, "at": c.at})),
+        Json(json!({"id": c.id, "visibility": c.visibility, "at": idgate_core::rfc3339(c.at)})),
     )
         .into_response())
 }
@@ -504,7 +504,7 @@ async fn change_requests(State(s): State<Shared>) -> ApiResult<Json<Value>> {
             "current": current,
             "requested": requested,
             "documents": documents,
-            "created_at": cr.created_at,
+            "created_at": idgate_core::rfc3339(cr.created_at),
         }));
     }
     Ok(Json(json!({ "change_requests": out })))

@@ -22,7 +22,6 @@
 use anyhow::Context;
 use idgate_core::Lang;
 use idgate_decide::{Application, Policy, Step, Verdict};
-use idgate_mrz::Date;
 pub use idgate_pipeline::record::{claim_change, decision_of, detail_object, outcome_of};
 use idgate_pipeline::Decided;
 pub use idgate_pipeline::{DocumentFile, EnteredData, NameFile};
@@ -212,20 +211,7 @@ pub fn findings_for_review(stored: &str) -> Value {
 }
 
 /// RFC 3339 UTC time of a Unix time in milliseconds.
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let d = Date::from_unix_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        d.year(),
-        d.month(),
-        d.day(),
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
+pub use idgate_core::rfc3339;
 
 /// The decision as the applicant's side sees it; `internal` adds reviewer-only detail.
 pub fn verdict_json(

@@ -66,7 +66,7 @@ pub(crate) async fn enqueue_in(
     let body = serde_json::json!({
         "id": id,
         "type": event_type,
-        "created_at": now,
+        "created_at": idgate_core::rfc3339(now),
         "sequence": seq,
         "data": data,
     })
