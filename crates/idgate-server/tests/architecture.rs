@@ -76,3 +76,46 @@ fn the_rules_reader_sees_a_forbidden_edge() {
     assert!(r["idgate-a"].contains("idgate-b"));
     assert!(!r["idgate-b"].contains("idgate-a"), "b may not depend on a");
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Invariant 9: time comes from a `Clock`. No product source reads the wall clock except
+/// `SystemClock` itself (a stopwatch's `Instant` measures durations, not the time of day);
+/// tests may, to make unique names.
+#[test]
+fn nothing_but_the_system_clock_reads_the_time_of_day() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            sources(&src, &mut files);
+        }
+    }
+    assert!(files.len() > 50, "{} sources found", files.len());
+    let clock = Path::new("idgate-core/src/clock.rs");
+    let mut readers = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let reads = ["SystemTime::now", "UNIX_EPOCH", "Utc::now", "Local::now"]
+            .iter()
+            .any(|p| text.contains(p));
+        if reads && !file.ends_with(clock) {
+            readers.push(file.display().to_string());
+        }
+    }
+    assert!(
+        readers.is_empty(),
+        "read the time outside SystemClock: {readers:?}"
+    );
+}
