@@ -82,6 +82,36 @@ pub async fn other_claims<S: CaseStore>(
         .collect())
 }
 
+/// The steps an account verified (unknown names from an older policy are skipped).
+pub async fn verified_steps<S: CaseStore>(store: &S, uid: &str) -> Result<Vec<Step>, StoreError> {
+    Ok(store
+        .verified_steps(uid)
+        .await?
+        .iter()
+        .filter_map(|s| Step::parse(s))
+        .collect())
+}
+
+/// The account's attempts within the policy's window before `now_ms` (cooldowns and
+/// escalation are judged on them).
+pub async fn attempt_history<S: CaseStore>(
+    store: &S,
+    policy: &Policy,
+    uid: &str,
+    now_ms: i64,
+) -> Result<Vec<Attempt>, StoreError> {
+    let window_ms = i64::from(policy.attempts.window_hours) * 3_600_000;
+    Ok(store
+        .attempts_since(uid, now_ms - window_ms)
+        .await?
+        .into_iter()
+        .map(|a| Attempt {
+            at_ms: a.at,
+            failed: Outcome::parse(&a.outcome).is_some_and(Outcome::failed),
+        })
+        .collect())
+}
+
 /// The images and data of a submission.
 #[derive(Default)]
 pub struct Submission {
@@ -281,7 +311,7 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
                 Some(&reasons),
             )
             .await?;
-        let verified = self.verified_steps(uid).await?;
+        let verified = verified_steps(self.store, uid).await?;
         let reject_type = if decision == Decision::Review {
             RejectType::Review
         } else {
@@ -301,31 +331,11 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
         })
     }
 
-    async fn verified_steps(&self, uid: &str) -> Result<Vec<Step>, StoreError> {
-        Ok(self
-            .store
-            .verified_steps(uid)
-            .await?
-            .iter()
-            .filter_map(|s| Step::parse(s))
-            .collect())
-    }
-
     /// Attempt history and verified steps of the account; the cooldown.
     pub async fn plan(&self, app: &Application, now_ms: i64) -> Result<Plan, StoreError> {
         let uid = app.uid.as_str();
-        let window_ms = i64::from(self.policy.attempts.window_hours) * 3_600_000;
-        let history: Vec<Attempt> = self
-            .store
-            .attempts_since(uid, now_ms - window_ms)
-            .await?
-            .into_iter()
-            .map(|a| Attempt {
-                at_ms: a.at,
-                failed: Outcome::parse(&a.outcome).is_some_and(Outcome::failed),
-            })
-            .collect();
-        let verified = self.verified_steps(uid).await?;
+        let history = attempt_history(self.store, self.policy, uid, now_ms).await?;
+        let verified = verified_steps(self.store, uid).await?;
         if let Some(mut throttled) = idgate_decide::throttle(self.policy, &history, now_ms) {
             // Refused before anything is looked at; not an attempt of its own.
             throttled.level = self.policy.reached_level(&verified).map(|l| l.name.clone());

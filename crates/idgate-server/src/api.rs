@@ -39,10 +39,7 @@ impl AppState {
     /// Photo-check options for `today` under the configured upload limits.
     pub fn check_options(&self, today: idgate_mrz::Date) -> idgate_vision::check::CheckOptions {
         let mut opts = idgate_vision::check::CheckOptions::new(today);
-        opts.limits = idgate_vision::input::InputLimits {
-            max_bytes: self.limits.max_upload_bytes,
-            max_pixels: self.limits.max_pixels,
-        };
+        opts.limits = self.limits.input();
         opts
     }
 
@@ -531,7 +528,7 @@ async fn get_entitlements(
     State(s): State<Shared>,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let steps = crate::verified_steps(&s.store, &uid).await?;
+    let steps = idgate_pipeline::case::verified_steps(&s.store, &uid).await?;
     let level = s.policy.reached_level(&steps).map(|l| l.name.clone());
     Ok(Json(serde_json::json!({
         "uid": uid,
@@ -1200,10 +1197,7 @@ pub(crate) async fn check_upload(
             "the JPEG data is truncated (no end-of-image marker after its last scan)".into(),
         )));
     }
-    let limits = idgate_vision::input::InputLimits {
-        max_bytes: s.limits.max_upload_bytes,
-        max_pixels: s.limits.max_pixels,
-    };
+    let limits = s.limits.input();
     let bytes = file.clone();
     // A reduced decode reads every coded block, so it finds damage as a full one would.
     let decoded = tokio::task::spawn_blocking(move || {

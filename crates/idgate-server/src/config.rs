@@ -101,6 +101,16 @@ pub struct Limits {
     pub max_pixels: u64,
 }
 
+impl Limits {
+    /// The decoders' limits for an uploaded image.
+    pub fn input(&self) -> idgate_vision::input::InputLimits {
+        idgate_vision::input::InputLimits {
+            max_bytes: self.max_upload_bytes,
+            max_pixels: self.max_pixels,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Jobs {
     pub workers: usize,

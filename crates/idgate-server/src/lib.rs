@@ -125,19 +125,6 @@ pub fn read_policy(file: Option<&std::path::Path>) -> anyhow::Result<idgate_deci
     })
 }
 
-/// The steps an account verified (unknown names from an older policy are skipped).
-pub(crate) async fn verified_steps(
-    store: &Store,
-    uid: &str,
-) -> Result<Vec<idgate_decide::Step>, idgate_store::StoreError> {
-    Ok(store
-        .verified_steps(uid)
-        .await?
-        .iter()
-        .filter_map(|s| idgate_decide::Step::parse(s))
-        .collect())
-}
-
 /// When the account may try again, while a cooldown from its failed attempts applies.
 pub(crate) async fn cooldown(
     store: &Store,
@@ -156,17 +143,7 @@ pub(crate) async fn cooldown_with(
     now_ms: i64,
     failing_now: bool,
 ) -> Result<Option<i64>, idgate_store::StoreError> {
-    let window_ms = i64::from(policy.attempts.window_hours) * 3_600_000;
-    let mut history: Vec<idgate_decide::attempts::Attempt> = store
-        .attempts_since(uid, now_ms - window_ms)
-        .await?
-        .into_iter()
-        .map(|a| idgate_decide::attempts::Attempt {
-            at_ms: a.at,
-            failed: idgate_decide::Outcome::parse(&a.outcome)
-                .is_some_and(idgate_decide::Outcome::failed),
-        })
-        .collect();
+    let mut history = idgate_pipeline::case::attempt_history(store, policy, uid, now_ms).await?;
     if failing_now {
         history.push(idgate_decide::attempts::Attempt {
             at_ms: now_ms,

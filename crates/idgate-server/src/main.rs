@@ -354,10 +354,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut check = idgate_vision::check::CheckOptions::new(
                 idgate_mrz::Date::from_unix_days(store.now().div_euclid(86_400_000)),
             );
-            check.limits = idgate_vision::input::InputLimits {
-                max_bytes: cfg.limits.max_upload_bytes,
-                max_pixels: cfg.limits.max_pixels,
-            };
+            check.limits = cfg.limits.input();
             let v = verify_cli::Verifier {
                 policy: &policy,
                 store: &store,

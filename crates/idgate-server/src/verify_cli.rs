@@ -22,7 +22,7 @@
 use anyhow::Context;
 use idgate_core::Lang;
 use idgate_decide::{Application, Policy, Step, Verdict};
-pub use idgate_pipeline::record::{claim_change, decision_of, detail_object, outcome_of};
+pub use idgate_pipeline::record::{claim_change, detail_object, outcome_of};
 use idgate_pipeline::Decided;
 pub use idgate_pipeline::{DocumentFile, EnteredData, NameFile};
 use idgate_store::{BlobStore, DocumentData, Store};
@@ -189,11 +189,6 @@ pub async fn verify(
         .context("the case was decided by a worker meanwhile")?;
     store.complete_queued_jobs_of(&case.id).await?;
     Ok(decided)
-}
-
-/// The findings as stored for reviewers (JSON).
-pub fn findings_json(findings: &[idgate_decide::Finding]) -> String {
-    idgate_pipeline::record::findings_json(findings)
 }
 
 /// Stored findings for a reviewer, every `detail` an object (findings stored before details

@@ -190,6 +190,19 @@ impl Client {
 
     /// Like `submitted_case`, for the holder `who` of another passport (same portrait).
     fn submitted_case_of(&self, s: &Server, uid: &str, who: &Holder, selfie: &str) -> String {
+        let case = self.new_case(s, uid);
+        // The liveness first: with the document already there every frame would be held
+        // against its portrait at once (the api tests cover that); here the worker's match
+        // of the kept frame decides.
+        self.live_selfie(s, &case, selfie);
+        let docs = s.url(&format!("/v1/cases/{case}/documents"));
+        self.upload(&docs, "passport", &passport_photo(who));
+        self.enter_and_submit(s, &case, who);
+        case
+    }
+
+    /// A new applicant `uid` resident in China, and a draft case of it.
+    fn new_case(&self, s: &Server, uid: &str) -> String {
         let a = self.post(
             &s.url("/v1/applicants"),
             json!({"uid": uid, "region": "CN"}),
@@ -201,26 +214,17 @@ impl Client {
             )),
             json!({}),
         );
-        let case = c["id"].as_str().unwrap().to_string();
-        let docs = s.url(&format!("/v1/cases/{case}/documents"));
-        // The liveness first: with the document already there every frame would be held
-        // against its portrait at once (the api tests cover that); here the worker's match
-        // of the kept frame decides.
-        self.live_selfie(s, &case, selfie);
-        self.upload(&docs, "passport", &passport_photo(who));
-        let data = json!({
-            "nationality": "CN",
-            "document": {"country": "CN", "type": "passport", "number": who.number},
-            "name": {"given": who.given, "family": who.family},
-            "birth_date": who.birth,
-        });
+        c["id"].as_str().unwrap().to_string()
+    }
+
+    /// Enters `who`'s data on the case and submits it.
+    fn enter_and_submit(&self, s: &Server, case: &str, who: &Holder) {
         assert_eq!(
-            self.put(&s.url(&format!("/v1/cases/{case}/data")), data),
+            self.put(&s.url(&format!("/v1/cases/{case}/data")), entered(who)),
             204
         );
         let submitted = self.post(&s.url(&format!("/v1/cases/{case}/submit")), json!(null));
         assert_eq!(submitted["status"], "submitted");
-        case
     }
 
     /// Answers a liveness challenge with a synthetic recording of the face in `photo`
@@ -313,6 +317,16 @@ const ZHANG: Holder = Holder {
     given: "Xiaoming",
     birth: "1995-03-01",
 };
+
+/// What `who` enters: the data printed in the passport `passport_photo` makes.
+fn entered(who: &Holder) -> Value {
+    json!({
+        "nationality": "CN",
+        "document": {"country": "CN", "type": "passport", "number": who.number},
+        "name": {"given": who.given, "family": who.family},
+        "birth_date": who.birth,
+    })
+}
 
 fn passport_photo(who: &Holder) -> Vec<u8> {
     use idgate_mrz::Date;
@@ -616,14 +630,7 @@ fn a_change_request_cannot_rewrite_an_identity() {
             Err(e) => panic!("{e}"),
         }
     };
-    let data = |who: &Holder| {
-        json!({
-            "nationality": "CN",
-            "document": {"country": "CN", "type": "passport", "number": who.number},
-            "name": {"given": who.given, "family": who.family},
-            "birth_date": who.birth,
-        })
-    };
+    let data = entered;
     let requests = s.url(&format!("/v1/applicants/{applicant}/change-requests"));
     let (status, v) = client.send(
         "POST",
@@ -792,34 +799,12 @@ fn idgate_verify_and_the_service_decide_an_application_alike() {
     ] {
         let page = passport_photo(who);
         let selfie = testdata::read(selfie);
-        let data = json!({
-            "nationality": "CN",
-            "document": {"country": "CN", "type": "passport", "number": who.number},
-            "name": {"given": who.given, "family": who.family},
-            "birth_date": who.birth,
-        });
-
         // Through the service.
-        let a = client.post(
-            &s.url("/v1/applicants"),
-            json!({"uid": uid, "region": "CN"}),
-        );
-        let c = client.post(
-            &s.url(&format!(
-                "/v1/applicants/{}/cases",
-                a["id"].as_str().unwrap()
-            )),
-            json!({}),
-        );
-        let case = c["id"].as_str().unwrap().to_string();
+        let case = client.new_case(&s, uid);
         let docs = s.url(&format!("/v1/cases/{case}/documents"));
         client.upload(&docs, "passport", &page);
         client.upload(&docs, "selfie", &selfie);
-        assert_eq!(
-            client.put(&s.url(&format!("/v1/cases/{case}/data")), data.clone()),
-            204
-        );
-        client.post(&s.url(&format!("/v1/cases/{case}/submit")), json!(null));
+        client.enter_and_submit(&s, &case, who);
         let decided = wait_decided(&client, &s, &case);
         let review = ureq::get(&s.url(&format!("/v1/review/cases/{case}")))
             .set("authorization", &format!("Bearer {token}"))
@@ -839,7 +824,7 @@ fn idgate_verify_and_the_service_decide_an_application_alike() {
         let selfie_path = files.join(format!("{uid}-selfie.jpg"));
         std::fs::write(&page_path, &page).unwrap();
         std::fs::write(&selfie_path, &selfie).unwrap();
-        let mut app = data.clone();
+        let mut app = entered(who);
         app["uid"] = json!(uid);
         app["region"] = json!("CN");
         app["images"] = json!({"photo_page": page_path});
