@@ -7,11 +7,15 @@
 pub mod case;
 pub mod change;
 pub mod clock;
+pub mod identity;
 pub mod pii;
 pub mod reason;
+pub mod words;
 
 pub use case::{CaseEvent, CaseStatus, Decision, TransitionError};
 pub use change::{ChangeChecks, ChangeEvent, ChangeStatus, ChangeTransitionError};
 pub use clock::{rfc3339, Clock, FixedClock, SystemClock};
+pub use identity::{ClaimStatus, IdentityKey, KeyKind};
 pub use pii::Redacted;
 pub use reason::{Lang, ReasonCode, RejectType};
+pub use words::{ChallengeStatus, ReviewerRole};

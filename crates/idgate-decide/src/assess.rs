@@ -80,7 +80,7 @@ impl std::fmt::Debug for Application {
 #[derive(Clone, Debug, Default)]
 pub struct Extracted {
     /// The sides that were uploaded.
-    pub sides: Vec<String>,
+    pub sides: Vec<crate::Side>,
     /// The MRZ, if one was read with valid check digits.
     pub mrz: Option<Fields>,
     /// The MRZ's name field was filled to its end, so the name may be truncated.
@@ -190,7 +190,7 @@ pub fn assess(policy: &Policy, app: &Application, ex: &Extracted, today: Date) -
     }
 
     // Every side the document needs.
-    let missing: Vec<String> = policy
+    let missing: Vec<crate::Side> = policy
         .sides(&issuer, kind)
         .into_iter()
         .filter(|s| !ex.sides.contains(s))

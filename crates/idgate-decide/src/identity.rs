@@ -11,32 +11,7 @@ use hmac::{Hmac, Mac};
 use idgate_core::{ReasonCode, RejectType};
 use sha2::Sha256;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyKind {
-    Document,
-    Person,
-}
-
-impl KeyKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Document => "document",
-            KeyKind::Person => "person",
-        }
-    }
-    pub fn parse(s: &str) -> Option<KeyKind> {
-        [KeyKind::Document, KeyKind::Person]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdentityKey {
-    pub kind: KeyKind,
-    /// Hex HMAC-SHA256.
-    pub hash: String,
-}
+pub use idgate_core::{ClaimStatus, IdentityKey, KeyKind};
 
 fn hmac(secret: &[u8], parts: &[&str]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
@@ -98,27 +73,6 @@ fn canonical_name(family: &str, given: &str) -> Option<String> {
     }
     words.sort_unstable();
     Some(words.join(" "))
-}
-
-/// Whether a key is held by an account that was verified or is still being decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClaimStatus {
-    Pending,
-    Verified,
-}
-
-impl ClaimStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimStatus::Pending => "pending",
-            ClaimStatus::Verified => "verified",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ClaimStatus> {
-        [ClaimStatus::Pending, ClaimStatus::Verified]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
 }
 
 /// Another account holding one of this application's keys.

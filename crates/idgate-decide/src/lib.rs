@@ -5,6 +5,7 @@
 //! Architecture invariant: no I/O. The policy is parsed from TOML text the caller read; the
 //! store, the image checks and the clock are the caller's.
 //!
+//! - [`kinds`]: steps, document kinds, upload kinds and sides.
 //! - [`policy`]: levels and entitlements, the document catalog for every ISO 3166-1
 //!   country, consistency rules, retry limits, reject-type overrides.
 //! - [`assess`]: catalog, region, nationality and issuer rules; entered vs extracted data.
@@ -19,10 +20,12 @@ pub mod country;
 pub mod engine;
 pub mod finding;
 pub mod identity;
+pub mod kinds;
 pub mod names;
 pub mod policy;
 
 pub use assess::{Application, DocumentChoice, Extracted};
 pub use engine::{decide, throttle, Inputs, Outcome, Verdict};
 pub use finding::{unique_codes, Finding};
-pub use policy::{DocKind, LivenessLimits, Policy, Step};
+pub use kinds::{DocKind, Side, Step, UploadKind};
+pub use policy::{LivenessLimits, Policy};

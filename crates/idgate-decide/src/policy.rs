@@ -3,71 +3,12 @@
 //! deployment's file is merged over them key by key and the result is checked once.
 
 use crate::country;
+pub use crate::kinds::{DocKind, Side, Step, UploadKind};
 use idgate_core::{ReasonCode, RejectType};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 const DEFAULT: &str = include_str!("../data/policy.toml");
-
-/// A step an applicant completes once; levels are sets of steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    IdentityDocument,
-    Selfie,
-    ProofOfAddress,
-}
-
-impl Step {
-    pub const ALL: [Step; 3] = [Step::IdentityDocument, Step::Selfie, Step::ProofOfAddress];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::IdentityDocument => "identity_document",
-            Step::Selfie => "selfie",
-            Step::ProofOfAddress => "proof_of_address",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// The kinds of identity document in the catalog.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocKind {
-    Passport,
-    NationalId,
-    DriversLicense,
-    ResidencePermit,
-    InternationalDrivingPermit,
-}
-
-impl DocKind {
-    pub const ALL: [DocKind; 5] = [
-        DocKind::Passport,
-        DocKind::NationalId,
-        DocKind::DriversLicense,
-        DocKind::ResidencePermit,
-        DocKind::InternationalDrivingPermit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocKind::Passport => "passport",
-            DocKind::NationalId => "national_id",
-            DocKind::DriversLicense => "drivers_license",
-            DocKind::ResidencePermit => "residence_permit",
-            DocKind::InternationalDrivingPermit => "international_driving_permit",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DocKind> {
-        DocKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
 
 /// What a level lets an account do. The platform enforces it; idgate answers the question.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -96,7 +37,7 @@ pub struct Level {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KindSpec {
-    pub sides: Vec<String>,
+    pub sides: Vec<Side>,
     /// The kind carries a machine-readable zone that must be read.
     pub mrz: bool,
 }
@@ -190,7 +131,7 @@ struct RawPolicy {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Accepted {
     pub kind: &'static str,
-    pub sides: Vec<String>,
+    pub sides: Vec<Side>,
     pub mrz: bool,
 }
 
@@ -205,7 +146,7 @@ pub struct Policy {
     /// Issuing country (alpha-2) → accepted kinds.
     catalog: BTreeMap<&'static str, Vec<DocKind>>,
     /// "CC:kind" → sides, where a country's document differs from its kind.
-    sides: HashMap<String, Vec<String>>,
+    sides: HashMap<String, Vec<Side>>,
     /// "CC:kind" of documents printed without an MRZ although their kind has one.
     without_mrz: Vec<String>,
     pub regions: Regions,
@@ -300,7 +241,7 @@ impl Policy {
                 continue;
             }
             if key == "sides" {
-                let table: BTreeMap<String, Vec<String>> = value.try_into()?;
+                let table: BTreeMap<String, Vec<Side>> = value.try_into()?;
                 for (k, v) in table {
                     let (cc, kind) = k
                         .split_once(':')
@@ -432,8 +373,32 @@ impl Policy {
             ))
     }
 
+    /// The sides an upload of `kind` may be, whatever its issuer, the usual one first: a
+    /// kind's sides and those of any country's variant of it.
+    pub fn upload_sides(&self, kind: UploadKind) -> Vec<Side> {
+        let kind = match kind {
+            UploadKind::Identity(k) => k,
+            UploadKind::Selfie => return vec![Side::Face],
+            UploadKind::ProofOfAddress => return vec![Side::Page],
+        };
+        let mut out = self.kinds[&kind].sides.clone();
+        let suffix = format!(":{}", kind.as_str());
+        let mut variants: Vec<(&String, &Vec<Side>)> = self
+            .sides
+            .iter()
+            .filter(|(k, _)| k.ends_with(&suffix))
+            .collect();
+        variants.sort();
+        for side in variants.into_iter().flat_map(|(_, v)| v) {
+            if !out.contains(side) {
+                out.push(*side);
+            }
+        }
+        out
+    }
+
     /// The sides to photograph of `kind` from `issuer`.
-    pub fn sides(&self, issuer: &str, kind: DocKind) -> Vec<String> {
+    pub fn sides(&self, issuer: &str, kind: DocKind) -> Vec<Side> {
         self.sides
             .get(&format!(
                 "{}:{}",
@@ -498,12 +463,25 @@ mod tests {
         for c in country::all() {
             let docs = p.accepted(c.alpha2);
             assert_eq!(docs[0].kind, "passport", "{}", c.alpha2);
-            assert_eq!(docs[0].sides, ["photo_page"]);
+            assert_eq!(docs[0].sides, [Side::PhotoPage]);
         }
         let cn: Vec<_> = p.accepted("CN").into_iter().map(|a| a.kind).collect();
         assert_eq!(cn, ["passport", "national_id"]);
-        assert_eq!(p.sides("CN", DocKind::NationalId), ["front", "back"]);
-        assert_eq!(p.sides("HK", DocKind::NationalId), ["front"]);
+        assert_eq!(
+            p.sides("CN", DocKind::NationalId),
+            [Side::Front, Side::Back]
+        );
+        assert_eq!(p.sides("HK", DocKind::NationalId), [Side::Front]);
+        // An upload's side is checked against every variant of its kind, usual one first.
+        let id = UploadKind::Identity(DocKind::NationalId);
+        assert_eq!(p.upload_sides(id), [Side::Front, Side::Back]);
+        let passport = UploadKind::Identity(DocKind::Passport);
+        assert_eq!(p.upload_sides(passport), [Side::PhotoPage]);
+        assert_eq!(p.upload_sides(UploadKind::Selfie), [Side::Face]);
+        for k in UploadKind::all() {
+            assert_eq!(UploadKind::parse(k.as_str()), Some(k));
+        }
+        assert!(UploadKind::ProofOfAddress.accepts_pdf() && !passport.accepts_pdf());
         assert!(!p.accepts("CN", DocKind::DriversLicense));
         assert!(p.accepts("us", DocKind::DriversLicense));
         assert!(p.accepted("XX").is_empty());

@@ -88,7 +88,10 @@ fn extracted(d: &Doc, sides: &[&str]) -> Extracted {
     let mrz = idgate_mrz::parse(&refs, &ParseOptions { today: today() }).unwrap();
     assert!(mrz.valid(), "{lines:?}");
     Extracted {
-        sides: sides.iter().map(|s| s.to_string()).collect(),
+        sides: sides
+            .iter()
+            .map(|s| idgate_decide::Side::parse(s).unwrap())
+            .collect(),
         mrz: Some(mrz.fields),
         mrz_name_full: false,
     }
@@ -305,7 +308,7 @@ fn residence_nationality_and_issuer_must_line_up() {
     app.document.number = "11010519491231002X".into();
     app.birth_date = Date::new(1949, 12, 31);
     let card = || Extracted {
-        sides: vec!["front".into(), "back".into()],
+        sides: vec![idgate_decide::Side::Front, idgate_decide::Side::Back],
         ..Default::default()
     };
     let v = run(&p, app.clone(), card());
@@ -370,7 +373,7 @@ fn checksums_and_age_are_checked_on_entered_data() {
         &p,
         app,
         Extracted {
-            sides: vec!["front".into(), "back".into()],
+            sides: vec![idgate_decide::Side::Front, idgate_decide::Side::Back],
             ..Default::default()
         },
     );

@@ -16,8 +16,10 @@ use crate::record::{claim_change, decision_of, findings_json, record_parts};
 use crate::EnteredData;
 use idgate_core::{CaseEvent, CaseStatus, Clock, Decision, ReasonCode, RejectType};
 use idgate_decide::attempts::Attempt;
-use idgate_decide::identity::{self, ClaimStatus, KeyKind};
-use idgate_decide::{Application, Extracted, Finding, Inputs, Outcome, Policy, Step, Verdict};
+use idgate_decide::identity;
+use idgate_decide::{
+    Application, Extracted, Finding, Inputs, Outcome, Policy, Side, Step, UploadKind, Verdict,
+};
 use idgate_face::hash::Seen;
 use idgate_store::{Case, CaseDecision, DecisionRecord, StoreError};
 use idgate_vision::check::CheckOptions;
@@ -72,12 +74,10 @@ pub async fn other_claims<S: CaseStore>(
         .claims_on(&hashes, uid)
         .await?
         .into_iter()
-        .filter_map(|c| {
-            Some(identity::Claim {
-                kind: KeyKind::parse(&c.kind)?,
-                status: ClaimStatus::parse(&c.status)?,
-                uid: c.uid,
-            })
+        .map(|c| identity::Claim {
+            kind: c.kind,
+            status: c.status,
+            uid: c.uid,
         })
         .collect())
 }
@@ -112,11 +112,34 @@ pub async fn attempt_history<S: CaseStore>(
         .collect())
 }
 
+/// When the account may try again, while a cooldown from its failed attempts applies;
+/// `failing_now` counts one more failed attempt made now (a decision being recorded).
+pub async fn retry_after<S: CaseStore>(
+    store: &S,
+    policy: &Policy,
+    uid: &str,
+    now_ms: i64,
+    failing_now: bool,
+) -> Result<Option<i64>, StoreError> {
+    let mut history = attempt_history(store, policy, uid, now_ms).await?;
+    if failing_now {
+        history.push(Attempt {
+            at_ms: now_ms,
+            failed: true,
+        });
+    }
+    Ok(idgate_decide::attempts::retry_after(
+        &policy.attempts,
+        &history,
+        now_ms,
+    ))
+}
+
 /// The images and data of a submission.
 #[derive(Default)]
 pub struct Submission {
-    /// Document sides: (side name, image bytes).
-    pub images: Vec<(String, Vec<u8>)>,
+    /// Document sides: (side, image bytes).
+    pub images: Vec<(Side, Vec<u8>)>,
     pub selfie: Option<Vec<u8>>,
     pub proof_of_address_supplied: bool,
 }
@@ -145,7 +168,7 @@ pub struct Prepared {
 pub struct Decided {
     pub verdict: Verdict,
     /// (kind, key hash) identity keys.
-    pub keys: Vec<(String, String)>,
+    pub keys: Vec<identity::IdentityKey>,
     /// Steps verified before this decision.
     pub verified_before: Vec<Step>,
 }
@@ -249,10 +272,15 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
             if hex::encode(Sha256::digest(&bytes)) != d.data.sha256 {
                 return Err(PipelineError::DigestMismatch);
             }
-            match d.data.kind.as_str() {
-                "selfie" => sub.selfie = Some(bytes),
-                "proof_of_address" => sub.proof_of_address_supplied = true,
-                _ => sub.images.push((d.data.side.clone(), bytes)),
+            match crate::record::kind_and_side(&d.data) {
+                Some((UploadKind::Selfie, _)) => sub.selfie = Some(bytes),
+                Some((UploadKind::ProofOfAddress, _)) => sub.proof_of_address_supplied = true,
+                Some((UploadKind::Identity(_), side)) => sub.images.push((side, bytes)),
+                None => {
+                    return Err(PipelineError::Checks(
+                        "a stored document of unknown kind".into(),
+                    ))
+                }
             }
         }
         // Submitting needs entered data; a case from before that rule, or data the engine
@@ -397,15 +425,12 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
         let verdict = idgate_decide::decide(self.policy, &inputs, self.today(now_ms), now_ms);
         Ok(Decided {
             verdict,
-            keys: keys
-                .iter()
-                .map(|k| (k.kind.as_str().to_string(), k.hash.clone()))
-                .collect(),
+            keys,
             verified_before: inputs.verified,
         })
     }
 
-    fn today(&self, now_ms: i64) -> idgate_mrz::Date {
+    pub(crate) fn today(&self, now_ms: i64) -> idgate_mrz::Date {
         idgate_mrz::Date::from_unix_days(now_ms.div_euclid(86_400_000))
     }
 

@@ -3,9 +3,10 @@
 //! challenge's outcome.
 
 use crate::edges::{Blobs, CaseStore, EngineError, FaceEngine};
-use idgate_core::{ReasonCode, RejectType};
-use idgate_decide::{Finding, Policy};
+use idgate_core::{ChallengeStatus, ReasonCode, RejectType};
+use idgate_decide::{Finding, Policy, Side};
 use idgate_face::hash::{FaceHash, Seen};
+use idgate_face::liveness::{self, Action, Frame, Rules};
 use idgate_face::{Descriptor, Face, Thresholds};
 use idgate_store::{FaceTemplate, StoreError};
 use idgate_vision::check::CheckOptions;
@@ -20,7 +21,7 @@ pub fn decode_face_image(bytes: &[u8], limits: InputLimits) -> Result<RgbImage, 
 }
 
 /// Document sides in the order their portrait is looked for.
-const PORTRAIT_SIDES: [&str; 4] = ["photo_page", "front", "page", "face"];
+const PORTRAIT_SIDES: [Side; 4] = [Side::PhotoPage, Side::Front, Side::Page, Side::Face];
 
 /// The document holder's face: the largest face of the first side (photo page and front
 /// first) that shows one. A passport's small ghost image is the same person anyway. A side
@@ -28,9 +29,9 @@ const PORTRAIT_SIDES: [&str; 4] = ["photo_page", "front", "page", "face"];
 pub fn document_portrait(
     engine: &dyn FaceEngine,
     limits: InputLimits,
-    images: &[(String, Vec<u8>)],
+    images: &[(Side, Vec<u8>)],
 ) -> Result<Option<Face>, EngineError> {
-    let mut sides: Vec<&(String, Vec<u8>)> = images.iter().collect();
+    let mut sides: Vec<&(Side, Vec<u8>)> = images.iter().collect();
     sides.sort_by_key(|(side, _)| {
         PORTRAIT_SIDES
             .iter()
@@ -71,7 +72,7 @@ pub fn check_faces(
     policy: &Policy,
     engine: &dyn FaceEngine,
     check: &CheckOptions,
-    images: &[(String, Vec<u8>)],
+    images: &[(Side, Vec<u8>)],
     selfie: &[u8],
 ) -> Result<FaceCheck, EngineError> {
     let (limits, max_screen_grid) = (check.limits, check.thresholds.min_grid_peak);
@@ -249,16 +250,21 @@ pub async fn liveness_findings<S: CaseStore>(
 ) -> Result<Vec<Finding>, StoreError> {
     let challenge = store.latest_challenge(case_id).await?;
     let (code, detail) = match challenge {
-        Some(c) if c.status == "passed" => return Ok(Vec::new()),
+        Some(c) if c.status == ChallengeStatus::Passed => return Ok(Vec::new()),
         None => (
             ReasonCode::LivenessFailed,
             "no liveness challenge was answered".to_string(),
         ),
-        Some(c) if c.status == "expired" || (c.status == "issued" && now_ms > c.expires_at) => (
-            ReasonCode::LivenessTimeout,
-            "the liveness challenge expired before it was answered".to_string(),
-        ),
-        Some(c) if c.status == "issued" => (
+        Some(c)
+            if c.status == ChallengeStatus::Expired
+                || (c.status == ChallengeStatus::Issued && now_ms > c.expires_at) =>
+        {
+            (
+                ReasonCode::LivenessTimeout,
+                "the liveness challenge expired before it was answered".to_string(),
+            )
+        }
+        Some(c) if c.status == ChallengeStatus::Issued => (
             ReasonCode::LivenessFailed,
             "the liveness challenge was not answered".to_string(),
         ),
@@ -268,4 +274,52 @@ pub async fn liveness_findings<S: CaseStore>(
         ),
     };
     Ok(vec![selfie_finding(policy, code, detail)])
+}
+
+/// A recording judged as the service judges it, but for the copies of other applicants'
+/// pictures (the caller searches the store with the returned faces): the movements
+/// ([`liveness::judge`]: timing, one face, the same face, the actions in order, 3-D turns,
+/// real lids), every frame against the document holder when there is one, and no screen's
+/// pixel grid in any frame (a recording replayed on another device). CPU-bound.
+pub fn judge_recording(
+    models: &idgate_face::FaceModels,
+    images: impl IntoIterator<Item = (i64, image::RgbImage)>,
+    actions: &[Action],
+    holder: Option<&idgate_face::Descriptor>,
+    max_grid: f32,
+) -> (liveness::Judgement, Vec<Seen>) {
+    let mut screen = 0f32;
+    let frames: Vec<Frame> = images
+        .into_iter()
+        .map(|(at_ms, img)| {
+            if img.width() > 1 {
+                screen = screen.max(idgate_vision::check::screen_grid(&img));
+            }
+            Frame::of(models, at_ms, &img)
+        })
+        .collect();
+    let rules = Rules::default();
+    let t = idgate_face::Thresholds::default();
+    let mut j = liveness::judge(&frames, actions, &rules, &t);
+    if let (None, Some(holder)) = (&j.failure, holder) {
+        j.failure = liveness::against_holder(&frames, &j, holder, &rules, &t);
+    }
+    if screen >= max_grid {
+        // Passive, and first: the sequence was filmed off a screen (a replayed video); the
+        // grid can also hide the face, which would say less.
+        j.failure = Some(liveness::Failure::Screen { grid_peak: screen });
+    }
+    // The faces of this recording, to find copies of other applicants' pictures now and to
+    // be found by later ones.
+    let seen = frames
+        .iter()
+        .filter_map(|f| {
+            let face = f.faces.first()?;
+            Some(Seen {
+                hash: face.hash?,
+                descriptor: face.descriptor.clone(),
+            })
+        })
+        .collect();
+    (j, seen)
 }

@@ -10,6 +10,7 @@
 //! files nor a database.
 
 pub mod case;
+pub mod change;
 pub mod edges;
 pub mod entered;
 pub mod faces;

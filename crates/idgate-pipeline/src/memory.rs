@@ -5,7 +5,9 @@
 //! this crate's tests and with the `memory` feature; never in the service binary.
 
 use crate::edges::{Blobs, CaseStore, DocumentChecker, EngineError, FaceEngine};
-use idgate_core::{CaseEvent, CaseStatus, Clock, ReasonCode};
+use idgate_core::{
+    CaseEvent, CaseStatus, ChallengeStatus, ClaimStatus, Clock, KeyKind, ReasonCode,
+};
 use idgate_face::Face;
 use idgate_store::{
     Applicant, AttemptRow, Case, CaseDecision, Claim, ClaimChange, Document, DocumentData,
@@ -163,7 +165,7 @@ impl MemoryStore {
     }
 
     /// A liveness challenge on the case in `status` (issued, passed, failed, expired).
-    pub fn add_challenge(&self, case_id: &str, status: &str, expires_at: i64) {
+    pub fn add_challenge(&self, case_id: &str, status: ChallengeStatus, expires_at: i64) {
         let mut g = self.lock();
         let c = LivenessChallenge {
             id: g.id("challenge"),
@@ -171,7 +173,7 @@ impl MemoryStore {
             actions: vec!["turn_left".into()],
             issued_at: self.clock.now_ms(),
             expires_at,
-            status: status.into(),
+            status,
             result: None,
             answered_at: None,
         };
@@ -397,10 +399,12 @@ impl MemoryStore {
         if let Some(rec) = &d.record {
             if rec.claims == ClaimChange::Verified {
                 // One verified holder per document, as the database's unique index keeps.
-                let taken = rec.keys.iter().any(|(kind, hash)| {
-                    kind == "document"
+                let taken = rec.keys.iter().any(|k| {
+                    k.kind == KeyKind::Document
                         && g.claims.iter().any(|c| {
-                            &c.key_hash == hash && c.uid != rec.uid && c.status == "verified"
+                            c.key_hash == k.hash
+                                && c.uid != rec.uid
+                                && c.status == ClaimStatus::Verified
                         })
                 });
                 if taken {
@@ -430,21 +434,21 @@ impl MemoryStore {
             match rec.claims {
                 ClaimChange::Release => g
                     .claims
-                    .retain(|c| !(c.uid == rec.uid && c.status == "pending")),
+                    .retain(|c| !(c.uid == rec.uid && c.status == ClaimStatus::Pending)),
                 change => {
                     let status = if change == ClaimChange::Verified {
-                        "verified"
+                        ClaimStatus::Verified
                     } else {
-                        "pending"
+                        ClaimStatus::Pending
                     };
-                    for (kind, hash) in rec.keys {
+                    for k in rec.keys {
                         g.claims
-                            .retain(|c| !(c.uid == rec.uid && &c.key_hash == hash));
+                            .retain(|c| !(c.uid == rec.uid && c.key_hash == k.hash));
                         g.claims.push(Claim {
-                            key_hash: hash.clone(),
-                            kind: kind.clone(),
+                            key_hash: k.hash.clone(),
+                            kind: k.kind,
                             uid: rec.uid.into(),
-                            status: status.into(),
+                            status,
                         });
                     }
                 }

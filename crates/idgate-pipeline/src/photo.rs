@@ -2,7 +2,7 @@
 
 use crate::edges::{DocumentChecker, EngineError};
 use idgate_core::ReasonCode;
-use idgate_decide::{Extracted, Finding, Policy};
+use idgate_decide::{Extracted, Finding, Policy, Side};
 use idgate_mrz::{Format, Mrz};
 use idgate_vision::check::CheckOptions;
 
@@ -25,14 +25,14 @@ pub fn check_sides(
     policy: &Policy,
     checker: &dyn DocumentChecker,
     check: &CheckOptions,
-    images: &[(String, Vec<u8>)],
+    images: &[(Side, Vec<u8>)],
     needs_mrz: bool,
 ) -> Result<(Vec<Finding>, Extracted), EngineError> {
     let mut findings = Vec::new();
     let mut mrz_findings = Vec::new();
     let mut ex = Extracted::default();
     for (side, bytes) in images {
-        ex.sides.push(side.clone());
+        ex.sides.push(*side);
         let report = match checker.check(bytes, check) {
             Ok(r) => r,
             Err(EngineError::Input(e)) => {
@@ -58,8 +58,12 @@ pub fn check_sides(
             }
         }
         for f in report.findings {
-            let finding = Finding::new(f.code, policy.reject_type(f.code), f.detail.to_string())
-                .about(format!("side:{side}"));
+            let finding = Finding::new(
+                f.code,
+                policy.reject_type(f.code),
+                crate::record::photo_detail_json(&f.detail).to_string(),
+            )
+            .about(format!("side:{side}"));
             if MRZ_CODES.contains(&f.code) {
                 mrz_findings.push(finding);
             } else {

@@ -2,8 +2,9 @@
 //! findings.
 
 use idgate_core::{Decision, ReasonCode};
-use idgate_decide::{Finding, Outcome, Verdict};
+use idgate_decide::{Finding, Outcome, Side, UploadKind, Verdict};
 use idgate_store::ClaimChange;
+use idgate_vision::detail::{Detail, Measure};
 use serde_json::{json, Value};
 
 /// What an outcome does to the account's identity keys.
@@ -35,11 +36,38 @@ pub fn outcome_of(decision: Decision) -> Outcome {
     }
 }
 
+/// A stored document's kind and side as domain words; `None` for words this version does
+/// not know (a row no API call of it could have written).
+pub fn kind_and_side(d: &idgate_store::DocumentData) -> Option<(UploadKind, Side)> {
+    Some((UploadKind::parse(&d.kind)?, Side::parse(&d.side)?))
+}
+
 /// Reasons (each code once) and verified step names of a verdict, as the store takes them.
 pub fn record_parts(verdict: &Verdict) -> (Vec<ReasonCode>, Vec<&'static str>) {
     (
         idgate_decide::unique_codes(&verdict.findings),
         verdict.verifies.iter().map(|s| s.as_str()).collect(),
+    )
+}
+
+/// A photo finding's typed detail as a JSON object: each measure under its name.
+pub fn photo_detail_json(detail: &Detail) -> Value {
+    Value::Object(
+        detail
+            .0
+            .iter()
+            .map(|(name, m)| {
+                let v = match m {
+                    Measure::Real(x) => json!(x),
+                    Measure::Count(n) => json!(n),
+                    Measure::Flag(b) => json!(b),
+                    Measure::Text(t) => json!(t),
+                    Measure::Texts(list) => json!(list),
+                    Measure::Absent => Value::Null,
+                };
+                (name.to_string(), v)
+            })
+            .collect(),
     )
 }
 

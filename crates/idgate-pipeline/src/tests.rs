@@ -5,7 +5,7 @@
 use crate::edges::{CaseStore, DocumentChecker, EngineError, FaceEngine};
 use crate::memory::{MemoryBlobs, MemoryStore, ScriptedChecker, ScriptedFaces};
 use crate::{Blobs, EnteredData, IdentityScreen, Pipeline, PipelineError};
-use idgate_core::{CaseStatus, FixedClock, ReasonCode};
+use idgate_core::{CaseStatus, ChallengeStatus, ClaimStatus, FixedClock, KeyKind, ReasonCode};
 use idgate_decide::{Application, Extracted, Finding, Outcome, Policy};
 use idgate_face::occlusion::Measures;
 use idgate_face::{Descriptor, Face, Landmarks};
@@ -195,11 +195,9 @@ async fn a_clean_application_is_approved_and_its_face_and_document_are_kept() {
     assert_eq!(stored.status, CaseStatus::Approved);
     assert!(stored.checked);
     assert_eq!(w.store.attempts_of("zhang").len(), 1);
-    assert!(w
-        .store
-        .claims()
-        .iter()
-        .any(|c| c.kind == "document" && c.status == "verified" && c.uid == "zhang"));
+    assert!(w.store.claims().iter().any(|c| c.kind == KeyKind::Document
+        && c.status == ClaimStatus::Verified
+        && c.uid == "zhang"));
     let faces = w.store.face_templates();
     assert_eq!(faces.len(), 1);
     assert!(
@@ -236,14 +234,16 @@ async fn liveness_is_required_of_every_selfie_and_an_expired_challenge_is_a_time
 
     let images = w.images(2, "E12345678", 0.0, 0.2);
     let case = w.submit("zhang", "basic", &images, "E12345678").await;
-    w.store.add_challenge(&case, "issued", NOW - 1);
+    w.store
+        .add_challenge(&case, ChallengeStatus::Issued, NOW - 1);
     w.clock.advance_ms(120 * 60_000); // past the cooldown of the first failure
     w.pipeline().decide_case(&case).await.unwrap();
     assert_eq!(w.codes(&case), [ReasonCode::LivenessTimeout]);
 
     let images = w.images(3, "E12345678", 0.0, 0.3);
     let case = w.submit("zhang", "basic", &images, "E12345678").await;
-    w.store.add_challenge(&case, "passed", NOW + 600_000_000);
+    w.store
+        .add_challenge(&case, ChallengeStatus::Passed, NOW + 600_000_000);
     w.clock.advance_ms(240 * 60_000);
     let decided = w.pipeline().decide_case(&case).await.unwrap().unwrap();
     assert_eq!(
@@ -323,7 +323,7 @@ async fn a_document_verified_on_another_account_is_not_approved_again() {
         .store
         .claims()
         .into_iter()
-        .filter(|c| c.kind == "document" && c.status == "verified")
+        .filter(|c| c.kind == KeyKind::Document && c.status == ClaimStatus::Verified)
         .map(|c| c.uid)
         .collect();
     assert_eq!(verified, ["zhang"], "one verified holder per document");

@@ -1,10 +1,8 @@
 //! The `idgate` binary: glue over the library crates. Arguments are validated into a
 //! `Config` before anything runs.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use idgate_server::config::{self, Layer};
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -193,7 +191,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match &cli.command {
+    use idgate_server::cli;
+    let passed = match &cli.command {
         Command::Serve { workers } => {
             let extra: Vec<(&str, String)> = workers
                 .iter()
@@ -202,12 +201,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = load_config(&cli, &extra)?;
             init_logging(&cfg.log);
             runtime()?.block_on(idgate_server::serve(cfg))?;
+            true
         }
         Command::Migrate => {
             let cfg = load_config(&cli, &[])?;
             init_logging(&cfg.log);
             runtime()?.block_on(idgate_server::open(&cfg))?;
             println!("migrations applied");
+            true
         }
         Command::Healthcheck => {
             let cfg = load_config(&cli, &[])?;
@@ -216,58 +217,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             println!("ok");
+            true
         }
         Command::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&idgate_server::openapi::document())?
-            );
+            let doc = idgate_server::http::openapi::document();
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            true
         }
         Command::Apikey { action } => {
             let cfg = load_config(&cli, &[])?;
             let rt = runtime()?;
             let (store, _) = rt.block_on(idgate_server::open(&cfg))?;
             match action {
-                ApikeyAction::Create { name } => {
-                    let key = idgate_server::api::generate_api_key();
-                    let k = rt.block_on(
-                        store.create_api_key(name, &idgate_server::api::hash_api_key(&key)),
-                    )?;
-                    eprintln!(
-                        "created API key {} ({}); it is shown only once:",
-                        k.id, k.name
-                    );
-                    println!("{key}");
-                }
-                ApikeyAction::Revoke { id } => {
-                    anyhow::ensure!(
-                        rt.block_on(store.revoke_api_key(id))?,
-                        "no active API key with id {id}"
-                    );
-                    println!("revoked");
-                }
+                ApikeyAction::Create { name } => rt.block_on(cli::apikey::create(&store, name))?,
+                ApikeyAction::Revoke { id } => rt.block_on(cli::apikey::revoke(&store, id))?,
             }
+            true
         }
-        Command::Mrz { jsonl } => {
-            let opts = idgate_mrz::ParseOptions {
-                today: idgate_server::mrz_cli::today(),
-            };
-            let stdin = std::io::stdin();
-            if *jsonl {
-                idgate_server::mrz_cli::run_jsonl(stdin.lock(), std::io::stdout().lock(), &opts)?;
-            } else {
-                let mut text = String::new();
-                stdin
-                    .lock()
-                    .read_to_string(&mut text)
-                    .context("reading stdin")?;
-                let (report, valid) = idgate_server::mrz_cli::report(&text, &opts);
-                print!("{report}");
-                if !valid {
-                    return Ok(ExitCode::from(2));
-                }
-            }
-        }
+        Command::Mrz { jsonl } => cli::mrz::run(*jsonl)?,
         Command::Check {
             json,
             today,
@@ -275,56 +242,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             models_dir,
             files,
         } => {
-            let opts = check_options(today.as_deref())?;
+            let opts = cli::check::options(today.as_deref())?;
             let ocr = match (quick, models_dir) {
                 (false, Some(dir)) => Some(idgate_vision::ocr::Ocr::load(dir)?),
                 _ => None,
             };
-            let mut all_pass = true;
-            for file in files {
-                let name = file.display().to_string();
-                use idgate_server::check_cli::{
-                    error_json, read_error_json, report_json, report_text,
-                };
-                let bytes = match std::fs::read(file) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        // One missing file does not stop the others from being checked.
-                        all_pass = false;
-                        if *json {
-                            println!("{}", read_error_json(&name, &e));
-                        } else {
-                            println!("{name}: error: cannot read the file: {e}");
-                        }
-                        continue;
-                    }
-                };
-                let result = match &ocr {
-                    Some(ocr) => idgate_vision::check::check(&bytes, ocr, &opts),
-                    None => idgate_vision::check::gate(&bytes, &opts),
-                };
-                match result {
-                    Ok(report) => {
-                        all_pass &= report.verdict() == idgate_vision::check::PhotoVerdict::Pass;
-                        if *json {
-                            println!("{}", report_json(&name, &report));
-                        } else {
-                            print!("{}", report_text(&name, &report));
-                        }
-                    }
-                    Err(e) => {
-                        all_pass = false;
-                        if *json {
-                            println!("{}", error_json(&name, &e));
-                        } else {
-                            println!("{name}: error: {e}");
-                        }
-                    }
-                }
-            }
-            if !all_pass {
-                return Ok(ExitCode::from(2));
-            }
+            cli::check::run(files, *json, ocr.as_ref(), &opts)
         }
         Command::Verify {
             policy,
@@ -334,109 +257,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             models_dir,
             application,
         } => {
-            use idgate_server::verify_cli;
             let cfg = load_config(&cli, &[])?;
-            let policy =
-                idgate_server::read_policy(policy.as_deref().or(cfg.policy_file.as_deref()))?;
-            let (file, _) = verify_cli::read_application(application)?;
-            let files = verify_cli::read_files(&file)?;
-            let clock: std::sync::Arc<dyn idgate_core::Clock> = match now_ms {
-                Some(ms) => std::sync::Arc::new(idgate_core::FixedClock::new(*ms)),
-                None => std::sync::Arc::new(idgate_core::SystemClock),
+            let args = cli::verify::Args {
+                policy: policy.as_deref(),
+                lang,
+                internal: *internal,
+                now_ms: *now_ms,
+                models_dir,
+                application,
             };
-            let models = std::sync::Arc::new(idgate_pipeline::Models::new(models_dir.clone()));
-            // Missing models are an error before anything is stored.
-            models.ocr()?;
-            models.face_models()?;
-            let rt = runtime()?;
-            let (store, blobs) = rt.block_on(idgate_server::open_with_clock(&cfg, clock))?;
-            let secret = verify_cli::load_or_create_secret(&cfg.data_dir.join("identity.key"))?;
-            let mut check = idgate_vision::check::CheckOptions::new(
-                idgate_mrz::Date::from_unix_days(store.now().div_euclid(86_400_000)),
-            );
-            check.limits = cfg.limits.input();
-            let v = verify_cli::Verifier {
-                policy: &policy,
-                store: &store,
-                blobs: &blobs,
-                secret: &secret,
-                models,
-                check,
-            };
-            let decided = rt.block_on(verify_cli::verify(&v, &file, files))?;
-            let lang = idgate_core::Lang::from_tag(lang);
-            let after = decided.verified_after();
-            println!(
-                "{}",
-                verify_cli::verdict_json(&policy, &decided.verdict, &after, lang, *internal)
-            );
-            rt.block_on(store.close());
-            if decided.verdict.outcome != idgate_decide::Outcome::Approved {
-                return Ok(ExitCode::from(2));
-            }
+            cli::verify::run(&cfg, &args, &runtime()?)?
         }
-        Command::Face { action } => return face_command(action),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn check_options(today: Option<&str>) -> anyhow::Result<idgate_vision::check::CheckOptions> {
-    let today = match today {
-        Some(s) => idgate_mrz::Date::parse_iso(s)
-            .with_context(|| format!("--today {s:?} is not YYYY-MM-DD"))?,
-        None => idgate_server::mrz_cli::today(),
+        Command::Face {
+            action:
+                FaceAction::Compare {
+                    json,
+                    models_dir,
+                    image_a,
+                    image_b,
+                },
+        } => cli::face::run_compare(models_dir, image_a, image_b, *json)?,
+        Command::Face {
+            action:
+                FaceAction::Liveness {
+                    actions,
+                    interval_ms,
+                    models_dir,
+                    frames,
+                },
+        } => cli::face::run_liveness(models_dir, frames, actions, *interval_ms)?,
     };
-    Ok(idgate_vision::check::CheckOptions::new(today))
-}
-
-fn face_command(action: &FaceAction) -> anyhow::Result<ExitCode> {
-    use idgate_server::face_cli;
-    match action {
-        FaceAction::Compare {
-            json,
-            models_dir,
-            image_a,
-            image_b,
-        } => {
-            let models = idgate_face::FaceModels::load(models_dir)?;
-            let out = face_cli::compare(&models, image_a, image_b)?;
-            if *json {
-                println!("{out}");
-            } else {
-                for (k, v) in out.as_object().into_iter().flatten() {
-                    println!("{k}: {v}");
-                }
-            }
-            Ok(exit_unless(
-                out["same_person"] == serde_json::Value::Bool(true),
-            ))
-        }
-        FaceAction::Liveness {
-            actions,
-            interval_ms,
-            models_dir,
-            frames,
-        } => {
-            let actions = actions
-                .iter()
-                .map(|a| {
-                    idgate_face::liveness::Action::parse(a).ok_or_else(|| {
-                        anyhow::anyhow!("unknown movement {a:?}: turn_left, turn_right or blink")
-                    })
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let models = idgate_face::FaceModels::load(models_dir)?;
-            let out = face_cli::liveness_dir(&models, frames, &actions, *interval_ms)?;
-            println!("{out}");
-            Ok(exit_unless(out["passed"] == serde_json::Value::Bool(true)))
-        }
-    }
-}
-
-fn exit_unless(ok: bool) -> ExitCode {
-    if ok {
+    // Exit status 2: the command ran and its subject did not pass.
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
-    }
+    })
 }

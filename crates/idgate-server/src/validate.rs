@@ -3,9 +3,18 @@
 //! client's mistake never turns into a stored case that the checks later judge with a
 //! misleading reason.
 
-use crate::api::{ApiError, ApiResult};
-use crate::verify_cli::EnteredData;
 use idgate_mrz::Date;
+use idgate_pipeline::EnteredData;
+
+/// A value outside its domain: a stable code and a message that names the field and says
+/// what is expected (the API answers it with a 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: &'static str,
+    pub message: String,
+}
+
+pub type Checked = Result<(), Invalid>;
 
 /// Longest name part, in characters (ICAO 9303 leaves 39 in a TD3's name field; the printed
 /// name in the visual zone is longer, but not this long).
@@ -16,13 +25,22 @@ pub const MAX_ADDRESS_CHARS: usize = 500;
 /// Oldest birth date taken: earlier ones are typing mistakes.
 pub const MIN_BIRTH_YEAR: i32 = 1900;
 
-fn invalid(code: &'static str, message: String) -> ApiError {
-    ApiError::bad_request(code, message)
+fn invalid(code: &'static str, message: String) -> Invalid {
+    Invalid { code, message }
+}
+
+/// An identifier a platform gives (a uid, a reviewer's name): 1-128 characters of letters,
+/// digits and `- _ . : @`.
+pub fn identifier(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
 }
 
 /// Free text (a reason, a comment, an address): 1 to `max` characters, no control
 /// characters but line breaks and tabs; refused with `code`.
-pub fn text(code: &'static str, field: &str, value: &str, max: usize) -> ApiResult<()> {
+pub fn text(code: &'static str, field: &str, value: &str, max: usize) -> Checked {
     let n = value.trim().chars().count();
     if n == 0 || n > max {
         return Err(invalid(code, format!("{field}: 1-{max} characters")));
@@ -41,7 +59,7 @@ pub fn text(code: &'static str, field: &str, value: &str, max: usize) -> ApiResu
 
 /// A name part as printed: letters of any script, with spaces, hyphens, apostrophes,
 /// periods and commas between them; empty is allowed (a mononym has no given name).
-fn name(field: &str, value: &str) -> ApiResult<()> {
+fn name(field: &str, value: &str) -> Checked {
     let v = value.trim();
     if v.chars().count() > MAX_NAME_CHARS {
         return Err(invalid(
@@ -66,7 +84,7 @@ fn name(field: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn document_number(value: &str) -> ApiResult<()> {
+fn document_number(value: &str) -> Checked {
     let v = value.trim();
     let n = v.chars().count();
     if n == 0 || n > MAX_DOCUMENT_NUMBER_CHARS {
@@ -90,7 +108,7 @@ fn document_number(value: &str) -> ApiResult<()> {
 }
 
 /// A birth date: a real calendar date, not before 1900 and not after `today`.
-pub fn birth_date(value: &str, today: Date) -> ApiResult<Date> {
+pub fn birth_date(value: &str, today: Date) -> Result<Date, Invalid> {
     let bad = |why: &str| invalid("invalid_birth_date", format!("birth_date: {why}"));
     let d = Date::parse_iso(value.trim()).ok_or_else(|| bad("a date as YYYY-MM-DD"))?;
     if d.year() < MIN_BIRTH_YEAR {
@@ -103,7 +121,7 @@ pub fn birth_date(value: &str, today: Date) -> ApiResult<Date> {
 }
 
 /// An ISO 3166-2 subdivision code of `country`: `DE-BY`, `CN-11`, `UA-09`.
-fn subdivision(value: &str, country: &str) -> ApiResult<()> {
+fn subdivision(value: &str, country: &str) -> Checked {
     let ok = value.split_once('-').is_some_and(|(c, s)| {
         c == country
             && (1..=3).contains(&s.len())
@@ -121,7 +139,7 @@ fn subdivision(value: &str, country: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn country(field: &str, code: &str) -> ApiResult<()> {
+fn country(field: &str, code: &str) -> Checked {
     if idgate_decide::country::by_alpha2(code).is_none() {
         return Err(invalid(
             "invalid_country",
@@ -132,7 +150,7 @@ fn country(field: &str, code: &str) -> ApiResult<()> {
 }
 
 /// A region of residence: an ISO 3166-1 country.
-pub fn region(value: &str) -> ApiResult<()> {
+pub fn region(value: &str) -> Checked {
     if idgate_decide::country::by_alpha2(value).is_none_or(|c| c.alpha2 != value) {
         return Err(invalid(
             "invalid_region",
@@ -143,7 +161,7 @@ pub fn region(value: &str) -> ApiResult<()> {
 }
 
 /// The applicant's entered data, for a resident of `region`, on `today`.
-pub fn entered(data: &EnteredData, region: &str, today: Date) -> ApiResult<()> {
+pub fn entered(data: &EnteredData, region: &str, today: Date) -> Checked {
     country("nationality", &data.nationality)?;
     country("document.country", &data.document.country)?;
     if idgate_decide::DocKind::parse(&data.document.kind).is_none() {
@@ -151,7 +169,7 @@ pub fn entered(data: &EnteredData, region: &str, today: Date) -> ApiResult<()> {
             "invalid_kind",
             format!(
                 "document.type must be one of {}",
-                crate::api::IDENTITY_KINDS.join(", ")
+                idgate_decide::DocKind::ALL.map(|k| k.as_str()).join(", ")
             ),
         ));
     }
@@ -179,7 +197,7 @@ pub fn entered(data: &EnteredData, region: &str, today: Date) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify_cli::{DocumentFile, NameFile};
+    use idgate_pipeline::{DocumentFile, NameFile};
 
     fn erika() -> EnteredData {
         EnteredData {
@@ -254,7 +272,7 @@ mod tests {
             let mut d = erika();
             change(&mut d);
             let e = entered(&d, "DE", today).unwrap_err();
-            assert_eq!(e.code(), code);
+            assert_eq!(e.code, code);
         }
         // What real people enter passes: other scripts, hyphens, apostrophes, a subdivision
         // of their country, a two-line address.
@@ -270,7 +288,7 @@ mod tests {
     #[test]
     fn regions_are_real_countries() {
         assert!(region("DE").is_ok());
-        assert_eq!(region("XX").unwrap_err().code(), "invalid_region");
-        assert_eq!(region("de").unwrap_err().code(), "invalid_region");
+        assert_eq!(region("XX").unwrap_err().code, "invalid_region");
+        assert_eq!(region("de").unwrap_err().code, "invalid_region");
     }
 }

@@ -9,16 +9,58 @@
 //! refuses a captured request replayed later. Receivers verify before parsing, and may use
 //! the body's `id` to drop a redelivery they already processed.
 
-use crate::api::Shared;
+use crate::state::Shared;
 use hmac::{Hmac, Mac};
-use idgate_store::{AttemptResult, Delivery};
+use idgate_store::{AttemptResult, Delivery, Envelope, RenderWebhook, WebhookEvent};
+use serde_json::json;
 use sha2::Sha256;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub const SIGNATURE_HEADER: &str = "x-idgate-signature";
 /// How far a signature's timestamp may be from the receiver's clock (either way).
 pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
+
+/// A delivery's body: `{"id", "type", "created_at", "sequence", "data"}`, with ids, the
+/// platform's uid, statuses and reason codes only (no personal data). The store calls this
+/// inside the transaction that makes the change.
+pub fn render(env: &Envelope<'_>, event: &WebhookEvent<'_>) -> String {
+    let data = match event {
+        WebhookEvent::CaseStatusChanged {
+            case,
+            uid,
+            previous,
+        } => json!({
+            "case_id": case.id,
+            "applicant_id": case.applicant_id,
+            "uid": uid,
+            "level": case.level,
+            "previous_status": previous.as_str(),
+            "status": case.status.as_str(),
+            "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "retry_after": case.retry_after.map(idgate_core::rfc3339),
+        }),
+        WebhookEvent::ChangeRequestStatusChanged { request, uid } => json!({
+            "change_request_id": request.id,
+            "applicant_id": request.applicant_id,
+            "uid": uid,
+            "status": request.status.as_str(),
+            "reasons": request.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        }),
+    };
+    json!({
+        "id": env.id,
+        "type": event.event_type(),
+        "created_at": idgate_core::rfc3339(env.created_at),
+        "sequence": env.sequence,
+        "data": data,
+    })
+    .to_string()
+}
+
+/// [`render`] as the store takes it.
+pub fn renderer() -> RenderWebhook {
+    std::sync::Arc::new(render)
+}
 
 fn mac(secret: &[u8], t: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
@@ -81,14 +123,6 @@ pub fn verify_signature(
     } else {
         Err(SignatureError::Mismatch)
     }
-}
-
-/// The webhook secret in `path` (created with 32 random bytes, hex, 0600): shared with
-/// the platform once, never logged.
-pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let text = crate::secret_file(path)?;
-    anyhow::ensure!(!text.trim().is_empty(), "{} is empty", path.display());
-    Ok(text.trim().as_bytes().to_vec())
 }
 
 pub struct Dispatcher {

@@ -6,8 +6,8 @@
 //! calls too; a worker adds only the lease, its heartbeat, retries with backoff and, after
 //! too many attempts, a person.
 
-use crate::api::Shared;
 use crate::metrics::inc;
+use crate::state::Shared;
 use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
 use idgate_pipeline::PipelineError;
 use idgate_store::{Job, StoreError};
@@ -79,7 +79,7 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
         })
     };
     let result = match job.kind.as_str() {
-        "check_change_request" => crate::changes::check(state, &job.case_id).await,
+        "check_change_request" => state.pipeline().check_change_request(&job.case_id).await,
         _ => process_case(state, cfg, &job.case_id).await,
     };
     heartbeat.abort();

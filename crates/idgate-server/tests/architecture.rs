@@ -119,3 +119,168 @@ fn nothing_but_the_system_clock_reads_the_time_of_day() {
         "read the time outside SystemClock: {readers:?}"
     );
 }
+
+/// The server's modules and the modules each names: a file under `src/` (not `bin/`) is a
+/// module named by its path (`http/cases.rs` is `http::cases`, `http/mod.rs` is `http`,
+/// `lib.rs` is `crate`); a `crate::a::b::item` path outside comments is an edge to the
+/// longest module it starts with.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    let name_of = |file: &Path| {
+        let rel = file.strip_prefix(src).unwrap().with_extension("");
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        match parts.as_slice() {
+            [one] if one == "lib" || one == "main" => "crate".to_string(),
+            [dirs @ .., last] if last == "mod" => dirs.join("::"),
+            all => all.join("::"),
+        }
+    };
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|f| !f.strip_prefix(src).unwrap().starts_with("bin"))
+        .collect();
+    let modules: BTreeSet<String> = files.iter().map(|f| name_of(f)).collect();
+    let mut graph = BTreeMap::new();
+    for file in &files {
+        let from = name_of(file);
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut to = BTreeSet::new();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let path: String = line[i + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+                let target = (1..=segments.len())
+                    .rev()
+                    .map(|n| segments[..n].join("::"))
+                    .find(|m| modules.contains(m))
+                    .unwrap_or_else(|| "crate".to_string());
+                if target != from {
+                    to.insert(target);
+                }
+            }
+        }
+        graph.insert(from, to);
+    }
+    graph
+}
+
+/// A circle in `graph`, if there is one, as the modules along it.
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        m: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == m) {
+            let mut c = path[at..].to_vec();
+            c.push(m.to_string());
+            return Some(c);
+        }
+        if done.contains(m) {
+            return None;
+        }
+        path.push(m.to_string());
+        for next in graph.get(m).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(m.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|m| visit(m, graph, &mut Vec::new(), &mut done))
+}
+
+/// The server split by what it serves: no module imports one that imports it back, and the
+/// HTTP API and the file commands never import each other (what both need lives in
+/// `state`, `report`, `validate` and `files`).
+#[test]
+fn the_server_modules_form_no_circle_and_http_and_cli_stay_apart() {
+    let graph = module_graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(graph.len() > 20, "{} modules found", graph.len());
+    assert!(graph["http::review"].contains("http::cases"), "{graph:?}");
+    assert_eq!(circle(&graph), None, "the module graph has a circle");
+    let area = |m: &str| m.split("::").next().unwrap_or("").to_string();
+    for (from, to) in &graph {
+        for t in to {
+            let (a, b) = (area(from), area(t));
+            assert!(
+                !((a == "http" && b == "cli") || (a == "cli" && b == "http")),
+                "{from} imports {t}"
+            );
+        }
+    }
+    // The printout the closing note quotes.
+    for (from, to) in &graph {
+        eprintln!(
+            "{from} -> {}",
+            to.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
+#[test]
+fn the_circle_finder_finds_a_circle() {
+    let g: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+    .collect();
+    assert_eq!(circle(&g).map(|c| c.len()), Some(4));
+    let mut acyclic = g.clone();
+    acyclic.get_mut("c").unwrap().clear();
+    assert_eq!(circle(&acyclic), None);
+}
+
+/// No source file is over ~600 lines unless it is one algorithm's module (the photo checks,
+/// the outline search, the JPEG decoder, the liveness judge, the OCR reader, the MRZ
+/// repair): a file that grows past it is split by what it serves.
+#[test]
+fn no_source_file_but_an_algorithm_is_over_600_lines() {
+    let algorithms = [
+        "idgate-vision/src/check.rs",
+        "idgate-vision/src/document.rs",
+        "idgate-vision/src/jpeg.rs",
+        "idgate-vision/src/ocr.rs",
+        "idgate-face/src/liveness.rs",
+        "idgate-mrz/src/repair.rs",
+        "idgate-specimen/src/lib.rs",
+    ];
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            sources(&src, &mut files);
+        }
+    }
+    let mut long = Vec::new();
+    for file in &files {
+        let lines = std::fs::read_to_string(file).unwrap().lines().count();
+        let rel = file
+            .strip_prefix(&crates)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if lines > 620 && !algorithms.contains(&rel.as_str()) {
+            long.push(format!("{rel}: {lines}"));
+        }
+    }
+    assert!(long.is_empty(), "split these by what they serve: {long:?}");
+}

@@ -10,7 +10,8 @@ use crate::db::{
     insert_audit, new_id, reasons_from_text, reasons_to_text, Document, DocumentData, Store,
 };
 use crate::error::StoreError;
-use idgate_core::{ChangeChecks, ChangeEvent, ChangeStatus, ReasonCode};
+use crate::webhooks::WebhookEvent;
+use idgate_core::{ChangeChecks, ChangeEvent, ChangeStatus, IdentityKey, KeyKind, ReasonCode};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct ChangeRequest {
     pub reasons: Vec<ReasonCode>,
     pub findings: String,
     /// (kind, hash) identity keys of the new data, verified on final approval.
-    pub identity_keys: Vec<(String, String)>,
+    pub identity_keys: Vec<IdentityKey>,
     pub created_at: i64,
     pub decided_at: Option<i64>,
 }
@@ -56,7 +57,7 @@ pub struct ChangeCheckResult<'a> {
     pub checks: ChangeChecks,
     pub reasons: &'a [ReasonCode],
     pub findings: &'a str,
-    pub identity_keys: &'a [(String, String)],
+    pub identity_keys: &'a [IdentityKey],
 }
 
 const CR_COLUMNS: &str = "id, applicant_id, data_key, reason, status, changes, second_approval, \
@@ -69,9 +70,22 @@ fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn keys_to_text(keys: &[(String, String)]) -> String {
+/// Identity keys as stored in a text column: `kind:hash`, comma-separated. A key of an
+/// unknown kind is corrupt data, not a key to drop.
+pub(crate) fn keys_from_text(text: &str) -> Result<Vec<IdentityKey>, StoreError> {
+    split_list(text)
+        .iter()
+        .map(|k| {
+            k.split_once(':')
+                .and_then(|(kind, hash)| Some(IdentityKey::new(KeyKind::parse(kind)?, hash)))
+                .ok_or_else(|| StoreError::Corrupt(format!("identity key {k}")))
+        })
+        .collect()
+}
+
+pub(crate) fn keys_to_text(keys: &[IdentityKey]) -> String {
     keys.iter()
-        .map(|(k, h)| format!("{k}:{h}"))
+        .map(|k| format!("{}:{}", k.kind.as_str(), k.hash))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -92,11 +106,7 @@ fn change_request_from_row(r: &sqlx::any::AnyRow) -> Result<ChangeRequest, Store
         comment: r.try_get("comment")?,
         reasons: reasons_from_text(&r.try_get::<String, _>("reasons")?)?,
         findings: r.try_get("findings")?,
-        identity_keys: split_list(&r.try_get::<String, _>("identity_keys")?)
-            .iter()
-            .filter_map(|k| k.split_once(':'))
-            .map(|(k, h)| (k.to_string(), h.to_string()))
-            .collect(),
+        identity_keys: keys_from_text(&r.try_get::<String, _>("identity_keys")?)?,
         created_at: r.try_get("created_at")?,
         decided_at: r.try_get("decided_at")?,
     })
@@ -211,21 +221,18 @@ impl Store {
         cr: &ChangeRequest,
         now: i64,
     ) -> Result<(), StoreError> {
-        if !self.webhooks {
+        let Some(render) = &self.webhooks else {
             return Ok(());
-        }
+        };
         let uid: String = sqlx::query_scalar("SELECT uid FROM applicants WHERE id = $1")
             .bind(&cr.applicant_id)
             .fetch_one(&mut **tx)
             .await?;
-        let data = serde_json::json!({
-            "change_request_id": cr.id,
-            "applicant_id": cr.applicant_id,
-            "uid": uid,
-            "status": cr.status.as_str(),
-            "reasons": cr.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        });
-        crate::webhooks::enqueue_in(tx, "change_request.status_changed", &cr.id, data, now).await
+        let event = WebhookEvent::ChangeRequestStatusChanged {
+            request: cr,
+            uid: &uid,
+        };
+        crate::webhooks::enqueue_in(tx, render, event, now).await
     }
 
     /// Moves a change request through its state machine, with its audit event (the caller
@@ -314,7 +321,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let id = crate::db::insert_document_in(
+        let id = crate::documents::insert_document_in(
             &mut tx,
             "change_request_documents",
             "change_request_id",

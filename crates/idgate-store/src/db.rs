@@ -3,6 +3,7 @@
 //! (`FOR UPDATE SKIP LOCKED`, pool size, pragmas) are chosen by [`Dialect`].
 
 use crate::error::StoreError;
+use crate::webhooks::{RenderWebhook, WebhookEvent};
 use idgate_core::{CaseEvent, CaseStatus, Clock, ReasonCode};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -18,10 +19,11 @@ pub enum Dialect {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
-    dialect: Dialect,
+    pub(crate) dialect: Dialect,
     clock: Arc<dyn Clock>,
-    /// Status changes also write a webhook delivery (the outbox) when set.
-    pub(crate) webhooks: bool,
+    /// Status changes also write a webhook delivery (the outbox), with the body this
+    /// renderer writes, when set.
+    pub(crate) webhooks: Option<RenderWebhook>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,22 +94,6 @@ pub struct AuditEvent {
     pub at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Job {
-    pub id: String,
-    pub kind: String,
-    pub case_id: String,
-    /// Including this claim.
-    pub attempts: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiKey {
-    pub id: String,
-    pub name: String,
-    pub created_at: i64,
-}
-
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -143,24 +129,6 @@ pub(crate) fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
         retry_after: row.try_get("retry_after")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
-    Ok(Document {
-        id: row.try_get("id")?,
-        created_at: row.try_get("created_at")?,
-        data: DocumentData {
-            case_id: row.try_get("case_id")?,
-            kind: row.try_get("kind")?,
-            side: row.try_get("side")?,
-            blob_key: row.try_get("blob_key")?,
-            content_type: row.try_get("content_type")?,
-            size_bytes: row.try_get("size_bytes")?,
-            sha256: row.try_get("sha256")?,
-            width: row.try_get("width")?,
-            height: row.try_get("height")?,
-        },
     })
 }
 
@@ -216,13 +184,14 @@ impl Store {
             pool,
             dialect,
             clock,
-            webhooks: false,
+            webhooks: None,
         })
     }
 
-    /// Makes every status change also enqueue a webhook delivery, in the same transaction.
-    pub fn with_webhooks(mut self, on: bool) -> Store {
-        self.webhooks = on;
+    /// Makes every status change also enqueue a webhook delivery, in the same transaction,
+    /// its body written by `render` (`None`: no webhooks).
+    pub fn with_webhooks(mut self, render: Option<RenderWebhook>) -> Store {
+        self.webhooks = render;
         self
     }
 
@@ -417,7 +386,14 @@ impl Store {
             reasons,
             retry_after: None,
         };
-        let case = transition_in(&mut tx, case_id, &change, self.now(), self.webhooks).await?;
+        let case = transition_in(
+            &mut tx,
+            case_id,
+            &change,
+            self.now(),
+            self.webhooks.as_ref(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(case)
     }
@@ -433,7 +409,7 @@ impl Store {
             reasons: None,
             retry_after: None,
         };
-        let case = transition_in(&mut tx, case_id, &change, now, self.webhooks).await?;
+        let case = transition_in(&mut tx, case_id, &change, now, self.webhooks.as_ref()).await?;
         sqlx::query(
             "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
              VALUES ($1, 'process_case', $2, 'queued', 0, $3, $3, $3)",
@@ -469,259 +445,6 @@ impl Store {
             })
             .collect()
     }
-
-    // ---- documents ----
-
-    /// Records an uploaded document on a draft case. An earlier document of the same kind
-    /// and side is replaced (a retaken photo): it is returned so the caller deletes its
-    /// blob once this has committed.
-    pub async fn add_document(&self, doc: DocumentData, actor: &str) -> Result<Added, StoreError> {
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        draft_in(
-            &mut tx,
-            &doc.case_id,
-            "documents can only be added to a draft case",
-        )
-        .await?;
-        let replaced = documents_where(
-            &mut tx,
-            "case_id = $1 AND kind = $2 AND side = $3",
-            &[&doc.case_id, &doc.kind, &doc.side],
-        )
-        .await?;
-        for old in &replaced {
-            sqlx::query("DELETE FROM documents WHERE id = $1")
-                .bind(&old.id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let id = insert_document_in(&mut tx, "documents", "case_id", &doc, now).await?;
-        let action = if replaced.is_empty() {
-            "document_added"
-        } else {
-            "document_replaced"
-        };
-        insert_audit(&mut tx, &doc.case_id, actor, action, None, None, now).await?;
-        tx.commit().await?;
-        Ok(Added {
-            document: Document {
-                id,
-                created_at: now,
-                data: doc,
-            },
-            replaced,
-        })
-    }
-
-    /// Removes a document from a draft case (a wrong upload); returns it so the caller
-    /// deletes its blob.
-    pub async fn delete_document(
-        &self,
-        case_id: &str,
-        document_id: &str,
-        actor: &str,
-    ) -> Result<Document, StoreError> {
-        let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        draft_in(
-            &mut tx,
-            case_id,
-            "documents can only be removed from a draft case",
-        )
-        .await?;
-        let doc = documents_where(&mut tx, "case_id = $1 AND id = $2", &[case_id, document_id])
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound { what: "document" })?;
-        sqlx::query("DELETE FROM documents WHERE id = $1")
-            .bind(document_id)
-            .execute(&mut *tx)
-            .await?;
-        insert_audit(&mut tx, case_id, actor, "document_deleted", None, None, now).await?;
-        tx.commit().await?;
-        Ok(doc)
-    }
-
-    pub async fn documents(&self, case_id: &str) -> Result<Vec<Document>, StoreError> {
-        let sql = format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE case_id = $1 ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(document_from_row).collect()
-    }
-
-    // ---- jobs ----
-
-    /// Claims the next due job, or a running one whose lease has expired (its worker
-    /// died), for `lease_ms`. On PostgreSQL concurrent workers skip each other's rows.
-    pub async fn claim_job(&self, lease_ms: i64) -> Result<Option<Job>, StoreError> {
-        let lock = match self.dialect {
-            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
-             WHERE id = (SELECT id FROM jobs \
-                         WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2) \
-                         ORDER BY run_at, id LIMIT 1 {lock}) \
-             RETURNING id, kind, case_id, attempts"
-        );
-        let now = self.now();
-        let row = sqlx::query(&sql)
-            .bind(now + lease_ms)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            Ok(Job {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                case_id: r.try_get("case_id")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Keeps a claimed job's lease alive while its worker is busy.
-    pub async fn extend_lease(&self, job_id: &str, lease_ms: i64) -> Result<(), StoreError> {
-        let now = self.now();
-        sqlx::query("UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND status = 'running'")
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(job_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn complete_job(&self, job_id: &str) -> Result<(), StoreError> {
-        self.finish_job(job_id, "done", None, None).await
-    }
-
-    /// Marks the waiting jobs of a case done: its submitter decided it in-process
-    /// (`idgate verify`). A job already running stays with its worker, which will find the
-    /// case decided.
-    pub async fn complete_queued_jobs_of(&self, case_id: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', updated_at = $1 WHERE case_id = $2 AND status = 'queued'",
-        )
-        .bind(self.now())
-        .bind(case_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Puts a failed job back in the queue at `retry_at`, or gives up (`None`).
-    /// `error` is a class of failure, never personal data.
-    pub async fn fail_job(
-        &self,
-        job_id: &str,
-        error: &str,
-        retry_at: Option<i64>,
-    ) -> Result<(), StoreError> {
-        match retry_at {
-            Some(at) => {
-                self.finish_job(job_id, "queued", Some(error), Some(at))
-                    .await
-            }
-            None => self.finish_job(job_id, "failed", Some(error), None).await,
-        }
-    }
-
-    async fn finish_job(
-        &self,
-        job_id: &str,
-        status: &str,
-        error: Option<&str>,
-        run_at: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        sqlx::query(
-            "UPDATE jobs SET status = $1, last_error = $2, run_at = COALESCE($3, run_at), lease_until = NULL, updated_at = $4 \
-             WHERE id = $5",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(run_at)
-        .bind(now)
-        .bind(job_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Jobs not yet done: (queued, running).
-    pub async fn queue_depth(&self) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
-                    COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS running FROM jobs",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row.try_get("queued")?, row.try_get("running")?))
-    }
-
-    // ---- API keys ----
-
-    pub async fn create_api_key(&self, name: &str, key_hash: &str) -> Result<ApiKey, StoreError> {
-        let k = ApiKey {
-            id: new_id(),
-            name: name.into(),
-            created_at: self.now(),
-        };
-        sqlx::query(
-            "INSERT INTO api_keys (id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&k.id)
-        .bind(&k.name)
-        .bind(key_hash)
-        .bind(k.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(k)
-    }
-
-    /// The active key with this hash.
-    pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(ApiKey {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .transpose()
-    }
-
-    pub async fn revoke_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(self.now())
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn count_api_keys(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
 }
 
 /// One status change: the event, who caused it, the reasons it carries (`None` keeps the
@@ -738,7 +461,7 @@ pub(crate) async fn transition_in(
     case_id: &str,
     change: &Change<'_>,
     now: i64,
-    webhooks: bool,
+    webhooks: Option<&RenderWebhook>,
 ) -> Result<Case, StoreError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
     let row = sqlx::query(&sql)
@@ -778,22 +501,17 @@ pub(crate) async fn transition_in(
     case.updated_at = now;
     case.claimed_by = None;
     case.claimed_at = None;
-    if webhooks {
+    if let Some(render) = webhooks {
         let uid: String = sqlx::query_scalar("SELECT uid FROM applicants WHERE id = $1")
             .bind(&case.applicant_id)
             .fetch_one(&mut **tx)
             .await?;
-        let data = serde_json::json!({
-            "case_id": case.id,
-            "applicant_id": case.applicant_id,
-            "uid": uid,
-            "level": case.level,
-            "previous_status": from.as_str(),
-            "status": to.as_str(),
-            "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            "retry_after": case.retry_after,
-        });
-        crate::webhooks::enqueue_in(tx, "case.status_changed", case_id, data, now).await?;
+        let event = WebhookEvent::CaseStatusChanged {
+            case: &case,
+            uid: &uid,
+            previous: from,
+        };
+        crate::webhooks::enqueue_in(tx, render, event, now).await?;
     }
     Ok(case)
 }
@@ -810,72 +528,8 @@ pub(crate) fn dedup_reasons(reasons: &[ReasonCode]) -> Vec<ReasonCode> {
     out
 }
 
-const DOCUMENT_COLUMNS: &str =
+pub(crate) const DOCUMENT_COLUMNS: &str =
     "id, case_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at";
-
-/// Documents matching `filter` (with `$1`.. bound to `args`), inside a transaction.
-async fn documents_where(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    filter: &str,
-    args: &[&str],
-) -> Result<Vec<Document>, StoreError> {
-    let sql =
-        format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE {filter} ORDER BY created_at, id");
-    let mut q = sqlx::query(&sql);
-    for a in args {
-        q = q.bind(*a);
-    }
-    let rows = q.fetch_all(&mut **tx).await?;
-    rows.iter().map(document_from_row).collect()
-}
-
-/// Inserts `doc` (its `case_id` is the owner's id) into `table`, whose owner column is
-/// `owner_column`; returns the new document's id.
-pub(crate) async fn insert_document_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    table: &str,
-    owner_column: &str,
-    doc: &DocumentData,
-    now: i64,
-) -> Result<String, StoreError> {
-    let id = new_id();
-    let sql = format!(
-        "INSERT INTO {table} (id, {owner_column}, kind, side, blob_key, content_type, size_bytes, \
-         sha256, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    );
-    sqlx::query(&sql)
-        .bind(&id)
-        .bind(&doc.case_id)
-        .bind(&doc.kind)
-        .bind(&doc.side)
-        .bind(&doc.blob_key)
-        .bind(&doc.content_type)
-        .bind(doc.size_bytes)
-        .bind(&doc.sha256)
-        .bind(doc.width)
-        .bind(doc.height)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
-}
-
-/// Fails unless the case exists and is a draft (`why_not` is the conflict's message).
-async fn draft_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    case_id: &str,
-    why_not: &'static str,
-) -> Result<(), StoreError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
-        .bind(case_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match status.as_deref() {
-        None => Err(StoreError::NotFound { what: "case" }),
-        Some("draft") => Ok(()),
-        Some(_) => Err(StoreError::Conflict(why_not)),
-    }
-}
 
 pub(crate) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

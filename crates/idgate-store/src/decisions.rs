@@ -3,18 +3,16 @@
 
 use crate::db::{new_id, reasons_from_text, reasons_to_text, Store};
 use crate::error::StoreError;
-use idgate_core::ReasonCode;
+use idgate_core::{ClaimStatus, IdentityKey, KeyKind, ReasonCode};
 use sqlx::Row;
 
 /// An identity key held by an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claim {
     pub key_hash: String,
-    /// `document` or `person`.
-    pub kind: String,
+    pub kind: KeyKind,
     pub uid: String,
-    /// `pending` or `verified`.
-    pub status: String,
+    pub status: ClaimStatus,
 }
 
 /// What a decision does to the account's identity keys.
@@ -34,8 +32,7 @@ pub struct DecisionRecord<'a> {
     /// `approved`, `resubmission_requested`, `rejected` or `in_review`.
     pub outcome: &'a str,
     pub reasons: &'a [ReasonCode],
-    /// (kind, key hash) pairs.
-    pub keys: &'a [(String, String)],
+    pub keys: &'a [IdentityKey],
     pub claims: ClaimChange,
     /// Steps verified by this decision and the level they complete.
     pub steps: &'a [&'a str],
@@ -76,11 +73,15 @@ impl Store {
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let status: String = r.try_get("status")?;
                 Ok(Claim {
                     key_hash: r.try_get("key_hash")?,
-                    kind: r.try_get("kind")?,
+                    kind: KeyKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("claim kind {kind}")))?,
                     uid: r.try_get("uid")?,
-                    status: r.try_get("status")?,
+                    status: ClaimStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("claim status {status}")))?,
                 })
             })
             .collect()
@@ -194,9 +195,9 @@ pub(crate) async fn record_in(
         }
         change => {
             let status = if change == ClaimChange::Verified {
-                "verified"
+                ClaimStatus::Verified
             } else {
-                "pending"
+                ClaimStatus::Pending
             };
             upsert_keys_in(tx, rec.uid, rec.keys, status, now).await?;
         }
@@ -232,20 +233,20 @@ pub(crate) async fn record_in(
 async fn upsert_keys_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     uid: &str,
-    keys: &[(String, String)],
-    status: &str,
+    keys: &[IdentityKey],
+    status: ClaimStatus,
     now: i64,
 ) -> Result<(), StoreError> {
-    for (kind, hash) in keys {
+    for key in keys {
         let done = sqlx::query(
             "INSERT INTO identity_claims (key_hash, kind, uid, status, updated_at) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (key_hash, uid) DO UPDATE SET kind = $2, status = $4, updated_at = $5",
         )
-        .bind(hash)
-        .bind(kind)
+        .bind(&key.hash)
+        .bind(key.kind.as_str())
         .bind(uid)
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .execute(&mut **tx)
         .await;
@@ -265,8 +266,8 @@ async fn upsert_keys_in(
 pub(crate) async fn verify_keys_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     uid: &str,
-    keys: &[(String, String)],
+    keys: &[IdentityKey],
     now: i64,
 ) -> Result<(), StoreError> {
-    upsert_keys_in(tx, uid, keys, "verified", now).await
+    upsert_keys_in(tx, uid, keys, ClaimStatus::Verified, now).await
 }

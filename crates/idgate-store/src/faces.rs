@@ -3,6 +3,7 @@
 
 use crate::db::{new_id, Store};
 use crate::error::StoreError;
+use idgate_core::ChallengeStatus;
 use sqlx::Row;
 
 /// A stored face: the blob key of its sealed descriptor.
@@ -23,8 +24,7 @@ pub struct LivenessChallenge {
     pub actions: Vec<String>,
     pub issued_at: i64,
     pub expires_at: i64,
-    /// `issued`, `passed`, `failed` or `expired`.
-    pub status: String,
+    pub status: ChallengeStatus,
     /// The judgement (JSON), once answered.
     pub result: Option<String>,
     pub answered_at: Option<i64>,
@@ -38,7 +38,11 @@ fn challenge_from_row(r: &sqlx::any::AnyRow) -> Result<LivenessChallenge, StoreE
         actions: actions.split(',').map(str::to_string).collect(),
         issued_at: r.try_get("issued_at")?,
         expires_at: r.try_get("expires_at")?,
-        status: r.try_get("status")?,
+        status: {
+            let status: String = r.try_get("status")?;
+            ChallengeStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("challenge status {status}")))?
+        },
         result: r.try_get("result")?,
         answered_at: r.try_get("answered_at")?,
     })
@@ -233,7 +237,7 @@ impl Store {
             actions: actions.iter().map(|a| a.to_string()).collect(),
             issued_at: now,
             expires_at: now + ttl_ms,
-            status: "issued".into(),
+            status: ChallengeStatus::Issued,
             result: None,
             answered_at: None,
         };
@@ -246,7 +250,7 @@ impl Store {
         .bind(c.actions.join(","))
         .bind(c.issued_at)
         .bind(c.expires_at)
-        .bind(&c.status)
+        .bind(c.status.as_str())
         .execute(&self.pool)
         .await?;
         Ok(c)
@@ -283,7 +287,7 @@ impl Store {
     pub async fn answer_challenge(
         &self,
         id: &str,
-        status: &str,
+        status: ChallengeStatus,
         result: &str,
         frame_digests: &[String],
     ) -> Result<LivenessChallenge, StoreError> {
@@ -293,7 +297,7 @@ impl Store {
             "UPDATE liveness_challenges SET status = $1, result = $2, answered_at = $3 \
              WHERE id = $4 AND status = 'issued'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(result)
         .bind(now)
         .bind(id)

@@ -21,18 +21,23 @@ mod blob;
 mod changes;
 mod db;
 mod decisions;
+mod documents;
 mod error;
 mod faces;
+mod jobs;
+mod keys;
 mod review;
 mod webhooks;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
 pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
-pub use db::{
-    Added, ApiKey, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Job, Store,
-};
+pub use db::{Added, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Store};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge};
+pub use jobs::Job;
+pub use keys::ApiKey;
 pub use review::{CaseDecision, Comment, Reviewer};
-pub use webhooks::{AttemptResult, Delivery, DeliveryAttempt};
+pub use webhooks::{
+    AttemptResult, Delivery, DeliveryAttempt, Envelope, RenderWebhook, WebhookEvent,
+};

@@ -7,16 +7,14 @@ use crate::db::{
 };
 use crate::decisions::{record_in, DecisionRecord};
 use crate::error::StoreError;
-use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
+use idgate_core::{CaseEvent, CaseStatus, Decision, IdentityKey, ReasonCode, ReviewerRole};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reviewer {
     pub id: String,
     pub name: String,
-    /// `auditor` (reads), `reviewer` (decides cases and change requests) or `supervisor`
-    /// (also takes over or releases other reviewers' cases).
-    pub role: String,
+    pub role: ReviewerRole,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
 }
@@ -60,7 +58,11 @@ fn reviewer_from_row(r: &sqlx::any::AnyRow) -> Result<Reviewer, StoreError> {
     Ok(Reviewer {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        role: r.try_get("role")?,
+        role: {
+            let role: String = r.try_get("role")?;
+            ReviewerRole::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("reviewer role {role}")))?
+        },
         created_at: r.try_get("created_at")?,
         disabled_at: r.try_get("disabled_at")?,
     })
@@ -104,13 +106,13 @@ impl Store {
     pub async fn create_reviewer(
         &self,
         name: &str,
-        role: &str,
+        role: ReviewerRole,
         token_hash: &str,
     ) -> Result<Reviewer, StoreError> {
         let r = Reviewer {
             id: new_id(),
             name: name.into(),
-            role: role.into(),
+            role,
             created_at: self.now(),
             disabled_at: None,
         };
@@ -119,7 +121,7 @@ impl Store {
         )
         .bind(&r.id)
         .bind(&r.name)
-        .bind(&r.role)
+        .bind(r.role.as_str())
         .bind(token_hash)
         .bind(r.created_at)
         .execute(&self.pool)
@@ -213,14 +215,22 @@ impl Store {
         Ok(old)
     }
 
-    /// The findings stored for reviewers (JSON) and the identity keys ("kind:hash,...").
-    pub async fn case_findings(&self, case_id: &str) -> Result<(String, String), StoreError> {
+    /// The findings stored for reviewers (JSON) and the identity keys (kind, keyed hash)
+    /// the automated checks found.
+    pub async fn case_findings(
+        &self,
+        case_id: &str,
+    ) -> Result<(String, Vec<IdentityKey>), StoreError> {
         let row = sqlx::query("SELECT findings, identity_keys FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound { what: "case" })?;
-        Ok((row.try_get("findings")?, row.try_get("identity_keys")?))
+        let keys: String = row.try_get("identity_keys")?;
+        Ok((
+            row.try_get("findings")?,
+            crate::changes::keys_from_text(&keys)?,
+        ))
     }
 
     /// Stores a decision on a case and everything it changes in one transaction: the status
@@ -252,20 +262,15 @@ impl Store {
             reasons: Some(d.reasons),
             retry_after: d.retry_after,
         };
-        let case = transition_in(&mut tx, d.case_id, &change, now, self.webhooks).await?;
-        let keys: Vec<String> = d
-            .record
-            .iter()
-            .flat_map(|r| r.keys.iter())
-            .map(|(k, h)| format!("{k}:{h}"))
-            .collect();
+        let case = transition_in(&mut tx, d.case_id, &change, now, self.webhooks.as_ref()).await?;
+        let keys = crate::changes::keys_to_text(d.record.as_ref().map_or(&[][..], |r| r.keys));
         sqlx::query(
             "UPDATE cases SET findings = COALESCE($1, findings), \
              identity_keys = CASE WHEN $2 = '' THEN identity_keys ELSE $2 END, \
              checked = CASE WHEN $3 = 1 THEN 1 ELSE checked END WHERE id = $4",
         )
         .bind(d.findings)
-        .bind(keys.join(","))
+        .bind(keys)
         .bind(i64::from(d.checked))
         .bind(d.case_id)
         .execute(&mut *tx)

@@ -3,9 +3,12 @@
 //! platform; a dispatcher claims due deliveries with a lease, like jobs, and records every
 //! attempt.
 
-use crate::db::{new_id, Dialect, Store};
+use crate::changes::ChangeRequest;
+use crate::db::{new_id, Case, Dialect, Store};
 use crate::error::StoreError;
+use idgate_core::CaseStatus;
 use sqlx::Row;
+use std::sync::Arc;
 
 /// A delivery to send: the body is exactly what was stored, so every retry of it carries
 /// the same signature.
@@ -47,15 +50,64 @@ pub enum AttemptResult {
     GiveUp,
 }
 
-/// Inserts a delivery of `event_type` about `subject` (a case or change request id) with
-/// `data` inside the caller's transaction, numbered after the subject's earlier events.
+/// What a webhook tells the platform, typed. The store records it in the transaction that
+/// makes the change; the renderer the service gives ([`Store::with_webhooks`]) writes the
+/// body, so the store knows no JSON.
+#[derive(Clone, Copy, Debug)]
+pub enum WebhookEvent<'a> {
+    /// A case moved from `previous` to `case.status`.
+    CaseStatusChanged {
+        case: &'a Case,
+        uid: &'a str,
+        previous: CaseStatus,
+    },
+    /// A change request was opened or moved to `request.status`.
+    ChangeRequestStatusChanged {
+        request: &'a ChangeRequest,
+        uid: &'a str,
+    },
+}
+
+impl WebhookEvent<'_> {
+    /// The event's type, as the platform filters on it.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            WebhookEvent::CaseStatusChanged { .. } => "case.status_changed",
+            WebhookEvent::ChangeRequestStatusChanged { .. } => "change_request.status_changed",
+        }
+    }
+
+    /// The case or change request the event is about (its events are delivered in order).
+    pub fn subject(&self) -> &str {
+        match self {
+            WebhookEvent::CaseStatusChanged { case, .. } => &case.id,
+            WebhookEvent::ChangeRequestStatusChanged { request, .. } => &request.id,
+        }
+    }
+}
+
+/// One delivery's own facts: its id, its place among its subject's events (1, 2, ...) and
+/// when it was made (ms).
+#[derive(Clone, Copy, Debug)]
+pub struct Envelope<'a> {
+    pub id: &'a str,
+    pub sequence: i64,
+    pub created_at: i64,
+}
+
+/// Writes a delivery's body from its envelope and event (the service's renderer).
+pub type RenderWebhook =
+    Arc<dyn Fn(&Envelope<'_>, &WebhookEvent<'_>) -> String + Send + Sync + 'static>;
+
+/// Inserts a delivery of `event` inside the caller's transaction, numbered after its
+/// subject's earlier events, with the body `render` writes.
 pub(crate) async fn enqueue_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    event_type: &str,
-    subject: &str,
-    data: serde_json::Value,
+    render: &RenderWebhook,
+    event: WebhookEvent<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
+    let (event_type, subject) = (event.event_type(), event.subject());
     let id = new_id();
     let seq: i64 = sqlx::query_scalar(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM webhook_deliveries WHERE subject = $1",
@@ -63,14 +115,14 @@ pub(crate) async fn enqueue_in(
     .bind(subject)
     .fetch_one(&mut **tx)
     .await?;
-    let body = serde_json::json!({
-        "id": id,
-        "type": event_type,
-        "created_at": idgate_core::rfc3339(now),
-        "sequence": seq,
-        "data": data,
-    })
-    .to_string();
+    let body = render(
+        &Envelope {
+            id: &id,
+            sequence: seq,
+            created_at: now,
+        },
+        &event,
+    );
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, event_type, subject, seq, body, status, attempts, next_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",

@@ -14,6 +14,7 @@
 //! [`gate`] runs stages 1–3 only, on a smaller decode: the instant feedback while the
 //! applicant still holds the phone.
 
+pub use crate::detail::{Detail, Measure};
 use crate::document::{self, Outline};
 use crate::input::{decode_scaled_with_centre, Decoded, InputError, InputLimits};
 use crate::ocr::{self, Ocr, OcrError, Steps, TextBox};
@@ -22,7 +23,6 @@ use idgate_core::reason::{ReasonCode, RejectType};
 use idgate_mrz::{Date, Mrz, OcrLine, ParseOptions};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -109,7 +109,7 @@ pub const GATE_SIDE: u32 = 800;
 pub struct PhotoFinding {
     pub code: ReasonCode,
     /// Machine detail: measured value, threshold, corner names...
-    pub detail: Value,
+    pub detail: Detail,
     /// Where, in the uploaded image's pixels: [x, y, w, h].
     pub region: Option<[u32; 4]>,
 }
@@ -178,7 +178,7 @@ impl Report {
         self.findings.iter().any(|f| f.code == code)
     }
 
-    fn flag(&mut self, code: ReasonCode, detail: Value, region: Option<[u32; 4]>) {
+    fn flag(&mut self, code: ReasonCode, detail: Detail, region: Option<[u32; 4]>) {
         self.findings.push(PhotoFinding {
             code,
             detail,
@@ -317,7 +317,7 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
         if cut {
             flag_dark_photo(&decoded.image, &opts.thresholds, &mut report);
         }
-        report.flag(ReasonCode::NoDocumentFound, json!({}), None);
+        report.flag(ReasonCode::NoDocumentFound, Detail::new(), None);
         return Ok(report);
     }
     mrz_findings(lines, opts, &mut report);
@@ -393,7 +393,9 @@ fn photo_checks(
     if greyscale {
         report.flag(
             ReasonCode::BlackAndWhite,
-            json!({"chroma": chroma, "threshold": t.min_chroma_photo}),
+            Detail::new()
+                .with("chroma", chroma)
+                .with("threshold", t.min_chroma_photo),
             None,
         );
     }
@@ -401,7 +403,10 @@ fn photo_checks(
     if flat >= t.min_flat_rows {
         report.flag(
             ReasonCode::Screenshot,
-            json!({"flat_rows": flat, "threshold": t.min_flat_rows, "camera_metadata": decoded.has_exif}),
+            Detail::new()
+                .with("flat_rows", flat)
+                .with("threshold", t.min_flat_rows)
+                .with("camera_metadata", decoded.has_exif),
             None,
         );
     }
@@ -412,10 +417,11 @@ fn photo_checks(
     if grid.peak >= t.min_grid_peak && grid.across >= t.min_grid_across {
         report.flag(
             ReasonCode::PhotoOfScreen,
-            json!({
-                "grid_peak": grid.peak, "threshold": t.min_grid_peak,
-                "grid_across": grid.across, "across_threshold": t.min_grid_across,
-            }),
+            Detail::new()
+                .with("grid_peak", grid.peak)
+                .with("threshold", t.min_grid_peak)
+                .with("grid_across", grid.across)
+                .with("across_threshold", t.min_grid_across),
             None,
         );
     }
@@ -437,7 +443,9 @@ fn photo_checks(
             let region = visible.map(|v| (v * to_upload).max(0.0) as u32);
             report.flag(
                 ReasonCode::CornersNotVisible,
-                json!({"missing_corners": missing, "photo_edges": edges}),
+                Detail::new()
+                    .with("missing_corners", missing)
+                    .with("photo_edges", edges),
                 Some(region),
             );
             // The visible part is mostly page: its exposure is still worth a finding.
@@ -457,7 +465,9 @@ fn photo_checks(
     if doc_px < t.min_document_px {
         report.flag(
             ReasonCode::LowResolution,
-            json!({"document_px": doc_px.round(), "threshold": t.min_document_px}),
+            Detail::new()
+                .with("document_px", doc_px.round())
+                .with("threshold", t.min_document_px),
             None,
         );
     }
@@ -483,7 +493,9 @@ fn photo_checks(
     if focus < t.min_focus {
         report.flag(
             ReasonCode::Blurry,
-            json!({"focus": focus, "threshold": t.min_focus}),
+            Detail::new()
+                .with("focus", focus)
+                .with("threshold", t.min_focus),
             None,
         );
     }
@@ -510,7 +522,10 @@ fn photo_checks(
             let region = [x0, y0, x1 - x0, y1 - y0].map(|v| (v * to_upload).max(0.0) as u32);
             report.flag(
                 ReasonCode::Glare,
-                json!({"area_share": g.area_fraction, "threshold": t.max_glare, "paper_level": g.paper}),
+                Detail::new()
+                    .with("area_share", g.area_fraction)
+                    .with("threshold", t.max_glare)
+                    .with("paper_level", g.paper),
                 Some(region),
             );
         }
@@ -521,7 +536,9 @@ fn photo_checks(
     if page_colour < t.min_colour_page && !greyscale {
         report.flag(
             ReasonCode::Photocopy,
-            json!({"page_colour_share": page_colour, "threshold": t.min_colour_page}),
+            Detail::new()
+                .with("page_colour_share", page_colour)
+                .with("threshold", t.min_colour_page),
             None,
         );
     }
@@ -542,7 +559,9 @@ fn flag_too_dark(report: &mut Report, t: &Thresholds, name: &'static str, value:
     if value < t.min_brightness {
         report.flag(
             ReasonCode::TooDark,
-            json!({(name): value, "threshold": t.min_brightness}),
+            Detail::new()
+                .with(name, value)
+                .with("threshold", t.min_brightness),
             None,
         );
     }
@@ -1479,7 +1498,11 @@ fn join_rows(mut boxes: Vec<TextBox>) -> Vec<TextBox> {
 
 fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
     if lines.is_empty() {
-        report.flag(ReasonCode::MrzUnreadable, json!({"lines_found": 0}), None);
+        report.flag(
+            ReasonCode::MrzUnreadable,
+            Detail::new().with("lines_found", 0usize),
+            None,
+        );
         return;
     }
     let parse = ParseOptions { today: opts.today };
@@ -1512,18 +1535,19 @@ fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
                 };
                 report.flag(
                     code,
-                    json!({
-                        "failed_checks": failed,
-                        "read_with_confidence": !mrz.doubtful,
-                        "repaired": mrz.repaired(),
-                    }),
+                    Detail::new()
+                        .with("failed_checks", failed)
+                        .with("read_with_confidence", !mrz.doubtful)
+                        .with("repaired", mrz.repaired()),
                     None,
                 );
             }
             if mrz.is_expired(opts.today) {
                 report.flag(
                     ReasonCode::DocumentExpired,
-                    json!({"expiry_date": mrz.fields.expiry_date.map(|d| d.to_string()), "today": opts.today.to_string()}),
+                    Detail::new()
+                        .with("expiry_date", mrz.fields.expiry_date.map(|d| d.to_string()))
+                        .with("today", opts.today.to_string()),
                     None,
                 );
             }
@@ -1535,7 +1559,9 @@ fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
         Err(e) => {
             report.flag(
                 ReasonCode::MrzUnreadable,
-                json!({"lines_found": lines.len(), "error": e.to_string()}),
+                Detail::new()
+                    .with("lines_found", lines.len())
+                    .with("error", e.to_string()),
                 None,
             );
             report.mrz = Some(MrzReading {

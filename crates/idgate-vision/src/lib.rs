@@ -7,6 +7,7 @@
 
 pub mod check;
 mod components;
+pub mod detail;
 pub mod document;
 pub mod input;
 pub mod jpeg;

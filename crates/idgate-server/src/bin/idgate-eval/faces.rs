@@ -4,7 +4,8 @@
 
 use idgate_face::liveness::Action;
 use idgate_face::{counted_faces, obstruction, synth, Face, FaceModels, Thresholds};
-use idgate_server::face_cli::{load, round3};
+use idgate_server::cli::face::load;
+use idgate_server::report::round3;
 use image::RgbImage;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -407,7 +408,7 @@ fn shifted(f: &RgbImage, dx: i64) -> RgbImage {
 
 /// A genuine recording (the head turning in 3-D, lids closing: [`synth::live_recording`])
 /// of the face in `image`, and attacks on the challenge turn left, turn right, blink, each
-/// judged as the service judges an answer (`idgate_server::liveness::judge_images`, and the search
+/// judged as the service judges an answer (`idgate_pipeline::faces::judge_recording`, and the search
 /// for copies of stored recordings):
 ///
 /// * `warped_still_painted_eyes`: the still photo with the middle of the face shifted left
@@ -439,7 +440,7 @@ pub fn trial(
             .into_iter()
             .enumerate()
             .map(|(i, f)| (i as i64 * 250, f));
-        idgate_server::liveness::judge_images(models, timed, actions, None, max_grid)
+        idgate_pipeline::faces::judge_recording(models, timed, actions, None, max_grid)
     };
     let mut rng = synth::Rng::new(seed);
     let genuine_frames = synth::live_recording(image, &lm, &challenge, 22.0, seed);

@@ -2,7 +2,7 @@
 //! shared real specimen photos and on folders of photos labelled elsewhere.
 
 use idgate_core::ReasonCode;
-use idgate_server::check_cli::error_json;
+use idgate_server::cli::check::error_json;
 use idgate_specimen::{Defect, Fonts, Options as SpecimenOptions};
 use idgate_vision::check::{check, CheckOptions, Report};
 use idgate_vision::ocr::Ocr;

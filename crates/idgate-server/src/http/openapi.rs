@@ -3,6 +3,24 @@
 
 use serde_json::{json, Value};
 
+fn identity_kinds() -> Vec<&'static str> {
+    idgate_decide::DocKind::ALL.map(|k| k.as_str()).to_vec()
+}
+
+fn upload_kinds() -> Vec<&'static str> {
+    idgate_decide::UploadKind::all()
+        .map(|k| k.as_str())
+        .collect()
+}
+
+fn sides() -> Vec<&'static str> {
+    idgate_decide::Side::ALL.map(|s| s.as_str()).to_vec()
+}
+
+fn roles() -> Vec<&'static str> {
+    idgate_core::ReviewerRole::ALL.map(|r| r.as_str()).to_vec()
+}
+
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
@@ -62,8 +80,8 @@ fn review_paths() -> Value {
             "parameters": [id_param("id")],
             "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["kind", "file"],
-                "properties": {"kind": {"type": "string", "enum": crate::api::IDENTITY_KINDS},
-                    "side": {"type": "string", "enum": crate::api::SIDES}, "file": {"type": "string", "format": "binary"}}}}}},
+                "properties": {"kind": {"type": "string", "enum": identity_kinds()},
+                    "side": {"type": "string", "enum": sides()}, "file": {"type": "string", "format": "binary"}}}}}},
             "responses": {"201": plain("stored, encrypted at rest; `replaces` names an earlier page of the same side"),
                 "400": error_response("missing, repeated or invalid form field"), "409": error_response("the request takes no documents now"),
                 "413": error_response("file too large"), "415": error_response("not a supported image"),
@@ -143,7 +161,7 @@ fn review_schemas() -> Value {
             "subdivision": {"type": "string", "description": "ISO 3166-2 code of the region of residence, where known"},
             "document": {"type": "object", "required": ["country", "type", "number"], "properties": {
                 "country": {"type": "string", "description": "issuing country, alpha-2"},
-                "type": {"type": "string", "enum": crate::api::IDENTITY_KINDS}, "number": {"type": "string"}}},
+                "type": {"type": "string", "enum": identity_kinds()}, "number": {"type": "string"}}},
             "name": {"type": "object", "properties": {"given": {"type": "string"}, "family": {"type": "string"},
                 "local": {"type": "string", "description": "the name in the local script, e.g. Chinese characters"}}},
             "birth_date": {"type": "string", "format": "date"}, "address": {"type": "string"}}},
@@ -158,7 +176,7 @@ fn review_schemas() -> Value {
             "comment": {"type": "string", "nullable": true}, "created_at": {"type": "string", "format": "date-time"},
             "decided_at": {"type": "string", "format": "date-time", "nullable": true}}},
         "NewReviewer": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"},
-            "role": {"type": "string", "enum": crate::review::ROLES}}},
+            "role": {"type": "string", "enum": roles()}}},
         "NewComment": {"type": "object", "required": ["visibility", "body"], "properties": {
             "visibility": {"type": "string", "enum": ["applicant", "internal"]}, "body": {"type": "string"}}},
         "ReviewDecision": {"type": "object", "required": ["decision"], "properties": {
@@ -219,8 +237,8 @@ fn base() -> Value {
                 "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["kind", "file"],
                     "properties": {
-                        "kind": {"type": "string", "enum": crate::api::DOCUMENT_KINDS},
-                        "side": {"type": "string", "enum": crate::api::SIDES},
+                        "kind": {"type": "string", "enum": upload_kinds()},
+                        "side": {"type": "string", "enum": sides()},
                         "file": {"type": "string", "format": "binary"}}}}}},
                 "responses": {"201": ok("stored, encrypted at rest", "Document"),
                     "400": error_response("missing, repeated or invalid form field; empty_file"), "404": error_response("no such case"),

@@ -1,4 +1,5 @@
-//! Change requests to verified data, over HTTP, and their checks.
+//! Change requests to verified data, over HTTP (their checks are the pipeline's:
+//! [`idgate_pipeline::Pipeline::check_change_request`]).
 //!
 //! After approval an applicant's verified data changes only through a change request. What
 //! it needs follows from which fields change ([`changed_fields`]):
@@ -7,7 +8,7 @@
 //! * an address or subdivision goes straight to the reviewers (one approval);
 //! * identity fields (name, birth date, nationality, document) need the new document:
 //!   `POST /v1/change-requests/{id}/documents` then `.../submit`. A worker runs the checks
-//!   the new data needs ([`check`]): the photo checks and the MRZ, the new data against the
+//!   the new data needs: the photo checks and the MRZ, the new data against the
 //!   new document (names, dates, numbers, nationality rules, the catalog, the minimum age),
 //!   the new identity keys against other accounts, and the new document's portrait against
 //!   the face the account verified. RETRY findings send it back for another document,
@@ -16,19 +17,19 @@
 //! The final approval verifies the new identity keys for the account (the earlier ones
 //! stay bound to it), in the same transaction as the new verified data.
 
-use crate::api::{parse_json, ApiError, ApiResult, AppState, Shared};
+use crate::http::cases::read_entered;
+use crate::http::documents::{keep_upload, Accepts, Owner};
+use crate::http::error::{parse_json, ApiError, ApiResult};
+use crate::state::{AppState, Shared};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use idgate_core::{ChangeChecks, ChangeStatus, Lang, ReasonCode, RejectType};
-use idgate_decide::identity;
-use idgate_decide::{Extracted, Finding, Outcome};
+use idgate_core::{ChangeStatus, Lang};
 use idgate_pipeline::EnteredData;
-use idgate_store::{ChangeCheckResult, ChangeRequest, NewChange, StoreError};
+use idgate_store::{ChangeRequest, NewChange};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Fields whose change needs a new document and two reviewers.
 pub const IDENTITY_FIELDS: &[&str] = &[
@@ -181,7 +182,7 @@ pub(crate) async fn create(
             "nothing is verified yet: correct the data in a new case instead",
         ));
     };
-    let current = crate::review::read_entered(&s, &current_key).await?;
+    let current = read_entered(&s, &current_key).await?;
     let changes = changed_fields(&current, &new);
     if changes.is_empty() {
         return Err(ApiError::new(
@@ -270,11 +271,11 @@ pub(crate) async fn upload(
             ),
         ));
     }
-    let added = crate::api::keep_upload(
+    let added = keep_upload(
         &s,
-        crate::api::Owner::ChangeRequest(&id),
+        Owner::ChangeRequest(&id),
         multipart,
-        crate::api::IDENTITY_KINDS,
+        Accepts::IdentityDocuments,
     )
     .await?;
     let d = added.document;
@@ -296,138 +297,4 @@ pub(crate) async fn submit(State(s): State<Shared>, Path(id): Path<String>) -> A
         Json(change_request_out(&s, &cr, Lang::En)),
     )
         .into_response())
-}
-
-/// The checks of a submitted change request (a worker's job): findings from the new
-/// document and the new data, the new identity keys, and the outcome stored with them.
-pub async fn check(state: &Shared, id: &str) -> Result<(), crate::worker::JobError> {
-    use crate::worker::JobError;
-    let Some(cr) = state.store.change_request(id).await? else {
-        return Ok(());
-    };
-    if cr.status != ChangeStatus::Checking {
-        return Ok(()); // checked already (a repeated job)
-    }
-    let applicant = state
-        .store
-        .applicant(&cr.applicant_id)
-        .await?
-        .ok_or(StoreError::NotFound { what: "applicant" })?;
-    let new: EnteredData = serde_json::from_slice(&state.blobs.get(&cr.data_key).await?)
-        .map_err(|_| JobError::Checks("stored change data unreadable".into()))?;
-    let app = new
-        .application(&applicant.uid, &applicant.region, "basic")
-        .map_err(|e| JobError::Checks(format!("{e:#}")))?;
-    let mut images = Vec::new();
-    for d in state.store.change_documents(id).await? {
-        let bytes = state.blobs.get(&d.data.blob_key).await?;
-        if hex::encode(Sha256::digest(&bytes)) != d.data.sha256 {
-            return Err(JobError::DigestMismatch);
-        }
-        images.push((d.data.side.clone(), bytes));
-    }
-    let mut face = None;
-    for t in state.store.verified_faces_of(&cr.applicant_id).await? {
-        let bytes = state.blobs.get(&t.blob_key).await?;
-        if let Ok(d) = idgate_face::Descriptor::from_bytes(&bytes) {
-            face = Some(d);
-            break;
-        }
-    }
-    let now_ms = state.store.now();
-    let today = idgate_mrz::Date::from_unix_days(now_ms.div_euclid(86_400_000));
-    let opts = state.check_options(today);
-    let needs_mrz = idgate_decide::DocKind::parse(&app.document.kind)
-        .is_some_and(|k| state.policy.has_mrz(&app.document.issuer, k));
-    let st = state.clone();
-    let (photo, portrait_findings) = tokio::task::spawn_blocking(move || {
-        let photo =
-            idgate_pipeline::photo::check_sides(&st.policy, st.ocr()?, &opts, &images, needs_mrz)?;
-        let faces = portrait_against(&st, &opts, &images, face.as_ref())?;
-        anyhow::Ok((photo, faces))
-    })
-    .await
-    .map_err(|e| JobError::Checks(format!("check task: {e}")))?
-    .map_err(|e| JobError::Checks(format!("{e:#}")))?;
-    let (mut findings, extracted): (Vec<Finding>, Extracted) = photo;
-    findings.extend(idgate_decide::assess::assess(
-        &state.policy,
-        &app,
-        &extracted,
-        today,
-    ));
-    findings.extend(portrait_findings);
-    let keys = identity::keys(&state.identity_secret, &app, &extracted);
-    let claims = idgate_pipeline::case::other_claims(&state.store, &keys, &applicant.uid).await?;
-    findings.extend(identity::duplicate_findings(&state.policy, &claims));
-    let checks = match idgate_decide::engine::outcome(&findings) {
-        Outcome::Rejected => ChangeChecks::Refused,
-        // A suspicion is never answered with a mere retake: a person sees it.
-        Outcome::ResubmissionRequested
-            if !findings
-                .iter()
-                .any(|f| state.policy.suspicion.codes.contains(&f.code)) =>
-        {
-            ChangeChecks::Retake
-        }
-        _ => ChangeChecks::Passed,
-    };
-    let reasons = idgate_decide::unique_codes(&findings);
-    let keys: Vec<(String, String)> = keys
-        .iter()
-        .map(|k| (k.kind.as_str().to_string(), k.hash.clone()))
-        .collect();
-    state
-        .store
-        .record_change_checks(
-            id,
-            &ChangeCheckResult {
-                checks,
-                reasons: &reasons,
-                findings: &idgate_pipeline::record::findings_json(&findings),
-                identity_keys: &keys,
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-/// The new document's portrait against the face the account verified: a new identity
-/// document must show the same person.
-fn portrait_against(
-    st: &AppState,
-    opts: &idgate_vision::check::CheckOptions,
-    images: &[(String, Vec<u8>)],
-    verified: Option<&idgate_face::Descriptor>,
-) -> anyhow::Result<Vec<Finding>> {
-    let Some(verified) = verified else {
-        // No face was verified on this account (a level without a selfie): a reviewer
-        // compares the documents.
-        return Ok(vec![Finding::new(
-            ReasonCode::ComplianceReview,
-            RejectType::Review,
-            "no verified face on the account to hold the new document's portrait against",
-        )
-        .about("document")]);
-    };
-    let models = st.faces()?;
-    let flag = |code: ReasonCode, detail: String| {
-        vec![Finding::new(code, st.policy.reject_type(code), detail).about("document")]
-    };
-    let Some(portrait) = idgate_pipeline::faces::document_portrait(models, opts.limits, images)?
-    else {
-        return Ok(flag(
-            ReasonCode::FaceNotFound,
-            "no portrait found on the new document".into(),
-        ));
-    };
-    let t = idgate_face::Thresholds::default();
-    let distance = portrait.descriptor.distance(verified);
-    if distance > t.same_person_distance {
-        let detail = json!({"similarity": idgate_face::similarity_of(distance),
-                            "threshold": idgate_face::similarity_of(t.same_person_distance),
-                            "against": "the face verified on this account"});
-        return Ok(flag(ReasonCode::FaceMismatch, detail.to_string()));
-    }
-    Ok(Vec::new())
 }

@@ -1,7 +1,7 @@
 //! `idgate mrz`: MRZ lines on stdin → a report (or JSON Lines with `--jsonl`).
 
 use idgate_mrz::{read, read_ocr, Date, Mrz, OcrLine, ParseOptions};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::io::{BufRead, Write};
 
 pub fn today() -> Date {
@@ -9,48 +9,25 @@ pub fn today() -> Date {
     Date::from_unix_days(ms.div_euclid(86_400_000))
 }
 
-pub fn to_json(id: Value, result: Result<Mrz, String>) -> Value {
-    match result {
-        Ok(m) => {
-            let f = &m.fields;
-            let checks: Map<String, Value> = m
-                .checks
-                .iter()
-                .map(|c| (c.name.to_string(), Value::Bool(c.ok)))
-                .collect();
-            let date = |d: Option<Date>| d.map_or(Value::Null, |d| Value::String(d.to_string()));
-            json!({
-                "id": id,
-                "format": m.format.name(),
-                "valid": m.valid(),
-                "repaired": m.repaired(),
-                "doubtful": m.doubtful,
-                "checks": checks,
-                "fields": {
-                    "document_type": f.document_type,
-                    "issuing_country": f.issuing_country,
-                    "surname": f.surname,
-                    "given_names": f.given_names,
-                    "document_number": f.document_number,
-                    "nationality": f.nationality,
-                    "birth_date": date(f.birth_date),
-                    "sex": f.sex.as_str(),
-                    "expiry_date": date(f.expiry_date),
-                    "optional_data": f.optional_data,
-                },
-                "corrections": m.corrections.iter().map(|c| json!({
-                    "line": c.line + 1, "column": c.column + 1,
-                    "from": c.from.map(String::from), "to": c.to.map(String::from), "reason": c.reason,
-                })).collect::<Vec<_>>(),
-                "errors": m.failed_checks().map(|c| format!("{c} failed")).collect::<Vec<_>>(),
-            })
-        }
-        Err(e) => json!({
-            "id": id, "format": null, "valid": false, "repaired": false, "doubtful": false,
-            "checks": {}, "fields": null,
-            "corrections": [], "errors": [e],
-        }),
+/// `idgate mrz`: stdin as JSON Lines (`jsonl`) or as one MRZ; prints the report. True
+/// unless a single MRZ was read and found invalid.
+pub fn run(jsonl: bool) -> anyhow::Result<bool> {
+    use anyhow::Context;
+    use std::io::Read;
+    let opts = ParseOptions { today: today() };
+    let stdin = std::io::stdin();
+    if jsonl {
+        run_jsonl(stdin.lock(), std::io::stdout().lock(), &opts)?;
+        return Ok(true);
     }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("reading stdin")?;
+    let (report, valid) = report(&text, &opts);
+    print!("{report}");
+    Ok(valid)
 }
 
 pub fn run_jsonl(
@@ -65,13 +42,13 @@ pub fn run_jsonl(
         }
         let value = match serde_json::from_str::<Value>(&line) {
             Ok(v) => match v.get("mrz").and_then(Value::as_str) {
-                Some(mrz) => to_json(v["id"].clone(), read_line(mrz, &v, opts)),
-                None => to_json(
+                Some(mrz) => crate::report::mrz_json(v["id"].clone(), read_line(mrz, &v, opts)),
+                None => crate::report::mrz_json(
                     v.get("id").cloned().unwrap_or(Value::Null),
                     Err("missing string field `mrz`".into()),
                 ),
             },
-            Err(e) => to_json(Value::Null, Err(format!("invalid JSON: {e}"))),
+            Err(e) => crate::report::mrz_json(Value::Null, Err(format!("invalid JSON: {e}"))),
         };
         writeln!(out, "{value}")?;
     }

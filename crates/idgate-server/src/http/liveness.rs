@@ -9,13 +9,16 @@
 //! frontal open-eyed frame becomes the case's selfie, which the worker matches against the
 //! document portrait; the worker also requires the passed challenge when the policy says so.
 
-use crate::api::{draft_case, ApiError, ApiResult, Shared};
+use crate::http::cases::draft_case;
+use crate::http::error::{ApiError, ApiResult};
+use crate::state::Shared;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use idgate_core::ReasonCode;
+use idgate_core::{ChallengeStatus, ReasonCode};
+use idgate_decide::{Side, UploadKind};
 use idgate_face::hash::Seen;
-use idgate_face::liveness::{self, Action, Frame, Rules};
+use idgate_face::liveness::{self, Action, Rules};
 use idgate_store::{DocumentData, StoreError};
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
@@ -33,7 +36,9 @@ pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult
     let (applicant_uid, applicant_id) = owner(&s, &case).await?;
     let now = s.store.now();
     // Failed answers are failed attempts: their cooldown applies to a new challenge too.
-    if let Some(at) = crate::cooldown(&s.store, &s.policy, &applicant_uid, now).await? {
+    if let Some(at) =
+        idgate_pipeline::case::retry_after(&s.store, &s.policy, &applicant_uid, now, false).await?
+    {
         return Err(ApiError::cooldown(at, now));
     }
     let limits = s.policy.liveness;
@@ -191,7 +196,7 @@ async fn failed(
     s: &Shared,
     challenge: &str,
     uid: &str,
-    status: &str,
+    status: ChallengeStatus,
     code: ReasonCode,
     why: String,
 ) -> ApiResult<Json<Value>> {
@@ -221,7 +226,7 @@ pub async fn answer(
         .await?
         .filter(|c| c.case_id == id)
         .ok_or_else(|| ApiError::not_found("challenge"))?;
-    if challenge.status != "issued" {
+    if challenge.status != ChallengeStatus::Issued {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "challenge_used",
@@ -236,7 +241,7 @@ pub async fn answer(
             &s,
             &challenge.id,
             &uid,
-            "expired",
+            ChallengeStatus::Expired,
             ReasonCode::LivenessTimeout,
             why,
         )
@@ -257,8 +262,10 @@ pub async fn answer(
     // with its portrait here; otherwise the worker compares the kept frame after submission.
     let mut document = Vec::new();
     for d in s.store.documents(&id).await? {
-        if !matches!(d.data.kind.as_str(), "selfie" | "proof_of_address") {
-            document.push((d.data.side.clone(), s.blobs.get(&d.data.blob_key).await?));
+        if let Some((UploadKind::Identity(_), side)) =
+            idgate_pipeline::record::kind_and_side(&d.data)
+        {
+            document.push((side, s.blobs.get(&d.data.blob_key).await?));
         }
     }
     let st = s.clone();
@@ -274,7 +281,7 @@ pub async fn answer(
             (at_ms, img)
         });
         let holder = idgate_pipeline::faces::document_portrait(models, doc_limits, &document)?;
-        let (j, seen) = judge_images(
+        let (j, seen) = idgate_pipeline::faces::judge_recording(
             models,
             images,
             &actions,
@@ -300,11 +307,11 @@ pub async fn answer(
         .iter()
         .map(|f| hex::encode(Sha256::digest(f)))
         .collect();
-    let result = crate::face_cli::judgement_json(&j);
+    let result = crate::report::judgement_json(&j);
     let status = if j.failure.is_some() {
-        "failed"
+        ChallengeStatus::Failed
     } else {
-        "passed"
+        ChallengeStatus::Passed
     };
     let outcome = match &j.failure {
         Some(f) => {
@@ -350,8 +357,8 @@ pub async fn answer(
         .add_document(
             DocumentData {
                 case_id: id.clone(),
-                kind: "selfie".into(),
-                side: "face".into(),
+                kind: UploadKind::Selfie.as_str().into(),
+                side: Side::Face.as_str().into(),
                 blob_key,
                 content_type: format.content_type().into(),
                 size_bytes: selfie.len() as i64,
@@ -369,54 +376,6 @@ pub async fn answer(
     Ok(Json(json!({"status": "passed", "judgement": result})))
 }
 
-/// A recording judged as the service judges it, but for the copies of other applicants'
-/// pictures (the caller searches the store with the returned faces): the movements
-/// ([`liveness::judge`]: timing, one face, the same face, the actions in order, 3-D turns,
-/// real lids), every frame against the document holder when there is one, and no screen's
-/// pixel grid in any frame (a recording replayed on another device). CPU-bound.
-pub fn judge_images(
-    models: &idgate_face::FaceModels,
-    images: impl IntoIterator<Item = (i64, image::RgbImage)>,
-    actions: &[Action],
-    holder: Option<&idgate_face::Descriptor>,
-    max_grid: f32,
-) -> (liveness::Judgement, Vec<Seen>) {
-    let mut screen = 0f32;
-    let frames: Vec<Frame> = images
-        .into_iter()
-        .map(|(at_ms, img)| {
-            if img.width() > 1 {
-                screen = screen.max(idgate_vision::check::screen_grid(&img));
-            }
-            Frame::of(models, at_ms, &img)
-        })
-        .collect();
-    let rules = Rules::default();
-    let t = idgate_face::Thresholds::default();
-    let mut j = liveness::judge(&frames, actions, &rules, &t);
-    if let (None, Some(holder)) = (&j.failure, holder) {
-        j.failure = liveness::against_holder(&frames, &j, holder, &rules, &t);
-    }
-    if screen >= max_grid {
-        // Passive, and first: the sequence was filmed off a screen (a replayed video); the
-        // grid can also hide the face, which would say less.
-        j.failure = Some(liveness::Failure::Screen { grid_peak: screen });
-    }
-    // The faces of this recording, to find copies of other applicants' pictures now and to
-    // be found by later ones.
-    let seen = frames
-        .iter()
-        .filter_map(|f| {
-            let face = f.faces.first()?;
-            Some(Seen {
-                hash: face.hash?,
-                descriptor: face.descriptor.clone(),
-            })
-        })
-        .collect();
-    (j, seen)
-}
-
 /// A failed liveness answer is a failed attempt of the account: the cooldowns and the
 /// escalation count it.
 async fn attempt_failed(s: &Shared, uid: &str, code: ReasonCode) -> ApiResult<()> {
@@ -431,7 +390,7 @@ async fn replayed(s: &Shared, challenge: &str, uid: &str) -> ApiResult<Json<Valu
         s,
         challenge,
         uid,
-        "failed",
+        ChallengeStatus::Failed,
         ReasonCode::LivenessFailed,
         "a frame of this sequence was sent before: frames must be recorded live".into(),
     )

@@ -20,14 +20,11 @@
 //! answered.
 
 use anyhow::Context;
-use idgate_core::Lang;
-use idgate_decide::{Application, Policy, Step, Verdict};
-pub use idgate_pipeline::record::{claim_change, detail_object, outcome_of};
+use idgate_decide::{Application, Policy, Side, UploadKind};
 use idgate_pipeline::Decided;
-pub use idgate_pipeline::{DocumentFile, EnteredData, NameFile};
+use idgate_pipeline::{DocumentFile, EnteredData, NameFile};
 use idgate_store::{BlobStore, DocumentData, Store};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,25 +98,41 @@ pub fn read_application(path: &Path) -> anyhow::Result<(ApplicationFile, Applica
 }
 
 /// The files of an application, read before anything is stored: (kind, side, bytes).
-pub struct Files(Vec<(String, String, Vec<u8>)>);
+pub struct Files(Vec<(UploadKind, Side, Vec<u8>)>);
 
-/// Reads the images an application file names; a missing file is an error before anything
-/// is looked at or recorded.
-pub fn read_files(file: &ApplicationFile) -> anyhow::Result<Files> {
+/// Reads the images an application file names; a missing file or a side the policy does
+/// not know for the document is an error before anything is looked at or recorded.
+pub fn read_files(policy: &Policy, file: &ApplicationFile) -> anyhow::Result<Files> {
     let read = |what: &str, path: &Path| {
         std::fs::read(path).with_context(|| format!("reading the {what} {}", path.display()))
     };
+    let kind = idgate_decide::DocKind::parse(&file.document.kind)
+        .map(UploadKind::Identity)
+        .with_context(|| {
+            format!(
+                "document.type {:?} is not a catalog kind",
+                file.document.kind
+            )
+        })?;
+    let allowed = policy.upload_sides(kind);
     let mut out = Vec::new();
     for (side, path) in &file.images {
-        let bytes = read(&format!("{side} image"), path)?;
-        out.push((file.document.kind.clone(), side.clone(), bytes));
+        let Some(s) = Side::parse(side).filter(|s| allowed.contains(s)) else {
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            anyhow::bail!(
+                "images: side {side:?} of a {} must be one of {}",
+                kind.as_str(),
+                names.join(", ")
+            );
+        };
+        out.push((kind, s, read(&format!("{side} image"), path)?));
     }
     if let Some(p) = &file.selfie {
-        out.push(("selfie".into(), "face".into(), read("selfie", p)?));
+        out.push((UploadKind::Selfie, Side::Face, read("selfie", p)?));
     }
     if let Some(p) = &file.proof_of_address {
         let bytes = read("proof of address", p)?;
-        out.push(("proof_of_address".into(), "page".into(), bytes));
+        out.push((UploadKind::ProofOfAddress, Side::Page, bytes));
     }
     Ok(Files(out))
 }
@@ -157,8 +170,8 @@ pub async fn verify(
         let blob_key = v.blobs.put(&bytes).await?;
         let doc = DocumentData {
             case_id: case.id.clone(),
-            kind,
-            side,
+            kind: kind.as_str().into(),
+            side: side.as_str().into(),
             blob_key,
             content_type: content_type.into(),
             size_bytes: bytes.len() as i64,
@@ -191,71 +204,61 @@ pub async fn verify(
     Ok(decided)
 }
 
-/// Stored findings for a reviewer, every `detail` an object (findings stored before details
-/// were objects carry text, possibly JSON text).
-pub fn findings_for_review(stored: &str) -> Value {
-    let mut v: Value = serde_json::from_str(stored).unwrap_or(Value::Array(Vec::new()));
-    if let Some(list) = v.as_array_mut() {
-        for f in list {
-            if let Some(Value::String(d)) = f.get("detail").cloned() {
-                f["detail"] = detail_object(&d);
-            }
-        }
-    }
-    v
+/// What `idgate verify` is told on its command line.
+pub struct Args<'a> {
+    pub policy: Option<&'a Path>,
+    pub lang: &'a str,
+    pub internal: bool,
+    pub now_ms: Option<i64>,
+    pub models_dir: &'a Path,
+    pub application: &'a Path,
 }
 
-/// RFC 3339 UTC time of a Unix time in milliseconds.
-pub use idgate_core::rfc3339;
-
-/// The decision as the applicant's side sees it; `internal` adds reviewer-only detail.
-pub fn verdict_json(
-    policy: &Policy,
-    verdict: &Verdict,
-    verified_after: &[Step],
-    lang: Lang,
-    internal: bool,
-) -> Value {
-    let reasons: Vec<Value> = verdict
-        .findings
-        .iter()
-        .map(|f| {
-            let mut r = json!({
-                "code": f.code.as_str(),
-                "reject_type": f.reject_type.as_str(),
-                "message": f.code.message_in(lang),
-                "fix": f.code.fix_in(lang),
-            });
-            if let Some(s) = &f.subject {
-                r["subject"] = json!(s);
-            }
-            if internal {
-                r["detail"] = detail_object(&f.detail);
-            }
-            r
-        })
-        .collect();
-    let mut out = json!({
-        "decision": verdict.outcome.as_str(),
-        "reasons": reasons,
-        "level": verdict.level,
-        "entitlements": policy.entitlements(verified_after),
-    });
-    if let Some(at) = verdict.retry_after_ms {
-        out["retry_after"] = json!(rfc3339(at));
-    }
-    out
-}
-
-/// The identity secret of a data directory: 32 random bytes in `identity.key` (0600),
-/// created on first use. Keys made under another secret never match.
-pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let text = crate::secret_file(path)?;
-    let key = hex::decode(text.trim()).with_context(|| format!("{} is not hex", path.display()))?;
-    anyhow::ensure!(
-        key.len() >= 16,
-        "{} holds fewer than 16 bytes",
-        path.display()
+/// `idgate verify`: reads the application, checks the models are there before anything is
+/// stored, decides it in the configured store and prints the verdict. True when approved.
+pub fn run(
+    cfg: &crate::config::Config,
+    args: &Args<'_>,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<bool> {
+    use idgate_core::Clock;
+    use std::sync::Arc;
+    let policy = crate::read_policy(args.policy.or(cfg.policy_file.as_deref()))?;
+    let (file, _) = read_application(args.application)?;
+    let files = read_files(&policy, &file)?;
+    let clock: Arc<dyn Clock> = match args.now_ms {
+        Some(ms) => Arc::new(idgate_core::FixedClock::new(ms)),
+        None => Arc::new(idgate_core::SystemClock),
+    };
+    let models = Arc::new(idgate_pipeline::Models::new(args.models_dir.to_path_buf()));
+    models.ocr()?;
+    models.face_models()?;
+    let (store, blobs) = rt.block_on(crate::open_with_clock(cfg, clock))?;
+    let secret = crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?;
+    let mut check = idgate_vision::check::CheckOptions::new(idgate_mrz::Date::from_unix_days(
+        store.now().div_euclid(86_400_000),
+    ));
+    check.limits = cfg.limits.input();
+    let v = Verifier {
+        policy: &policy,
+        store: &store,
+        blobs: &blobs,
+        secret: &secret,
+        models,
+        check,
+    };
+    let decided = rt.block_on(verify(&v, &file, files))?;
+    let after = decided.verified_after();
+    println!(
+        "{}",
+        crate::report::verdict_json(
+            &policy,
+            &decided.verdict,
+            &after,
+            idgate_core::Lang::from_tag(args.lang),
+            args.internal
+        )
     );
-    Ok(key)
+    rt.block_on(store.close());
+    Ok(decided.verdict.outcome == idgate_decide::Outcome::Approved)
 }

@@ -8,7 +8,7 @@ use image::RgbImage;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-pub use idgate_pipeline::faces::decode_face_image;
+use idgate_pipeline::faces::decode_face_image;
 
 /// An image file decoded for face analysis; errors name the file and the code.
 pub fn load(path: &Path) -> anyhow::Result<RgbImage> {
@@ -27,16 +27,11 @@ pub fn compare_json(a: &[Face], b: &[Face], t: &Thresholds) -> Value {
     json!({
         "faces_a": counted_faces(a, t),
         "faces_b": counted_faces(b, t),
-        "similarity": distance.map(|d| round3(idgate_face::similarity_of(d))),
-        "distance": distance.map(round3),
+        "similarity": distance.map(|d| crate::report::round3(idgate_face::similarity_of(d))),
+        "distance": distance.map(crate::report::round3),
         "same_person": distance.map(|d| d <= t.same_person_distance),
-        "threshold": round3(idgate_face::similarity_of(t.same_person_distance)),
+        "threshold": crate::report::round3(idgate_face::similarity_of(t.same_person_distance)),
     })
-}
-
-/// Three decimals, for printed measures.
-pub fn round3(v: f32) -> f64 {
-    (f64::from(v) * 1000.0).round() / 1000.0
 }
 
 pub fn compare(models: &FaceModels, a: &Path, b: &Path) -> anyhow::Result<Value> {
@@ -64,19 +59,42 @@ pub fn liveness_dir(
         frames.push(Frame::of(models, i as i64 * interval_ms, &load(f)?));
     }
     let j = liveness::judge(&frames, actions, &Rules::default(), &Thresholds::default());
-    Ok(judgement_json(&j))
+    Ok(crate::report::judgement_json(&j))
 }
 
-pub fn judgement_json(j: &liveness::Judgement) -> Value {
-    json!({
-        "passed": j.passed(),
-        "failure": j.failure.as_ref().map(|f| f.message()),
-        "seen": j.seen.iter().map(|(a, at)| json!({"action": a.as_str(), "frame": at})).collect::<Vec<_>>(),
-        "yaw": j.yaw.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
-        "eye_openness": j.openness.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
-        "eye_change": j.eye_change.iter().map(|v| round3(*v)).collect::<Vec<_>>(),
-        "best_frame": j.best_frame,
-        "turns": j.turns.iter().map(|(f, follow, fore)| json!({"frame": f, "eye_follow": round3(*follow), "foreshortening": round3(*fore)})).collect::<Vec<_>>(),
-        "blink": j.blink.map(|(f, tex, relief)| json!({"frame": f, "lid_texture": round3(tex), "lid_relief": round3(relief)})),
-    })
+/// `idgate face compare`: prints the comparison (JSON, or a `key: value` line each). True
+/// when the two images show the same person.
+pub fn run_compare(models_dir: &Path, a: &Path, b: &Path, json: bool) -> anyhow::Result<bool> {
+    let models = FaceModels::load(models_dir)?;
+    let out = compare(&models, a, b)?;
+    if json {
+        println!("{out}");
+    } else {
+        for (k, v) in out.as_object().into_iter().flatten() {
+            println!("{k}: {v}");
+        }
+    }
+    Ok(out["same_person"] == Value::Bool(true))
+}
+
+/// `idgate face liveness`: judges a folder of frames against the named movements and prints
+/// the judgement. True when it passes.
+pub fn run_liveness(
+    models_dir: &Path,
+    frames: &Path,
+    actions: &[String],
+    interval_ms: i64,
+) -> anyhow::Result<bool> {
+    let actions = actions
+        .iter()
+        .map(|a| {
+            Action::parse(a).ok_or_else(|| {
+                anyhow::anyhow!("unknown movement {a:?}: turn_left, turn_right or blink")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let models = FaceModels::load(models_dir)?;
+    let out = liveness_dir(&models, frames, &actions, interval_ms)?;
+    println!("{out}");
+    Ok(out["passed"] == Value::Bool(true))
 }

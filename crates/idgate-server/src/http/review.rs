@@ -10,11 +10,12 @@
 //! entered data and the images; the platform's API shows the applicant only the reasons and
 //! the comments marked `applicant`.
 
-use crate::api::{parse_json, ApiError, ApiResult, AppState, Shared};
-use crate::verify_cli::EnteredData;
-use axum::extract::{Path, Request, State};
+use crate::http::auth::require_reviewer;
+use crate::http::cases::{case_and_applicant, read_entered};
+use crate::http::error::{parse_json, ApiError, ApiResult};
+use crate::state::{AppState, Shared};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -22,20 +23,6 @@ use idgate_core::{CaseEvent, Decision, ReasonCode, RejectType};
 use idgate_store::{CaseDecision, DecisionRecord, Reviewer};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-
-pub const ROLES: &[&str] = &["auditor", "reviewer", "supervisor"];
-
-/// A new reviewer token: `idr_` and 64 hex characters.
-pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-    format!("idr_{}", hex::encode(bytes))
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 fn actor(r: &Reviewer) -> String {
     format!("reviewer:{}", r.name)
@@ -50,7 +37,7 @@ fn forbidden(what: &str) -> ApiError {
 }
 
 fn may_act(r: &Reviewer) -> ApiResult<()> {
-    if r.role == "auditor" {
+    if !r.role.may_act() {
         return Err(forbidden("change cases"));
     }
     Ok(())
@@ -83,35 +70,6 @@ pub fn routes(state: Shared) -> Router<Shared> {
         ))
 }
 
-async fn require_reviewer(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = token else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing reviewer token (Authorization: Bearer idr_...)",
-        )
-        .into_response();
-    };
-    match s.store.reviewer_by_token_hash(&hash_token(token)).await {
-        Ok(Some(r)) => {
-            req.extensions_mut().insert(r);
-            next.run(req).await
-        }
-        Ok(None) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unknown or disabled reviewer token",
-        )
-        .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
 async fn queue(State(s): State<Shared>) -> ApiResult<Json<Value>> {
     let mut out = Vec::new();
     for c in s.store.review_queue(200).await? {
@@ -128,21 +86,14 @@ async fn queue(State(s): State<Shared>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "cases": out })))
 }
 
-/// Decrypts a stored entered-data object.
-pub(crate) async fn read_entered(s: &AppState, key: &str) -> ApiResult<EnteredData> {
-    let bytes = s.blobs.get(key).await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::internal(format!("stored entered data unreadable: {e}")))
-}
-
 async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let (case, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    let (case, applicant) = case_and_applicant(&s, &id).await?;
     let entered = match &case.data_key {
         Some(k) => Some(read_entered(&s, k).await?),
         None => None,
     };
     let (findings, _) = s.store.case_findings(&id).await?;
-    let findings = crate::verify_cli::findings_for_review(&findings);
+    let findings = findings_for_review(&findings);
     let documents: Vec<Value> = s
         .store
         .documents(&id)
@@ -243,7 +194,7 @@ async fn claim(
     } else {
         parse_json(&body)?
     };
-    if req.take_over && r.role != "supervisor" {
+    if req.take_over && !r.role.supervises() {
         return Err(forbidden("take over another reviewer's case"));
     }
     let case = s
@@ -262,7 +213,7 @@ async fn release(
 ) -> ApiResult<StatusCode> {
     may_act(&r)?;
     s.store
-        .release_case(&id, &r.id, &actor(&r), r.role == "supervisor")
+        .release_case(&id, &r.id, &actor(&r), r.role.supervises())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -281,7 +232,12 @@ fn valid_comment(visibility: &str, body: &str) -> ApiResult<()> {
             "visibility: `applicant` (shown to the applicant) or `internal`",
         ));
     }
-    crate::validate::text("invalid_comment", "comment", body, 4000)
+    Ok(crate::validate::text(
+        "invalid_comment",
+        "comment",
+        body,
+        4000,
+    )?)
 }
 
 async fn comment(
@@ -293,7 +249,7 @@ async fn comment(
     may_act(&r)?;
     let req: CommentReq = parse_json(&body)?;
     valid_comment(&req.visibility, &req.body)?;
-    if req.visibility == "applicant" && r.role != "supervisor" {
+    if req.visibility == "applicant" && !r.role.supervises() {
         // What the applicant reads comes from the person deciding the case.
         let case = s
             .store
@@ -408,7 +364,7 @@ async fn decide(
             comments.push((visibility, b.trim()));
         }
     }
-    let (case, applicant) = crate::api::case_and_applicant(&s, &id).await?;
+    let (case, applicant) = case_and_applicant(&s, &id).await?;
     if decision == Decision::Approve && s.policy.level(&case.level).is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -421,11 +377,6 @@ async fn decide(
         ));
     }
     let (_, keys) = s.store.case_findings(&id).await?;
-    let keys: Vec<(String, String)> = keys
-        .split(',')
-        .filter_map(|k| k.split_once(':'))
-        .map(|(k, h)| (k.to_string(), h.to_string()))
-        .collect();
     // An approval verifies every step of the case's level.
     let steps: Vec<&str> = match decision {
         Decision::Approve => s
@@ -435,10 +386,10 @@ async fn decide(
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let outcome = crate::verify_cli::outcome_of(decision);
+    let outcome = idgate_pipeline::record::outcome_of(decision);
     let now = s.store.now();
     let retry_after = if decision == Decision::Retry {
-        crate::cooldown_with(&s.store, &s.policy, &applicant.uid, now, true).await?
+        idgate_pipeline::case::retry_after(&s.store, &s.policy, &applicant.uid, now, true).await?
     } else {
         None
     };
@@ -458,7 +409,7 @@ async fn decide(
                 outcome: outcome.as_str(),
                 reasons: &reasons,
                 keys: &keys,
-                claims: crate::verify_cli::claim_change(outcome),
+                claims: idgate_pipeline::record::claim_change(outcome),
                 steps: &steps,
                 level: (decision == Decision::Approve).then_some(case.level.as_str()),
                 raise: &[],
@@ -500,7 +451,7 @@ async fn change_requests(State(s): State<Shared>) -> ApiResult<Json<Value>> {
             "second_approval": cr.second_approval,
             "first_approved_by": cr.first_approved_by,
             "reasons": cr.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            "findings": crate::verify_cli::findings_for_review(&cr.findings),
+            "findings": findings_for_review(&cr.findings),
             "current": current,
             "requested": requested,
             "documents": documents,
@@ -555,4 +506,18 @@ async fn decide_change(
         .decide_change_request(&id, approve, &r.id, &actor(&r), req.comment.as_deref())
         .await?;
     Ok(Json(json!({"id": cr.id, "status": cr.status.as_str()})))
+}
+
+/// Stored findings for a reviewer, every `detail` an object (findings stored before details
+/// were objects carry text, possibly JSON text).
+fn findings_for_review(stored: &str) -> Value {
+    let mut v: Value = serde_json::from_str(stored).unwrap_or(Value::Array(Vec::new()));
+    if let Some(list) = v.as_array_mut() {
+        for f in list {
+            if let Some(Value::String(d)) = f.get("detail").cloned() {
+                f["detail"] = idgate_pipeline::record::detail_object(&d);
+            }
+        }
+    }
+    v
 }

@@ -1,0 +1,68 @@
+//! Who is calling: the platform by its API key (`idg_...`), a reviewer by a personal token
+//! (`idr_...`), both checked against their stored digests ([`crate::credentials`]).
+
+use crate::credentials::{hash_api_key, hash_token};
+use crate::http::error::ApiError;
+use crate::state::Shared;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    let Some(key) = key else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing API key (Authorization: Bearer ...)",
+        )
+        .into_response();
+    };
+    match s.store.api_key_by_hash(&hash_api_key(key)).await {
+        Ok(Some(_)) => next.run(req).await,
+        Ok(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or revoked API key",
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Lets a request through with a valid reviewer token; the reviewer rides in the request's
+/// extensions.
+pub async fn require_reviewer(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing reviewer token (Authorization: Bearer idr_...)",
+        )
+        .into_response();
+    };
+    match s.store.reviewer_by_token_hash(&hash_token(token)).await {
+        Ok(Some(r)) => {
+            req.extensions_mut().insert(r);
+            next.run(req).await
+        }
+        Ok(None) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or disabled reviewer token",
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,180 @@
+//! The HTTP API, one module per resource; this module is the router and the middleware
+//! every route shares. Request and response types live in the resource modules, not in
+//! the core.
+
+pub mod admin;
+pub mod applicants;
+pub mod auth;
+pub mod cases;
+pub mod catalog;
+pub mod changes;
+pub mod documents;
+pub mod error;
+pub mod liveness;
+pub mod openapi;
+pub mod review;
+
+use crate::state::Shared;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+pub use error::{ApiError, ApiResult};
+use serde_json::json;
+
+pub fn app(state: Shared) -> Router {
+    let upload_limit = state.limits.max_upload_bytes + 64 * 1024;
+    let v1 = Router::new()
+        .route("/v1/applicants", post(applicants::create_applicant))
+        .route("/v1/applicants/{id}", get(applicants::get_applicant))
+        .route("/v1/applicants/{id}/cases", post(cases::create_case))
+        .route("/v1/cases/{id}", get(cases::get_case))
+        .route("/v1/cases/{id}/events", get(cases::get_events))
+        .route("/v1/cases/{id}/submit", post(cases::submit_case))
+        .route(
+            "/v1/cases/{id}/data",
+            axum::routing::put(cases::put_case_data),
+        )
+        .route("/v1/applicants/{id}/change-requests", post(changes::create))
+        .route("/v1/change-requests/{id}", get(changes::get))
+        .route(
+            "/v1/change-requests/{id}/documents",
+            post(changes::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/v1/change-requests/{id}/submit", post(changes::submit))
+        .route(
+            "/v1/reviewers",
+            post(admin::create_reviewer).get(admin::list_reviewers),
+        )
+        .route(
+            "/v1/reviewers/{id}",
+            axum::routing::delete(admin::disable_reviewer),
+        )
+        .route("/v1/webhooks/deliveries", get(admin::list_deliveries))
+        .route(
+            "/v1/webhooks/deliveries/{id}/redeliver",
+            post(admin::redeliver),
+        )
+        .route(
+            "/v1/cases/{id}/documents",
+            post(documents::upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/v1/cases/{id}/documents/{doc}",
+            axum::routing::delete(documents::delete_document),
+        )
+        .route(
+            "/v1/precheck",
+            post(documents::precheck).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/v1/cases/{id}/liveness", post(liveness::issue))
+        .route(
+            "/v1/cases/{id}/liveness/{challenge}",
+            post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_api_key,
+        ));
+    Router::new()
+        .route("/v1/catalog", get(catalog::get_catalog))
+        .route("/v1/reasons", get(catalog::get_reasons))
+        .route("/v1/catalog/{country}", get(catalog::get_catalog_country))
+        .route("/v1/entitlements/{uid}", get(applicants::get_entitlements))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .merge(v1)
+        .merge(review::routes(state.clone()))
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn(shape_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_responses,
+        ))
+        .with_state(state)
+}
+
+/// Every error answer in the API's shape: the router's own 404 and 405, body-limit 413s and
+/// extractor rejections come as plain text or empty bodies; this rewrites any error
+/// response that is not JSON into `{"error": {"code", "message"}}` with a stable code.
+async fn shape_errors(req: Request, next: Next) -> Response {
+    let file_route = {
+        let p = req.uri().path();
+        p.ends_with("/documents") || p == "/v1/precheck" || p.contains("/liveness/")
+    };
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such resource or route".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not take that method".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE if file_route => (
+            "file_too_large",
+            "the file is larger than the upload limit".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "request_too_large",
+            "the request body is larger than this route accepts".to_string(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the request's content type is not one this route accepts".to_string(),
+        ),
+        s if s.is_server_error() => ("internal", "internal error".to_string()),
+        _ => {
+            let bytes = axum::body::to_bytes(res.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            let why = String::from_utf8_lossy(&bytes).trim().to_string();
+            let message = if why.is_empty() {
+                "the request is not valid".to_string()
+            } else {
+                format!("the request is not valid: {why}")
+            };
+            return ApiError::new(status, "invalid_request", message).into_response();
+        }
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
+async fn count_responses(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    s.metrics.count_status(res.status().as_u16());
+    res
+}
+
+async fn healthz(State(s): State<Shared>) -> Response {
+    match s.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(s): State<Shared>) -> ApiResult<Response> {
+    let (queued, running) = s.store.queue_depth().await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(queued, running),
+    )
+        .into_response())
+}

@@ -1,0 +1,128 @@
+//! The durable job queue: a submitted case's job, claimed with a lease that a dead
+//! worker's lease running out hands to another, retried with backoff, completed once.
+
+use crate::db::{Dialect, Store};
+use crate::error::StoreError;
+use sqlx::Row;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub case_id: String,
+    /// Including this claim.
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Claims the next due job, or a running one whose lease has expired (its worker
+    /// died), for `lease_ms`. On PostgreSQL concurrent workers skip each other's rows.
+    pub async fn claim_job(&self, lease_ms: i64) -> Result<Option<Job>, StoreError> {
+        let lock = match self.dialect {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM jobs \
+                         WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2) \
+                         ORDER BY run_at, id LIMIT 1 {lock}) \
+             RETURNING id, kind, case_id, attempts"
+        );
+        let now = self.now();
+        let row = sqlx::query(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Job {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                case_id: r.try_get("case_id")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Keeps a claimed job's lease alive while its worker is busy.
+    pub async fn extend_lease(&self, job_id: &str, lease_ms: i64) -> Result<(), StoreError> {
+        let now = self.now();
+        sqlx::query("UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND status = 'running'")
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn complete_job(&self, job_id: &str) -> Result<(), StoreError> {
+        self.finish_job(job_id, "done", None, None).await
+    }
+
+    /// Marks the waiting jobs of a case done: its submitter decided it in-process
+    /// (`idgate verify`). A job already running stays with its worker, which will find the
+    /// case decided.
+    pub async fn complete_queued_jobs_of(&self, case_id: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', updated_at = $1 WHERE case_id = $2 AND status = 'queued'",
+        )
+        .bind(self.now())
+        .bind(case_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a failed job back in the queue at `retry_at`, or gives up (`None`).
+    /// `error` is a class of failure, never personal data.
+    pub async fn fail_job(
+        &self,
+        job_id: &str,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        match retry_at {
+            Some(at) => {
+                self.finish_job(job_id, "queued", Some(error), Some(at))
+                    .await
+            }
+            None => self.finish_job(job_id, "failed", Some(error), None).await,
+        }
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        status: &str,
+        error: Option<&str>,
+        run_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        sqlx::query(
+            "UPDATE jobs SET status = $1, last_error = $2, run_at = COALESCE($3, run_at), lease_until = NULL, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(run_at)
+        .bind(now)
+        .bind(job_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Jobs not yet done: (queued, running).
+    pub async fn queue_depth(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
+                    COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS running FROM jobs",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("queued")?, row.try_get("running")?))
+    }
+}
