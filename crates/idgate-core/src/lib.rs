@@ -18,4 +18,4 @@ pub use clock::{rfc3339, Clock, FixedClock, SystemClock};
 pub use identity::{ClaimStatus, IdentityKey, KeyKind};
 pub use pii::Redacted;
 pub use reason::{Lang, ReasonCode, RejectType};
-pub use words::{ChallengeStatus, ReviewerRole};
+pub use words::{ChallengeStatus, ReviewerRole, Visibility};

@@ -1,5 +1,5 @@
-//! Small domain vocabularies that are stored and sent as words: a reviewer's role and a
-//! liveness challenge's status. Each word is parsed once where it enters (the database or
+//! Small domain vocabularies that are stored and sent as words: a reviewer's role, a
+//! liveness challenge's status and who may read a comment. Each word is parsed once where it enters (the database or
 //! a request); inside idgate it is the enum.
 
 /// What a reviewer account may do.
@@ -76,6 +76,30 @@ impl ChallengeStatus {
     }
 }
 
+/// Who reads a comment on a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Shown to the applicant with the case's status.
+    Applicant,
+    /// Reviewers only.
+    Internal,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 2] = [Visibility::Applicant, Visibility::Internal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Applicant => "applicant",
+            Visibility::Internal => "internal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        Visibility::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +112,10 @@ mod tests {
         for c in ChallengeStatus::ALL {
             assert_eq!(ChallengeStatus::parse(c.as_str()), Some(c));
         }
+        for v in Visibility::ALL {
+            assert_eq!(Visibility::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(Visibility::parse("public"), None);
         assert_eq!(ReviewerRole::parse("admin"), None);
         assert_eq!(ChallengeStatus::parse("Issued"), None);
         assert!(!ReviewerRole::Auditor.may_act() && ReviewerRole::Reviewer.may_act());

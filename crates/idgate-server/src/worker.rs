@@ -10,7 +10,7 @@ use crate::metrics::inc;
 use crate::state::Shared;
 use idgate_core::{CaseEvent, CaseStatus, Decision, ReasonCode};
 use idgate_pipeline::PipelineError;
-use idgate_store::{Job, StoreError};
+use idgate_store::{Job, JobKind, StoreError};
 use std::time::Duration;
 
 #[derive(Clone, Copy)]
@@ -78,9 +78,9 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
             }
         })
     };
-    let result = match job.kind.as_str() {
-        "check_change_request" => state.pipeline().check_change_request(&job.case_id).await,
-        _ => process_case(state, cfg, &job.case_id).await,
+    let result = match job.kind {
+        JobKind::CheckChangeRequest => state.pipeline().check_change_request(&job.case_id).await,
+        JobKind::ProcessCase => process_case(state, cfg, &job.case_id).await,
     };
     heartbeat.abort();
     let outcome = match result {
@@ -107,7 +107,7 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
 /// After too many attempts the case goes to a human instead of looping forever.
 async fn give_up(state: &Shared, job: &Job) {
     inc(&state.metrics.jobs_failed);
-    if job.kind == "check_change_request" {
+    if job.kind == JobKind::CheckChangeRequest {
         // Checks that cannot run never let a change through: it goes back for its document
         // to be submitted again.
         tracing::error!(job = %job.id, change_request = %job.case_id, "job exceeded its attempts; the change request waits for a new submission");

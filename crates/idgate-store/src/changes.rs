@@ -391,15 +391,7 @@ impl Store {
                 now,
             )
             .await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
-             VALUES ($1, 'check_change_request', $2, 'queued', 0, $3, $3, $3)",
-        )
-        .bind(new_id())
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        crate::jobs::enqueue_in(&mut tx, crate::jobs::JobKind::CheckChangeRequest, id, now).await?;
         self.change_request_event(&mut tx, &cr, now).await?;
         tx.commit().await?;
         Ok(cr)

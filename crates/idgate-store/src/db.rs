@@ -410,15 +410,7 @@ impl Store {
             retry_after: None,
         };
         let case = transition_in(&mut tx, case_id, &change, now, self.webhooks.as_ref()).await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
-             VALUES ($1, 'process_case', $2, 'queued', 0, $3, $3, $3)",
-        )
-        .bind(new_id())
-        .bind(case_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        crate::jobs::enqueue_in(&mut tx, crate::jobs::JobKind::ProcessCase, case_id, now).await?;
         tx.commit().await?;
         Ok(case)
     }

@@ -5,13 +5,58 @@ use crate::db::{Dialect, Store};
 use crate::error::StoreError;
 use sqlx::Row;
 
+/// What a job does with its subject (`case_id` names a case or a change request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// Decide a submitted case.
+    ProcessCase,
+    /// Check a submitted change request's documents.
+    CheckChangeRequest,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::ProcessCase => "process_case",
+            JobKind::CheckChangeRequest => "check_change_request",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobKind> {
+        [JobKind::ProcessCase, JobKind::CheckChangeRequest]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
     pub id: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub case_id: String,
     /// Including this claim.
     pub attempts: i64,
+}
+
+/// Queues a job of `kind` on `subject`, due now, inside the caller's transaction (the
+/// submission that creates the work and its job commit together).
+pub(crate) async fn enqueue_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kind: JobKind,
+    subject: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, case_id, status, attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'queued', 0, $4, $4, $4)",
+    )
+    .bind(crate::db::new_id())
+    .bind(kind.as_str())
+    .bind(subject)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -36,9 +81,11 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
+            let kind: String = r.try_get("kind")?;
             Ok(Job {
                 id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
+                kind: JobKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("job kind {kind}")))?,
                 case_id: r.try_get("case_id")?,
                 attempts: r.try_get("attempts")?,
             })

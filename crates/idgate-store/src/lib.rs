@@ -35,7 +35,7 @@ pub use db::{Added, Applicant, AuditEvent, Case, Dialect, Document, DocumentData
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge};
-pub use jobs::Job;
+pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
 pub use review::{CaseDecision, Comment, Reviewer};
 pub use webhooks::{

@@ -7,7 +7,9 @@ use crate::db::{
 };
 use crate::decisions::{record_in, DecisionRecord};
 use crate::error::StoreError;
-use idgate_core::{CaseEvent, CaseStatus, Decision, IdentityKey, ReasonCode, ReviewerRole};
+use idgate_core::{
+    CaseEvent, CaseStatus, Decision, IdentityKey, ReasonCode, ReviewerRole, Visibility,
+};
 use sqlx::Row;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,8 +26,7 @@ pub struct Comment {
     pub id: String,
     pub case_id: String,
     pub author: String,
-    /// `applicant` or `internal`.
-    pub visibility: String,
+    pub visibility: Visibility,
     pub body: String,
     pub at: i64,
 }
@@ -43,7 +44,7 @@ pub struct CaseDecision<'a> {
     /// A reviewer's decision needs the reviewer to hold the case.
     pub reviewer_id: Option<&'a str>,
     /// (visibility, body) comments stored with the decision.
-    pub comments: &'a [(&'a str, &'a str)],
+    pub comments: &'a [(Visibility, &'a str)],
     /// Attempts, identity keys and verified steps; `None` for a refusal that is not an
     /// attempt of its own (a cooldown).
     pub record: Option<DecisionRecord<'a>>,
@@ -72,7 +73,7 @@ async fn insert_comment(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: &str,
     author: &str,
-    visibility: &str,
+    visibility: Visibility,
     body: &str,
     now: i64,
 ) -> Result<Comment, StoreError> {
@@ -80,7 +81,7 @@ async fn insert_comment(
         id: new_id(),
         case_id: case_id.into(),
         author: author.into(),
-        visibility: visibility.into(),
+        visibility,
         body: body.into(),
         at: now,
     };
@@ -90,12 +91,12 @@ async fn insert_comment(
     .bind(&c.id)
     .bind(&c.case_id)
     .bind(&c.author)
-    .bind(&c.visibility)
+    .bind(c.visibility.as_str())
     .bind(&c.body)
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    let action = format!("comment_{visibility}");
+    let action = format!("comment_{}", visibility.as_str());
     insert_audit(tx, case_id, author, &action, None, None, now).await?;
     Ok(c)
 }
@@ -276,7 +277,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for (visibility, body) in d.comments {
-            insert_comment(&mut tx, d.case_id, d.actor, visibility, body, now).await?;
+            insert_comment(&mut tx, d.case_id, d.actor, *visibility, body, now).await?;
         }
         if let Some(rec) = &d.record {
             record_in(&mut tx, rec, now).await?;
@@ -422,7 +423,7 @@ impl Store {
         &self,
         case_id: &str,
         author: &str,
-        visibility: &str,
+        visibility: Visibility,
         body: &str,
     ) -> Result<Comment, StoreError> {
         let now = self.now();
@@ -459,7 +460,11 @@ impl Store {
                     id: r.try_get("id")?,
                     case_id: r.try_get("case_id")?,
                     author: r.try_get("author")?,
-                    visibility: r.try_get("visibility")?,
+                    visibility: {
+                        let v: String = r.try_get("visibility")?;
+                        Visibility::parse(&v)
+                            .ok_or_else(|| StoreError::Corrupt(format!("comment visibility {v}")))?
+                    },
                     body: r.try_get("body")?,
                     at: r.try_get("at")?,
                 })

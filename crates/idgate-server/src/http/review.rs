@@ -19,7 +19,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use idgate_core::{CaseEvent, Decision, ReasonCode, RejectType};
+use idgate_core::{CaseEvent, Decision, ReasonCode, RejectType, Visibility};
 use idgate_store::{CaseDecision, DecisionRecord, Reviewer};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -110,7 +110,7 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         .await?
         .into_iter()
         .map(
-            |c| json!({"author": c.author, "visibility": c.visibility, "body": c.body, "at": idgate_core::rfc3339(c.at)}),
+            |c| json!({"author": c.author, "visibility": c.visibility.as_str(), "body": c.body, "at": idgate_core::rfc3339(c.at)}),
         )
         .collect();
     let events: Vec<Value> = s
@@ -225,13 +225,16 @@ struct CommentReq {
     body: String,
 }
 
-fn valid_comment(visibility: &str, body: &str) -> ApiResult<()> {
-    if !["applicant", "internal"].contains(&visibility) {
-        return Err(ApiError::bad_request(
+fn visibility(word: &str) -> ApiResult<Visibility> {
+    Visibility::parse(word).ok_or_else(|| {
+        ApiError::bad_request(
             "invalid_visibility",
             "visibility: `applicant` (shown to the applicant) or `internal`",
-        ));
-    }
+        )
+    })
+}
+
+fn valid_comment(body: &str) -> ApiResult<()> {
     Ok(crate::validate::text(
         "invalid_comment",
         "comment",
@@ -248,8 +251,9 @@ async fn comment(
 ) -> ApiResult<Response> {
     may_act(&r)?;
     let req: CommentReq = parse_json(&body)?;
-    valid_comment(&req.visibility, &req.body)?;
-    if req.visibility == "applicant" && !r.role.supervises() {
+    let visibility = visibility(&req.visibility)?;
+    valid_comment(&req.body)?;
+    if visibility == Visibility::Applicant && !r.role.supervises() {
         // What the applicant reads comes from the person deciding the case.
         let case = s
             .store
@@ -267,11 +271,11 @@ async fn comment(
     }
     let c = s
         .store
-        .add_comment(&id, &actor(&r), &req.visibility, req.body.trim())
+        .add_comment(&id, &actor(&r), visibility, req.body.trim())
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": c.id, "visibility": c.visibility, "at": idgate_core::rfc3339(c.at)})),
+        Json(json!({"id": c.id, "visibility": c.visibility.as_str(), "at": idgate_core::rfc3339(c.at)})),
     )
         .into_response())
 }
@@ -356,11 +360,11 @@ async fn decide(
     }
     let mut comments = Vec::new();
     for (visibility, body) in [
-        ("applicant", &req.applicant_comment),
-        ("internal", &req.internal_comment),
+        (Visibility::Applicant, &req.applicant_comment),
+        (Visibility::Internal, &req.internal_comment),
     ] {
         if let Some(b) = body {
-            valid_comment(visibility, b)?;
+            valid_comment(b)?;
             comments.push((visibility, b.trim()));
         }
     }

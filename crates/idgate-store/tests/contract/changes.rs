@@ -128,7 +128,7 @@ pub(crate) async fn change_requests_replace_verified_data_once_approved(db: Db) 
         jobs.push((j.kind, j.case_id));
     }
     assert!(
-        jobs.contains(&("check_change_request".to_string(), id_change.id.clone())),
+        jobs.contains(&(JobKind::CheckChangeRequest, id_change.id.clone())),
         "the checks are a job: {jobs:?}"
     );
     let new_keys = keys("doc-new", "person-r");

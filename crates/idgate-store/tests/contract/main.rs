@@ -18,11 +18,11 @@ use review::*;
 
 use idgate_core::{
     CaseEvent, CaseStatus, ChallengeStatus, ChangeChecks, ChangeStatus, ClaimStatus, Clock,
-    Decision, FixedClock, IdentityKey, KeyKind, ReasonCode, ReviewerRole,
+    Decision, FixedClock, IdentityKey, KeyKind, ReasonCode, ReviewerRole, Visibility,
 };
 use idgate_store::{
     AttemptResult, CaseDecision, ChangeCheckResult, ClaimChange, DecisionRecord, DocumentData,
-    Envelope, NewChange, RenderWebhook, Store, StoreError, WebhookEvent,
+    Envelope, JobKind, NewChange, RenderWebhook, Store, StoreError, WebhookEvent,
 };
 use std::sync::Arc;
 struct Db {
@@ -240,7 +240,10 @@ fn approval<'a>(
         reasons: &[],
         findings: None,
         reviewer_id: Some(reviewer),
-        comments: &[("applicant", "welcome"), ("internal", "portrait matches")],
+        comments: &[
+            (Visibility::Applicant, "welcome"),
+            (Visibility::Internal, "portrait matches"),
+        ],
         record: Some(DecisionRecord {
             uid: "rev-1",
             outcome: "approved",
