@@ -116,21 +116,7 @@ const CR_DOCUMENT_COLUMNS: &str =
     "id, change_request_id, kind, side, blob_key, content_type, size_bytes, sha256, width, height, created_at";
 
 fn cr_document_from_row(row: &sqlx::any::AnyRow) -> Result<Document, StoreError> {
-    Ok(Document {
-        id: row.try_get("id")?,
-        created_at: row.try_get("created_at")?,
-        data: DocumentData {
-            case_id: row.try_get("change_request_id")?,
-            kind: row.try_get("kind")?,
-            side: row.try_get("side")?,
-            blob_key: row.try_get("blob_key")?,
-            content_type: row.try_get("content_type")?,
-            size_bytes: row.try_get("size_bytes")?,
-            sha256: row.try_get("sha256")?,
-            width: row.try_get("width")?,
-            height: row.try_get("height")?,
-        },
-    })
+    crate::documents::document_from_row(row, "change_request_id")
 }
 
 async fn load_in(

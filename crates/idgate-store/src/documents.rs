@@ -6,12 +6,14 @@ use crate::error::StoreError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-fn document_from_row(row: &AnyRow) -> Result<Document, StoreError> {
+/// A document row of a case (`owner` = `case_id`) or of a change request
+/// (`owner` = `change_request_id`): the same columns but the owner's.
+pub(crate) fn document_from_row(row: &AnyRow, owner: &str) -> Result<Document, StoreError> {
     Ok(Document {
         id: row.try_get("id")?,
         created_at: row.try_get("created_at")?,
         data: DocumentData {
-            case_id: row.try_get("case_id")?,
+            case_id: row.try_get(owner)?,
             kind: row.try_get("kind")?,
             side: row.try_get("side")?,
             blob_key: row.try_get("blob_key")?,
@@ -104,7 +106,9 @@ impl Store {
             .bind(case_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(document_from_row).collect()
+        rows.iter()
+            .map(|r| document_from_row(r, "case_id"))
+            .collect()
     }
 }
 
@@ -121,7 +125,9 @@ async fn documents_where(
         q = q.bind(*a);
     }
     let rows = q.fetch_all(&mut **tx).await?;
-    rows.iter().map(document_from_row).collect()
+    rows.iter()
+        .map(|r| document_from_row(r, "case_id"))
+        .collect()
 }
 
 /// Inserts `doc` (its `case_id` is the owner's id) into `table`, whose owner column is
