@@ -884,7 +884,11 @@ fn mrz_lines(
     // page's edge; with `margin` around it, drawn `stretch` times wider).
     let crop = |b: &TextBox, to_edge: bool, margin: f32, stretch: f32| {
         let mut right = block_right(b);
-        if to_edge && on_page {
+        let was_cut = candidates
+            .iter()
+            .zip(&cut)
+            .any(|(c, &k)| k && std::ptr::eq(c, b));
+        if to_edge && on_page && !was_cut {
             right = right.max(region.width() * 99 / 100);
         }
         let b = b.extended_to(right);
@@ -947,7 +951,26 @@ fn mrz_lines(
     // that is mostly filler (a short name and thirty chevrons) the recogniser can lose
     // the letters of the whole line yet read each half exactly.
     // `lost`: a line the MRZ must have though its whole reading does not look like one.
+    // A line read with words of other print in it (lowercase runs, which no MRZ has) is
+    // cut to its MRZ stretch and read again: print beside a document whose page was not
+    // told apart from it (a pale card on printed paper) continues its lines.
     let settle = |line: &RgbImage, steps: &Steps, length: Option<usize>, lost: bool| {
+        let (cut_line, cut_steps);
+        let (line, steps) = match mrz_stretch(&ocr.greedy_at_steps(steps), steps.len()) {
+            Some((from, to)) => {
+                let w = line.width() as f32;
+                let x0 = (from * w).floor() as u32;
+                let x1 = ((to * w).ceil() as u32).clamp(x0 + 1, line.width());
+                cut_line =
+                    image::imageops::crop_imm(line, x0, 0, x1 - x0, line.height()).to_image();
+                cut_steps = ocr
+                    .steps_all(std::slice::from_ref(&cut_line))?
+                    .pop()
+                    .unwrap_or_default();
+                (&cut_line, &cut_steps)
+            }
+            None => (line, steps),
+        };
         let greedy = normalise_mrz_text(&ocr.decode_greedy(steps).text);
         let mrz_like = greedy.len() >= 28 && greedy.matches('<').count() >= 2;
         if !(mrz_like || lost && length.is_some()) {
