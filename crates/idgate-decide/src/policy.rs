@@ -125,6 +125,8 @@ struct RawPolicy {
     suspicion: RawSuspicion,
     #[serde(default)]
     reject_types: BTreeMap<String, String>,
+    #[serde(default)]
+    screening: toml::Table,
 }
 
 /// One accepted document: its kind, issuer and the sides to photograph.
@@ -155,6 +157,9 @@ pub struct Policy {
     pub liveness: LivenessLimits,
     pub suspicion: Suspicion,
     reject_types: HashMap<ReasonCode, RejectType>,
+    /// Sanctions and PEP screening thresholds and weights, as written: the screening
+    /// crate reads and checks them when the service starts.
+    pub screening: toml::Table,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -329,6 +334,7 @@ impl Policy {
             liveness: raw.liveness,
             suspicion,
             reject_types,
+            screening: raw.screening,
         })
     }
 

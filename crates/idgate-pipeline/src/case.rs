@@ -59,8 +59,15 @@ impl From<EngineError> for PipelineError {
 
 /// A check of the identity a case establishes against data from outside the case
 /// (sanctions and PEP screening plug in here): its findings join the document's.
+/// `cleared`: the (listed entity, digest) pairs a reviewer judged not to be this account's
+/// person; a screen reports no match on them while the entity's record is unchanged.
 pub trait IdentityScreen: Send + Sync {
-    fn screen(&self, app: &Application, extracted: &Extracted) -> Vec<Finding>;
+    fn screen(
+        &self,
+        app: &Application,
+        extracted: &Extracted,
+        cleared: &[(String, String)],
+    ) -> Vec<Finding>;
 }
 
 /// The claims accounts other than `uid` hold on the identity `keys` (duplicates).
@@ -402,8 +409,11 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
     ) -> Result<Decided, StoreError> {
         let (mut photo_findings, extracted) = photo;
         let keys = if prepared.needs_document {
-            for screen in self.screens {
-                photo_findings.extend(screen.screen(app, &extracted));
+            if !self.screens.is_empty() {
+                let cleared = self.store.screening_clearances(&app.uid).await?;
+                for screen in self.screens {
+                    photo_findings.extend(screen.screen(app, &extracted, &cleared));
+                }
             }
             identity::keys(self.secret, app, &extracted)
         } else {
@@ -458,6 +468,7 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
                         record: None,
                         checked: false,
                         retry_after: verdict.retry_after_ms,
+                        cleared_matches: &[],
                     })
                     .await?;
                 return Ok(Decided {
@@ -583,6 +594,7 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
                     record: Some(decided.record(&app.uid, &case.id, &reasons, &steps)),
                     checked,
                     retry_after: decided.verdict.retry_after_ms.filter(|&at| at > now_ms),
+                    cleared_matches: &[],
                 })
                 .await;
             match result {

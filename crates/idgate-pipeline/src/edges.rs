@@ -92,6 +92,12 @@ pub trait CaseStore: Send + Sync {
         &self,
         case_id: &str,
     ) -> impl Future<Output = Result<Option<LivenessChallenge>, StoreError>> + Send;
+    /// The (listed entity, digest) pairs a reviewer cleared for the account: screening
+    /// matches judged false, until the entity's record changes.
+    fn screening_clearances(
+        &self,
+        uid: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
     /// Stores a decision and everything it changes at once; an approval of a document
     /// verified on another account meanwhile is [`StoreError::DuplicateDocument`].
     fn decide_case(
@@ -178,6 +184,12 @@ impl CaseStore for Store {
         except_uid: &str,
     ) -> impl Future<Output = Result<Vec<Claim>, StoreError>> + Send {
         Store::claims_on(self, hashes, except_uid)
+    }
+    fn screening_clearances(
+        &self,
+        uid: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send {
+        Store::screening_clearances(self, uid)
     }
     fn faces_except_case(
         &self,

@@ -37,6 +37,8 @@ struct Inner {
     challenges: Vec<LivenessChallenge>,
     /// Findings stored per case (JSON, as the database keeps them).
     findings: HashMap<String, String>,
+    /// (uid, entity, digest) screening matches reviewers cleared.
+    clearances: Vec<(String, String, String)>,
 }
 
 impl Inner {
@@ -376,6 +378,19 @@ impl CaseStore for MemoryStore {
         let latest = g.challenges.iter().rev().find(|c| c.case_id == case_id);
         ready(Ok(latest.cloned()))
     }
+    fn screening_clearances(
+        &self,
+        uid: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send {
+        let g = self.lock();
+        let out = g
+            .clearances
+            .iter()
+            .filter(|(u, _, _)| u == uid)
+            .map(|(_, e, d)| (e.clone(), d.clone()))
+            .collect();
+        ready(Ok(out))
+    }
     fn decide_case(
         &self,
         d: &CaseDecision<'_>,
@@ -421,6 +436,19 @@ impl MemoryStore {
         let case = case.clone();
         if let Some(findings) = d.findings {
             g.findings.insert(d.case_id.into(), findings.into());
+        }
+        if case.status == CaseStatus::Approved && d.reviewer_id.is_some() {
+            let uid = g
+                .applicants
+                .iter()
+                .find(|a| a.id == case.applicant_id)
+                .map(|a| a.uid.clone())
+                .unwrap_or_default();
+            for (entity, digest) in d.cleared_matches {
+                g.clearances.retain(|(u, e, _)| !(*u == uid && e == entity));
+                g.clearances
+                    .push((uid.clone(), entity.clone(), digest.clone()));
+            }
         }
         if let Some(rec) = &d.record {
             g.attempts.push((

@@ -406,7 +406,12 @@ async fn an_image_changed_in_storage_or_an_engine_that_cannot_run_decides_nothin
 async fn an_identity_screen_plugs_in_before_the_engine() {
     struct Listed;
     impl IdentityScreen for Listed {
-        fn screen(&self, app: &Application, extracted: &Extracted) -> Vec<Finding> {
+        fn screen(
+            &self,
+            app: &Application,
+            extracted: &Extracted,
+            _cleared: &[(String, String)],
+        ) -> Vec<Finding> {
             let listed = app.family_name == "Zhang"
                 && extracted
                     .mrz

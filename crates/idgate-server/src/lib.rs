@@ -13,6 +13,7 @@ pub mod files;
 pub mod http;
 pub mod metrics;
 pub mod report;
+pub mod screening;
 pub mod service;
 pub mod state;
 pub mod validate;

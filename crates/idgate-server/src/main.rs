@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         action: ApikeyAction,
     },
+    /// Sanctions and PEP lists: import a file as a new version, show the versions.
+    Lists {
+        #[command(subcommand)]
+        action: ListsAction,
+    },
     /// Read MRZ lines from stdin and report every field and check.
     Mrz {
         /// Input: JSON Lines {"id", "mrz"}; output: one JSON object per line.
@@ -128,6 +133,28 @@ enum FaceAction {
         models_dir: PathBuf,
         frames: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ListsAction {
+    /// Import FILE as the next version of the list SOURCE (refused whole when malformed).
+    Import {
+        /// The list's name, e.g. ofac_sdn, un, eu, opensanctions, peps.
+        #[arg(long)]
+        source: String,
+        /// ofac_csv, un_xml, ftm_jsonl or csv.
+        #[arg(long)]
+        format: String,
+        /// OFAC's alias file (default: alt.csv or cons_alt.csv beside FILE).
+        #[arg(long)]
+        alt: Option<PathBuf>,
+        /// OFAC's comments file (default: sdn_comments.csv or cons_comments.csv beside FILE).
+        #[arg(long)]
+        comments: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Every imported version, newest first (JSON Lines).
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -232,6 +259,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ApikeyAction::Create { name } => rt.block_on(cli::apikey::create(&store, name))?,
                 ApikeyAction::Revoke { id } => rt.block_on(cli::apikey::revoke(&store, id))?,
             }
+            true
+        }
+        Command::Lists { action } => {
+            let cfg = load_config(&cli, &[])?;
+            let rt = runtime()?;
+            let (store, _) = rt.block_on(idgate_server::open(&cfg))?;
+            match action {
+                ListsAction::Import {
+                    source,
+                    format,
+                    alt,
+                    comments,
+                    file,
+                } => rt.block_on(cli::lists::import(
+                    &store,
+                    &cli::lists::Import {
+                        source,
+                        format,
+                        file,
+                        alt: alt.as_deref(),
+                        comments: comments.as_deref(),
+                    },
+                ))?,
+                ListsAction::Show => rt.block_on(cli::lists::show(&store))?,
+            }
+            rt.block_on(store.close());
             true
         }
         Command::Mrz { jsonl } => cli::mrz::run(*jsonl)?,

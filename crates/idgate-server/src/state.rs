@@ -19,6 +19,11 @@ pub struct AppState {
     pub identity_secret: Vec<u8>,
     /// The OCR and face models, loaded on first use.
     pub models: Arc<idgate_pipeline::Models>,
+    /// Sanctions and PEP screening over the store's current lists; the workers reload it
+    /// when a new list version lands.
+    pub screen: Arc<crate::screening::ListScreen>,
+    /// The identity screens the pipeline runs (the list screen).
+    pub screens: Vec<Arc<dyn idgate_pipeline::IdentityScreen>>,
 }
 
 impl AppState {
@@ -56,7 +61,7 @@ impl AppState {
             clock: self.store.clock(),
             check: self.check_options(self.today()),
             actor: "worker",
-            screens: &[],
+            screens: &self.screens,
         }
     }
 }

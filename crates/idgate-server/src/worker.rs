@@ -170,6 +170,13 @@ async fn give_up(state: &Shared, job: &Job) {
 
 /// One case through the verification pipeline (the same entry point as `idgate verify`).
 async fn process_case(state: &Shared, cfg: WorkerConfig, case_id: &str) -> Result<(), JobError> {
+    // A list version imported since the last case (by `idgate lists import`, maybe from
+    // another process) is screened against from this case on.
+    state
+        .screen
+        .reload(&state.store)
+        .await
+        .map_err(|e| JobError::Checks(format!("screening lists: {e:#}")))?;
     let pipeline = state.pipeline();
     if cfg.debug_delay_ms > 0 {
         // Fault injection: hold the case in `processing` before the checks run.

@@ -884,3 +884,126 @@ fn wait_decided(client: &Client, s: &Server, case: &str) -> Value {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Issue #31: a list imported while the service runs is screened against from the next
+/// case on. The listed man's case goes to a person with SANCTIONS_MATCH and the match's
+/// reasons (which names met, the qualifiers); a cut file is refused and changes nothing.
+#[test]
+fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), free_port(), &[]);
+    let client = Client::new(dir.path());
+    let list = dir.path().join("un.xml");
+    std::fs::write(
+        &list,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<CONSOLIDATED_LIST>
+  <INDIVIDUALS>
+    <INDIVIDUAL>
+      <DATAID>900001</DATAID>
+      <FIRST_NAME>XIAOMING</FIRST_NAME>
+      <SECOND_NAME>ZHANG</SECOND_NAME>
+      <UN_LIST_TYPE>TEST</UN_LIST_TYPE>
+      <NATIONALITY><VALUE>China</VALUE></NATIONALITY>
+      <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>EXACT</TYPE_OF_DATE><DATE>1995-03-01</DATE></INDIVIDUAL_DATE_OF_BIRTH>
+    </INDIVIDUAL>
+    <INDIVIDUAL>
+      <DATAID>900002</DATAID>
+      <FIRST_NAME>ERIC</FIRST_NAME>
+      <SECOND_NAME>BADEGE</SECOND_NAME>
+    </INDIVIDUAL>
+  </INDIVIDUALS>
+</CONSOLIDATED_LIST>
+"#,
+    )
+    .unwrap();
+    let lists = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap(), "lists"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = lists(&[
+        "import",
+        "--source",
+        "un",
+        "--format",
+        "un_xml",
+        list.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            v["version"].as_i64(),
+            v["entities"].as_i64(),
+            v["added"].as_i64()
+        ),
+        (Some(1), Some(2), Some(2))
+    );
+    // A file cut short is refused whole; version 1 stays in use.
+    let text = std::fs::read_to_string(&list).unwrap();
+    let cut = dir.path().join("cut.xml");
+    std::fs::write(&cut, &text[..text.find("<INDIVIDUAL>").unwrap() + 40]).unwrap();
+    let out = lists(&[
+        "import",
+        "--source",
+        "un",
+        "--format",
+        "un_xml",
+        cut.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = lists(&["show"]);
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).lines().count(), 1);
+
+    let case = client.submitted_case(&s, "zhang-listed", SAME_PERSON);
+    let c = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(60));
+    assert!(reason_codes(&c).contains(&"SANCTIONS_MATCH"), "{c}");
+    let r = client.post(
+        &s.url("/v1/reviewers"),
+        json!({"name": "sam", "role": "reviewer"}),
+    );
+    let detail: Value = ureq::get(&s.url(&format!("/v1/review/cases/{case}")))
+        .set(
+            "authorization",
+            &format!("Bearer {}", r["token"].as_str().unwrap()),
+        )
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let finding = detail["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "SANCTIONS_MATCH")
+        .cloned()
+        .unwrap_or_else(|| panic!("{detail}"));
+    assert_eq!(finding["reject_type"], "REVIEW");
+    let m = &finding["detail"]["matches"][0];
+    assert_eq!(m["entity_id"], "un:900001", "{finding}");
+    assert_eq!(m["listed_name"], "XIAOMING ZHANG", "{finding}");
+    let qualifiers: Vec<&str> = m["adjustments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["qualifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        qualifiers,
+        ["birth_date_match", "nationality_match"],
+        "{finding}"
+    );
+    s.stop();
+}

@@ -8,7 +8,8 @@
 //!   through an approved change request; every status change writes a webhook delivery
 //!   (outbox) in its own transaction. Selfie face templates (sealed descriptors) count for
 //!   duplicate search once their case is approved; liveness challenges are single use and
-//!   no frame is accepted twice.
+//!   no frame is accepted twice. Sanctions and PEP lists are kept as versions with their
+//!   diffs, each source's latest entities replaced in one transaction.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -27,6 +28,7 @@ mod faces;
 mod jobs;
 mod keys;
 mod review;
+mod screening;
 mod webhooks;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
@@ -38,6 +40,7 @@ pub use faces::{FaceTemplate, LivenessChallenge};
 pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
 pub use review::{CaseDecision, Comment, Reviewer};
+pub use screening::{ListChanges, ListEntity, ListVersion};
 pub use webhooks::{
     AttemptResult, Delivery, DeliveryAttempt, Envelope, RenderWebhook, WebhookEvent,
 };

@@ -53,6 +53,9 @@ pub struct CaseDecision<'a> {
     pub checked: bool,
     /// When the applicant may try again (a cooldown), shown on the case and the webhook.
     pub retry_after: Option<i64>,
+    /// Screening matches a reviewer's approval judged false: (entity id, digest), cleared
+    /// for the case's applicant in the same transaction.
+    pub cleared_matches: &'a [(String, String)],
 }
 
 fn reviewer_from_row(r: &sqlx::any::AnyRow) -> Result<Reviewer, StoreError> {
@@ -293,6 +296,20 @@ impl Store {
             .bind(&case.applicant_id)
             .execute(&mut *tx)
             .await?;
+        }
+        if case.status == CaseStatus::Approved && d.reviewer_id.is_some() {
+            for (entity_id, digest) in d.cleared_matches {
+                crate::screening::clear_in(
+                    &mut tx,
+                    &case.applicant_id,
+                    entity_id,
+                    digest,
+                    d.case_id,
+                    d.actor,
+                    now,
+                )
+                .await?;
+            }
         }
         if case.status == CaseStatus::Approved {
             // The approved selfie's face joins the faces new selfies are searched against.

@@ -1,9 +1,10 @@
 //! The `idgate` commands that work on files rather than over HTTP: `mrz`, `check`, `face`,
-//! `verify` and `apikey`. They share the pipeline and the JSON renderings ([`crate::report`]) with
+//! `verify`, `apikey` and `lists`. They share the pipeline and the JSON renderings ([`crate::report`]) with
 //! the HTTP API, never its modules.
 
 pub mod apikey;
 pub mod check;
 pub mod face;
+pub mod lists;
 pub mod mrz;
 pub mod verify;

@@ -133,7 +133,7 @@ fn review_paths() -> Value {
                 "409": error_response("not_holder: claim the case to write to the applicant")}}},
         "/v1/review/cases/{id}/decision": {"post": {
             "summary": "Decide a claimed case: approve, or retry/reject with reason codes",
-            "description": "A rejection needs a FINAL reason and a retry takes none (`reason_type_mismatch`); only a case the automated checks decided can be approved (`not_checked`). A retry inside a cooldown sets the case's `retry_after`.",
+            "description": "A rejection needs a FINAL reason and a retry takes none (`reason_type_mismatch`); only a case the automated checks decided can be approved (`not_checked`). A retry inside a cooldown sets the case's `retry_after`. Approving a case with SANCTIONS_MATCH or PEP_MATCH findings judges those matches false for this applicant: they are not raised again until the listed entity's record changes; confirming one is a `reject` with its code.",
             "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("ReviewDecision"),
             "responses": {"200": plain("the new status"), "400": error_response("invalid decision or reasons, or reason_type_mismatch"),
                 "409": error_response("not claimed by you, not in review, not_checked, or the document is verified on another account")}}},

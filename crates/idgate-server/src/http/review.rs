@@ -380,7 +380,15 @@ async fn decide(
             ),
         ));
     }
-    let (_, keys) = s.store.case_findings(&id).await?;
+    let (findings, keys) = s.store.case_findings(&id).await?;
+    // Approving a case with screening matches judges them false for this applicant: they
+    // are not raised again until the listed entity's record changes. (Confirming one is a
+    // FINAL rejection with its code.)
+    let cleared = if decision == Decision::Approve {
+        crate::screening::matches_in(&findings)
+    } else {
+        Vec::new()
+    };
     // An approval verifies every step of the case's level.
     let steps: Vec<&str> = match decision {
         Decision::Approve => s
@@ -421,6 +429,7 @@ async fn decide(
             }),
             checked: false,
             retry_after,
+            cleared_matches: &cleared,
         })
         .await?;
     Ok(Json(

@@ -73,6 +73,8 @@ async fn setup_with_clock(
                 .unwrap_or_default()
                 .into(),
         )),
+        screen: t_screen(),
+        screens: Vec::new(),
     });
     T {
         router: app(state.clone()),
@@ -273,6 +275,7 @@ async fn case_in_review(t: &T, uid: &str) -> String {
             }),
             checked: true,
             retry_after: None,
+            cleared_matches: &[],
         })
         .await
         .unwrap();
@@ -295,4 +298,11 @@ async fn submitted_case(t: &T, uid: &str) -> String {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     case
+}
+
+/// A list screen with no lists imported (the service's state before any `lists import`).
+pub fn t_screen() -> Arc<idgate_server::screening::ListScreen> {
+    Arc::new(idgate_server::screening::ListScreen::new(
+        idgate_screen::Settings::default(),
+    ))
 }

@@ -39,6 +39,7 @@ pub(crate) async fn change_requests_replace_verified_data_once_approved(db: Db) 
             record: None,
             checked: false,
             retry_after: None,
+            cleared_matches: &[],
         })
         .await
         .unwrap();

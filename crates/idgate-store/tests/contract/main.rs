@@ -9,12 +9,14 @@ mod decisions;
 mod faces;
 mod jobs;
 mod review;
+mod screening;
 use cases::*;
 use changes::*;
 use decisions::*;
 use faces::*;
 use jobs::*;
 use review::*;
+use screening::*;
 
 use idgate_core::{
     CaseEvent, CaseStatus, ChallengeStatus, ChangeChecks, ChangeStatus, ClaimStatus, Clock,
@@ -135,6 +137,8 @@ contract!(
     change_requests_replace_verified_data_once_approved,
     faces_count_once_approved_and_challenges_are_single_use,
     only_a_case_the_checks_decided_can_be_approved,
+    list_versions_replace_a_source_whole_and_keep_their_diffs,
+    a_reviewers_approval_clears_the_screening_matches_it_names,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {
@@ -220,6 +224,7 @@ async fn case_in_review(store: &Store, uid: &str) -> (String, String) {
             record: Some(record(uid, "in_review", &k, ClaimChange::Pending)),
             checked: true,
             retry_after: None,
+            cleared_matches: &[],
         })
         .await
         .unwrap();
@@ -257,6 +262,7 @@ fn approval<'a>(
         }),
         checked: false,
         retry_after: None,
+        cleared_matches: &[],
     }
 }
 

@@ -245,6 +245,7 @@ pub(crate) async fn only_a_case_the_checks_decided_can_be_approved(db: Db) {
             record: None,
             checked: false,
             retry_after: Some(at),
+            cleared_matches: &[],
         })
         .await
         .unwrap();
@@ -288,6 +289,7 @@ pub(crate) async fn only_a_case_the_checks_decided_can_be_approved(db: Db) {
             record: Some(record("unchecked-1", "in_review", &k, ClaimChange::Pending)),
             checked: true,
             retry_after: None,
+            cleared_matches: &[],
         })
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 mod faces;
 mod photos;
+mod screening;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -60,6 +61,15 @@ enum Command {
         testdata: PathBuf,
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
+    },
+    /// Measure sanctions and PEP screening on the shared list snapshots and labelled
+    /// queries: recall as listed and with typing changes, false positives, time.
+    Screening {
+        #[arg(long, env = "IDGATE_TESTDATA")]
+        testdata: PathBuf,
+        /// Match threshold instead of the default's (repeatable: one run each).
+        #[arg(long = "threshold")]
+        thresholds: Vec<f64>,
     },
 }
 
@@ -127,6 +137,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let models = idgate_face::FaceModels::load(models_dir)?;
             let out = faces::evaluate(&models, testdata)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Screening {
+            testdata,
+            thresholds,
+        } => {
+            let default = idgate_screen::Settings::default();
+            let mut runs = vec![default.clone()];
+            runs.extend(thresholds.iter().map(|&t| idgate_screen::Settings {
+                threshold: t,
+                ..default.clone()
+            }));
+            let out: Vec<serde_json::Value> = runs
+                .iter()
+                .map(|s| screening::evaluate(testdata, s))
+                .collect::<anyhow::Result<_>>()?;
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     }

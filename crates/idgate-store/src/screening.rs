@@ -1,0 +1,230 @@
+//! Sanctions and PEP list versions. The store keeps each source's latest entities (as
+//! opaque records the caller serialised) and every version's diff; a new version replaces
+//! the entities in the same transaction that records it, so a screen never sees half a list.
+
+use std::collections::BTreeMap;
+
+use crate::db::Store;
+use crate::error::StoreError;
+use sqlx::Row;
+
+/// One listed entity as stored: its identifier, digest and serialised record.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ListEntity {
+    pub entity_id: String,
+    pub digest: String,
+    pub record: String,
+}
+
+/// Listed names are public, but keep records out of logs anyway: they sit beside
+/// applicants' data in a match.
+impl std::fmt::Debug for ListEntity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListEntity")
+            .field("entity_id", &self.entity_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One import of a source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListVersion {
+    pub source: String,
+    pub version: i64,
+    pub format: String,
+    pub file_sha256: String,
+    pub imported_at: i64,
+    pub entities: i64,
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// What a version changed, by entity identifier.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines().map(str::to_string).collect()
+}
+
+impl Store {
+    /// The digests of a source's current entities (empty before its first import).
+    pub async fn list_digests(&self, source: &str) -> Result<BTreeMap<String, String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT entity_id, digest FROM screening_entities WHERE source = $1")
+                .bind(source)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("entity_id")?, r.try_get("digest")?)))
+            .collect()
+    }
+
+    /// Records a new version of `source` and makes `entities` its current list, in one
+    /// transaction.
+    pub async fn import_list(
+        &self,
+        source: &str,
+        format: &str,
+        file_sha256: &str,
+        entities: &[ListEntity],
+        changes: &ListChanges,
+    ) -> Result<ListVersion, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM screening_versions WHERE source = $1")
+                .bind(source)
+                .fetch_one(&mut *tx)
+                .await?;
+        let v = ListVersion {
+            source: source.to_string(),
+            version: last.unwrap_or(0) + 1,
+            format: format.to_string(),
+            file_sha256: file_sha256.to_string(),
+            imported_at: self.now(),
+            entities: entities.len() as i64,
+            added: changes.added.clone(),
+            changed: changes.changed.clone(),
+            removed: changes.removed.clone(),
+        };
+        sqlx::query(
+            "INSERT INTO screening_versions (source, version, format, file_sha256, imported_at, \
+             entities, added, changed, removed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&v.source)
+        .bind(v.version)
+        .bind(&v.format)
+        .bind(&v.file_sha256)
+        .bind(v.imported_at)
+        .bind(v.entities)
+        .bind(v.added.join("\n"))
+        .bind(v.changed.join("\n"))
+        .bind(v.removed.join("\n"))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM screening_entities WHERE source = $1")
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        for e in entities {
+            sqlx::query(
+                "INSERT INTO screening_entities (source, entity_id, digest, record) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(source)
+            .bind(&e.entity_id)
+            .bind(&e.digest)
+            .bind(&e.record)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    /// Every version of every source, newest first.
+    pub async fn list_versions(&self) -> Result<Vec<ListVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT source, version, format, file_sha256, imported_at, entities, added, changed, \
+             removed FROM screening_versions ORDER BY imported_at DESC, source, version DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ListVersion {
+                    source: r.try_get("source")?,
+                    version: r.try_get("version")?,
+                    format: r.try_get("format")?,
+                    file_sha256: r.try_get("file_sha256")?,
+                    imported_at: r.try_get("imported_at")?,
+                    entities: r.try_get("entities")?,
+                    added: lines(&r.try_get::<String, _>("added")?),
+                    changed: lines(&r.try_get::<String, _>("changed")?),
+                    removed: lines(&r.try_get::<String, _>("removed")?),
+                })
+            })
+            .collect()
+    }
+
+    /// The entities of every source's current version.
+    pub async fn screening_entities(&self) -> Result<Vec<ListEntity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT entity_id, digest, record FROM screening_entities ORDER BY source, entity_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ListEntity {
+                    entity_id: r.try_get("entity_id")?,
+                    digest: r.try_get("digest")?,
+                    record: r.try_get("record")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many versions were imported in all: a screen reloads its lists when it grows.
+    pub async fn screening_generation(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM screening_versions")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}
+
+/// Records (or renews) a clearance inside a reviewer's decision.
+pub(crate) async fn clear_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    applicant_id: &str,
+    entity_id: &str,
+    digest: &str,
+    case_id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM screening_clearances WHERE applicant_id = $1 AND entity_id = $2")
+        .bind(applicant_id)
+        .bind(entity_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO screening_clearances (applicant_id, entity_id, digest, case_id, \
+         cleared_by, cleared_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(applicant_id)
+    .bind(entity_id)
+    .bind(digest)
+    .bind(case_id)
+    .bind(actor)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The (entity id, digest) pairs reviewers cleared for the applicant with this uid.
+    pub async fn screening_clearances(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.entity_id, c.digest FROM screening_clearances c \
+             JOIN applicants a ON a.id = c.applicant_id WHERE a.uid = $1 ORDER BY c.entity_id",
+        )
+        .bind(uid)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("entity_id")?, r.try_get("digest")?)))
+            .collect()
+    }
+}
