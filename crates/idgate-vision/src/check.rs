@@ -533,11 +533,24 @@ fn photo_checks(
     report
         .measures
         .push(("page_colour_share", f64::from(page_colour)));
-    if page_colour < t.min_colour_page && !greyscale {
+    // A page without a document's proportions is a part of one (on printed paper, often
+    // the white MRZ band alone): its lack of colour says nothing of the document's, so the
+    // colour is looked for in the whole photo, where a coloured portrait beside the band
+    // counts. A photocopy has no colour there either.
+    let (colour_name, colour) = if document::has_document_proportions(doc_w, doc_h) {
+        ("page_colour_share", page_colour)
+    } else {
+        let whole = colourful_share(img);
+        report
+            .measures
+            .push(("photo_colour_share", f64::from(whole)));
+        ("photo_colour_share", whole)
+    };
+    if colour < t.min_colour_page && !greyscale {
         report.flag(
             ReasonCode::Photocopy,
             Detail::new()
-                .with("page_colour_share", page_colour)
+                .with(colour_name, colour)
                 .with("threshold", t.min_colour_page),
             None,
         );

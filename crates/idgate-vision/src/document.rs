@@ -541,6 +541,11 @@ fn hole_in_pattern(edges: &GrayImage) -> Option<Vec<[f32; 2]>> {
 /// found alone (about 1:5) is not.
 fn document_shaped(quad: &[[f32; 2]; 4]) -> bool {
     let (w, h) = quad_size(quad);
+    has_document_proportions(w, h)
+}
+
+/// [`document_shaped`] for a page of `w` × `h`.
+pub fn has_document_proportions(w: f32, h: f32) -> bool {
     (1.1..=2.6).contains(&(w.max(h) / w.min(h).max(1.0)))
 }
 
