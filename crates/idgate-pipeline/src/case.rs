@@ -245,7 +245,7 @@ pub struct Pipeline<'a, S, B> {
     pub check: CheckOptions,
     /// Who the audit trail names for the pipeline's changes.
     pub actor: &'a str,
-    pub screens: &'a [Arc<dyn IdentityScreen>],
+    pub screens: Vec<&'a dyn IdentityScreen>,
 }
 
 impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
@@ -411,7 +411,7 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
         let keys = if prepared.needs_document {
             if !self.screens.is_empty() {
                 let cleared = self.store.screening_clearances(&app.uid).await?;
-                for screen in self.screens {
+                for screen in &self.screens {
                     photo_findings.extend(screen.screen(app, &extracted, &cleared));
                 }
             }

@@ -135,7 +135,7 @@ impl World {
             clock: &*self.clock,
             check: CheckOptions::new(Date::new(2026, 11, 24).unwrap()),
             actor: "test",
-            screens: &self.screens,
+            screens: self.screens.iter().map(|s| &**s).collect(),
         }
     }
 

@@ -12,15 +12,6 @@ pub enum Topic {
     Pep,
 }
 
-impl Topic {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Topic::Sanction => "sanction",
-            Topic::Pep => "pep",
-        }
-    }
-}
-
 /// People are screened against people; organisations, vessels and aircraft are kept (a
 /// business screening needs them) but never match a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,6 +22,15 @@ pub enum EntityKind {
     Vessel,
     Aircraft,
     Other,
+}
+
+/// A sex as lists write it in words (`Male`, `female`): `M` or `F`; anything else `None`.
+pub fn gender_word(word: &str) -> Option<char> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "male" => Some('M'),
+        "female" => Some('F'),
+        _ => None,
+    }
 }
 
 /// A birth date as lists give it: a year, a year and month, or a day; lists also give
@@ -135,10 +135,6 @@ impl Entity {
             identifiers: Vec::new(),
             programs: Vec::new(),
         }
-    }
-
-    pub fn primary_name(&self) -> &str {
-        self.names.first().map(String::as_str).unwrap_or("")
     }
 
     /// Adds a name unless empty or already there.

@@ -177,16 +177,7 @@ fn latinise(name: &str) -> String {
 
 /// The words of a name, folded: `Mr. Ahmed AL-Hassan` → `["AHMED", "AL", "HASSAN"]`.
 pub fn name_words(name: &str) -> Vec<String> {
-    let latin = latinise(name);
-    let spelled = idgate_decide::names::spellings(&latin)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let words: Vec<String> = spelled
-        .split(|c: char| !c.is_ascii_uppercase())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
+    let words = name_words_raw(name);
     let kept: Vec<String> = words
         .iter()
         .filter(|w| !HONORIFICS.contains(&w.as_str()) && !COMPANY_FORMS.contains(&w.as_str()))

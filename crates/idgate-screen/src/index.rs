@@ -168,19 +168,8 @@ impl Index {
         index
     }
 
-    pub fn len(&self) -> usize {
-        self.listed.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.listed.is_empty()
-    }
-
-    pub fn entity(&self, id: &str) -> Option<&Entity> {
-        self.listed
-            .iter()
-            .find(|l| l.entity.id == id)
-            .map(|l| &l.entity)
     }
 
     /// The person's matches at or above the threshold, best first, at most `limit`.

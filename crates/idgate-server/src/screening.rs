@@ -85,6 +85,17 @@ pub struct ListScreen {
 }
 
 impl ListScreen {
+    /// The policy's screen over the store's current lists, loaded: what `serve` and
+    /// `idgate verify` screen with.
+    pub async fn open(policy: &idgate_decide::Policy, store: &Store) -> anyhow::Result<Arc<Self>> {
+        let screen = Arc::new(ListScreen::new(settings(policy)?));
+        screen
+            .reload(store)
+            .await
+            .context("loading the screening lists")?;
+        Ok(screen)
+    }
+
     pub fn new(settings: Settings) -> Self {
         ListScreen {
             settings,
@@ -119,10 +130,6 @@ impl ListScreen {
             .read()
             .map(|c| c.1.clone())
             .unwrap_or_else(|p| p.into_inner().1.clone())
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// A screen over these entities, as if they were the store's lists.

@@ -73,13 +73,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     bootstrap_api_key(&cfg, &store).await?;
     let store = store.with_webhooks(cfg.webhook.is_some().then(crate::webhooks::renderer));
     let policy = read_policy(cfg.policy_file.as_deref())?;
-    let screen = Arc::new(crate::screening::ListScreen::new(
-        crate::screening::settings(&policy)?,
-    ));
-    screen
-        .reload(&store)
-        .await
-        .context("loading the screening lists")?;
+    let screen = crate::screening::ListScreen::open(&policy, &store).await?;
     let state: Shared = Arc::new(AppState {
         store,
         blobs,
@@ -89,7 +83,6 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         policy,
         identity_secret: crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?,
         models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),
-        screens: vec![screen.clone()],
         screen,
     });
     // Fail at start, not on the first case, when the models are missing.

@@ -22,8 +22,6 @@ pub struct AppState {
     /// Sanctions and PEP screening over the store's current lists; the workers reload it
     /// when a new list version lands.
     pub screen: Arc<crate::screening::ListScreen>,
-    /// The identity screens the pipeline runs (the list screen).
-    pub screens: Vec<Arc<dyn idgate_pipeline::IdentityScreen>>,
 }
 
 impl AppState {
@@ -61,7 +59,7 @@ impl AppState {
             clock: self.store.clock(),
             check: self.check_options(self.today()),
             actor: "worker",
-            screens: &self.screens,
+            screens: vec![&*self.screen],
         }
     }
 }

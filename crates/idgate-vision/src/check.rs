@@ -897,11 +897,7 @@ fn mrz_lines(
     // page's edge; with `margin` around it, drawn `stretch` times wider).
     let crop = |b: &TextBox, to_edge: bool, margin: f32, stretch: f32| {
         let mut right = block_right(b);
-        let was_cut = candidates
-            .iter()
-            .zip(&cut)
-            .any(|(c, &k)| k && std::ptr::eq(c, b));
-        if to_edge && on_page && !was_cut {
+        if to_edge && on_page {
             right = right.max(region.width() * 99 / 100);
         }
         let b = b.extended_to(right);

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use crate::entity::{Entity, EntityKind, PartialDate, Topic};
+use crate::entity::{gender_word, Entity, EntityKind, PartialDate, Topic};
 use crate::sources::ImportError;
 
 #[derive(Deserialize)]
@@ -78,11 +78,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
         for c in values("nationality").iter().chain(&values("citizenship")) {
             e.add_nationality(c);
         }
-        e.gender = match values("gender").first().map(String::as_str) {
-            Some("male") => Some('M'),
-            Some("female") => Some('F'),
-            _ => None,
-        };
+        e.gender = values("gender").first().and_then(|g| gender_word(g));
         for key in ["passportNumber", "idNumber"] {
             for n in values(key) {
                 e.add_identifier(&n);

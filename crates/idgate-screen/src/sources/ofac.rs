@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::entity::{Entity, EntityKind, PartialDate, Topic};
+use crate::entity::{gender_word, Entity, EntityKind, PartialDate, Topic};
 use crate::sources::ImportError;
 
 /// The main file's rows have exactly this many fields.
@@ -199,13 +199,7 @@ fn read_remarks(e: &mut Entity, remarks: &str) {
                 }
             }
             "nationality" | "citizen" => e.add_nationality(rest.trim()),
-            "Gender" => {
-                e.gender = match rest.trim() {
-                    "Male" => Some('M'),
-                    "Female" => Some('F'),
-                    _ => e.gender,
-                }
-            }
+            "Gender" => e.gender = gender_word(rest).or(e.gender),
             "Passport" => e.add_identifier(number(rest)),
             "National" if rest.starts_with("ID No. ") => {
                 e.add_identifier(number(&rest["ID No. ".len()..]))

@@ -4,7 +4,7 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::entity::{Entity, EntityKind, PartialDate, Topic};
+use crate::entity::{gender_word, Entity, EntityKind, PartialDate, Topic};
 use crate::sources::ImportError;
 
 #[derive(Default)]
@@ -167,13 +167,7 @@ fn take_text(r: &mut Record, path: &[String], text: String) {
         }
         ("INDIVIDUAL" | "ENTITY", "NAME_ORIGINAL_SCRIPT") => r.original = text,
         ("INDIVIDUAL" | "ENTITY", "UN_LIST_TYPE") => r.program = text,
-        ("INDIVIDUAL", "GENDER") => {
-            r.gender = match text.as_str() {
-                "Male" => Some('M'),
-                "Female" => Some('F'),
-                _ => None,
-            }
-        }
+        ("INDIVIDUAL", "GENDER") => r.gender = gender_word(&text),
         ("NATIONALITY", "VALUE") => r.nationalities.push(text),
         ("INDIVIDUAL_ALIAS" | "ENTITY_ALIAS", "ALIAS_NAME") => r.aliases.push(text),
         ("INDIVIDUAL_DATE_OF_BIRTH", "DATE") => r.dob.date = PartialDate::parse_iso(&text),

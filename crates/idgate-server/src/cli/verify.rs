@@ -145,8 +145,8 @@ pub struct Verifier<'a> {
     pub secret: &'a [u8],
     pub models: std::sync::Arc<idgate_pipeline::Models>,
     pub check: idgate_vision::check::CheckOptions,
-    /// The screens the service runs (sanctions and PEP lists of the same store).
-    pub screens: Vec<std::sync::Arc<dyn idgate_pipeline::IdentityScreen>>,
+    /// The list screen the service runs (sanctions and PEP lists of the same store).
+    pub screen: std::sync::Arc<crate::screening::ListScreen>,
 }
 
 /// Stores the application as a submitted case of the uid's applicant (created on first
@@ -196,7 +196,7 @@ pub async fn verify(
         clock: store.clock(),
         check: v.check,
         actor: "cli",
-        screens: &v.screens,
+        screens: vec![&*v.screen],
     };
     let decided = pipeline
         .decide_case(&case.id)
@@ -241,10 +241,7 @@ pub fn run(
         store.now().div_euclid(86_400_000),
     ));
     check.limits = cfg.limits.input();
-    let screen = Arc::new(crate::screening::ListScreen::new(
-        crate::screening::settings(&policy)?,
-    ));
-    rt.block_on(screen.reload(&store))?;
+    let screen = rt.block_on(crate::screening::ListScreen::open(&policy, &store))?;
     let v = Verifier {
         policy: &policy,
         store: &store,
@@ -252,7 +249,7 @@ pub fn run(
         secret: &secret,
         models,
         check,
-        screens: vec![screen],
+        screen,
     };
     let decided = rt.block_on(verify(&v, &file, files))?;
     let after = decided.verified_after();

@@ -74,7 +74,6 @@ async fn setup_with_clock(
                 .into(),
         )),
         screen: t_screen(),
-        screens: Vec::new(),
     });
     T {
         router: app(state.clone()),

@@ -54,7 +54,6 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
         identity_secret: b"s".to_vec(),
         models: Arc::new(idgate_pipeline::Models::new(Default::default())),
         screen: t_screen(),
-        screens: Vec::new(),
     });
     t.router = app(s2.clone());
     t.state = s2.clone();

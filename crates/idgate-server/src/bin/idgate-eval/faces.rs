@@ -209,10 +209,7 @@ pub fn evaluate(models: &FaceModels, testdata: &Path) -> anyhow::Result<Value> {
     let singles: Vec<&Labelled> = images.iter().filter(|l| l.faces.len() == 1).collect();
     let occlusion = occlusion_eval(models, &singles, &t);
     let live = liveness_eval(models, &singles, &t);
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    };
+    let median = crate::median;
     let (median_ms, median_decode) = (median(&mut face_ms), median(&mut decode_ms));
     Ok(json!({
         "images": images.len(),

@@ -159,6 +159,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The middle value of `v` (sorted in place: its last value is then the largest); 0 when
+/// empty. Every evaluation reports medians this way.
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// A specimen kind by its name (`clean`, `glare`, ...).
 fn parse_defect(s: &str) -> Result<idgate_specimen::Defect, String> {
     idgate_specimen::Defect::parse(s).ok_or_else(|| {

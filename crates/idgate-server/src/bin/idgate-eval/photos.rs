@@ -59,8 +59,7 @@ impl Evaluation {
 
     pub fn to_json(&self) -> Value {
         let mut sorted = self.check_ms.clone();
-        sorted.sort_by(f64::total_cmp);
-        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        let median = crate::median(&mut sorted);
         json!({
             "per_code": self.per_code.iter().map(|(k, c)| (k.to_string(), json!({
                 "tp": c.tp, "fp": c.fp, "fn": c.fn_,
@@ -336,8 +335,7 @@ pub fn evaluate_labelled(ocr: &Ocr, dir: &Path, opts: &CheckOptions) -> Result<V
     let out: serde_json::Map<String, Value> = kinds
         .into_iter()
         .map(|(name, mut k)| {
-            k.ms.sort_by(f64::total_cmp);
-            let median = k.ms.get(k.ms.len() / 2).copied().unwrap_or(0.0);
+            let median = crate::median(&mut k.ms);
             let max = k.ms.last().copied().unwrap_or(0.0);
             let clean = k.recall.is_empty();
             let mut v = json!({

@@ -48,11 +48,7 @@ fn rows(path: &Path) -> anyhow::Result<Vec<Row>> {
             full_name: r.get(name).unwrap_or("").to_string(),
             birth_date: PartialDate::parse_iso(&get(dob)),
             nationality: get(nat),
-            gender: match get(gender).as_str() {
-                "male" => Some('M'),
-                "female" => Some('F'),
-                _ => None,
-            },
+            gender: idgate_screen::entity::gender_word(&get(gender)),
         });
     }
     Ok(out)
@@ -176,11 +172,6 @@ fn ratio(a: usize, b: usize) -> f64 {
     (a as f64 / b.max(1) as f64 * 1000.0).round() / 1000.0
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
-
 pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
     let lists = testdata.join("watchman_sanctions/test/testdata");
     let bench = testdata.join("yente_screening_benchmark/contrib");
@@ -245,7 +236,7 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
         let mut t = t;
         let mut v = json!({
             "queries": t.queries,
-            "median_us": (median(&mut t.micros) * 10.0).round() / 10.0,
+            "median_us": (crate::median(&mut t.micros) * 10.0).round() / 10.0,
         });
         if positives {
             v["recall"] = json!(ratio(t.found, t.queries));
