@@ -111,6 +111,23 @@ ensure_face_models() {
     rm -rf "$tmp"
 }
 
+# The browser tests' Chromium and its WebDriver (the registries serve no browser builds, so
+# Debian's), a font with Chinese characters for the zh-Hans pages, and the npm packages the
+# tests inject into the page.
+BROWSER_PACKAGES=(chromium chromium-driver fonts-wqy-microhei)
+# axe-core (accessibility rules the browser tests run in the page), from the npm registry at
+# the version the lockfile pins.
+ensure_browser() {
+    ensure_apt "${BROWSER_PACKAGES[@]}"
+    command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
+    local dir="$IDGATE_ROOT/crates/idgate-server/tests/browser"
+    if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ] ||
+        [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "installing the browser tests' npm packages (package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    fi
+}
+
 ensure_build_deps() {
     ensure_apt "${APT_PACKAGES[@]}"
     ensure_rust

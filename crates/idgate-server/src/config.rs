@@ -50,6 +50,12 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("jobs.lease_secs", "IDGATE_JOB_LEASE_SECS", false),
     ("jobs.max_attempts", "IDGATE_JOB_MAX_ATTEMPTS", false),
     ("jobs.debug_delay_ms", "IDGATE_JOB_DEBUG_DELAY_MS", false),
+    // The applicant's hosted flow: how long a session lasts, the address its links start
+    // with (default http://<listen>), and the origins that may embed it and hear its events
+    // (comma-separated; none by default, so the page may not be framed).
+    ("flow.session_ttl_secs", "IDGATE_SESSION_TTL_SECS", false),
+    ("flow.public_url", "IDGATE_PUBLIC_URL", false),
+    ("flow.embed_origins", "IDGATE_EMBED_ORIGINS", false),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +126,48 @@ pub struct Jobs {
     pub debug_delay_ms: u64,
 }
 
+/// The applicant's hosted flow (`/flow`).
+#[derive(Clone, Debug)]
+pub struct Flow {
+    pub session_ttl_secs: u64,
+    /// What a session's link starts with, without a trailing slash.
+    pub public_url: String,
+    /// Origins (`https://app.example.com`) that may frame the flow and receive its
+    /// `postMessage` events.
+    pub embed_origins: Vec<String>,
+}
+
+impl Flow {
+    /// The defaults for a service listening on `listen`.
+    pub fn for_listen(listen: SocketAddr) -> Flow {
+        Flow {
+            session_ttl_secs: 1800,
+            public_url: format!("http://{listen}"),
+            embed_origins: Vec::new(),
+        }
+    }
+}
+
+/// A web origin as a browser sends it: scheme, host and an optional port, nothing else.
+fn origin(key: &str, v: &str) -> Result<String, ConfigError> {
+    let bad = |m: &str| ConfigError::Invalid {
+        key: key.into(),
+        message: format!("`{v}`: {m}"),
+    };
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or_else(|| bad("must start with http:// or https://"))?;
+    if rest.is_empty()
+        || !rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        return Err(bad("an origin is scheme://host[:port], without a path"));
+    }
+    Ok(v.to_string())
+}
+
 #[derive(Clone, Debug)]
 pub struct Webhook {
     pub url: String,
@@ -144,6 +192,7 @@ pub struct Config {
     pub policy_file: Option<PathBuf>,
     pub models_dir: PathBuf,
     pub webhook: Option<Webhook>,
+    pub flow: Flow,
 }
 
 pub type Layer = BTreeMap<String, String>;
@@ -370,7 +419,35 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
             })
         }
     };
+    let mut flow = Flow::for_listen(listen);
+    flow.session_ttl_secs = positive(
+        "flow.session_ttl_secs",
+        parse(
+            "flow.session_ttl_secs",
+            get("flow.session_ttl_secs")?,
+            flow.session_ttl_secs,
+        )?,
+    )?;
+    if let Some(url) = get("flow.public_url")? {
+        // A path prefix (behind a reverse proxy) is allowed here, unlike in an origin.
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "flow.public_url".into(),
+                message: "must start with http:// or https://".into(),
+            });
+        }
+        flow.public_url = url.trim_end_matches('/').to_string();
+    }
+    if let Some(list) = get("flow.embed_origins")? {
+        flow.embed_origins = list
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| origin("flow.embed_origins", o))
+            .collect::<Result<_, _>>()?;
+    }
     Ok(Config {
+        flow,
         models_dir: get("models_dir")?
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("models")),

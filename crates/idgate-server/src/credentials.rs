@@ -1,6 +1,7 @@
-//! The service's own credentials: platform API keys (`idg_...`) and reviewer tokens
-//! (`idr_...`), 32 random bytes each, stored only as SHA-256 digests. Used by the HTTP
-//! layer to authenticate and by `idgate apikey` and start-up to issue them.
+//! The service's own credentials: platform API keys (`idg_...`), reviewer tokens
+//! (`idr_...`) and applicant-session tokens (`igs_...`), 32 random bytes each, stored only
+//! as SHA-256 digests. Used by the HTTP layer to authenticate and by `idgate apikey` and
+//! start-up to issue them.
 
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,11 @@ pub fn generate_api_key() -> String {
 /// A new reviewer token: `idr_` and 64 hex characters.
 pub fn generate_token() -> String {
     format!("idr_{}", random_hex())
+}
+
+/// A new applicant-session token: `igs_` and 64 hex characters.
+pub fn generate_session_token() -> String {
+    format!("igs_{}", random_hex())
 }
 
 /// SHA-256 of an API key, the only form in which keys are stored.
@@ -39,6 +45,7 @@ mod tests {
         let (a, b) = (generate_api_key(), generate_api_key());
         assert!(a.starts_with("idg_") && a.len() == 68 && a != b);
         assert!(generate_token().starts_with("idr_"));
+        assert!(generate_session_token().starts_with("igs_"));
         let h = hash_api_key(&a);
         assert_eq!(h.len(), 64);
         assert!(!h.contains(&a[4..]));

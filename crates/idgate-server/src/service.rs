@@ -84,6 +84,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         identity_secret: crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?,
         models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),
         screen,
+        flow: cfg.flow.clone(),
     });
     // Fail at start, not on the first case, when the models are missing.
     state.ocr().with_context(|| {

@@ -22,6 +22,8 @@ pub struct AppState {
     /// Sanctions and PEP screening over the store's current lists; the workers reload it
     /// when a new list version lands.
     pub screen: Arc<crate::screening::ListScreen>,
+    /// The applicant's hosted flow: session lifetime, link address, embedding origins.
+    pub flow: crate::config::Flow,
 }
 
 impl AppState {

@@ -9,7 +9,8 @@
 //!   (outbox) in its own transaction. Selfie face templates (sealed descriptors) count for
 //!   duplicate search once their case is approved; liveness challenges are single use and
 //!   no frame is accepted twice. Sanctions and PEP lists are kept as versions with their
-//!   diffs, each source's latest entities replaced in one transaction.
+//!   diffs, each source's latest entities replaced in one transaction. Applicant sessions
+//!   (the hosted flow's credential) are kept as token digests with their expiry.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -29,6 +30,7 @@ mod jobs;
 mod keys;
 mod review;
 mod screening;
+mod sessions;
 mod webhooks;
 
 pub use blob::{BlobStore, MasterKey, S3Config};
@@ -41,6 +43,7 @@ pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
 pub use review::{CaseDecision, Comment, Reviewer};
 pub use screening::{ListChanges, ListEntity, ListVersion};
+pub use sessions::ApplicantSession;
 pub use webhooks::{
     AttemptResult, Delivery, DeliveryAttempt, Envelope, RenderWebhook, WebhookEvent,
 };

@@ -154,6 +154,11 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
     })
 }
 
+/// A case as the applicant's page reads it, in the language `q` asks for.
+pub async fn case_json(s: &AppState, case: Case, q: &LangQuery) -> ApiResult<CaseOut> {
+    case_out_in(s, case, q.lang()).await
+}
+
 pub async fn create_case(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -311,10 +316,57 @@ pub async fn submit_case(State(s): State<Shared>, Path(id): Path<String>) -> Api
             "enter the applicant's data (PUT /v1/cases/{id}/data) before submitting",
         ));
     }
+    if case.status == CaseStatus::Draft {
+        missing_face_step(&s, &case).await?;
+    }
     let case = s.store.submit(&id, "api").await?;
     inc(&s.metrics.cases_submitted);
     s.jobs_ready.notify_one();
     Ok((StatusCode::ACCEPTED, Json(case_out(&s, case).await?)).into_response())
+}
+
+/// Refuses to submit a case whose level needs the face step (not verified before on this
+/// account) when it has neither a passed liveness challenge nor a selfie: the checks could
+/// only answer FACE_NOT_FOUND, which tells the applicant the wrong thing.
+async fn missing_face_step(s: &AppState, case: &Case) -> ApiResult<()> {
+    let applicant = s
+        .store
+        .applicant(&case.applicant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let verified = idgate_pipeline::case::verified_steps(&s.store, &applicant.uid).await?;
+    let needs_face = s.policy.level(&case.level).is_some_and(|l| {
+        s.policy
+            .missing_steps(l, &verified)
+            .contains(&idgate_decide::Step::Selfie)
+    });
+    if !needs_face {
+        return Ok(());
+    }
+    let passed = s
+        .store
+        .latest_challenge(&case.id)
+        .await?
+        .is_some_and(|c| c.status == idgate_core::ChallengeStatus::Passed);
+    let selfie = s
+        .store
+        .documents(&case.id)
+        .await?
+        .iter()
+        .any(|d| d.data.kind == idgate_decide::UploadKind::Selfie.as_str());
+    if passed || selfie {
+        return Ok(());
+    }
+    let how = if s.policy.liveness_required {
+        "take the liveness check (POST /v1/cases/{id}/liveness)"
+    } else {
+        "take the liveness check (POST /v1/cases/{id}/liveness) or upload a selfie"
+    };
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing_step",
+        format!("the {} level needs the face step: {how}", case.level),
+    ))
 }
 
 /// The case, which must exist and still be a draft (`why_not` is the 409's message).

@@ -10,9 +10,11 @@ pub mod catalog;
 pub mod changes;
 pub mod documents;
 pub mod error;
+pub mod flow;
 pub mod liveness;
 pub mod openapi;
 pub mod review;
+pub mod sessions;
 
 use crate::state::Shared;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -36,6 +38,11 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/cases/{id}/data",
             axum::routing::put(cases::put_case_data),
+        )
+        .route("/v1/applicants/{id}/sessions", post(sessions::create))
+        .route(
+            "/v1/applicants/{id}/sessions/{session}",
+            axum::routing::delete(sessions::revoke),
         )
         .route("/v1/applicants/{id}/change-requests", post(changes::create))
         .route("/v1/change-requests/{id}", get(changes::get))
@@ -78,7 +85,43 @@ pub fn app(state: Shared) -> Router {
             state.clone(),
             auth::require_api_key,
         ));
+    // The hosted flow's API: the same case handlers, for the session's applicant and
+    // current case only.
+    let flow = Router::new()
+        .route("/flow/v1/session", get(sessions::get_session))
+        .route("/flow/v1/qr", get(sessions::qr))
+        .route("/flow/v1/cases", post(sessions::open_case))
+        .route("/flow/v1/cases/{id}", get(cases::get_case))
+        .route(
+            "/flow/v1/cases/{id}/data",
+            axum::routing::put(cases::put_case_data),
+        )
+        .route(
+            "/flow/v1/cases/{id}/documents",
+            post(documents::upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/flow/v1/cases/{id}/documents/{doc}",
+            axum::routing::delete(documents::delete_document),
+        )
+        .route("/flow/v1/cases/{id}/submit", post(cases::submit_case))
+        .route("/flow/v1/cases/{id}/liveness", post(liveness::issue))
+        .route(
+            "/flow/v1/cases/{id}/liveness/{challenge}",
+            post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/flow/v1/precheck",
+            post(documents::precheck).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            sessions::require_session,
+        ));
     Router::new()
+        .route("/flow", get(flow::page))
+        .route("/flow/assets/{name}", get(flow::asset))
+        .merge(flow)
         .route("/v1/catalog", get(catalog::get_catalog))
         .route("/v1/reasons", get(catalog::get_reasons))
         .route("/v1/catalog/{country}", get(catalog::get_catalog_country))
@@ -103,7 +146,7 @@ pub fn app(state: Shared) -> Router {
 async fn shape_errors(req: Request, next: Next) -> Response {
     let file_route = {
         let p = req.uri().path();
-        p.ends_with("/documents") || p == "/v1/precheck" || p.contains("/liveness/")
+        p.ends_with("/documents") || p.ends_with("/precheck") || p.contains("/liveness/")
     };
     let res = next.run(req).await;
     let status = res.status();

@@ -39,6 +39,9 @@ pub fn document() -> Value {
     for (k, v) in review_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in session_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas is an object");
@@ -54,6 +57,45 @@ fn json_body(schema: &str) -> Value {
 
 fn plain(description: &str) -> Value {
     json!({"description": description})
+}
+
+/// Applicant sessions and the hosted flow's routes.
+fn session_paths() -> Value {
+    let session = json!([{"sessionToken": []}]);
+    let same = |what: &str| {
+        format!("As `{what}`, for the session's applicant and only its current case (403 `not_this_session` otherwise).")
+    };
+    json!({
+        "/v1/applicants/{id}/sessions": {"post": {
+            "summary": "A hosted-flow link for the applicant: `{id, applicant_id, url, token, expires_at}`",
+            "description": "The token (`igs_...`) is short-lived (`flow.session_ttl_secs`, 30 minutes by default; `ttl_secs` may ask for less), bound to this applicant and usable only on its current case. `url` carries it in the fragment (`/flow#s=...`), which browsers never send to a server. Open the same link on a second device to continue there. `redirect_url` (under one of `flow.embed_origins`) is where the page sends the applicant when done; those origins may also frame the page and receive its `postMessage` events (`started`, `step`, `submitted`, `decided`).",
+            "parameters": [id_param("id")],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
+                "properties": {"ttl_secs": {"type": "integer", "minimum": 1}, "redirect_url": {"type": "string"}}}}}},
+            "responses": {"201": plain("the session, with its token (shown once)"), "400": error_response("invalid_ttl, invalid_redirect_url"),
+                "404": error_response("no such applicant")}}},
+        "/v1/applicants/{id}/sessions/{session}": {"delete": {
+            "summary": "Revoke a session: its token is refused from then on (401 `session_revoked`)",
+            "parameters": [id_param("id"), id_param("session")],
+            "responses": {"204": plain("revoked"), "404": error_response("no such usable session of this applicant")}}},
+        "/flow": {"get": {"summary": "The applicant's page (English or Simplified Chinese: `?lang=`, else Accept-Language)", "security": [],
+            "responses": {"200": plain("HTML under a strict Content-Security-Policy")}}},
+        "/flow/v1/session": {"get": {"summary": "What the page starts from: the applicant's region, the levels' steps (and those still missing), the current case, the chosen document, the embedding origins and the redirect", "security": session.clone(),
+            "responses": {"200": plain("the session's view"), "401": error_response("unauthorized, session_expired, session_revoked")}}},
+        "/flow/v1/qr": {"get": {"summary": "The session's link as a QR code, for a phone to carry on with the same session", "security": session.clone(),
+            "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {}}}}}},
+        "/flow/v1/cases": {"post": {"summary": "The applicant's current draft, or a new case when the last one asks for a resubmission or there is none", "security": session.clone(),
+            "responses": {"200": ok("the current draft", "Case"), "201": ok("a new case", "Case"), "409": error_response("the current case is being checked or was decided"),
+                "429": error_response("too_many_attempts: a cooldown applies")}}},
+        "/flow/v1/cases/{id}": {"get": {"summary": same("GET /v1/cases/{id}"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"200": ok("the case", "Case"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/data": {"put": {"summary": same("PUT /v1/cases/{id}/data"), "security": session.clone(), "parameters": [id_param("id")], "requestBody": json_body("EnteredData"), "responses": {"204": plain("stored"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/documents": {"post": {"summary": same("POST /v1/cases/{id}/documents"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"201": plain("stored"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/documents/{doc}": {"delete": {"summary": same("DELETE /v1/cases/{id}/documents/{doc}"), "security": session.clone(), "parameters": [id_param("id"), id_param("doc")], "responses": {"204": plain("removed"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/submit": {"post": {"summary": same("POST /v1/cases/{id}/submit"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"202": ok("queued", "Case"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/liveness": {"post": {"summary": same("POST /v1/cases/{id}/liveness"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"200": plain("the challenge"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/liveness/{challenge}": {"post": {"summary": same("POST /v1/cases/{id}/liveness/{challenge}"), "security": session.clone(), "parameters": [id_param("id"), id_param("challenge")], "responses": {"200": plain("the judgement"), "403": error_response("not_this_session")}}},
+        "/flow/v1/precheck": {"post": {"summary": "As `POST /v1/precheck`, for the page", "security": session, "responses": {"200": plain("the instant check's report")}}},
+    })
 }
 
 /// Entered data, change requests, reviewer accounts, the reviewer API and webhooks.
@@ -290,11 +332,12 @@ fn base() -> Value {
             "/v1/cases/{id}/submit": {"post": {
                 "summary": "Submit a draft case for processing", "parameters": [id_param("id")],
                 "responses": {"202": ok("queued for processing", "Case"), "404": error_response("no such case"),
-                    "409": error_response("not a draft"), "422": error_response("no documents uploaded, or no entered data")}}}
+                    "409": error_response("not a draft"), "422": error_response("no documents uploaded, no entered data, or `missing_step`: the level needs the face step and there is neither a passed liveness challenge nor a selfie")}}}
         },
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"},
-                "reviewerToken": {"type": "http", "scheme": "bearer", "description": "a reviewer's idr_ token"}},
+                "reviewerToken": {"type": "http", "scheme": "bearer", "description": "a reviewer's idr_ token"},
+                "sessionToken": {"type": "http", "scheme": "bearer", "description": "an applicant session's igs_ token (the hosted flow)"}},
             "schemas": {
                 "CatalogEntry": {"type": "object", "required": ["code", "alpha3", "name", "supported", "documents"], "properties": {
                     "code": {"type": "string"}, "alpha3": {"type": "string"}, "name": {"type": "string"},

@@ -143,6 +143,20 @@ async fn submitting_needs_documents_and_happens_once() {
     }
     let (s, _) = t.send_json("PUT", &data_uri, erika()).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
+    // The level needs the face step: without a passed challenge or a selfie the checks
+    // could only answer FACE_NOT_FOUND, so the submission is refused, naming the step.
+    let (s, v) = t.call(submit(&case)).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("missing_step")),
+        "{v}"
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("face step"));
+    t.upload(&case, &[("kind", b"selfie"), ("file", &specimen_jpeg())])
+        .await;
     let (s, v) = t.call(submit(&case)).await;
     assert_eq!(
         (s, v["status"].as_str(), v["data_entered"].as_bool()),
@@ -179,7 +193,13 @@ async fn submitting_needs_documents_and_happens_once() {
         .collect();
     assert_eq!(
         actions,
-        ["created", "document_added", "data_entered", "submitted"]
+        [
+            "created",
+            "document_added",
+            "data_entered",
+            "document_added",
+            "submitted"
+        ]
     );
     let (s, _) = t.call(submit("missing")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -7,6 +7,7 @@ mod catalog;
 mod documents;
 mod liveness;
 mod review;
+mod sessions;
 mod webhooks;
 
 #[path = "../../../face_models.rs"]
@@ -74,6 +75,7 @@ async fn setup_with_clock(
                 .into(),
         )),
         screen: t_screen(),
+        flow: idgate_server::config::Flow::for_listen(([127, 0, 0, 1], 8080).into()),
     });
     T {
         router: app(state.clone()),
@@ -179,6 +181,16 @@ impl T {
     }
 
     async fn multipart(&self, uri: &str, fields: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        self.multipart_as(&self.key, uri, fields).await
+    }
+
+    /// A multipart POST with `bearer` as the credential (an API key or a session token).
+    async fn multipart_as(
+        &self,
+        bearer: &str,
+        uri: &str,
+        fields: &[(&str, &[u8])],
+    ) -> (StatusCode, Value) {
         let boundary = "XBOUNDARYX";
         let mut body = Vec::new();
         for (name, data) in fields {
@@ -194,8 +206,10 @@ impl T {
             body.extend(b"\r\n");
         }
         body.extend(format!("--{boundary}--\r\n").as_bytes());
-        let req = self
-            .req("POST", uri)
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {bearer}"))
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),

@@ -54,6 +54,7 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
         identity_secret: b"s".to_vec(),
         models: Arc::new(idgate_pipeline::Models::new(Default::default())),
         screen: t_screen(),
+        flow: idgate_server::config::Flow::for_listen(([127, 0, 0, 1], 8080).into()),
     });
     t.router = app(s2.clone());
     t.state = s2.clone();

@@ -10,6 +10,7 @@ mod faces;
 mod jobs;
 mod review;
 mod screening;
+mod sessions;
 use cases::*;
 use changes::*;
 use decisions::*;
@@ -17,6 +18,7 @@ use faces::*;
 use jobs::*;
 use review::*;
 use screening::*;
+use sessions::*;
 
 use idgate_core::{
     CaseEvent, CaseStatus, ChallengeStatus, ChangeChecks, ChangeStatus, ClaimStatus, Clock,
@@ -138,6 +140,7 @@ contract!(
     faces_count_once_approved_and_challenges_are_single_use,
     only_a_case_the_checks_decided_can_be_approved,
     list_versions_replace_a_source_whole_and_keep_their_diffs,
+    applicant_sessions_expire_and_revoke,
     a_reviewers_approval_clears_the_screening_matches_it_names,
 );
 

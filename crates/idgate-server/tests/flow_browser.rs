@@ -1,0 +1,384 @@
+//! Issue #25: the applicant's hosted flow in a real browser — Debian's Chromium driven by
+//! chromedriver — against the real `idgate` binary and its workers. The photos are
+//! idgate-specimen's passports and the shared face images; the checks are the service's own.
+//!
+//! Screenshots of every step go to `$IDGATE_FLOW_SCREENSHOTS` when it is set (the README's
+//! are made that way: `IDGATE_FLOW_SCREENSHOTS=docs/flow`), else to a temporary directory.
+
+#[path = "support/server.rs"]
+mod server;
+#[path = "support/webdriver.rs"]
+mod webdriver;
+
+use serde_json::{json, Value};
+use server::*;
+use std::path::PathBuf;
+use std::time::Duration;
+use webdriver::{Browser, Driver};
+
+const SECS: fn(u64) -> Duration = Duration::from_secs;
+const SELFIE: &str = "face_recognition_ageitgey/tests/test_images/obama2.jpg";
+
+struct Flow {
+    s: Server,
+    client: Client,
+    files: PathBuf,
+    shots: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Flow {
+    /// The service without active liveness (the face step takes a selfie file; the live
+    /// camera's recording is another test's), and a folder for the files to choose.
+    fn start() -> Flow {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, "liveness_required = false\n").unwrap();
+        let data = dir.path().join("data");
+        let s = Server::start(
+            &data,
+            free_port(),
+            &[("IDGATE_POLICY_FILE", policy.to_str().unwrap())],
+        );
+        let client = Client::new(&data);
+        let files = dir.path().join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        let shots = std::env::var("IDGATE_FLOW_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| dir.path().join("shots"));
+        std::fs::create_dir_all(&shots).unwrap();
+        Flow {
+            s,
+            client,
+            files,
+            shots,
+            _dir: dir,
+        }
+    }
+
+    /// A new applicant resident in `region` and a session link for it.
+    fn link(&self, uid: &str, region: &str, body: Value) -> Value {
+        let a = self.client.post(
+            &self.s.url("/v1/applicants"),
+            json!({"uid": uid, "region": region}),
+        );
+        let (status, v) = self.client.send(
+            "POST",
+            &self.s.url(&format!(
+                "/v1/applicants/{}/sessions",
+                a["id"].as_str().unwrap()
+            )),
+            Some(body),
+        );
+        assert_eq!(status, 201, "{v}");
+        v
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> String {
+        let p = self.files.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+
+    fn shot(&self, b: &Browser, name: &str, width: u32) {
+        let png = b.full_screenshot(width);
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+/// The photo scaled to 12 megapixels, as a phone's camera takes it.
+fn at_12_mp(jpeg: &[u8]) -> Vec<u8> {
+    let img = image::load_from_memory(jpeg).unwrap();
+    let k = (12.0e6 / f64::from(img.width() * img.height())).sqrt();
+    let mut big = img
+        .resize_exact(
+            (f64::from(img.width()) * k) as u32,
+            (f64::from(img.height()) * k) as u32,
+            image::imageops::FilterType::Triangle,
+        )
+        .into_rgb8();
+    // A sensor's noise, so that the file is not the smooth upscale's few hundred kilobytes.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for p in big.pixels_mut() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let n = (seed % 13) as i16 - 6;
+        for c in p.0.iter_mut() {
+            *c = (i16::from(*c) + n).clamp(0, 255) as u8;
+        }
+    }
+    let big = image::DynamicImage::ImageRgb8(big);
+    let mut out = Vec::new();
+    big.write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    out
+}
+
+fn url_of(link: &Value) -> String {
+    link["url"].as_str().unwrap().to_string()
+}
+
+/// No serious or critical accessibility violation on the page as it is (axe-core).
+fn accessible(b: &Browser, screen: &str) {
+    let bad: Vec<Value> = b
+        .axe()
+        .into_iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(bad.is_empty(), "{screen}: {}", Value::from(bad));
+}
+
+/// The document step: a passport of the applicant's country, then the data as printed.
+fn choose_passport_and_enter(b: &Browser, who: &Holder, number: &str) {
+    b.wait_title("Choose your document", SECS(10));
+    assert_eq!(
+        b.js(
+            "return document.getElementById('country').value;",
+            json!([])
+        ),
+        "CN",
+        "the country of issue defaults to the residence"
+    );
+    b.find("input[name=kind][value=passport]").click();
+    b.find("#next").click();
+    b.wait_title("Your details", SECS(10));
+    // Inline validation before anything is sent.
+    b.find("#next").click();
+    assert!(b.text("#family-error").contains("Enter your name"));
+    b.find("#given").send_keys(who.given);
+    b.find("#family").send_keys(who.family);
+    b.js(
+        "document.getElementById('birth').value = arguments[0];",
+        json!([who.birth]),
+    );
+    b.find("#number").send_keys(number);
+}
+
+/// Chooses the file at `path` for the side shown and waits for the pre-check's answer;
+/// returns the pre-check's time in the page (ms).
+fn precheck(b: &Browser, path: &str) -> f64 {
+    b.find("#file").send_keys(path);
+    let result = b.wait("#precheck", SECS(60));
+    assert!(result.attr("data-verdict").is_some());
+    b.js("return window.idgatePrecheckMs;", json!([]))
+        .as_f64()
+        .unwrap()
+}
+
+/// Two devices, one session: a desktop starts (document and data), a phone opens the same
+/// link and carries on from the photo (the choice came from the server), the desktop
+/// follows, and the applicant ends approved with no person involved.
+#[test]
+fn an_applicant_walks_the_flow_to_approval_on_two_devices() {
+    let f = Flow::start();
+    let link = f.link(
+        "flow-1",
+        "CN",
+        json!({"redirect_url": null, "ttl_secs": 900}),
+    );
+    let url = url_of(&link);
+    assert!(url.contains("/flow#s=igs_"), "{url}");
+    let driver = Driver::start();
+    let desktop = driver.browser(1280, 900, "en-US");
+    desktop.goto(&url);
+    desktop.wait_title("Verify your identity", SECS(10));
+    let paint = desktop.js(
+        "const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+         return p ? p.startTime : null;",
+        json!([]),
+    );
+    println!("flow: first contentful paint {paint} ms");
+    assert!(
+        !desktop
+            .js("return location.href;", json!([]))
+            .as_str()
+            .unwrap()
+            .contains("igs_"),
+        "the token leaves the address bar"
+    );
+    f.shot(&desktop, "01-intro-desktop", 1280);
+    desktop.find("#start").click();
+    choose_passport_and_enter(&desktop, &ZHANG, ZHANG.number);
+    f.shot(&desktop, "03-data-desktop", 1280);
+    accessible(&desktop, "data");
+    desktop.find("#next").click();
+    let side_title = "Photograph the photo page of your Passport";
+    desktop.wait_title(side_title, SECS(10));
+
+    // The phone opens the same link and is at the same step.
+    let phone = driver.browser(375, 812, "en-US");
+    phone.goto(&url);
+    phone.wait_title(side_title, SECS(10));
+    f.shot(&phone, "04-side-phone", 375);
+    let photo = at_12_mp(&passport_photo(&ZHANG));
+    let ms = precheck(&phone, &f.file("passport.jpg", &photo));
+    // Measured here, reported in docs/benchmarks.md (goal: under 500 ms for 12 MP), beside
+    // the same request sent by a plain client: what the page adds.
+    let started = std::time::Instant::now();
+    let direct: Value = ureq::post(&f.s.url("/v1/precheck"))
+        .set("authorization", &format!("Bearer {}", f.client.key))
+        .send_bytes(&photo)
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let direct_ms = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(direct["verdict"], "pass");
+    println!(
+        "flow: pre-check of a {} KB 12 MP photo answered in the page after {ms:.0} ms \
+         (the same request from a plain client: {direct_ms:.0} ms)",
+        photo.len() / 1024
+    );
+    assert_eq!(
+        phone.find("#precheck").attr("data-verdict").as_deref(),
+        Some("pass")
+    );
+    assert!(phone.text("main").contains("The photo looks good."));
+    f.shot(&phone, "05-precheck-pass-phone", 375);
+    phone.find("#use-photo").click();
+    phone.wait_title("Face scan", SECS(10));
+    f.shot(&phone, "06-face-phone", 375);
+    accessible(&phone, "face");
+    phone
+        .find("#selfie")
+        .send_keys(&f.file("selfie.jpg", &testdata::read(SELFIE)));
+    phone.wait_title("Check and send", SECS(10));
+    f.shot(&phone, "07-review-phone", 375);
+    accessible(&phone, "review");
+    // The desktop followed the phone.
+    desktop.wait_title("Check and send", SECS(10));
+    phone.find("#submit").click();
+    phone.wait("[data-status=approved]", SECS(120));
+    f.shot(&phone, "08-approved-phone", 375);
+    accessible(&phone, "approved");
+    desktop.wait("[data-status=approved]", SECS(10));
+    assert!(phone.text("main").contains("Your identity is verified"));
+    // The platform sees the same.
+    let ent = f.client.get(&f.s.url("/v1/entitlements/flow-1"));
+    assert_eq!(ent["level"], "basic", "{ent}");
+}
+
+/// Before submitting, a photo with glare is shown with its box and its fix; after, a
+/// document number typed wrong comes back as a resubmission with what to fix.
+#[test]
+fn glare_is_shown_before_and_a_wrong_number_explained_after() {
+    let f = Flow::start();
+    let min = Holder {
+        number: "G23456789",
+        family: "Zhang",
+        given: "Min",
+        birth: "1995-03-01",
+    };
+    // The phone's camera films the clean passport page (Chromium's fake camera).
+    let clean = passport_photo(&min);
+    let camera = f.files.join("camera.y4m");
+    let still = image::load_from_memory(&clean).unwrap().into_rgb8();
+    std::fs::write(&camera, webdriver::y4m(&still, 5)).unwrap();
+    let driver = Driver::start();
+    let phone = driver.browser_with_camera(375, 812, &camera);
+    phone.goto(&url_of(&f.link("flow-2", "CN", json!({}))));
+    phone.wait_title("Verify your identity", SECS(10));
+    f.shot(&phone, "01-intro-phone", 375);
+    accessible(&phone, "intro");
+    phone.find("#start").click();
+    phone.wait_title("Choose your document", SECS(10));
+    f.shot(&phone, "02-document-phone", 375);
+    accessible(&phone, "document");
+    choose_passport_and_enter(&phone, &min, "G23456780");
+    phone.find("#next").click();
+    phone.wait_title("Photograph the photo page of your Passport", SECS(10));
+    let glare = passport_photo_with(&min, idgate_specimen::Defect::Glare);
+    precheck(&phone, &f.file("glare.jpg", &glare));
+    assert!(phone.has("#precheck canvas"), "the photo is shown");
+    assert!(
+        phone.has("li[data-code=GLARE]"),
+        "glare found: {}",
+        phone.text("main")
+    );
+    let glare_text = phone.text("li[data-code=GLARE]").to_lowercase();
+    assert!(
+        glare_text.contains("glare") || glare_text.contains("reflection"),
+        "{glare_text}"
+    );
+    assert!(phone.has("#retake") && !phone.has("#use-photo"));
+    f.shot(&phone, "05-precheck-glare-phone", 375);
+    accessible(&phone, "pre-check");
+    phone.find("#retake").click();
+    // The retake with the live camera: its frame, not a file, goes to the pre-check.
+    phone.find("#camera").click();
+    phone.wait("#take:not([disabled])", SECS(10)).click();
+    let result = phone.wait("#precheck", SECS(60));
+    assert_eq!(
+        result.attr("data-verdict").as_deref(),
+        Some("pass"),
+        "{}",
+        phone.text("main")
+    );
+    f.shot(&phone, "05-camera-pass-phone", 375);
+    phone.find("#use-photo").click();
+    phone.wait_title("Face scan", SECS(10));
+    phone
+        .find("#selfie")
+        .send_keys(&f.file("selfie.jpg", &testdata::read(SELFIE)));
+    phone.wait_title("Check and send", SECS(10));
+    phone.find("#submit").click();
+    phone.wait("[data-status=resubmission_requested]", SECS(120));
+    let codes: Vec<String> = phone
+        .js(
+            "return [...document.querySelectorAll('.reasons li')].map(l => l.dataset.code);",
+            json!([]),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(!codes.is_empty(), "{}", phone.text("main"));
+    assert!(phone.has("#again"), "a way to start again");
+    f.shot(&phone, "09-resubmission-phone", 375);
+    accessible(&phone, "resubmission");
+    // Starting again opens a new case for the same session.
+    if phone.find("#again").attr("disabled").is_none() {
+        phone.find("#again").click();
+        phone.wait_title("Choose your document", SECS(10));
+    }
+}
+
+/// Simplified Chinese from the browser's language, the switcher, and the pages for a link
+/// that expired or lost its token.
+#[test]
+fn the_flow_speaks_chinese_and_says_when_a_link_no_longer_works() {
+    let f = Flow::start();
+    let driver = Driver::start();
+    let b = driver.browser(375, 812, "zh-CN");
+    b.goto(&url_of(&f.link("flow-3", "CN", json!({}))));
+    b.wait_title("验证您的身份", SECS(10));
+    assert_eq!(
+        b.js("return document.documentElement.lang;", json!([])),
+        "zh-Hans"
+    );
+    f.shot(&b, "01-intro-phone-zh", 375);
+    accessible(&b, "intro zh");
+    b.find("#start").click();
+    b.wait_title("选择您的证件", SECS(10));
+    f.shot(&b, "02-document-phone-zh", 375);
+    b.js(
+        "const s = document.getElementById('lang'); s.value = 'en'; s.dispatchEvent(new Event('change'));",
+        json!([]),
+    );
+    b.wait_title("Choose your document", SECS(10));
+
+    let short = f.link("flow-4", "CN", json!({"ttl_secs": 1}));
+    std::thread::sleep(Duration::from_millis(1500));
+    let b2 = driver.browser(375, 812, "en-US");
+    b2.goto(&url_of(&short));
+    b2.wait_title("This session has expired", SECS(10));
+    f.shot(&b2, "10-expired-phone", 375);
+    accessible(&b2, "expired");
+    b2.goto(&f.s.url("/flow"));
+    b2.wait_title("This link is incomplete", SECS(10));
+}
