@@ -523,32 +523,45 @@ function faceStep() {
     emit("step", { step: "face" });
     route();
   });
+  // The challenge first: the applicant sees the movements asked, in their order, and starts
+  // the camera when ready. Each movement gets its own time with its cue on the video.
   async function liveness() {
     stopPolling();
     busy(liveBtn, true);
+    const c = await api("POST", `/flow/v1/cases/${st.case.id}/liveness`, "", null);
+    busy(liveBtn, false);
+    if (!c.ok) return status.replaceChildren(notice("bad", errorText(c)));
+    // One challenge at a time: the start button comes back only if this one fails.
+    liveBtn.hidden = true;
+    const ready = h("button", { id: "ready", text: t("face.ready"), onclick: () => record(c.data, ready) });
+    status.replaceChildren(
+      h("p", { text: t("face.you_will") }),
+      h("ol", { id: "actions" }, c.data.actions.map((a) => h("li", { "data-action": a, text: tk(`action.${a}`) }))),
+      h("div", { class: "actions" }, ready),
+    );
+    ready.focus();
+  }
+
+  async function record(challenge, ready) {
+    busy(ready, true);
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: { ideal: 640 } }, audio: false });
     } catch {
-      busy(liveBtn, false);
       return status.replaceChildren(notice("bad", t("camera.denied")));
     }
     const stop = () => stream.getTracks().forEach((x) => x.stop());
-    const c = await api("POST", `/flow/v1/cases/${st.case.id}/liveness`, "", null);
-    if (!c.ok) {
-      stop();
-      busy(liveBtn, false);
-      return status.replaceChildren(notice("bad", errorText(c)));
-    }
     const video = h("video", { autoplay: true, muted: true, playsinline: true });
     video.srcObject = stream;
     const cue = h("p", { class: "cue", "aria-live": "assertive" });
     status.replaceChildren(h("div", { class: "preview" }, video, h("div", { class: "frame face" }), cue));
     await new Promise((res) => (video.onloadeddata = res));
-    const rules = c.data.frames;
-    const span = Math.min(rules.max_span_ms * 0.8, Math.max(rules.min_span_ms * 1.5, 4500));
-    const count = Math.min(rules.max, Math.max(rules.min + 2, 16));
-    const gap = Math.min(rules.max_gap_ms * 0.8, span / count);
+    // One second facing the camera, two for each movement, a frame every 250 ms: within
+    // the server's limits on frame count, gaps and span.
+    const rules = challenge.frames;
+    const plan = [["face_camera", 1000], ...challenge.actions.map((a) => [a, 2000])];
+    const total = plan.reduce((n, [, ms]) => n + ms, 0);
+    const gap = Math.max(250, Math.min(rules.max_gap_ms * 0.8, total / (rules.max - 1)));
     const frames = [];
     const stamps = [];
     const t0 = performance.now();
@@ -560,26 +573,32 @@ function faceStep() {
       stamps.push(Math.round(performance.now() - t0));
       cv.toBlob(res, "image/jpeg", 0.9);
     });
-    const plan = ["face_camera", ...c.data.actions];
-    for (let i = 0; i < count; i++) {
-      const phase = plan[Math.min(plan.length - 1, Math.floor((i / count) * plan.length))];
+    let until = 0;
+    for (const [phase, ms] of plan) {
       cue.textContent = tk(`action.${phase}`);
-      frames.push(await grab());
-      await new Promise((res) => setTimeout(res, gap));
+      until += ms;
+      while (performance.now() - t0 < until && frames.length < rules.max) {
+        frames.push(await grab());
+        await new Promise((res) => setTimeout(res, gap));
+      }
     }
     stop();
     cue.textContent = t("face.checking");
     const form = new FormData();
     frames.forEach((f, i) => form.append("frame", f, `f${i}.jpg`));
     form.append("timestamps_ms", stamps.join(","));
-    const r = await api("POST", `/flow/v1/cases/${st.case.id}/liveness/${c.data.id}`, form, null);
-    busy(liveBtn, false);
-    if (r.ok && r.data.passed) {
+    const r = await api("POST", `/flow/v1/cases/${st.case.id}/liveness/${challenge.id}`, form, null);
+    if (r.ok && r.data.status === "passed") {
       emit("step", { step: "face" });
       return route();
     }
-    status.replaceChildren(notice("bad", r.ok ? t("face.failed") : errorText(r)));
+    // What the judge saw, for support (a code's detail, in the server's words, not shown).
+    status.replaceChildren(r.ok
+      ? h("div", { id: "liveness-failed", "data-failure": r.data.failure || "", "data-frames": frames.length },
+        notice("bad", t("face.failed")), reasonList([r.data]))
+      : notice("bad", errorText(r)));
     liveBtn.textContent = t("face.again");
+    liveBtn.hidden = false;
   }
 }
 

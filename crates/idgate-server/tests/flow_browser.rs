@@ -31,9 +31,14 @@ impl Flow {
     /// The service without active liveness (the face step takes a selfie file; the live
     /// camera's recording is another test's), and a folder for the files to choose.
     fn start() -> Flow {
+        Flow::start_with("liveness_required = false\n")
+    }
+
+    /// The service under `policy` (TOML merged over the shipped one).
+    fn start_with(policy_toml: &str) -> Flow {
         let dir = tempfile::tempdir().unwrap();
         let policy = dir.path().join("policy.toml");
-        std::fs::write(&policy, "liveness_required = false\n").unwrap();
+        std::fs::write(&policy, policy_toml).unwrap();
         let data = dir.path().join("data");
         let s = Server::start(
             &data,
@@ -277,7 +282,7 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     let clean = passport_photo(&min);
     let camera = f.files.join("camera.y4m");
     let still = image::load_from_memory(&clean).unwrap().into_rgb8();
-    std::fs::write(&camera, webdriver::y4m(&still, 5)).unwrap();
+    std::fs::write(&camera, webdriver::y4m(&[still], 5)).unwrap();
     let driver = Driver::start();
     let phone = driver.browser_with_camera(375, 812, &camera);
     phone.goto(&url_of(&f.link("flow-2", "CN", json!({}))));
@@ -381,4 +386,110 @@ fn the_flow_speaks_chinese_and_says_when_a_link_no_longer_works() {
     accessible(&b2, "expired");
     b2.goto(&f.s.url("/flow"));
     b2.wait_title("This link is incomplete", SECS(10));
+}
+
+/// The face step as the service asks for it by default: active liveness. The page shows the
+/// movements asked, then films them with the phone's front camera — Chromium's fake camera,
+/// playing a synthetic live recording of the passport holder doing those movements
+/// (idgate-face's `detectable_recording`) — and the server's judgement passes it: its best
+/// frame becomes the selfie and the case is approved.
+#[test]
+fn the_face_scan_passes_with_a_live_recording_from_the_camera() {
+    let f = Flow::start_with("");
+    let wei = Holder {
+        number: "E87654321",
+        family: "Zhang",
+        given: "Wei",
+        birth: "1990-07-15",
+    };
+    let face = image::load_from_memory(&testdata::read(SELFIE))
+        .unwrap()
+        .into_rgb8();
+    // Until the challenge is known the camera films the face still; the recording of the
+    // movements asked replaces it before the camera starts.
+    let camera = f.files.join("face.y4m");
+    std::fs::write(&camera, webdriver::y4m(std::slice::from_ref(&face), 4)).unwrap();
+    let driver = Driver::start();
+    let phone = driver.browser_with_camera(375, 812, &camera);
+    phone.goto(&url_of(&f.link("flow-5", "CN", json!({}))));
+    phone.wait_title("Verify your identity", SECS(10));
+    phone.find("#start").click();
+    choose_passport_and_enter(&phone, &wei, wei.number);
+    phone.find("#next").click();
+    phone.wait_title("Photograph the photo page of your Passport", SECS(10));
+    precheck(&phone, &f.file("passport.jpg", &passport_photo(&wei)));
+    phone.find("#use-photo").click();
+    phone.wait_title("Face scan", SECS(10));
+    assert!(
+        !phone.has("#selfie"),
+        "no photo upload stands in for liveness"
+    );
+    phone.find("#liveness").click();
+    phone.wait("#actions li", SECS(10));
+    f.shot(&phone, "06-face-actions-phone", 375);
+    accessible(&phone, "face actions");
+    let actions: Vec<idgate_face::liveness::Action> = phone
+        .js(
+            "return [...document.querySelectorAll('#actions li')].map(l => l.dataset.action);",
+            json!([]),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| idgate_face::liveness::Action::parse(a.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(actions.len(), 3);
+    let models = face_models::get();
+    let lm = models.faces(&face)[0].landmarks;
+    let mut frames =
+        idgate_face::synth::detectable_recording(models, &face, &lm, &actions, 22.0, 25, 8);
+    // Facing the camera after the last movement, so that the loop does not start again
+    // while the page films (about 7 s).
+    let last = frames.last().unwrap().clone();
+    while frames.len() < 36 {
+        frames.push(last.clone());
+    }
+    // As a camera delivers it: 8 frames a second (each recorded frame twice), no two alike
+    // (a camera's sensor never gives the same picture twice; the frame number is written
+    // into the top row), so that the page's captures, 250 ms apart, never repeat a frame.
+    let video: Vec<image::RgbImage> = frames
+        .iter()
+        .flat_map(|f| [f.clone(), f.clone()])
+        .enumerate()
+        .map(|(i, mut f)| {
+            for x in 0..16.min(f.width()) {
+                f.put_pixel(
+                    x,
+                    0,
+                    image::Rgb([(i * 7 % 256) as u8, (x * 16) as u8, i as u8]),
+                );
+            }
+            f
+        })
+        .collect();
+    std::fs::write(&camera, webdriver::y4m(&video, 8)).unwrap();
+    phone.find("#ready").click();
+    let deadline = std::time::Instant::now() + SECS(90);
+    while phone.text("#screen-title") != "Check and send" {
+        if phone.has("#liveness-failed") {
+            let why = phone.js(
+                "const e = document.getElementById('liveness-failed'); \
+                 return [e.dataset.failure, e.dataset.frames];",
+                json!([]),
+            );
+            panic!(
+                "the live recording failed: {why} (actions {actions:?}, {} frames)",
+                frames.len()
+            );
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            phone.text("main")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    f.shot(&phone, "07-review-after-liveness-phone", 375);
+    phone.find("#submit").click();
+    phone.wait("[data-status=approved]", SECS(120));
 }

@@ -124,42 +124,36 @@ fn post(url: &str, body: Value) -> Value {
     }
 }
 
-/// A still picture as a Y4M recording (4:2:0, BT.601) of `frames` frames, for Chromium's
-/// fake camera (`--use-file-for-fake-video-capture`), which plays it in a loop.
-pub fn y4m(img: &image::RgbImage, frames: usize) -> Vec<u8> {
-    let (w, h) = (img.width() & !1, img.height() & !1);
-    let mut y = Vec::with_capacity((w * h) as usize);
-    let (mut u, mut v) = (Vec::new(), Vec::new());
-    for row in 0..h {
-        for col in 0..w {
-            let p = img.get_pixel(col, row).0.map(f32::from);
-            y.push((0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).round() as u8);
-        }
-    }
-    for row in (0..h).step_by(2) {
-        for col in (0..w).step_by(2) {
-            let mut sum = [0f32; 3];
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                let p = img.get_pixel(col + dx, row + dy).0;
-                for c in 0..3 {
-                    sum[c] += f32::from(p[c]) / 4.0;
-                }
+/// Frames as a Y4M recording (4:2:0, BT.601) at `fps`, for Chromium's fake camera
+/// (`--use-file-for-fake-video-capture`), which plays it in a loop. Every frame has the
+/// first one's size (cut to even numbers).
+pub fn y4m(frames: &[image::RgbImage], fps: u32) -> Vec<u8> {
+    let (w, h) = (frames[0].width() & !1, frames[0].height() & !1);
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for img in frames {
+        let mut y = Vec::with_capacity((w * h) as usize);
+        let (mut u, mut v) = (Vec::new(), Vec::new());
+        for row in 0..h {
+            for col in 0..w {
+                let p = img.get_pixel(col, row).0.map(f32::from);
+                y.push((0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).round() as u8);
             }
-            let [r, g, b] = sum;
-            u.push(
-                (128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b)
-                    .round()
-                    .clamp(0.0, 255.0) as u8,
-            );
-            v.push(
-                (128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b)
-                    .round()
-                    .clamp(0.0, 255.0) as u8,
-            );
         }
-    }
-    let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
-    for _ in 0..frames {
+        for row in (0..h).step_by(2) {
+            for col in (0..w).step_by(2) {
+                let mut sum = [0f32; 3];
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let p = img.get_pixel(col + dx, row + dy).0;
+                    for c in 0..3 {
+                        sum[c] += f32::from(p[c]) / 4.0;
+                    }
+                }
+                let [r, g, b] = sum;
+                let chroma = |x: f32| x.round().clamp(0.0, 255.0) as u8;
+                u.push(chroma(128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b));
+                v.push(chroma(128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b));
+            }
+        }
         out.extend(b"FRAME\n");
         out.extend(&y);
         out.extend(&u);
