@@ -7,6 +7,7 @@
 //! never logs image content, and reads its model files once from a directory the caller
 //! names. Descriptors are biometric data: callers store them encrypted.
 
+pub mod guide;
 pub mod hash;
 pub mod liveness;
 pub mod occlusion;

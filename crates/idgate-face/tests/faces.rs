@@ -467,3 +467,74 @@ fn copies_of_a_face_are_found_by_its_hash() {
     }
     let _ = face;
 }
+
+/// Issue #25: guidance while recording. On a live recording, the frames where the judge
+/// sees a turn are the frames the guide calls done for that turn, and facing the camera is
+/// good before it; a dark frame asks for light, a small face to come closer, two faces for
+/// one, an empty frame for a face, and a face turned during the blink to face the camera.
+#[test]
+fn the_guide_says_what_to_correct_and_when_a_turn_is_done() {
+    use idgate_face::guide::{guide, Advice};
+    let t = Thresholds::default();
+    let rules = Rules::default();
+    let img = photo(&format!("{AGEITGEY}/obama.jpg"));
+    let face = models().faces(&img).remove(0);
+    let asked = [Action::TurnLeft, Action::TurnRight, Action::Blink];
+    let recorded = synth::live_recording(&img, &face.landmarks, &asked, 22.0, 1);
+    let seq = frames(&recorded.iter().collect::<Vec<_>>());
+    let j = judge(&seq, &asked, &rules, &t);
+    assert!(j.passed(), "{:?}", j.failure);
+    let left = j.seen[0].1.unwrap();
+    let right = j.seen[1].1.unwrap();
+    let at = |i: usize, doing| guide(&seq[i], doing, &rules, &t).advice;
+    assert_eq!(
+        at(0, None),
+        Advice::Good,
+        "the recording starts facing the camera"
+    );
+    assert_eq!(at(0, Some(Action::TurnLeft)), Advice::TurnFurther);
+    assert_eq!(at(left, Some(Action::TurnLeft)), Advice::Good);
+    assert_eq!(at(left, Some(Action::TurnRight)), Advice::TurnFurther);
+    assert_eq!(at(left, None), Advice::FaceCamera);
+    assert_eq!(at(left, Some(Action::Blink)), Advice::FaceCamera);
+    assert_eq!(at(right, Some(Action::TurnRight)), Advice::Good);
+    // Every frame the guide calls a done left turn, the judge counts as one (the same
+    // threshold on the same measure).
+    for (i, f) in seq.iter().enumerate() {
+        let g = guide(f, Some(Action::TurnLeft), &rules, &t);
+        assert_eq!(
+            g.advice == Advice::Good,
+            j.yaw[i] >= rules.turn_yaw,
+            "frame {i}"
+        );
+    }
+
+    let dark = image::RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = img.get_pixel(x, y).0;
+        image::Rgb(p.map(|c| c / 8))
+    });
+    let g = guide(&frames(&[&dark])[0], None, &rules, &t);
+    assert_eq!(g.advice, Advice::MoreLight, "{g:?}");
+    let small = image::imageops::resize(
+        &img,
+        img.width() / 5,
+        img.height() / 5,
+        image::imageops::FilterType::Triangle,
+    );
+    let g = guide(&frames(&[&small])[0], None, &rules, &t);
+    assert_eq!(g.advice, Advice::ComeCloser, "{g:?}");
+    let mut two =
+        image::RgbImage::from_pixel(img.width() * 2, img.height(), image::Rgb([128, 128, 128]));
+    image::imageops::replace(&mut two, &img, 0, 0);
+    image::imageops::replace(
+        &mut two,
+        &photo(&format!("{AGEITGEY}/biden.jpg")),
+        i64::from(img.width()),
+        0,
+    );
+    let g = guide(&frames(&[&two])[0], None, &rules, &t);
+    assert_eq!((g.faces, g.advice), (2, Advice::OneFaceOnly), "{g:?}");
+    let empty = image::RgbImage::from_pixel(640, 480, image::Rgb([150, 150, 150]));
+    let g = guide(&frames(&[&empty])[0], None, &rules, &t);
+    assert_eq!((g.faces, g.advice), (0, Advice::NoFace));
+}

@@ -551,16 +551,23 @@ function faceStep() {
       return status.replaceChildren(notice("bad", t("camera.denied")));
     }
     const stop = () => stream.getTracks().forEach((x) => x.stop());
-    const video = h("video", { autoplay: true, muted: true, playsinline: true });
+    const video = h("video", { class: "mirror", autoplay: true, muted: true, playsinline: true });
     video.srcObject = stream;
     const cue = h("p", { class: "cue", "aria-live": "assertive" });
     status.replaceChildren(h("div", { class: "preview" }, video, h("div", { class: "frame face" }), cue));
     await new Promise((res) => (video.onloadeddata = res));
-    // One second facing the camera, two for each movement, a frame every 250 ms: within
-    // the server's limits on frame count, gaps and span.
+    // A frame every 250 ms (within the server's count, gap and span limits). While each
+    // movement is asked, frames go to the server's guide, one at a time: its advice is shown
+    // under the cue ("turn further left", "more light"...), and a movement it sees done ends
+    // that movement's time early. A blink cannot be seen in one frame: it gets its time.
     const rules = challenge.frames;
-    const plan = [["face_camera", 1000], ...challenge.actions.map((a) => [a, 2000])];
-    const total = plan.reduce((n, [, ms]) => n + ms, 0);
+    const plan = [
+      { doing: "face_camera", min: 1000, max: 2500 },
+      ...challenge.actions.map((a) => (a === "blink"
+        ? { doing: a, min: 2500, max: 2500 }
+        : { doing: a, min: 750, max: 3500 })),
+    ];
+    const total = plan.reduce((n, p) => n + p.max, 0);
     const gap = Math.max(250, Math.min(rules.max_gap_ms * 0.8, total / (rules.max - 1)));
     const frames = [];
     const stamps = [];
@@ -573,12 +580,35 @@ function faceStep() {
       stamps.push(Math.round(performance.now() - t0));
       cv.toBlob(res, "image/jpeg", 0.9);
     });
-    let until = 0;
-    for (const [phase, ms] of plan) {
-      cue.textContent = tk(`action.${phase}`);
-      until += ms;
-      while (performance.now() - t0 < until && frames.length < rules.max) {
-        frames.push(await grab());
+    const hint = h("span", { class: "hint-line", id: "hint" });
+    cue.after(hint);
+    const guideUrl = `/flow/v1/cases/${st.case.id}/liveness/${challenge.id}/guide`;
+    const said = (advice, doing) => (advice === "turn_further" ? tk(`hint.turn_further.${doing}`) : tk(`hint.${advice}`));
+    let current = null;
+    for (const phase of plan) {
+      current = phase.doing;
+      cue.textContent = tk(`action.${phase.doing}`);
+      hint.textContent = "";
+      const start = performance.now();
+      let done = false;
+      let asking = false;
+      while (frames.length < rules.max) {
+        const since = performance.now() - start;
+        if (since >= phase.max || (done && since >= phase.min)) break;
+        const frame = await grab();
+        frames.push(frame);
+        if (!asking && !done) {
+          asking = true;
+          const doing = phase.doing;
+          api("POST", `${guideUrl}?doing=${doing}`, frame, "image/jpeg").then((g) => {
+            asking = false;
+            if (!g.ok || doing !== current) return;
+            const advice = g.data.advice;
+            if (advice === "good" && doing !== "blink") done = true;
+            hint.dataset.advice = advice;
+            hint.textContent = advice === "good" ? (doing === "blink" ? "" : t("hint.good")) : said(advice, doing);
+          }).catch(() => { asking = false; });
+        }
         await new Promise((res) => setTimeout(res, gap));
       }
     }

@@ -469,6 +469,9 @@ fn the_face_scan_passes_with_a_live_recording_from_the_camera() {
         .collect();
     std::fs::write(&camera, webdriver::y4m(&video, 8)).unwrap();
     phone.find("#ready").click();
+    // The server's guide answers while the camera films: its advice is shown on the video.
+    phone.wait("#hint[data-advice]", SECS(20));
+    f.shot(&phone, "06-face-recording-phone", 375);
     let deadline = std::time::Instant::now() + SECS(90);
     while phone.text("#screen-title") != "Check and send" {
         if phone.has("#liveness-failed") {

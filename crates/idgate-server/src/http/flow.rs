@@ -253,6 +253,14 @@ mod tests {
                 .iter()
                 .map(|k| format!("action.{}", k.as_str())),
         );
+        for advice in idgate_face::guide::Advice::ALL {
+            if advice == idgate_face::guide::Advice::TurnFurther {
+                keys.push("hint.turn_further.turn_left".into());
+                keys.push("hint.turn_further.turn_right".into());
+            } else {
+                keys.push(format!("hint.{}", advice.as_str()));
+            }
+        }
         for why in ["missing", "expired", "revoked", "offline"] {
             keys.push(format!("ended.{why}.title"));
             keys.push(format!("ended.{why}.lead"));

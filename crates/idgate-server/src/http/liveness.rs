@@ -376,6 +376,89 @@ pub async fn answer(
     Ok(Json(json!({"status": "passed", "judgement": result})))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct GuideQuery {
+    /// The movement the person is asked to do now; none (or `face_camera`): face the camera.
+    #[serde(default)]
+    doing: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/liveness/{challenge}/guide?doing=turn_left`: one frame of the
+/// recording in progress (the image as the body) while the challenge is open → what it
+/// shows and the one thing to correct, or that the movement asked is done
+/// ([`idgate_face::guide`]). Nothing is stored and the challenge stays open: the frame is
+/// judged again with the others when the sequence is sent.
+pub async fn guide(
+    State(s): State<Shared>,
+    Path((id, challenge_id)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<GuideQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    let challenge = s
+        .store
+        .challenge(&challenge_id)
+        .await?
+        .filter(|c| c.case_id == id)
+        .ok_or_else(|| ApiError::not_found("challenge"))?;
+    if challenge.status != ChallengeStatus::Issued || s.store.now() > challenge.expires_at {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "challenge_closed",
+            "this challenge was answered or has expired; ask for a new one",
+        ));
+    }
+    let doing = match q.doing.as_deref() {
+        None | Some("face_camera") => None,
+        Some(word) => Some(
+            Action::parse(word)
+                .filter(|a| challenge.actions.iter().any(|c| c == a.as_str()))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_action",
+                        "doing: face_camera or one of the challenge's actions",
+                    )
+                })?,
+        ),
+    };
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_file",
+            "send one frame as the body",
+        ));
+    }
+    if body.len() > MAX_FRAME_BYTES {
+        return Err(ApiError::too_large(MAX_FRAME_BYTES));
+    }
+    let limits = idgate_vision::input::InputLimits {
+        max_bytes: MAX_FRAME_BYTES,
+        ..s.limits.input()
+    };
+    let st = s.clone();
+    let g = tokio::task::spawn_blocking(move || {
+        let img = idgate_pipeline::faces::decode_face_image(&body, limits)
+            .map_err(|e| crate::http::error::input_error(&e))?;
+        let models = st
+            .faces()
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+        let frame = liveness::Frame::of(models, 0, &img);
+        Ok::<_, ApiError>(idgate_face::guide::guide(
+            &frame,
+            doing,
+            &Rules::default(),
+            &idgate_face::Thresholds::default(),
+        ))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("guide task: {e}")))??;
+    Ok(Json(json!({
+        "advice": g.advice.as_str(),
+        "faces": g.faces,
+        "yaw": g.yaw.map(crate::report::round3),
+        "eye_distance": g.eye_distance.map(|d| d.round()),
+        "brightness": g.brightness.round(),
+    })))
+}
+
 /// A failed liveness answer is a failed attempt of the account: the cooldowns and the
 /// escalation count it.
 async fn attempt_failed(s: &Shared, uid: &str, code: ReasonCode) -> ApiResult<()> {

@@ -81,6 +81,10 @@ pub fn app(state: Shared) -> Router {
             "/v1/cases/{id}/liveness/{challenge}",
             post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
         )
+        .route(
+            "/v1/cases/{id}/liveness/{challenge}/guide",
+            post(liveness::guide).layer(DefaultBodyLimit::max(liveness::MAX_FRAME_BYTES + 1024)),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
@@ -109,6 +113,10 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/flow/v1/cases/{id}/liveness/{challenge}",
             post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/flow/v1/cases/{id}/liveness/{challenge}/guide",
+            post(liveness::guide).layer(DefaultBodyLimit::max(liveness::MAX_FRAME_BYTES + 1024)),
         )
         .route(
             "/flow/v1/precheck",

@@ -94,6 +94,14 @@ fn session_paths() -> Value {
         "/flow/v1/cases/{id}/submit": {"post": {"summary": same("POST /v1/cases/{id}/submit"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"202": ok("queued", "Case"), "403": error_response("not_this_session")}}},
         "/flow/v1/cases/{id}/liveness": {"post": {"summary": same("POST /v1/cases/{id}/liveness"), "security": session.clone(), "parameters": [id_param("id")], "responses": {"200": plain("the challenge"), "403": error_response("not_this_session")}}},
         "/flow/v1/cases/{id}/liveness/{challenge}": {"post": {"summary": same("POST /v1/cases/{id}/liveness/{challenge}"), "security": session.clone(), "parameters": [id_param("id"), id_param("challenge")], "responses": {"200": plain("the judgement"), "403": error_response("not_this_session")}}},
+        "/flow/v1/cases/{id}/liveness/{challenge}/guide": {"post": {"summary": same("POST /v1/cases/{id}/liveness/{challenge}/guide"), "security": session.clone(), "parameters": [id_param("id"), id_param("challenge")], "responses": {"200": plain("the advice"), "403": error_response("not_this_session")}}},
+        "/v1/cases/{id}/liveness/{challenge}/guide": {"post": {
+            "summary": "Guidance while recording: one frame (the image as the body, ≤ 2 MiB) and `?doing=` (face_camera or one of the challenge's actions)",
+            "description": "Answers `{advice, faces, yaw, eye_distance, brightness}` with `advice` one of no_face, one_face_only, more_light, come_closer, face_camera, turn_further, good (the turn asked is reached, or the face is frontal; a blink cannot be seen in one frame). Measured as the judge measures: the same decode, face count, yaw and eye distance. Nothing is stored and the challenge stays open; the verdict is the answer's, on the whole sequence.",
+            "parameters": [id_param("id"), id_param("challenge"), {"name": "doing", "in": "query", "required": false, "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": plain("the advice"), "400": error_response("invalid_action, empty_file"), "404": error_response("no such challenge of this case"),
+                "409": error_response("challenge_closed: answered or expired"), "413": error_response("file_too_large"), "422": error_response("unreadable_image")}}},
         "/flow/v1/precheck": {"post": {"summary": "As `POST /v1/precheck`, for the page", "security": session, "responses": {"200": plain("the instant check's report")}}},
     })
 }

@@ -370,3 +370,108 @@ async fn with_the_document_uploaded_first_every_frame_must_show_its_holder() {
     let r = answer("face_recognition_ageitgey/examples/obama-480p.jpg").await;
     assert_eq!(r["status"], "passed", "{r}");
 }
+
+/// Issue #25: guidance while recording. A frame of the recording in progress is answered
+/// with what to correct or that the movement asked is done; nothing is stored, the
+/// challenge stays open and its answer still passes; a closed challenge guides no more.
+#[tokio::test]
+async fn frames_are_guided_while_the_challenge_is_open() {
+    let t = setup(limits()).await;
+    let case = t.draft_case("live-guide").await;
+    let (uri, asked, _) = challenge(&t, &case).await;
+    let guide = format!("{uri}/guide");
+    let frames = recording(&refs(&asked));
+    let post = |q: String, body: Vec<u8>| {
+        let t = &t;
+        async move {
+            t.call(
+                t.req("POST", &q)
+                    .header("content-type", "image/jpeg")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // The recording starts facing the camera: good for that, not yet a turn.
+    let (s, g) = post(format!("{guide}?doing=face_camera"), frames[0].clone()).await;
+    assert_eq!(
+        (s, g["advice"].as_str()),
+        (StatusCode::OK, Some("good")),
+        "{g}"
+    );
+    assert_eq!(g["faces"], 1);
+    let turn = asked.iter().find(|a| a.starts_with("turn_")).unwrap();
+    let (_, g) = post(format!("{guide}?doing={turn}"), frames[0].clone()).await;
+    assert_eq!(g["advice"], "turn_further", "{g}");
+    // Somewhere in the recording the turn is reached.
+    let mut said = Vec::new();
+    for f in &frames {
+        let (_, g) = post(format!("{guide}?doing={turn}"), f.clone()).await;
+        said.push(g["advice"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(
+        said.iter().any(|a| a == "good"),
+        "the guide saw no {turn}: {said:?}"
+    );
+    // A grey frame shows no face.
+    let grey = image::RgbImage::from_pixel(640, 480, image::Rgb([150, 150, 150]));
+    let mut jpeg = Vec::new();
+    grey.write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    let (_, g) = post(guide.clone(), jpeg).await;
+    assert_eq!(
+        (g["faces"].as_u64(), g["advice"].as_str()),
+        (Some(0), Some("no_face"))
+    );
+    for (q, body, status, code) in [
+        (
+            format!("{guide}?doing=wave"),
+            frames[0].clone(),
+            StatusCode::BAD_REQUEST,
+            "invalid_action",
+        ),
+        (
+            guide.clone(),
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "empty_file",
+        ),
+        (
+            guide.clone(),
+            b"not an image".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+        ),
+        (
+            format!("/v1/cases/{case}/liveness/nope/guide"),
+            frames[0].clone(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ] {
+        let (s, v) = post(q.clone(), body).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{q}: {v}"
+        );
+    }
+    // Guided frames are not "sent before": the answer with the same frames passes.
+    let (stamps, mut fields) = frame_fields(&frames, 250);
+    fields.push(("timestamps_ms", stamps.as_bytes()));
+    let (s, v) = t.multipart(&uri, &fields).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("passed")),
+        "{v}"
+    );
+    let (s, v) = post(guide, frames[0].clone()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("challenge_closed"))
+    );
+}
