@@ -36,15 +36,18 @@ impl Flow {
 
     /// The service under `policy` (TOML merged over the shipped one).
     fn start_with(policy_toml: &str) -> Flow {
+        Flow::start_with_env(policy_toml, &[])
+    }
+
+    /// ... with more of its environment (`IDGATE_EMBED_ORIGINS`).
+    fn start_with_env(policy_toml: &str, env: &[(&str, &str)]) -> Flow {
         let dir = tempfile::tempdir().unwrap();
         let policy = dir.path().join("policy.toml");
         std::fs::write(&policy, policy_toml).unwrap();
         let data = dir.path().join("data");
-        let s = Server::start(
-            &data,
-            free_port(),
-            &[("IDGATE_POLICY_FILE", policy.to_str().unwrap())],
-        );
+        let mut env = env.to_vec();
+        env.push(("IDGATE_POLICY_FILE", policy.to_str().unwrap()));
+        let s = Server::start(&data, free_port(), &env);
         let client = Client::new(&data);
         let files = dir.path().join("files");
         std::fs::create_dir_all(&files).unwrap();
@@ -495,4 +498,206 @@ fn the_face_scan_passes_with_a_live_recording_from_the_camera() {
     f.shot(&phone, "07-review-after-liveness-phone", 375);
     phone.find("#submit").click();
     phone.wait("[data-status=approved]", SECS(120));
+}
+
+/// A platform's own page on another origin, framing the flow: every request is answered
+/// with `page` (a minimal HTTP/1.1 server on a thread).
+fn platform_site(page: String) -> (String, std::thread::JoinHandle<()>) {
+    platform_site_on(0, page)
+}
+
+/// [`platform_site`] on `port` (0: any free one).
+fn platform_site_on(port: u16, page: String) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = page.as_bytes();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    (origin, handle)
+}
+
+/// The flow framed by the platform's page on an allowed origin: the page hears every event
+/// (started, each step, submitted, decided) by postMessage, and the decided case offers
+/// the way back to the platform. Framed by an origin not on the list, the flow does not load.
+#[test]
+fn an_embedding_platform_hears_the_events_and_gets_the_applicant_back() {
+    // The platform's origin must be known before the service starts: bind it first.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let platform = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let f = Flow::start_with_env(
+        "liveness_required = false\n",
+        &[("IDGATE_EMBED_ORIGINS", platform.as_str())],
+    );
+    let link = f.link(
+        "flow-6",
+        "CN",
+        json!({"redirect_url": format!("{platform}/kyc/done")}),
+    );
+    let flow_origin = f.s.url("");
+    let page = format!(
+        "<!doctype html><title>platform</title>\
+         <iframe id=kyc allow=camera width=420 height=800 src=\"{}\"></iframe>\
+         <script>window.seen = []; addEventListener('message', e => {{ \
+           if (e.origin === '{flow_origin}') window.seen.push(e.data); }});</script>",
+        url_of(&link)
+    );
+    // Served on the very port the service was told about.
+    let port: u16 = platform.rsplit(':').next().unwrap().parse().unwrap();
+    let (site, _server) = platform_site_on(port, page);
+    assert_eq!(site, platform);
+
+    let driver = Driver::start();
+    let b = driver.browser(1024, 900, "en-US");
+    b.goto(&format!("{platform}/"));
+    b.enter_frame("#kyc");
+    b.wait_title("Verify your identity", SECS(10));
+    b.find("#start").click();
+    let wei = Holder {
+        number: "E55555555",
+        family: "Zhang",
+        given: "Hua",
+        birth: "1993-05-20",
+    };
+    choose_passport_and_enter(&b, &wei, wei.number);
+    b.find("#next").click();
+    b.wait_title("Photograph the photo page of your Passport", SECS(10));
+    precheck(&b, &f.file("passport.jpg", &passport_photo(&wei)));
+    b.find("#use-photo").click();
+    b.wait_title("Face scan", SECS(10));
+    b.find("#selfie")
+        .send_keys(&f.file("selfie.jpg", &testdata::read(SELFIE)));
+    b.wait_title("Check and send", SECS(10));
+    b.find("#submit").click();
+    b.wait("[data-status=approved]", SECS(120));
+    let back = b.find("a.button");
+    assert_eq!(
+        back.attr("href").as_deref(),
+        Some(format!("{platform}/kyc/done").as_str())
+    );
+    b.leave_frame();
+    let seen = b.js("return window.seen;", json!([]));
+    let events: Vec<String> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["source"], "idgate");
+            match e["step"].as_str() {
+                Some(step) => format!("step:{step}"),
+                None => e["event"].as_str().unwrap().to_string(),
+            }
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "started",
+            "step:data",
+            "step:document.photo_page",
+            "step:face",
+            "submitted",
+            "decided"
+        ],
+        "{seen}"
+    );
+    assert_eq!(seen[5]["status"], "approved");
+
+    // Framed by a site that is not on the list: the browser refuses to show the flow.
+    let other = format!(
+        "<!doctype html><title>other</title><iframe id=kyc src=\"{}\"></iframe>",
+        url_of(&f.link("flow-7", "CN", json!({})))
+    );
+    let (elsewhere, _other) = platform_site(other);
+    b.goto(&format!("{elsewhere}/"));
+    b.enter_frame("#kyc");
+    // The frame ends on the browser's own error page (frame-ancestors), never on the flow.
+    let deadline = std::time::Instant::now() + SECS(10);
+    loop {
+        let href = b.js("return location.href;", json!([]));
+        assert!(
+            !b.has("#screen-title"),
+            "the flow loaded in a frame elsewhere"
+        );
+        if href
+            .as_str()
+            .is_some_and(|h| h.starts_with("chrome-error:"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the frame shows {href}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Keyboard only: from the first screen to the photo step with Tab, Space, typing and Enter,
+/// each control reached in order and labelled.
+#[test]
+fn the_flow_can_be_walked_with_the_keyboard_alone() {
+    const TAB: &str = "\u{E004}";
+    const ENTER: &str = "\u{E007}";
+    const SPACE: &str = "\u{E00D}";
+    let f = Flow::start();
+    let driver = Driver::start();
+    let b = driver.browser(375, 812, "en-US");
+    b.goto(&url_of(&f.link("flow-8", "CN", json!({}))));
+    b.wait_title("Verify your identity", SECS(10));
+    b.tab_to("#start");
+    b.keys(ENTER);
+    b.wait_title("Choose your document", SECS(10));
+    b.tab_to("input[name=kind][value=passport]");
+    b.keys(SPACE);
+    b.tab_to("#next");
+    b.keys(ENTER);
+    b.wait_title("Your details", SECS(10));
+    // The fields in reading order, each reached by Tab from the one before.
+    b.tab_to("#given");
+    b.keys("Xiaoming");
+    b.keys(TAB);
+    b.keys("Zhang");
+    b.tab_to("#birth");
+    b.js(
+        "document.getElementById('birth').value = '1995-03-01';",
+        json!([]),
+    );
+    b.tab_to("#number");
+    b.keys("E12345678");
+    let order = b.js(
+        "return [...document.querySelectorAll('main input, main select, main button')].map(e => e.id);",
+        json!([]),
+    );
+    assert_eq!(
+        order,
+        json!([
+            "given",
+            "family",
+            "local",
+            "birth",
+            "nationality",
+            "number",
+            "",
+            "next"
+        ]),
+        "the controls in reading order (the unnamed one is Back)"
+    );
+    b.keys(ENTER);
+    b.wait_title("Photograph the photo page of your Passport", SECS(10));
+    // The photo's file field is reachable too (its label is the visible button).
+    b.tab_to("#file");
 }

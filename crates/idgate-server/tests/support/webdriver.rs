@@ -291,6 +291,46 @@ impl Browser {
         .unwrap_or_default()
     }
 
+    /// Types `keys` into whatever has the focus (`\u{E004}` Tab, `\u{E007}` Enter, `\u{E00D}`
+    /// Space), as a keyboard would.
+    pub fn keys(&self, keys: &str) {
+        let active = self.cmd("GET", "/element/active", Value::Null);
+        let id = active[ELEMENT].as_str().unwrap().to_string();
+        self.cmd(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": keys }),
+        );
+    }
+
+    /// Presses Tab until the focus is on what `css` matches (at most 40 times).
+    pub fn tab_to(&self, css: &str) {
+        for _ in 0..40 {
+            if self.js(
+                "return document.activeElement.matches(arguments[0]);",
+                json!([css]),
+            ) == true
+            {
+                return;
+            }
+            self.keys("\u{E004}");
+        }
+        panic!("Tab never reaches `{css}`");
+    }
+
+    /// Commands go to the document of the frame `css` matches, until [`Self::leave_frame`].
+    pub fn enter_frame(&self, css: &str) {
+        let el = self.find(css);
+        let mut reference = serde_json::Map::new();
+        reference.insert(ELEMENT.into(), Value::from(el.id.clone()));
+        self.cmd("POST", "/frame", json!({ "id": reference }));
+    }
+
+    /// Back to the top-level document.
+    pub fn leave_frame(&self) {
+        self.cmd("POST", "/frame", json!({ "id": null }));
+    }
+
     /// A PNG of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.cmd("GET", "/screenshot", Value::Null);
