@@ -2,7 +2,6 @@
 //! shared labelled face photos and on synthetic occlusions and liveness sequences made from
 //! them, with the liveness attack suite (`trial`).
 
-use idgate_face::liveness::Action;
 use idgate_face::{counted_faces, obstruction, synth, Face, FaceModels, Thresholds};
 use idgate_server::cli::face::load;
 use idgate_server::report::round3;
@@ -334,6 +333,9 @@ fn occlusion_eval(models: &FaceModels, singles: &[&Labelled], t: &Thresholds) ->
 fn liveness_eval(models: &FaceModels, singles: &[&Labelled], _t: &Thresholds) -> Value {
     let mut genuine = (0usize, 0usize);
     let mut genuine_fail = Vec::new();
+    let mut guided = 0usize;
+    let mut guided_fail = Vec::new();
+    let mut corrected: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut attacks: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
     let mut passed_attacks = Vec::new();
     for (k, l) in singles.iter().enumerate() {
@@ -346,11 +348,19 @@ fn liveness_eval(models: &FaceModels, singles: &[&Labelled], _t: &Thresholds) ->
                         > Thresholds::default().same_person_distance
             })
             .map(|(_, x)| (&x.image, &x.faces[0]));
-        let r = trial(models, &l.image, &l.faces[0], k as u64, other);
+        let r = crate::liveness::trial(models, &l.image, &l.faces[0], k as u64, other);
         genuine.0 += 1;
         match &r.genuine {
             None => genuine.1 += 1,
             Some(why) => genuine_fail.push(json!({"file": name(&l.file), "failure": why})),
+        }
+        match &r.guided.0 {
+            None => guided += 1,
+            Some(why) => guided_fail
+                .push(json!({"file": name(&l.file), "failure": why, "corrections": r.guided.1})),
+        }
+        for c in &r.guided.1 {
+            *corrected.entry(c).or_default() += 1;
         }
         for (kind, rejected) in &r.attacks {
             let e = attacks.entry(kind).or_default();
@@ -364,193 +374,18 @@ fn liveness_eval(models: &FaceModels, singles: &[&Labelled], _t: &Thresholds) ->
     }
     let suite: (usize, usize) = attacks
         .iter()
-        .filter(|(k, _)| SUITE.contains(k))
+        .filter(|(k, _)| crate::liveness::SUITE.contains(k))
         .fold((0, 0), |acc, (_, v)| (acc.0 + v.0, acc.1 + v.1));
     json!({
         "photos": singles.len(),
         "genuine_sequences": genuine.0,
         "genuine_pass_rate": ratio(genuine.1, genuine.0),
         "genuine_failures": genuine_fail,
+        "guided_pass_rate": ratio(guided, genuine.0),
+        "guided_failures": guided_fail,
+        "guided_corrections": corrected,
         "attacks": attacks.iter().map(|(k, v)| (k.to_string(), json!({"sequences": v.0, "rejected": ratio(v.1, v.0)}))).collect::<serde_json::Map<_, _>>(),
         "suite_rejection_rate": ratio(suite.1, suite.0),
         "attacks_passed": passed_attacks,
     })
-}
-
-/// The attacks of issue #29's suite; the other rows are controls or harder variants.
-pub const SUITE: &[&str] = &[
-    "warped_still_painted_eyes",
-    "warped_still_painted_eyes_noisy",
-    "warped_still_real_lids_noisy",
-    "printed_photo_turned",
-    "screen_replay",
-    "copied_frames",
-];
-
-/// What one photo's genuine recording and attacks came to.
-pub struct Trial {
-    /// `None` when the genuine recording passed; the failure otherwise.
-    pub genuine: Option<String>,
-    /// (attack, rejected).
-    pub attacks: Vec<(&'static str, bool)>,
-}
-
-/// Moves a picture sideways by `dx` pixels (the edge column repeats).
-fn shifted(f: &RgbImage, dx: i64) -> RgbImage {
-    RgbImage::from_fn(f.width(), f.height(), |x, y| {
-        let sx = (x as i64 - dx).clamp(0, f.width() as i64 - 1);
-        *f.get_pixel(sx as u32, y)
-    })
-}
-
-/// A genuine recording (the head turning in 3-D, lids closing: [`synth::live_recording`])
-/// of the face in `image`, and attacks on the challenge turn left, turn right, blink, each
-/// judged as the service judges an answer (`idgate_pipeline::faces::judge_recording`, and the search
-/// for copies of stored recordings):
-///
-/// * `warped_still_painted_eyes`: the still photo with the middle of the face shifted left
-///   and right and the eyes painted over (issue #29's attack), and the same with each frame
-///   moved a little and noised like a camera's (`_noisy`);
-/// * `warped_still_real_lids_noisy`: a stronger warp, lids that keep skin texture;
-/// * `printed_photo_turned`: the photo as a print turned ±25° before the camera;
-/// * `screen_replay`: the genuine recording played on a screen and filmed;
-/// * `copied_frames`: the genuine recording sent again by another applicant, every frame
-///   resized, noised and re-encoded;
-/// * controls: the genuine recording against the reverse challenge (`wrong_order`), another
-///   person's frames from the middle on (`face_swap`), the warped still moved with the turn
-///   (`warped_still_moved`), and 3-D turns with painted eyes (`turns_3d_painted_eyes`).
-pub fn trial(
-    models: &FaceModels,
-    image: &RgbImage,
-    face: &Face,
-    seed: u64,
-    other: Option<(&RgbImage, &Face)>,
-) -> Trial {
-    let challenge = [Action::TurnLeft, Action::TurnRight, Action::Blink];
-    let reverse = [Action::TurnRight, Action::TurnLeft, Action::Blink];
-    let lm = face.landmarks;
-    let max_grid = idgate_vision::check::CheckOptions::new(idgate_mrz::Date::from_unix_days(0))
-        .thresholds
-        .min_grid_peak;
-    let judge = |frames: Vec<RgbImage>, actions: &[Action]| {
-        let timed = frames
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| (i as i64 * 250, f));
-        idgate_pipeline::faces::judge_recording(models, timed, actions, None, max_grid)
-    };
-    let mut rng = synth::Rng::new(seed);
-    let genuine_frames = synth::live_recording(image, &lm, &challenge, 22.0, seed);
-    let (g, stored) = judge(genuine_frames.clone(), &challenge);
-    let genuine = g.failure.as_ref().map(|f| f.message());
-    let mut attacks = Vec::new();
-    let mut rejected = |kind: &'static str, frames: Vec<RgbImage>, actions: &[Action]| {
-        let (j, _) = judge(frames, actions);
-        attacks.push((kind, !j.passed()));
-    };
-    rejected(
-        "warped_still_painted_eyes",
-        synth::sequence(image, &lm, &challenge, 0.35),
-        &challenge,
-    );
-    let noisy = |frames: Vec<RgbImage>, rng: &mut synth::Rng| -> Vec<RgbImage> {
-        frames
-            .into_iter()
-            .map(|f| {
-                let mut g = shifted(&f, rng.range(-3.0, 3.0) as i64);
-                synth::sensor(&mut g, 2.5, rng);
-                g
-            })
-            .collect()
-    };
-    let frames = noisy(synth::sequence(image, &lm, &challenge, 0.35), &mut rng);
-    rejected("warped_still_painted_eyes_noisy", frames, &challenge);
-    let mut lids = vec![image.clone()];
-    for a in challenge {
-        lids.push(match a {
-            Action::TurnLeft => synth::turn(image, &lm, 0.6),
-            Action::TurnRight => synth::turn(image, &lm, -0.6),
-            Action::Blink => synth::close_lids(image, &lm, 1.0),
-        });
-        lids.push(image.clone());
-    }
-    let frames = noisy(lids, &mut rng);
-    rejected("warped_still_real_lids_noisy", frames, &challenge);
-    let mut painted = image.clone();
-    synth::close_eyes(&mut painted, &lm);
-    let print: Vec<RgbImage> = [0.0, 25.0, 0.0, -25.0, 0.0]
-        .iter()
-        .map(|deg| synth::turned_print(image, *deg))
-        .chain([synth::turned_print(&painted, 0.0), image.clone()])
-        .collect();
-    let frames = noisy(print, &mut rng);
-    rejected("printed_photo_turned", frames, &challenge);
-    let screen: Vec<RgbImage> = genuine_frames
-        .iter()
-        .map(|f| {
-            let w = 400.min(f.width());
-            let h = (f.height() * w / f.width().max(1)).max(1);
-            let small = image::imageops::resize(f, w, h, image::imageops::FilterType::Triangle);
-            idgate_specimen::photo::screen_pixels(&small, 4)
-        })
-        .collect();
-    rejected("screen_replay", screen, &challenge);
-    // Another applicant sends this recording again, every frame re-made.
-    let copies: Vec<RgbImage> = genuine_frames
-        .iter()
-        .map(|f| {
-            let (w, h) = (f.width() * 4 / 5, f.height() * 4 / 5);
-            let mut c = image::imageops::resize(
-                f,
-                w.max(1),
-                h.max(1),
-                image::imageops::FilterType::Triangle,
-            );
-            synth::sensor(&mut c, 3.0, &mut rng);
-            synth::jpeg_round_trip(&c, 75).unwrap_or(c)
-        })
-        .collect();
-    let (j, seen) = judge(copies, &challenge);
-    let t = Thresholds::default();
-    let copied = idgate_face::hash::copied(&seen, &stored, &t)
-        >= idgate_face::liveness::Rules::default().min_copied_frames;
-    let copies_rejected = !j.passed() || copied;
-    // Controls and harder variants.
-    rejected("wrong_order", genuine_frames.clone(), &reverse);
-    if let Some((other_img, other_face)) = other {
-        let theirs =
-            synth::live_recording(other_img, &other_face.landmarks, &challenge, 22.0, seed);
-        let mut swapped = genuine_frames.clone();
-        let half = swapped.len() / 2;
-        for (i, f) in theirs.into_iter().enumerate().skip(half) {
-            if i < swapped.len() {
-                swapped[i] = f;
-            }
-        }
-        rejected("face_swap", swapped, &challenge);
-    }
-    let d = lm.frame().eye_distance;
-    let moved: Vec<RgbImage> = synth::sequence(image, &lm, &challenge, 0.35)
-        .into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let dx = match i {
-                1 => (0.3 * d) as i64,
-                3 => -(0.3 * d) as i64,
-                _ => 0,
-            };
-            let mut g = shifted(&f, dx);
-            synth::sensor(&mut g, 2.5, &mut rng);
-            g
-        })
-        .collect();
-    rejected("warped_still_moved", moved, &challenge);
-    let mut turns_painted = synth::live_recording(image, &lm, &challenge[..2], 22.0, seed);
-    let mut closed = painted.clone();
-    synth::sensor(&mut closed, 2.5, &mut rng);
-    turns_painted.push(closed);
-    turns_painted.push(genuine_frames[0].clone());
-    rejected("turns_3d_painted_eyes", turns_painted, &challenge);
-    attacks.push(("copied_frames", copies_rejected));
-    Trial { genuine, attacks }
 }

@@ -3,6 +3,7 @@
 //! tests and docs/benchmarks.md run them.
 
 mod faces;
+mod liveness;
 mod photos;
 mod screening;
 
