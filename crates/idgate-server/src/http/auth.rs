@@ -9,13 +9,17 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    let key = headers
+/// The credential of `Authorization: Bearer ...`, when there is one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+}
+
+pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let key = bearer(headers).or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
     let Some(key) = key else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -39,11 +43,7 @@ pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) 
 /// Lets a request through with a valid reviewer token; the reviewer rides in the request's
 /// extensions.
 pub async fn require_reviewer(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let token = bearer(req.headers());
     let Some(token) = token else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,

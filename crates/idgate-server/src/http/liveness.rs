@@ -89,6 +89,19 @@ pub async fn issue(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult
     })))
 }
 
+/// The challenge `challenge_id` of case `case_id`, or 404.
+async fn case_challenge(
+    s: &Shared,
+    case_id: &str,
+    challenge_id: &str,
+) -> ApiResult<idgate_store::LivenessChallenge> {
+    s.store
+        .challenge(challenge_id)
+        .await?
+        .filter(|c| c.case_id == case_id)
+        .ok_or_else(|| ApiError::not_found("challenge"))
+}
+
 /// The case's applicant: (uid, id).
 async fn owner(s: &Shared, case: &idgate_store::Case) -> ApiResult<(String, String)> {
     let a = s
@@ -220,12 +233,7 @@ pub async fn answer(
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
     let case = draft_case(&s, &id, "liveness is checked before submitting").await?;
-    let challenge = s
-        .store
-        .challenge(&challenge_id)
-        .await?
-        .filter(|c| c.case_id == id)
-        .ok_or_else(|| ApiError::not_found("challenge"))?;
+    let challenge = case_challenge(&s, &id, &challenge_id).await?;
     if challenge.status != ChallengeStatus::Issued {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -394,12 +402,7 @@ pub async fn guide(
     axum::extract::Query(q): axum::extract::Query<GuideQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
-    let challenge = s
-        .store
-        .challenge(&challenge_id)
-        .await?
-        .filter(|c| c.case_id == id)
-        .ok_or_else(|| ApiError::not_found("challenge"))?;
+    let challenge = case_challenge(&s, &id, &challenge_id).await?;
     if challenge.status != ChallengeStatus::Issued || s.store.now() > challenge.expires_at {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

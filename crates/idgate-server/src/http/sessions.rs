@@ -9,6 +9,7 @@
 //! works from any device that has the link (the second device continues the same case).
 
 use crate::credentials::{generate_session_token, hash_token};
+use crate::http::auth::bearer;
 use crate::http::cases;
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::state::Shared;
@@ -114,12 +115,7 @@ fn unauthorized(code: &'static str, message: &str) -> Response {
 /// A `/flow/v1/cases/{id}` route must name the session applicant's current case; a
 /// `/flow/v1/applicants/{id}` route the applicant itself.
 pub async fn require_session(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| t.starts_with("igs_"));
+    let token = bearer(req.headers()).filter(|t| t.starts_with("igs_"));
     let Some(token) = token else {
         return unauthorized(
             "unauthorized",
@@ -165,11 +161,7 @@ pub async fn require_session(State(s): State<Shared>, mut req: Request, next: Ne
 /// carry on with the same session.
 pub async fn qr(State(s): State<Shared>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     // `require_session` admitted this token.
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let token = bearer(&headers).unwrap_or_default();
     let code = qrcode::QrCode::with_error_correction_level(
         session_url(&s, token).as_bytes(),
         qrcode::EcLevel::M,
