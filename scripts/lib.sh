@@ -19,7 +19,7 @@ as_root() {
 # Debian packages the build links against or the tests call. Only missing ones are
 # installed, so a prepared machine does not touch the network.
 APT_PACKAGES=(build-essential pkg-config ca-certificates curl fonts-ocr-b fonts-dejavu-core
-    libdlib-dev libopenblas-dev liblapack-dev libheif-dev libheif-examples)
+    libdlib-dev libopenblas-dev liblapack-dev libheif-dev libheif-examples libssl-dev)
 
 ensure_apt() {
     local missing=()

@@ -12,13 +12,16 @@ pub enum ReviewerRole {
     /// Also takes over or releases a case another reviewer holds, and writes to the
     /// applicant on any case.
     Supervisor,
+    /// Also invites reviewers and disables their accounts, and reads the security log.
+    Admin,
 }
 
 impl ReviewerRole {
-    pub const ALL: [ReviewerRole; 3] = [
+    pub const ALL: [ReviewerRole; 4] = [
         ReviewerRole::Auditor,
         ReviewerRole::Reviewer,
         ReviewerRole::Supervisor,
+        ReviewerRole::Admin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +29,7 @@ impl ReviewerRole {
             ReviewerRole::Auditor => "auditor",
             ReviewerRole::Reviewer => "reviewer",
             ReviewerRole::Supervisor => "supervisor",
+            ReviewerRole::Admin => "admin",
         }
     }
 
@@ -40,7 +44,18 @@ impl ReviewerRole {
 
     /// May take over or release a case another reviewer holds.
     pub fn supervises(self) -> bool {
-        self == ReviewerRole::Supervisor
+        matches!(self, ReviewerRole::Supervisor | ReviewerRole::Admin)
+    }
+
+    /// Invites reviewers, disables accounts and reads the security log.
+    pub fn administers(self) -> bool {
+        self == ReviewerRole::Admin
+    }
+
+    /// Must sign in to the console with a second factor (an auditor only reads and may
+    /// sign in with a password alone, though it may enrol one too).
+    pub fn needs_second_factor(self) -> bool {
+        self != ReviewerRole::Auditor
     }
 }
 
@@ -116,9 +131,17 @@ mod tests {
             assert_eq!(Visibility::parse(v.as_str()), Some(v));
         }
         assert_eq!(Visibility::parse("public"), None);
-        assert_eq!(ReviewerRole::parse("admin"), None);
+        assert_eq!(ReviewerRole::parse("root"), None);
+        assert_eq!(ReviewerRole::parse("Admin"), None);
         assert_eq!(ChallengeStatus::parse("Issued"), None);
         assert!(!ReviewerRole::Auditor.may_act() && ReviewerRole::Reviewer.may_act());
         assert!(ReviewerRole::Supervisor.supervises() && !ReviewerRole::Reviewer.supervises());
+        assert!(ReviewerRole::Admin.supervises() && ReviewerRole::Admin.administers());
+        assert!(!ReviewerRole::Supervisor.administers());
+        assert!(!ReviewerRole::Auditor.needs_second_factor());
+        assert!(
+            ReviewerRole::Reviewer.needs_second_factor()
+                && ReviewerRole::Admin.needs_second_factor()
+        );
     }
 }

@@ -1,6 +1,9 @@
-// The applicant's hosted flow. One ES module, no dependencies, no build step. Every string
-// shown comes from the message catalogue (`t` for a fixed key, `tk` for a computed
-// one); every value from the server is put in the page as text, never as HTML.
+// The applicant's hosted flow. ES modules (this one and the pages' shared `dom.js`), no
+// dependencies, no build step. Every string shown comes from the message catalogue (`t`
+// for a fixed key, `tk` for a computed one); every value from the server is put in the
+// page as text, never as HTML.
+
+import { busy, fill, h, notice } from "./dom.js";
 
 const SESSION_KEY = "idgate.session";
 const CHOICE_KEY = "idgate.choice";
@@ -21,9 +24,6 @@ class Stop extends Error {}
 
 // ---- text ----------------------------------------------------------------------------
 
-function fill(s, vars) {
-  return s.replace(/\{(\w+)\}/g, (_, k) => (vars && k in vars ? String(vars[k]) : `{${k}}`));
-}
 function t(key, vars) {
   return fill(msgs[key] ?? key, vars);
 }
@@ -53,32 +53,12 @@ async function loadText() {
 
 // ---- DOM -----------------------------------------------------------------------------
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
 function screen(title, ...children) {
   stopPolling();
   const h1 = h("h1", { id: "screen-title", tabindex: "-1", text: title });
-  app.replaceChildren(h1, ...children);
+  app.replaceChildren(h1, ...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
   h1.focus();
   live.textContent = title;
-}
-function notice(kind, text) {
-  return h("p", { class: `notice ${kind}`, role: kind === "bad" ? "alert" : "status", text });
-}
-function busy(button, on) {
-  button.disabled = on;
-  button.setAttribute("aria-busy", on ? "true" : "false");
 }
 function progress(n) {
   return h("p", { class: "progress", text: t("progress", { n, total: stepsTotal() }) });

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod report;
 pub mod screening;
 pub mod service;
+pub mod signin;
 pub mod state;
 pub mod validate;
 pub mod webhooks;

@@ -85,6 +85,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),
         screen,
         flow: cfg.flow.clone(),
+        console: cfg.console.clone(),
     });
     // Fail at start, not on the first case, when the models are missing.
     state.ocr().with_context(|| {
@@ -128,12 +129,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     tracing::info!(listen = %cfg.listen, workers = cfg.jobs.workers, "idgate serving");
-    axum::serve(listener, crate::http::app(state.clone()))
-        .with_graceful_shutdown(async {
-            shutdown_signal().await;
-            tracing::info!("shutting down");
-        })
-        .await?;
+    axum::serve(
+        listener,
+        crate::http::app(state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+    })
+    .await?;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;

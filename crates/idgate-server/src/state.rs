@@ -24,6 +24,8 @@ pub struct AppState {
     pub screen: Arc<crate::screening::ListScreen>,
     /// The applicant's hosted flow: session lifetime, link address, embedding origins.
     pub flow: crate::config::Flow,
+    /// The reviewer console: session timeouts, fresh-authentication window, throttling.
+    pub console: crate::config::Console,
 }
 
 impl AppState {

@@ -131,16 +131,6 @@ fn url_of(link: &Value) -> String {
     link["url"].as_str().unwrap().to_string()
 }
 
-/// No serious or critical accessibility violation on the page as it is (axe-core).
-fn accessible(b: &Browser, screen: &str) {
-    let bad: Vec<Value> = b
-        .axe()
-        .into_iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
-    assert!(bad.is_empty(), "{screen}: {}", Value::from(bad));
-}
-
 /// The document step: a passport of the applicant's country, then the data as printed.
 fn choose_passport_and_enter(b: &Browser, who: &Holder, number: &str) {
     b.wait_title("Choose your document", SECS(10));
@@ -213,7 +203,7 @@ fn an_applicant_walks_the_flow_to_approval_on_two_devices() {
     desktop.find("#start").click();
     choose_passport_and_enter(&desktop, &ZHANG, ZHANG.number);
     f.shot(&desktop, "03-data-desktop", 1280);
-    accessible(&desktop, "data");
+    desktop.assert_accessible("data");
     desktop.find("#next").click();
     let side_title = "Photograph the photo page of your Passport";
     desktop.wait_title(side_title, SECS(10));
@@ -250,19 +240,19 @@ fn an_applicant_walks_the_flow_to_approval_on_two_devices() {
     phone.find("#use-photo").click();
     phone.wait_title("Face scan", SECS(10));
     f.shot(&phone, "06-face-phone", 375);
-    accessible(&phone, "face");
+    phone.assert_accessible("face");
     phone
         .find("#selfie")
         .send_keys(&f.file("selfie.jpg", &testdata::read(SELFIE)));
     phone.wait_title("Check and send", SECS(10));
     f.shot(&phone, "07-review-phone", 375);
-    accessible(&phone, "review");
+    phone.assert_accessible("review");
     // The desktop followed the phone.
     desktop.wait_title("Check and send", SECS(10));
     phone.find("#submit").click();
     phone.wait("[data-status=approved]", SECS(120));
     f.shot(&phone, "08-approved-phone", 375);
-    accessible(&phone, "approved");
+    phone.assert_accessible("approved");
     desktop.wait("[data-status=approved]", SECS(10));
     assert!(phone.text("main").contains("Your identity is verified"));
     // The platform sees the same.
@@ -291,11 +281,11 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     phone.goto(&url_of(&f.link("flow-2", "CN", json!({}))));
     phone.wait_title("Verify your identity", SECS(10));
     f.shot(&phone, "01-intro-phone", 375);
-    accessible(&phone, "intro");
+    phone.assert_accessible("intro");
     phone.find("#start").click();
     phone.wait_title("Choose your document", SECS(10));
     f.shot(&phone, "02-document-phone", 375);
-    accessible(&phone, "document");
+    phone.assert_accessible("document");
     choose_passport_and_enter(&phone, &min, "G23456780");
     phone.find("#next").click();
     phone.wait_title("Photograph the photo page of your Passport", SECS(10));
@@ -314,7 +304,7 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     );
     assert!(phone.has("#retake") && !phone.has("#use-photo"));
     f.shot(&phone, "05-precheck-glare-phone", 375);
-    accessible(&phone, "pre-check");
+    phone.assert_accessible("pre-check");
     phone.find("#retake").click();
     // The retake with the live camera: its frame, not a file, goes to the pre-check.
     phone.find("#camera").click();
@@ -348,7 +338,7 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     assert!(!codes.is_empty(), "{}", phone.text("main"));
     assert!(phone.has("#again"), "a way to start again");
     f.shot(&phone, "09-resubmission-phone", 375);
-    accessible(&phone, "resubmission");
+    phone.assert_accessible("resubmission");
     // Starting again opens a new case for the same session.
     if phone.find("#again").attr("disabled").is_none() {
         phone.find("#again").click();
@@ -370,7 +360,7 @@ fn the_flow_speaks_chinese_and_says_when_a_link_no_longer_works() {
         "zh-Hans"
     );
     f.shot(&b, "01-intro-phone-zh", 375);
-    accessible(&b, "intro zh");
+    b.assert_accessible("intro zh");
     b.find("#start").click();
     b.wait_title("选择您的证件", SECS(10));
     f.shot(&b, "02-document-phone-zh", 375);
@@ -386,7 +376,7 @@ fn the_flow_speaks_chinese_and_says_when_a_link_no_longer_works() {
     b2.goto(&url_of(&short));
     b2.wait_title("This session has expired", SECS(10));
     f.shot(&b2, "10-expired-phone", 375);
-    accessible(&b2, "expired");
+    b2.assert_accessible("expired");
     b2.goto(&f.s.url("/flow"));
     b2.wait_title("This link is incomplete", SECS(10));
 }
@@ -430,7 +420,7 @@ fn the_face_scan_passes_with_a_live_recording_from_the_camera() {
     phone.find("#liveness").click();
     phone.wait("#actions li", SECS(10));
     f.shot(&phone, "06-face-actions-phone", 375);
-    accessible(&phone, "face actions");
+    phone.assert_accessible("face actions");
     let actions: Vec<idgate_face::liveness::Action> = phone
         .js(
             "return [...document.querySelectorAll('#actions li')].map(l => l.dataset.action);",

@@ -20,6 +20,9 @@ pub enum StoreError {
     NotFound { what: &'static str },
     #[error("{0}")]
     Conflict(&'static str),
+    /// A single-use or expiring thing (an invitation) that was used or has expired.
+    #[error("{0}")]
+    Gone(&'static str),
     /// An approval would verify a document another account verified first.
     #[error("this document is verified on another account")]
     DuplicateDocument,

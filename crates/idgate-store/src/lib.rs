@@ -11,6 +11,10 @@
 //!   no frame is accepted twice. Sanctions and PEP lists are kept as versions with their
 //!   diffs, each source's latest entities replaced in one transaction. Applicant sessions
 //!   (the hosted flow's credential) are kept as token digests with their expiry.
+//!   Reviewer accounts sign in to the console: invitations, password hashes, a sealed TOTP
+//!   secret's key with its last accepted step, recovery-code digests, cookie sessions with
+//!   their stage and expiry, sign-in failures for throttling, and the security log;
+//!   passkeys (the WebAuthn library's records) and the ceremonies in progress, used once.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key that is itself wrapped by the master key, on the local filesystem or any
 //!   S3-compatible service through `object_store`.
@@ -19,6 +23,7 @@
 //! `idgate_core::CaseStatus::apply` inside [`Store::transition`], in the same transaction
 //! as its audit event.
 
+mod accounts;
 mod blob;
 mod changes;
 mod db;
@@ -28,11 +33,14 @@ mod error;
 mod faces;
 mod jobs;
 mod keys;
+mod passkeys;
 mod review;
 mod screening;
 mod sessions;
+mod signins;
 mod webhooks;
 
+pub use accounts::{Credentials, Invite};
 pub use blob::{BlobStore, MasterKey, S3Config};
 pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
 pub use db::{Added, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Store};
@@ -41,9 +49,11 @@ pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge};
 pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
-pub use review::{CaseDecision, Comment, Reviewer};
+pub use passkeys::StoredPasskey;
+pub use review::{CaseDecision, Comment, Holder, QueueEntry, QueueFilter, Reviewer};
 pub use screening::{ListChanges, ListEntity, ListVersion};
 pub use sessions::ApplicantSession;
+pub use signins::{ConsoleSession, SecurityEvent, SessionStage};
 pub use webhooks::{
     AttemptResult, Delivery, DeliveryAttempt, Envelope, RenderWebhook, WebhookEvent,
 };

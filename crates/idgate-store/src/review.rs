@@ -31,6 +31,36 @@ pub struct Comment {
     pub at: i64,
 }
 
+/// Which cases in review the queue shows.
+#[derive(Clone, Debug)]
+pub struct QueueFilter<'a> {
+    pub level: Option<&'a str>,
+    pub reason: Option<ReasonCode>,
+    /// The applicant's region (ISO 3166-1 alpha-2).
+    pub region: Option<&'a str>,
+    pub holder: Holder<'a>,
+    /// Only cases waiting at least this long (ms).
+    pub waited_at_least_ms: Option<i64>,
+    pub newest_first: bool,
+    pub limit: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Any,
+    Unclaimed,
+    Reviewer(&'a str),
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueEntry {
+    pub case: Case,
+    pub uid: String,
+    pub region: String,
+    /// The name of the reviewer holding the case.
+    pub holder_name: Option<String>,
+}
+
 /// A decision on a case with everything it changes, stored in one transaction.
 #[derive(Clone, Debug)]
 pub struct CaseDecision<'a> {
@@ -333,11 +363,87 @@ impl Store {
 
     /// Cases waiting for a reviewer, longest waiting first.
     pub async fn review_queue(&self, limit: i64) -> Result<Vec<Case>, StoreError> {
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE status = 'in_review' ORDER BY updated_at, id LIMIT $1"
+        let all = QueueFilter {
+            level: None,
+            reason: None,
+            region: None,
+            holder: Holder::Any,
+            waited_at_least_ms: None,
+            newest_first: false,
+            limit,
+        };
+        let entries = self.review_queue_filtered(&all).await?;
+        Ok(entries.into_iter().map(|e| e.case).collect())
+    }
+
+    /// The review queue as the console filters and sorts it, with each case's applicant
+    /// (uid, region) and the name of the reviewer holding it, in one query.
+    pub async fn review_queue_filtered(
+        &self,
+        f: &QueueFilter<'_>,
+    ) -> Result<Vec<QueueEntry>, StoreError> {
+        let cols: Vec<String> = CASE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        let mut sql = format!(
+            "SELECT {}, a.uid AS a_uid, a.region AS a_region, r.name AS holder_name \
+             FROM cases c JOIN applicants a ON a.id = c.applicant_id \
+             LEFT JOIN reviewers r ON r.id = c.claimed_by WHERE c.status = 'in_review'",
+            cols.join(", ")
         );
-        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(case_from_row).collect()
+        let mut binds: Vec<String> = Vec::new();
+        let mut param = |sql: &mut String, cond: &str, v: String| {
+            binds.push(v);
+            sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(level) = f.level {
+            param(&mut sql, " AND c.level = ?", level.to_string());
+        }
+        if let Some(reason) = f.reason {
+            param(
+                &mut sql,
+                " AND (',' || c.reasons || ',') LIKE ?",
+                format!("%,{},%", reason.as_str()),
+            );
+        }
+        if let Some(region) = f.region {
+            param(&mut sql, " AND a.region = ?", region.to_string());
+        }
+        match f.holder {
+            Holder::Any => {}
+            Holder::Unclaimed => sql.push_str(" AND c.claimed_by IS NULL"),
+            Holder::Reviewer(id) => param(&mut sql, " AND c.claimed_by = ?", id.to_string()),
+        }
+        let mut q_until = None;
+        if let Some(ms) = f.waited_at_least_ms {
+            q_until = Some(self.now() - ms);
+        }
+        if q_until.is_some() {
+            sql.push_str(&format!(" AND c.updated_at <= ${}", binds.len() + 1));
+        }
+        sql.push_str(if f.newest_first {
+            " ORDER BY c.updated_at DESC, c.id DESC"
+        } else {
+            " ORDER BY c.updated_at, c.id"
+        });
+        let limit_at = binds.len() + 1 + usize::from(q_until.is_some());
+        sql.push_str(&format!(" LIMIT ${limit_at}"));
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        if let Some(until) = q_until {
+            q = q.bind(until);
+        }
+        let rows = q.bind(f.limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueueEntry {
+                    case: case_from_row(row)?,
+                    uid: row.try_get("a_uid")?,
+                    region: row.try_get("a_region")?,
+                    holder_name: row.try_get("holder_name")?,
+                })
+            })
+            .collect()
     }
 
     /// Takes a case in review for `reviewer_id`. Held by another reviewer → conflict,

@@ -23,25 +23,31 @@ fn reviewer_out(r: &idgate_store::Reviewer) -> serde_json::Value {
            "disabled_at": r.disabled_at.map(idgate_core::rfc3339)})
 }
 
+/// A reviewer account's name and role as given: the name an identifier, the role one of
+/// [`ReviewerRole::ALL`].
+pub(crate) fn account(name: &str, role: &str) -> ApiResult<ReviewerRole> {
+    if !crate::validate::identifier(name) {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name: 1-128 characters of letters, digits and - _ . : @",
+        ));
+    }
+    ReviewerRole::parse(role).ok_or_else(|| {
+        let roles: Vec<&str> = ReviewerRole::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::bad_request(
+            "invalid_role",
+            format!("role must be one of {}", roles.join(", ")),
+        )
+    })
+}
+
 /// Creates a reviewer account; its token is in this answer only.
 pub async fn create_reviewer(
     State(s): State<Shared>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let req: NewReviewer = parse_json(&body)?;
-    if !crate::validate::identifier(&req.name) {
-        return Err(ApiError::bad_request(
-            "invalid_name",
-            "name: 1-128 characters of letters, digits and - _ . : @",
-        ));
-    }
-    let Some(role) = ReviewerRole::parse(&req.role) else {
-        let roles: Vec<&str> = ReviewerRole::ALL.iter().map(|r| r.as_str()).collect();
-        return Err(ApiError::bad_request(
-            "invalid_role",
-            format!("role must be one of {}", roles.join(", ")),
-        ));
-    };
+    let role = account(&req.name, &req.role)?;
     let token = crate::credentials::generate_token();
     let r = s
         .store

@@ -40,10 +40,27 @@ pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) 
     }
 }
 
-/// Lets a request through with a valid reviewer token; the reviewer rides in the request's
-/// extensions.
+/// Lets a request through with a valid reviewer token, or with the console's session
+/// cookie (fully signed in; CSRF token checked on state changes); the reviewer rides in the
+/// request's extensions, and the console session with it when that is how they came.
 pub async fn require_reviewer(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
     let token = bearer(req.headers());
+    if token.is_none() && crate::http::console::cookie_token(req.headers()).is_some() {
+        return match crate::http::console::session_of(&s, req.method(), req.headers()).await {
+            Ok(Some(sess)) if sess.stage == idgate_store::SessionStage::Full => {
+                req.extensions_mut().insert(sess.reviewer.clone());
+                req.extensions_mut().insert(sess);
+                next.run(req).await
+            }
+            Ok(_) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_incomplete",
+                "finish signing in to the console first",
+            )
+            .into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     let Some(token) = token else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -85,6 +85,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { what } => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            StoreError::Gone(msg) => ApiError::new(StatusCode::GONE, "gone", msg),
             StoreError::SecondReviewerRequired => ApiError::new(
                 StatusCode::CONFLICT,
                 "second_reviewer_required",

@@ -20,6 +20,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../flow/app.js"),
     ),
     (
+        "dom.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../pages/dom.js"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../flow/app.css"),
@@ -43,6 +48,12 @@ pub const LANGS: [&str; 2] = ["en", "zh-Hans"];
 pub struct PageQuery {
     #[serde(default)]
     lang: Option<String>,
+}
+
+impl PageQuery {
+    pub fn lang(&self) -> Option<&str> {
+        self.lang.as_deref()
+    }
 }
 
 /// The page's language: `?lang=` when it names one, else the first of the browser's
@@ -86,10 +97,21 @@ fn secure(s: &crate::state::AppState, headers: &mut HeaderMap) {
     } else {
         s.flow.embed_origins.join(" ")
     };
+    page_headers(
+        headers,
+        &ancestors,
+        "camera=(self), microphone=(), geolocation=()",
+    );
+}
+
+/// The headers of a page served by idgate and its assets: the Content-Security-Policy
+/// (this origin only; no inline script or style; framing by `frame_ancestors`), no
+/// sniffing, no referrer, and the browser features the page may use.
+pub(crate) fn page_headers(headers: &mut HeaderMap, frame_ancestors: &str, permissions: &str) {
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; \
          media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-         frame-ancestors {ancestors}"
+         frame-ancestors {frame_ancestors}"
     );
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &str| {
         if let Ok(v) = HeaderValue::from_str(v) {
@@ -102,7 +124,7 @@ fn secure(s: &crate::state::AppState, headers: &mut HeaderMap) {
     set(
         headers,
         header::HeaderName::from_static("permissions-policy"),
-        "camera=(self), microphone=(), geolocation=()",
+        permissions,
     );
 }
 

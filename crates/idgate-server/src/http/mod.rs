@@ -8,11 +8,17 @@ pub mod auth;
 pub mod cases;
 pub mod catalog;
 pub mod changes;
+pub mod console;
+pub mod console_admin;
+pub mod console_page;
+pub mod console_signin;
 pub mod documents;
 pub mod error;
 pub mod flow;
 pub mod liveness;
 pub mod openapi;
+pub mod passkeys;
+pub mod queue;
 pub mod review;
 pub mod sessions;
 
@@ -58,6 +64,10 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/reviewers/{id}",
             axum::routing::delete(admin::disable_reviewer),
+        )
+        .route(
+            "/v1/reviewer-invites",
+            post(console_admin::invite_by_platform),
         )
         .route("/v1/webhooks/deliveries", get(admin::list_deliveries))
         .route(
@@ -128,6 +138,8 @@ pub fn app(state: Shared) -> Router {
         ));
     Router::new()
         .route("/flow", get(flow::page))
+        .route("/console", get(console_page::page))
+        .route("/console/assets/{name}", get(console_page::asset))
         .route("/flow/assets/{name}", get(flow::asset))
         .merge(flow)
         .route("/v1/catalog", get(catalog::get_catalog))
@@ -139,6 +151,7 @@ pub fn app(state: Shared) -> Router {
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(v1)
         .merge(review::routes(state.clone()))
+        .merge(console_routes(state.clone()))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn(shape_errors))
         .layer(middleware::from_fn_with_state(
@@ -146,6 +159,63 @@ pub fn app(state: Shared) -> Router {
             count_responses,
         ))
         .with_state(state)
+}
+
+/// The reviewer console's routes (`/console/v1`): the sign-in ones open to anyone (each
+/// throttled), the others behind the session cookie; every one refuses another site's
+/// state change.
+fn console_routes(state: Shared) -> Router<Shared> {
+    use console_admin::*;
+    use console_signin::*;
+    let with_session = Router::new()
+        .route("/console/v1/me", get(me))
+        .route("/console/v1/meta", get(console_page::meta))
+        .route("/console/v1/sign-out", post(sign_out))
+        .route("/console/v1/sign-in/second-factor", post(second_factor))
+        .route("/console/v1/totp/enrol", post(totp_enrol))
+        .route("/console/v1/totp/confirm", post(totp_confirm))
+        .route("/console/v1/reauth", post(reauth))
+        .route("/console/v1/invites", post(invite_by_admin))
+        .route("/console/v1/reviewers", get(list_reviewers))
+        .route(
+            "/console/v1/reviewers/{id}",
+            axum::routing::delete(disable_reviewer),
+        )
+        .route("/console/v1/security-events", get(security_events))
+        .route(
+            "/console/v1/passkeys/register/start",
+            post(passkeys::register_start),
+        )
+        .route(
+            "/console/v1/passkeys/register/finish",
+            post(passkeys::register_finish),
+        )
+        .route("/console/v1/passkeys", get(passkeys::list))
+        .route(
+            "/console/v1/passkeys/{id}",
+            axum::routing::delete(passkeys::remove),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            console::require_session,
+        ));
+    Router::new()
+        .route("/console/v1/sign-in", post(sign_in))
+        .route("/console/v1/invites/inspect", post(inspect_invite))
+        .route("/console/v1/invites/accept", post(accept_invite))
+        .route(
+            "/console/v1/passkeys/sign-in/start",
+            post(passkeys::sign_in_start),
+        )
+        .route(
+            "/console/v1/passkeys/sign-in/finish",
+            post(passkeys::sign_in_finish),
+        )
+        .merge(with_session)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            console::same_origin,
+        ))
 }
 
 /// Every error answer in the API's shape: the router's own 404 and 405, body-limit 413s and

@@ -42,6 +42,9 @@ pub fn document() -> Value {
     for (k, v) in session_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in console_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas is an object");
@@ -106,6 +109,60 @@ fn session_paths() -> Value {
     })
 }
 
+/// The reviewer console's sign-in (`/console/v1`): cookie sessions, CSRF token in
+/// `X-CSRF-Token` on every state change.
+fn console_paths() -> Value {
+    let cookie = json!([{"consoleSession": []}]);
+    let none = json!([]);
+    json!({
+        "/v1/reviewer-invites": {"post": {
+            "summary": "Invite a reviewer to the console (how the first admin is made): a single-use link that expires",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {
+                "name": {"type": "string"}, "role": {"type": "string", "enum": roles()}, "ttl_secs": {"type": "integer", "minimum": 1}}}}}},
+            "responses": {"201": plain("`{id, name, role, expires_at, token, url}`: the link is in this answer only"),
+                "400": error_response("invalid_name, invalid_role, invalid_ttl"), "409": error_response("a reviewer with this name already exists")}}},
+        "/console": {"get": {"summary": "The reviewer console's page (English or Simplified Chinese)", "security": none,
+            "responses": {"200": plain("HTML under a strict Content-Security-Policy; never framed")}}},
+        "/console/v1/sign-in": {"post": {"summary": "Name and password; starts a session at its next stage (second_factor, enrol or full) with a new cookie", "security": none,
+            "responses": {"200": plain("`{stage, csrf_token}` and Set-Cookie"), "401": error_response("bad_credentials"),
+                "403": error_response("cross_origin"), "429": error_response("signin_throttled, with Retry-After")}}},
+        "/console/v1/sign-in/second-factor": {"post": {"summary": "`{code}` from the authenticator app (each time step once) or `{recovery_code}` (once); a new cookie for the signed-in session", "security": cookie.clone(),
+            "responses": {"200": plain("`{stage: full, csrf_token, recovery_codes_left}`"), "401": error_response("bad_credentials"), "429": error_response("signin_throttled")}}},
+        "/console/v1/invites/inspect": {"post": {"summary": "`{token}`: what an invitation is for", "security": none,
+            "responses": {"200": plain("`{name, role, expires_at, needs_second_factor, min_password_chars}`"), "404": error_response("no such invitation"), "410": error_response("invite_used_or_expired")}}},
+        "/console/v1/invites/accept": {"post": {"summary": "`{token, password}`: uses the invitation once, creates the account (argon2id) and starts a session", "security": none,
+            "responses": {"201": plain("`{id, name, role, stage, csrf_token}` and Set-Cookie"), "400": error_response("password_too_short, password_too_long, password_too_common"), "410": error_response("invite_used_or_expired")}}},
+        "/console/v1/totp/enrol": {"post": {"summary": "A new TOTP secret (pending): `{secret, otpauth_uri, qr_svg}`", "security": cookie.clone(),
+            "responses": {"200": plain("the secret"), "409": error_response("an authenticator app is already enrolled")}}},
+        "/console/v1/totp/confirm": {"post": {"summary": "`{code}` confirms the secret; answers ten single-use recovery codes (and signs in a session that had to enrol)", "security": cookie.clone(),
+            "responses": {"200": plain("`{recovery_codes}`"), "400": error_response("wrong_code"), "409": error_response("nothing_to_confirm")}}},
+        "/console/v1/reauth": {"post": {"summary": "`{password, code | recovery_code}` again, before a FINAL rejection or an admin action", "security": cookie.clone(),
+            "responses": {"200": plain("`{fresh_until}`"), "401": error_response("bad_credentials")}}},
+        "/console/v1/sign-out": {"post": {"summary": "Ends the session", "security": cookie.clone(), "responses": {"204": plain("signed out")}}},
+        "/console/v1/me": {"get": {"summary": "Who is signed in: `{id, name, role, stage, csrf_token, totp, recovery_codes_left, fresh_until, expires_at}`", "security": cookie.clone(),
+            "responses": {"200": plain("the session"), "401": error_response("signed_out")}}},
+        "/console/v1/meta": {"get": {"summary": "The policy's levels and the roles, for the console's forms", "security": cookie.clone(), "responses": {"200": plain("`{levels, roles, fresh_auth_secs}`")}}},
+        "/console/v1/invites": {"post": {"summary": "An admin invites a reviewer (fresh authentication needed)", "security": cookie.clone(),
+            "responses": {"201": plain("as `POST /v1/reviewer-invites`"), "403": error_response("forbidden, reauthentication_required")}}},
+        "/console/v1/reviewers": {"get": {"summary": "Reviewer accounts (admin)", "security": cookie.clone(), "responses": {"200": plain("`{reviewers}`"), "403": error_response("forbidden")}}},
+        "/console/v1/reviewers/{id}": {"delete": {"summary": "Disable an account and end its sessions (admin, fresh authentication)", "security": cookie.clone(), "parameters": [id_param("id")],
+            "responses": {"204": plain("disabled"), "403": error_response("forbidden, reauthentication_required"), "409": error_response("own_account")}}},
+        "/console/v1/passkeys/register/start": {"post": {"summary": "Options for navigator.credentials.create: a discoverable credential with user verification (the relying party is flow.public_url's host, a domain name)", "security": cookie.clone(),
+            "responses": {"200": plain("`{ceremony, options}`"), "409": error_response("passkeys_unavailable: the public address is an IP address")}}},
+        "/console/v1/passkeys/register/finish": {"post": {"summary": "`{ceremony, name?, credential}`: stores the passkey; the first second factor brings the recovery codes, and a session that had to enrol is signed in", "security": cookie.clone(),
+            "responses": {"201": plain("`{id, name, recovery_codes?}`"), "400": error_response("passkey_refused")}}},
+        "/console/v1/passkeys": {"get": {"summary": "The reviewer's passkeys", "security": cookie.clone(), "responses": {"200": plain("`{passkeys}`")}}},
+        "/console/v1/passkeys/{id}": {"delete": {"summary": "Remove a passkey (fresh authentication; not the last second factor of a role that needs one)", "security": cookie.clone(), "parameters": [id_param("id")],
+            "responses": {"204": plain("removed"), "403": error_response("reauthentication_required"), "409": error_response("last_second_factor")}}},
+        "/console/v1/passkeys/sign-in/start": {"post": {"summary": "Options for navigator.credentials.get: any passkey of this site", "security": none.clone(),
+            "responses": {"200": plain("`{ceremony, options}`"), "409": error_response("passkeys_unavailable")}}},
+        "/console/v1/passkeys/sign-in/finish": {"post": {"summary": "`{ceremony, credential, purpose?}`: signs in with the passkey alone (user verification is both factors), or with `purpose: reauth` refreshes the signed-in reviewer's session", "security": none.clone(),
+            "responses": {"200": plain("`{stage: full, csrf_token}` and Set-Cookie, or `{fresh_until}`"), "400": error_response("passkey_refused"), "401": error_response("bad_credentials"), "429": error_response("signin_throttled")}}},
+        "/console/v1/security-events": {"get": {"summary": "The security log, newest first (admin): sign-ins, failures, throttling, enrolments, invitations, admin actions", "security": cookie,
+            "responses": {"200": plain("`{events}`"), "403": error_response("forbidden")}}},
+    })
+}
+
 /// Entered data, change requests, reviewer accounts, the reviewer API and webhooks.
 fn review_paths() -> Value {
     let reviewer = json!([{"reviewerToken": []}]);
@@ -157,8 +214,17 @@ fn review_paths() -> Value {
         "/v1/webhooks/deliveries/{id}/redeliver": {"post": {
             "summary": "Send a delivery again now", "parameters": [id_param("id")],
             "responses": {"202": plain("queued"), "404": error_response("no such delivery")}}},
-        "/v1/review/queue": {"get": {"summary": "Cases in review, longest waiting first", "security": reviewer,
-            "responses": {"200": plain("`cases`: case_id, uid, level, reasons, claimed_by, waiting_since"),
+        "/v1/review/queue": {"get": {"summary": "Cases in review, longest waiting first (or newest first), filtered", "security": reviewer,
+            "parameters": [
+                {"name": "level", "in": "query", "schema": {"type": "string"}},
+                {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": "a reason code the case carries"},
+                {"name": "country", "in": "query", "schema": {"type": "string"}, "description": "the applicant's region, ISO 3166-1 alpha-2"},
+                {"name": "holder", "in": "query", "schema": {"type": "string", "enum": ["any", "unclaimed", "mine"]}},
+                {"name": "min_wait_mins", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["oldest", "newest"]}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+            "responses": {"200": plain("`cases`: case_id, uid, country, level, reasons, claimed_by, claimed_by_name, waiting_since, waiting_mins"),
+                "400": error_response("invalid_reason, invalid_holder, invalid_sort, invalid_country, invalid_wait, invalid_limit"),
                 "401": error_response("missing or unknown reviewer token")}}},
         "/v1/review/cases/{id}": {"get": {
             "summary": "Everything a reviewer needs: entered data, findings with internal detail, documents, all comments, audit trail",
@@ -183,9 +249,10 @@ fn review_paths() -> Value {
                 "409": error_response("not_holder: claim the case to write to the applicant")}}},
         "/v1/review/cases/{id}/decision": {"post": {
             "summary": "Decide a claimed case: approve, or retry/reject with reason codes",
-            "description": "A rejection needs a FINAL reason and a retry takes none (`reason_type_mismatch`); only a case the automated checks decided can be approved (`not_checked`). A retry inside a cooldown sets the case's `retry_after`. Approving a case with SANCTIONS_MATCH or PEP_MATCH findings judges those matches false for this applicant: they are not raised again until the listed entity's record changes; confirming one is a `reject` with its code.",
+            "description": "A rejection needs a FINAL reason and a retry takes none (`reason_type_mismatch`); only a case the automated checks decided can be approved (`not_checked`). A retry inside a cooldown sets the case's `retry_after`. Approving a case with SANCTIONS_MATCH or PEP_MATCH findings judges those matches false for this applicant: they are not raised again until the listed entity's record changes; confirming one is a `reject` with its code. From the console (session cookie), a rejection needs the password and second factor proved within `console.fresh_auth_secs` (`POST /console/v1/reauth`).",
             "security": reviewer, "parameters": [id_param("id")], "requestBody": json_body("ReviewDecision"),
             "responses": {"200": plain("the new status"), "400": error_response("invalid decision or reasons, or reason_type_mismatch"),
+                "403": error_response("reauthentication_required (console sessions)"),
                 "409": error_response("not claimed by you, not in review, not_checked, or the document is verified on another account")}}},
         "/v1/review/change-requests": {"get": {
             "summary": "Change requests waiting for a reviewer: current and requested data, what changes, the checks' findings, the new document's pages and the first approval", "security": reviewer,
@@ -344,7 +411,8 @@ fn base() -> Value {
         },
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"},
-                "reviewerToken": {"type": "http", "scheme": "bearer", "description": "a reviewer's idr_ token"},
+                "reviewerToken": {"type": "http", "scheme": "bearer", "description": "a reviewer's idr_ token; the review API also takes the console's session cookie (with X-CSRF-Token on state changes)"},
+                "consoleSession": {"type": "apiKey", "in": "cookie", "name": "idgate_console", "description": "the reviewer console's session (HttpOnly, SameSite=Strict)"},
                 "sessionToken": {"type": "http", "scheme": "bearer", "description": "an applicant session's igs_ token (the hosted flow)"}},
             "schemas": {
                 "CatalogEntry": {"type": "object", "required": ["code", "alpha3", "name", "supported", "documents"], "properties": {

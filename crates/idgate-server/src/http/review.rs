@@ -45,7 +45,7 @@ fn may_act(r: &Reviewer) -> ApiResult<()> {
 
 pub fn routes(state: Shared) -> Router<Shared> {
     Router::new()
-        .route("/v1/review/queue", get(queue))
+        .route("/v1/review/queue", get(crate::http::queue::queue))
         .route("/v1/review/cases/{id}", get(case_detail))
         .route(
             "/v1/review/cases/{id}/documents/{doc}/image",
@@ -68,22 +68,6 @@ pub fn routes(state: Shared) -> Router<Shared> {
             state,
             require_reviewer,
         ))
-}
-
-async fn queue(State(s): State<Shared>) -> ApiResult<Json<Value>> {
-    let mut out = Vec::new();
-    for c in s.store.review_queue(200).await? {
-        let uid = s.store.applicant(&c.applicant_id).await?.map(|a| a.uid);
-        out.push(json!({
-            "case_id": c.id,
-            "uid": uid,
-            "level": c.level,
-            "reasons": c.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            "claimed_by": c.claimed_by,
-            "waiting_since": idgate_core::rfc3339(c.updated_at),
-        }));
-    }
-    Ok(Json(json!({ "cases": out })))
 }
 
 async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -123,9 +107,14 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
                    "from_status": e.from_status, "to_status": e.to_status, "at": idgate_core::rfc3339(e.at)})
         })
         .collect();
+    let holder_name = match &case.claimed_by {
+        Some(id) => s.store.reviewer_name(id).await?,
+        None => None,
+    };
     Ok(Json(json!({
         "id": case.id,
         "uid": applicant.uid,
+        "claimed_by_name": holder_name,
         "region": applicant.region,
         "level": case.level,
         "status": case.status.as_str(),
@@ -165,10 +154,17 @@ async fn image_of(
     s.store
         .log_action(subject, &actor(r), "document_viewed")
         .await?;
+    // Uploads are sniffed to JPEG, PNG, WebP, HEIC or PDF; should anything else ever be
+    // stored, the browser is still told not to guess, not to run it and not to frame it.
     Ok((
         [
             (header::CONTENT_TYPE, d.data.content_type),
             (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox; frame-ancestors 'none'".to_string(),
+            ),
         ],
         bytes,
     )
@@ -296,6 +292,7 @@ struct DecisionReq {
 async fn decide(
     State(s): State<Shared>,
     Extension(r): Extension<Reviewer>,
+    console: Option<Extension<idgate_store::ConsoleSession>>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
@@ -348,6 +345,11 @@ async fn decide(
             "reason_type_mismatch",
             "a rejection needs a FINAL reason; with only RETRY or REVIEW reasons, decide `retry`",
         ));
+    }
+    // A rejection for good from the console needs the reviewer to have proved who they
+    // are a moment ago (an unattended, signed-in screen cannot end a person's onboarding).
+    if let (Decision::Reject, Some(Extension(sess))) = (decision, &console) {
+        crate::http::console::require_fresh(&s, sess)?;
     }
     if decision == Decision::Retry && !finals.is_empty() {
         return Err(ApiError::bad_request(

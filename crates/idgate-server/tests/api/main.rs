@@ -4,12 +4,15 @@
 
 mod access;
 mod catalog;
+mod console;
 mod documents;
 mod liveness;
 mod review;
 mod sessions;
 mod webhooks;
 
+#[path = "../support/base32.rs"]
+mod base32;
 #[path = "../../../face_models.rs"]
 mod face_models;
 #[path = "../../../testdata.rs"]
@@ -76,6 +79,7 @@ async fn setup_with_clock(
         )),
         screen: t_screen(),
         flow: idgate_server::config::Flow::for_listen(([127, 0, 0, 1], 8080).into()),
+        console: idgate_server::config::Console::for_public_url("http://127.0.0.1:8080"),
     });
     T {
         router: app(state.clone()),
@@ -94,6 +98,31 @@ fn limits() -> Limits {
 }
 
 impl T {
+    /// The service again over the same store, blobs, models and lists, as `serve` builds
+    /// it from other settings (an outbox, the flow's or the console's configuration).
+    fn rebuild(
+        &mut self,
+        store: Store,
+        flow: idgate_server::config::Flow,
+        console: idgate_server::config::Console,
+    ) {
+        let state = Arc::new(AppState {
+            store,
+            blobs: self.state.blobs.clone(),
+            metrics: Default::default(),
+            limits: self.state.limits.clone(),
+            jobs_ready: Default::default(),
+            policy: idgate_decide::Policy::default(),
+            identity_secret: self.state.identity_secret.clone(),
+            models: self.state.models.clone(),
+            screen: self.state.screen.clone(),
+            flow,
+            console,
+        });
+        self.router = app(state.clone());
+        self.state = state;
+    }
+
     async fn call(&self, req: Request<Body>) -> (StatusCode, Value) {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();

@@ -384,20 +384,9 @@ async fn embedding_origins_may_frame_the_page_and_receive_the_applicant_back() {
     let mut flow = idgate_server::config::Flow::for_listen(([127, 0, 0, 1], 8080).into());
     flow.embed_origins = vec!["https://app.example.com".into()];
     flow.public_url = "https://kyc.example.com".into();
-    let state = Arc::new(AppState {
-        store: t.state.store.clone(),
-        blobs: t.state.blobs.clone(),
-        metrics: Default::default(),
-        limits: limits(),
-        jobs_ready: Default::default(),
-        policy: idgate_decide::Policy::default(),
-        identity_secret: b"s".to_vec(),
-        models: t.state.models.clone(),
-        screen: t.state.screen.clone(),
-        flow,
-    });
-    t.router = app(state.clone());
-    t.state = state;
+    let store = t.state.store.clone();
+    let console = t.state.console.clone();
+    t.rebuild(store, flow, console);
     let res = raw(&t, Request::get("/flow").body(Body::empty()).unwrap()).await;
     let csp = res.headers()["content-security-policy"]
         .to_str()

@@ -40,24 +40,14 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
     let unused = Arc::new(idgate_core::FixedClock::new(0));
     let mut t = setup_with_clock(limits(), unused, Arc::new(SystemClock)).await;
     // The same state with the outbox on, as `serve` builds it when a webhook URL is set.
-    let s2 = Arc::new(AppState {
-        store: t
-            .state
-            .store
-            .clone()
-            .with_webhooks(Some(idgate_server::webhooks::renderer())),
-        blobs: t.state.blobs.clone(),
-        metrics: Default::default(),
-        limits: limits(),
-        jobs_ready: Default::default(),
-        policy: idgate_decide::Policy::default(),
-        identity_secret: b"s".to_vec(),
-        models: Arc::new(idgate_pipeline::Models::new(Default::default())),
-        screen: t_screen(),
-        flow: idgate_server::config::Flow::for_listen(([127, 0, 0, 1], 8080).into()),
-    });
-    t.router = app(s2.clone());
-    t.state = s2.clone();
+    let store = t
+        .state
+        .store
+        .clone()
+        .with_webhooks(Some(idgate_server::webhooks::renderer()));
+    let (flow, console) = (t.state.flow.clone(), t.state.console.clone());
+    t.rebuild(store, flow, console);
+    let s2 = t.state.clone();
     let (url, got) = flaky_receiver().await;
     let hook = idgate_server::config::Webhook {
         url,

@@ -188,6 +188,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
+    /// A virtual platform authenticator (WebDriver's WebAuthn extension, as Chromium's
+    /// DevTools offers it): resident keys, user verification that always succeeds. Answers
+    /// its id.
+    pub fn add_virtual_authenticator(&self) -> String {
+        let v = self.cmd(
+            "POST",
+            "/webauthn/authenticator",
+            json!({"protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                   "hasUserVerification": true, "isUserVerified": true,
+                   "isUserConsenting": true}),
+        );
+        v.as_str().expect("an authenticator id").to_string()
+    }
+
+    /// The credentials the virtual authenticator holds.
+    pub fn virtual_credentials(&self, authenticator: &str) -> Vec<Value> {
+        let v = self.cmd(
+            "GET",
+            &format!("/webauthn/authenticator/{authenticator}/credentials"),
+            Value::Null,
+        );
+        v.as_array().cloned().unwrap_or_default()
+    }
+
     pub fn goto(&self, url: &str) {
         self.cmd("POST", "/url", json!({ "url": url }));
     }
@@ -267,6 +291,16 @@ impl Browser {
     /// axe-core's violations on the page as it is now: `[{id, impact, help, nodes}]`. The
     /// rules run as a WebDriver script (not subject to the page's CSP, which allows no
     /// script but the page's own).
+    /// No serious or critical accessibility violation on the page as it is (axe-core).
+    pub fn assert_accessible(&self, screen: &str) {
+        let bad: Vec<Value> = self
+            .axe()
+            .into_iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(bad.is_empty(), "{screen}: {}", Value::from(bad));
+    }
+
     pub fn axe(&self) -> Vec<Value> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),

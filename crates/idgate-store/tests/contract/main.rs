@@ -3,6 +3,7 @@
 //! its own schema). PostgreSQL being unreachable is a failure, not a skip. The contracts live
 //! in one module per part of the store; the databases and shared fixtures are here.
 
+mod accounts;
 mod cases;
 mod changes;
 mod decisions;
@@ -11,6 +12,7 @@ mod jobs;
 mod review;
 mod screening;
 mod sessions;
+use accounts::*;
 use cases::*;
 use changes::*;
 use decisions::*;
@@ -142,6 +144,8 @@ contract!(
     list_versions_replace_a_source_whole_and_keep_their_diffs,
     applicant_sessions_expire_and_revoke,
     a_reviewers_approval_clears_the_screening_matches_it_names,
+    invitations_make_accounts_once_and_sessions_expire,
+    the_queue_filters_and_sorts_in_one_query,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {

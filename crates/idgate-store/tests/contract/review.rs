@@ -308,3 +308,118 @@ pub(crate) async fn only_a_case_the_checks_decided_can_be_approved(db: Db) {
         "the approval recorded the identity keys"
     );
 }
+
+pub(crate) async fn the_queue_filters_and_sorts_in_one_query(db: Db) {
+    let s = &db.store;
+    let (_, c1) = case_in_review(s, "q-1").await;
+    db.clock.advance_ms(60 * 60_000);
+    let (_, c2) = case_in_review(s, "q-2").await;
+    db.clock.advance_ms(10 * 60_000);
+    let r = s
+        .create_reviewer("holder", ReviewerRole::Reviewer, "hq")
+        .await
+        .unwrap();
+    s.claim_case(&c2, &r.id, "reviewer:holder", false)
+        .await
+        .unwrap();
+    let all = idgate_store::QueueFilter {
+        level: None,
+        reason: None,
+        region: None,
+        holder: idgate_store::Holder::Any,
+        waited_at_least_ms: None,
+        newest_first: false,
+        limit: 50,
+    };
+    let ids = |v: Vec<idgate_store::QueueEntry>| -> Vec<String> {
+        v.into_iter().map(|e| e.case.id).collect()
+    };
+    let got = s.review_queue_filtered(&all).await.unwrap();
+    assert_eq!(got[0].uid, "q-1");
+    assert_eq!(got[0].region, "DE");
+    assert_eq!(got[1].holder_name.as_deref(), Some("holder"));
+    assert_eq!(ids(got), [c1.clone(), c2.clone()]);
+    let store = &db.store;
+    let run = |f: idgate_store::QueueFilter<'static>| async move {
+        ids(store.review_queue_filtered(&f).await.unwrap())
+    };
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            newest_first: true,
+            ..all.clone()
+        })
+        .await,
+        [c2.clone(), c1.clone()]
+    );
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            holder: idgate_store::Holder::Unclaimed,
+            ..all.clone()
+        })
+        .await,
+        std::slice::from_ref(&c1)
+    );
+    let rid: &'static str = Box::leak(r.id.clone().into_boxed_str());
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            holder: idgate_store::Holder::Reviewer(rid),
+            ..all.clone()
+        })
+        .await,
+        std::slice::from_ref(&c2)
+    );
+    // c1 has waited 70 minutes, c2 about 10 (the claim does not restart the wait).
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            waited_at_least_ms: Some(30 * 60_000),
+            ..all.clone()
+        })
+        .await,
+        std::slice::from_ref(&c1)
+    );
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            reason: Some(ReasonCode::ComplianceReview),
+            ..all.clone()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert!(run(idgate_store::QueueFilter {
+        reason: Some(ReasonCode::SanctionsMatch),
+        ..all.clone()
+    })
+    .await
+    .is_empty());
+    assert!(run(idgate_store::QueueFilter {
+        region: Some("FR"),
+        ..all.clone()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            region: Some("DE"),
+            level: Some("basic"),
+            ..all.clone()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert!(run(idgate_store::QueueFilter {
+        level: Some("full"),
+        ..all.clone()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        run(idgate_store::QueueFilter {
+            limit: 1,
+            ..all.clone()
+        })
+        .await,
+        [c1]
+    );
+}

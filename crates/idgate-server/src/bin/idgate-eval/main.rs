@@ -2,6 +2,7 @@
 //! (`idgate`) carries neither them nor the specimen generator. `scripts/bench-photos`, the
 //! tests and docs/benchmarks.md run them.
 
+mod console;
 mod faces;
 mod liveness;
 mod photos;
@@ -65,6 +66,23 @@ enum Command {
     },
     /// Measure sanctions and PEP screening on the shared list snapshots and labelled
     /// queries: recall as listed and with typing changes, false positives, time.
+    /// The reviewer console's server time with many cases: the queue, a filtered queue, a
+    /// case and a document image, against a baseline of 100 cases in the same run.
+    Console {
+        /// Cases to seed (40 % of them in review).
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        /// A PostgreSQL URL (a fresh database: the cases are added to it); SQLite in a
+        /// temporary folder when not given.
+        #[arg(long)]
+        database: Option<String>,
+        /// Requests per route.
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// The document image every case holds (a JPEG).
+        #[arg(long)]
+        image: PathBuf,
+    },
     Screening {
         #[arg(long, env = "IDGATE_TESTDATA")]
         testdata: PathBuf,
@@ -138,6 +156,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let models = idgate_face::FaceModels::load(models_dir)?;
             let out = faces::evaluate(&models, testdata)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Console {
+            cases,
+            database,
+            requests,
+            image,
+        } => {
+            let bytes =
+                std::fs::read(image).with_context(|| format!("reading {}", image.display()))?;
+            let out = console::evaluate(database.as_deref(), *cases, *requests, &bytes)?;
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         Command::Screening {
