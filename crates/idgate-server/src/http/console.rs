@@ -204,6 +204,19 @@ pub(crate) fn full(sess: &ConsoleSession) -> ApiResult<()> {
     Ok(())
 }
 
+/// Past the second-factor step: signed in, or enrolling one (setting up an app or a passkey
+/// is for those two stages only).
+pub(crate) fn past_second_factor(sess: &ConsoleSession) -> ApiResult<()> {
+    if sess.stage == SessionStage::SecondFactor {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sign_in_incomplete",
+            "give your second factor first",
+        ));
+    }
+    Ok(())
+}
+
 /// The reviewer proved who they are within `console.fresh_auth_secs`; a FINAL rejection
 /// and admin actions ask for this.
 pub fn require_fresh(s: &Shared, sess: &ConsoleSession) -> ApiResult<()> {

@@ -3,8 +3,8 @@
 //! authenticator app. Sessions, cookies and throttling are [`crate::http::console`]'s.
 
 use crate::http::console::{
-    clear_cookie, failed, full, stage_after_password, start_session, throttle, verify_password,
-    Address,
+    clear_cookie, failed, full, past_second_factor, stage_after_password, start_session, throttle,
+    verify_password, Address,
 };
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
@@ -258,13 +258,7 @@ pub(crate) async fn totp_enrol(
     State(s): State<Shared>,
     Extension(sess): Extension<ConsoleSession>,
 ) -> ApiResult<Response> {
-    if sess.stage == SessionStage::SecondFactor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sign_in_incomplete",
-            "give your second factor first",
-        ));
-    }
+    past_second_factor(&sess)?;
     let secret = signin::new_totp_secret();
     let key = s.blobs.put(&secret).await?;
     match s.store.set_pending_totp(&sess.reviewer.id, &key).await {
@@ -308,13 +302,7 @@ pub(crate) async fn totp_confirm(
     Extension(Address(address)): Extension<Address>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    if sess.stage == SessionStage::SecondFactor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sign_in_incomplete",
-            "give your second factor first",
-        ));
-    }
+    past_second_factor(&sess)?;
     let c: Confirm = parse_json(&body)?;
     let creds = s.store.credentials(&sess.reviewer.id).await?;
     let Some(key) = creds.totp_key.as_deref().filter(|_| !creds.has_totp()) else {

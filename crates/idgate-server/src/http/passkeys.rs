@@ -8,7 +8,9 @@
 //! taken once. Credentials are found by their id; a credential whose signature counter goes
 //! backwards is refused (a cloned authenticator).
 
-use crate::http::console::{failed, require_fresh, session_of, start_session, throttle, Address};
+use crate::http::console::{
+    failed, past_second_factor, require_fresh, session_of, start_session, throttle, Address,
+};
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
 use crate::state::Shared;
@@ -73,13 +75,7 @@ pub async fn register_start(
     State(s): State<Shared>,
     Extension(sess): Extension<ConsoleSession>,
 ) -> ApiResult<Json<Value>> {
-    if sess.stage == SessionStage::SecondFactor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sign_in_incomplete",
-            "give your second factor first",
-        ));
-    }
+    past_second_factor(&sess)?;
     let wa = relying_party(&s)?;
     let mut existing = Vec::new();
     for p in s.store.passkeys_of(&sess.reviewer.id).await? {
@@ -126,13 +122,7 @@ pub async fn register_finish(
     Extension(Address(address)): Extension<Address>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    if sess.stage == SessionStage::SecondFactor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sign_in_incomplete",
-            "give your second factor first",
-        ));
-    }
+    past_second_factor(&sess)?;
     let f: RegisterFinish = parse_json(&body)?;
     let name = f.name.as_deref().map(str::trim).unwrap_or("").to_string();
     let name = if name.is_empty() {
