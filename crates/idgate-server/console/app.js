@@ -282,6 +282,7 @@ function showNav() {
   nav.replaceChildren(
     ...[
       link("#/queue", "nav.queue"),
+      link("#/changes", "nav.changes"),
       me.role === "admin" ? link("#/admin", "nav.admin") : null,
       link("#/account", "nav.account"),
       h("span", { class: "who", text: t("nav.who", { name: me.name, role: tk(`role.${me.role}`) }) }),
@@ -298,6 +299,7 @@ async function route() {
     if (hash.startsWith("#/case/")) return await caseView(decodeURIComponent(hash.slice(7)));
     if (hash.startsWith("#/admin") && me.role === "admin") return await adminView();
     if (hash.startsWith("#/account")) return await accountView();
+    if (hash.startsWith("#/changes")) return await changesView();
     return await queueView();
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
@@ -694,8 +696,8 @@ function documents(caseId, docs) {
   return h("div", { class: "docs" }, docs.map((d) => {
     let zoom = 1;
     let turn = 0;
-    const src = `/v1/review/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(d.id)}/image`;
-    const isImage = d.content_type.startsWith("image/");
+    const src = d.src || `/v1/review/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(d.id)}/image`;
+    const isImage = (d.content_type || "").startsWith("image/");
     const img = isImage ? h("img", { src, alt: t("case.doc_alt", { kind: d.kind, side: d.side || "" }), loading: "lazy" }) : null;
     const apply = () => { img.style.transform = `rotate(${turn}deg) scale(${zoom})`; };
     const tool = (key, fn) => {
@@ -726,8 +728,8 @@ function findings(list) {
       : null)));
 }
 
-function entered(data) {
-  if (!data) return h("p", { class: "muted", text: t("case.none") });
+/// Entered data as [field, value] pairs, nested field names joined with dots (name.given).
+function flatten(data) {
   const rows = [];
   const walk = (prefix, v) => {
     if (v && typeof v === "object" && !Array.isArray(v)) {
@@ -736,8 +738,13 @@ function entered(data) {
       rows.push([prefix, Array.isArray(v) ? v.join(", ") : String(v ?? "")]);
     }
   };
-  walk("", data);
-  return h("dl", { class: "summary", id: "entered" }, rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+  walk("", data || {});
+  return rows;
+}
+
+function entered(data) {
+  if (!data) return h("p", { class: "muted", text: t("case.none") });
+  return h("dl", { class: "summary", id: "entered" }, flatten(data).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
 }
 
 function comments(caseId, list, canAct) {
@@ -811,6 +818,75 @@ function audit(events) {
     h("tbody", {}, events.map((e) => h("tr", {},
       h("td", { text: when(e.at) }), h("td", { text: e.actor }), h("td", { text: e.action }),
       h("td", { text: e.from_status || e.to_status ? `${e.from_status ? tk(`status.${e.from_status}`) : "—"} → ${e.to_status ? tk(`status.${e.to_status}`) : "—"}` : "" })))));
+}
+
+// ---- change requests -----------------------------------------------------------------
+
+async function changesView() {
+  render = changesView;
+  const r = await api("GET", "/v1/review/change-requests");
+  const list = r.ok ? r.data.change_requests : [];
+  screen(
+    t("changes.title"),
+    r.ok ? null : notice("bad", errorText(r)),
+    list.length ? list.map(changeRequest) : h("p", { class: "empty", text: t("changes.empty") }),
+  );
+}
+
+function changeRequest(cr) {
+  const current = new Map(flatten(cr.current));
+  const requested = new Map(flatten(cr.requested));
+  const fields = [...new Set([...current.keys(), ...requested.keys()])];
+  const table = h("table", { class: "audit compare" },
+    h("thead", {}, h("tr", {}, ["changes.field", "changes.current", "changes.requested"].map((k) => h("th", { scope: "col", text: t(k) })))),
+    h("tbody", {}, fields.map((f) => {
+      const changed = cr.changes.includes(f) || current.get(f) !== requested.get(f);
+      return h("tr", { class: changed ? "changed" : null, "data-field": f },
+        h("th", { scope: "row", text: f }),
+        h("td", { text: current.get(f) ?? "—" }),
+        h("td", {}, requested.get(f) ?? "—", changed ? h("span", { class: "tag", text: t("changes.changed") }) : null));
+    })));
+  const canAct = me.role !== "auditor";
+  const firstByMe = cr.first_approved_by && cr.first_approved_by === me.id;
+  const comment = h("textarea", { rows: "2", maxlength: "4000" });
+  const decide = (decision) => async () => {
+    const body = { decision };
+    if (comment.value.trim()) body.comment = comment.value;
+    const res = await act("POST", `/v1/review/change-requests/${encodeURIComponent(cr.id)}/decision`, body);
+    if (!res.ok) return errorText(res);
+    live.textContent = t("changes.done");
+    await render();
+  };
+  const out = h("div", { "aria-live": "assertive" });
+  const button = (label, decision, cls) => {
+    const b = h("button", { type: "button", class: cls, "data-decision": decision, text: label });
+    b.addEventListener("click", async () => {
+      busy(b, true);
+      out.replaceChildren();
+      try {
+        const err = await decide(decision)();
+        if (err) out.replaceChildren(notice("bad", err));
+      } catch (e) {
+        if (!(e instanceof Stop)) throw e;
+      } finally {
+        busy(b, false);
+      }
+    });
+    return b;
+  };
+  const id = `cr-${cr.id.slice(0, 8)}`;
+  return h("section", { class: "change", "aria-labelledby": id, "data-change": cr.id },
+    h("h2", { id, text: t("changes.item", { id: cr.id.slice(0, 8), at: when(cr.created_at) }) }),
+    h("p", {}, h("strong", { text: t("changes.reason") }), " ", cr.reason),
+    h("p", { class: "muted", text: cr.second_approval
+      ? (cr.first_approved_by ? t("changes.second_needed") : t("changes.two_needed"))
+      : t("changes.one_needed") }),
+    table,
+    cr.reasons.length ? reasonList(cr.reasons) : null,
+    cr.documents.length ? documents(null, cr.documents.map((d) => ({ ...d, content_type: "image/jpeg", src: `/v1/review/change-requests/${encodeURIComponent(cr.id)}/documents/${encodeURIComponent(d.id)}/image` }))) : null,
+    canAct && !firstByMe
+      ? h("div", {}, field(t("changes.comment"), comment), h("div", { class: "actions" }, button(t("changes.approve"), "approve", ""), button(t("changes.reject"), "reject", "secondary")), out)
+      : firstByMe ? h("p", { class: "muted", text: t("changes.you_approved") }) : null);
 }
 
 // ---- the reviewer's own account --------------------------------------------------------

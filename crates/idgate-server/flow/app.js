@@ -552,14 +552,28 @@ function faceStep() {
     const frames = [];
     const stamps = [];
     const t0 = performance.now();
-    const grab = () => new Promise((res) => {
-      const cv = h("canvas");
-      cv.width = video.videoWidth;
-      cv.height = video.videoHeight;
-      cv.getContext("2d").drawImage(video, 0, 0);
-      stamps.push(Math.round(performance.now() - t0));
-      cv.toBlob(res, "image/jpeg", 0.9);
-    });
+    // A frame the camera has not replaced yet (a busy phone, a slow camera) is not taken
+    // twice: the server refuses a recording with a frame seen before. Wait for the next one.
+    let lastBytes = null;
+    const same = (a, b) => b !== null && a.length === b.length && a.every((x, i) => x === b[i]);
+    const grab = async () => {
+      for (let tries = 0; tries < 25; tries += 1) {
+        const cv = h("canvas");
+        cv.width = video.videoWidth;
+        cv.height = video.videoHeight;
+        cv.getContext("2d").drawImage(video, 0, 0);
+        const at = Math.round(performance.now() - t0);
+        const blob = await new Promise((res) => cv.toBlob(res, "image/jpeg", 0.9));
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        if (!same(bytes, lastBytes)) {
+          lastBytes = bytes;
+          stamps.push(at);
+          return blob;
+        }
+        await new Promise((res) => setTimeout(res, 40));
+      }
+      return null;
+    };
     const hint = h("span", { class: "hint-line", id: "hint" });
     cue.after(hint);
     const guideUrl = `/flow/v1/cases/${st.case.id}/liveness/${challenge.id}/guide`;
@@ -576,6 +590,7 @@ function faceStep() {
         const since = performance.now() - start;
         if (since >= phase.max || (done && since >= phase.min)) break;
         const frame = await grab();
+        if (!frame) continue;
         frames.push(frame);
         if (!asking && !done) {
           asking = true;

@@ -79,6 +79,14 @@ fn an_invited_admin_signs_in_with_totp_and_decides_a_case_the_applicant_sees() {
     );
     let client = Client::new(&dir.path().join("data"));
     let case = client.submitted_case(&s, "console-1", OTHER_PERSON);
+    // Another applicant, verified by the checks alone, who will ask to change the address.
+    let min = Holder {
+        number: "G23456789",
+        family: "Zhang",
+        given: "Min",
+        birth: "1995-03-01",
+    };
+    let verified = client.submitted_case_of(&s, "console-2", &min, SAME_PERSON);
     let c = client.wait_for_status(&s, &case, "in_review", SECS(90));
     let applicant = c["applicant_id"].as_str().unwrap().to_string();
 
@@ -265,6 +273,40 @@ fn an_invited_admin_signs_in_with_totp_and_decides_a_case_the_applicant_sees() {
     assert!(phone
         .text("main")
         .contains("Please take the selfie yourself, in good light."));
+
+    // A change request: the current and the requested data side by side, the change marked.
+    let v = client.wait_for_status(&s, &verified, "approved", SECS(90));
+    let mut data = entered(&min);
+    data["address"] = json!("8 Jianguo Road, Chaoyang, Beijing");
+    let (st, cr) = client.send(
+        "POST",
+        &s.url(&format!(
+            "/v1/applicants/{}/change-requests",
+            v["applicant_id"].as_str().unwrap()
+        )),
+        Some(json!({"data": data, "reason": "I moved"})),
+    );
+    assert_eq!(st, 201, "{cr}");
+    let cr_id = cr["id"].as_str().unwrap().to_string();
+    b.find("nav a[href='#/changes']").click();
+    b.wait_title("Requests to change verified data", SECS(10));
+    let section = format!("section[data-change='{cr_id}']");
+    b.wait(&section, SECS(10));
+    let row = format!("{section} tr[data-field=address]");
+    assert_eq!(b.find(&row).attr("class").as_deref(), Some("changed"));
+    assert!(b.text(&row).contains("8 Jianguo Road"));
+    assert!(b.text(&section).contains("I moved"));
+    shot(&b, "09-change-request-desktop", 1280);
+    b.assert_accessible("change requests");
+    b.find(&format!("{section} button[data-decision=approve]"))
+        .click();
+    let deadline = std::time::Instant::now() + SECS(10);
+    while b.has(&section) {
+        assert!(std::time::Instant::now() < deadline, "{}", b.text("main"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let decided = client.get(&s.url(&format!("/v1/change-requests/{cr_id}")));
+    assert_eq!(decided["status"], "approved", "{decided}");
 
     // The phone-sized console, and the console in Chinese.
     let small = driver.browser(375, 812, "zh-CN");

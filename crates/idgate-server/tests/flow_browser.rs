@@ -437,9 +437,9 @@ fn the_face_scan_passes_with_a_live_recording_from_the_camera() {
     let mut frames =
         idgate_face::synth::detectable_recording(models, &face, &lm, &actions, 22.0, 25, 8);
     // Facing the camera after the last movement, so that the loop does not start again
-    // while the page films (about 7 s).
+    // while the page films (about 7 s, up to 12 s when the guide answers slowly).
     let last = frames.last().unwrap().clone();
-    while frames.len() < 36 {
+    while frames.len() < 72 {
         frames.push(last.clone());
     }
     // As a camera delivers it: 8 frames a second (each recorded frame twice), no two alike
