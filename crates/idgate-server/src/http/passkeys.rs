@@ -9,7 +9,7 @@
 //! backwards is refused (a cloned authenticator).
 
 use crate::http::console::{
-    failed, past_second_factor, require_fresh, session_of, start_session, throttle, Address,
+    failed, full, past_second_factor, require_fresh, session_of, start_session, throttle, Address,
 };
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
@@ -213,13 +213,7 @@ pub async fn remove(
     Extension(Address(address)): Extension<Address>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if sess.stage != SessionStage::Full {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sign_in_incomplete",
-            "sign in first",
-        ));
-    }
+    full(&sess)?;
     require_fresh(&s, &sess)?;
     let creds = s.store.credentials(&sess.reviewer.id).await?;
     let count = s.store.passkeys_of(&sess.reviewer.id).await?.len();
