@@ -108,7 +108,9 @@ pub fn duplicate_findings(policy: &Policy, claims: &[Claim]) -> Vec<Finding> {
                     "the same name, birth date and nationality are pending",
                 ),
             };
-            Finding::new(code, ty, format!("{what} on account {}", c.uid)).about("document")
+            // The reviewer follows the account to its cases.
+            let detail = serde_json::json!({ "note": what, "account": c.uid });
+            Finding::new(code, ty, detail.to_string()).about("document")
         })
         .collect()
 }

@@ -247,6 +247,21 @@ fn readings(c: char) -> Vec<String> {
     out
 }
 
+/// The pinyin of a name in Chinese characters, for a reviewer reading it beside the MRZ:
+/// each character's readings (several joined by `/`), one word per character. `None` when
+/// the name is not all Chinese characters.
+pub fn pinyin(local: &str) -> Option<String> {
+    let chars: Vec<char> = local
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '·')
+        .collect();
+    if chars.is_empty() || !chars.iter().all(|c| is_han(*c)) {
+        return None;
+    }
+    let words: Vec<String> = chars.iter().map(|c| readings(*c).join("/")).collect();
+    Some(words.join(" "))
+}
+
 /// Can `chars` be read, one reading per character, as exactly `target`?
 fn reads_as(chars: &[char], target: &str) -> bool {
     match chars.split_first() {
@@ -280,6 +295,15 @@ pub fn han_match(local: &str, doc_family: &str, doc_given: &str) -> Option<bool>
 mod tests {
     use super::*;
     use NameMatch::*;
+
+    #[test]
+    fn pinyin_shows_every_reading_of_each_character() {
+        assert_eq!(pinyin("张伟").as_deref(), Some("ZHANG WEI"));
+        // 曾 reads ZENG or CENG; 吕 (lü) is spelled LV, LU or LYU on passports.
+        assert_eq!(pinyin("曾 吕").as_deref(), Some("CENG/ZENG LU/LV/LYU"));
+        assert_eq!(pinyin("Zhang 伟"), None);
+        assert_eq!(pinyin(""), None);
+    }
 
     #[test]
     fn spellings_follow_icao_transliteration() {

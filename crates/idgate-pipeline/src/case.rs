@@ -496,9 +496,9 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
         );
         let (photo, face, images, selfie) = tokio::task::spawn_blocking(move || {
             let photo = if needs_document {
-                photo::check_sides(&policy, &*documents, &check, &images, needs_mrz)?
+                photo::check_sides_seen(&policy, &*documents, &check, &images, needs_mrz)?
             } else {
-                (Vec::new(), Extracted::default())
+                ((Vec::new(), Extracted::default()), Vec::new())
             };
             let face = match &selfie {
                 Some(bytes) if needs_selfie => {
@@ -510,8 +510,13 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
         })
         .await
         .map_err(|e| PipelineError::Checks(format!("check task: {e}")))??;
-        sub.images = images;
-        sub.selfie = selfie;
+        (sub.images, sub.selfie) = (images, selfie);
+        let (photo, sides) = photo;
+        let seen = crate::Evidence {
+            sides,
+            face: face.seen,
+        };
+        crate::evidence::keep(self.store, self.blobs, &case.id, &seen).await?;
         let mut face_findings = face.findings;
         if let Some(descriptor) = &face.descriptor {
             face_findings.extend(self.searches(case, descriptor, face.hash).await?);

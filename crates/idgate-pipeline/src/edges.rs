@@ -92,6 +92,13 @@ pub trait CaseStore: Send + Sync {
         &self,
         case_id: &str,
     ) -> impl Future<Output = Result<Option<LivenessChallenge>, StoreError>> + Send;
+    /// Records the blob key of what the checks saw on the case's images; answers the key
+    /// it replaced.
+    fn put_case_evidence(
+        &self,
+        case_id: &str,
+        blob_key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// The (listed entity, digest) pairs a reviewer cleared for the account: screening
     /// matches judged false, until the entity's record changes.
     fn screening_clearances(
@@ -210,6 +217,13 @@ impl CaseStore for Store {
         blob_key: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
         Store::put_face_template(self, applicant_id, case_id, blob_key)
+    }
+    fn put_case_evidence(
+        &self,
+        case_id: &str,
+        blob_key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        Store::put_case_evidence(self, case_id, blob_key)
     }
     fn frame_sets_except_applicant(
         &self,

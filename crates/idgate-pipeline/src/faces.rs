@@ -3,6 +3,7 @@
 //! challenge's outcome.
 
 use crate::edges::{Blobs, CaseStore, EngineError, FaceEngine};
+use crate::evidence::{area_of, FaceSeen};
 use idgate_core::{ChallengeStatus, ReasonCode, RejectType};
 use idgate_decide::{Finding, Policy, Side};
 use idgate_face::hash::{FaceHash, Seen};
@@ -31,6 +32,15 @@ pub fn document_portrait(
     limits: InputLimits,
     images: &[(Side, Vec<u8>)],
 ) -> Result<Option<Face>, EngineError> {
+    Ok(portrait_on(engine, limits, images)?.map(|(face, ..)| face))
+}
+
+/// [`document_portrait`], with the side it is on and where (fractions of that image).
+fn portrait_on(
+    engine: &dyn FaceEngine,
+    limits: InputLimits,
+    images: &[(Side, Vec<u8>)],
+) -> Result<Option<(Face, Side, [f32; 4])>, EngineError> {
     let mut sides: Vec<&(Side, Vec<u8>)> = images.iter().collect();
     sides.sort_by_key(|(side, _)| {
         PORTRAIT_SIDES
@@ -38,12 +48,13 @@ pub fn document_portrait(
             .position(|s| s == side)
             .unwrap_or(PORTRAIT_SIDES.len())
     });
-    for (_, bytes) in sides {
+    for (side, bytes) in sides {
         let Ok(img) = decode_face_image(bytes, limits) else {
             continue;
         };
         if let Some(face) = engine.faces(&img)?.into_iter().next() {
-            return Ok(Some(face));
+            let area = area_of(face.rect, image_size(&img));
+            return Ok(Some((face, *side, area)));
         }
     }
     Ok(None)
@@ -57,6 +68,12 @@ pub struct FaceCheck {
     pub descriptor: Option<Descriptor>,
     /// The selfie face's crop hash (copies of other applicants' pictures).
     pub hash: Option<FaceHash>,
+    /// The faces compared, for the reviewer.
+    pub seen: Option<FaceSeen>,
+}
+
+fn image_size(img: &RgbImage) -> [f32; 2] {
+    [img.width() as f32, img.height() as f32]
 }
 
 /// A finding about the selfie, with the policy's reject type for `code`.
@@ -81,12 +98,12 @@ pub fn check_faces(
         findings: vec![Finding::new(code, policy.reject_type(code), detail).about(subject)],
         ..FaceCheck::default()
     };
-    let faces = match decode_face_image(selfie, limits) {
+    let (faces, selfie_size) = match decode_face_image(selfie, limits) {
         Ok(img) if idgate_vision::check::screen_grid(&img) >= max_screen_grid => {
             let why = "the selfie shows a screen's pixel grid: a photo of a photo";
             return Ok(only(ReasonCode::LivenessFailed, why.into(), "selfie"));
         }
-        Ok(img) => engine.faces(&img)?,
+        Ok(img) => (engine.faces(&img)?, image_size(&img)),
         Err(e) => {
             let why = format!("{}: {e}", e.code());
             return Ok(only(ReasonCode::FaceNotFound, why, "selfie"));
@@ -107,10 +124,17 @@ pub fn check_faces(
         .to_string();
         return Ok(only(ReasonCode::FaceObstructed, why, "selfie"));
     }
+    let mut seen = FaceSeen {
+        portrait: None,
+        selfie: Some(area_of(face.rect, selfie_size)),
+        similarity: None,
+        threshold: idgate_face::similarity_of(t.same_person_distance),
+    };
     let mut out = FaceCheck {
         findings: Vec::new(),
         descriptor: Some(face.descriptor.clone()),
         hash: face.hash,
+        seen: Some(seen.clone()),
     };
     if images.is_empty() {
         let finding = Finding::new(
@@ -121,7 +145,7 @@ pub fn check_faces(
         out.findings.push(finding.about("selfie"));
         return Ok(out);
     }
-    let Some(portrait) = document_portrait(engine, limits, images)? else {
+    let Some((portrait, side, area)) = portrait_on(engine, limits, images)? else {
         let code = ReasonCode::FaceNotFound;
         let why = "no portrait found on the document";
         out.findings
@@ -129,6 +153,9 @@ pub fn check_faces(
         return Ok(out);
     };
     let distance = face.descriptor.distance(&portrait.descriptor);
+    seen.portrait = Some((side.as_str().to_string(), area));
+    seen.similarity = Some(idgate_face::similarity_of(distance));
+    out.seen = Some(seen);
     if distance > t.same_person_distance {
         let why = json!({"similarity": idgate_face::similarity_of(distance),
                          "threshold": idgate_face::similarity_of(t.same_person_distance)})

@@ -13,6 +13,7 @@ pub mod case;
 pub mod change;
 pub mod edges;
 pub mod entered;
+pub mod evidence;
 pub mod faces;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
@@ -24,3 +25,4 @@ mod tests;
 pub use case::{Decided, IdentityScreen, Pipeline, PipelineError, Plan, Prepared, Submission};
 pub use edges::{Blobs, CaseStore, DocumentChecker, EngineError, FaceEngine, Models};
 pub use entered::{DocumentFile, EnteredData, NameFile};
+pub use evidence::Evidence;

@@ -39,6 +39,8 @@ struct Inner {
     findings: HashMap<String, String>,
     /// (uid, entity, digest) screening matches reviewers cleared.
     clearances: Vec<(String, String, String)>,
+    /// The evidence blob key per case.
+    evidence: HashMap<String, String>,
 }
 
 impl Inner {
@@ -209,6 +211,11 @@ impl MemoryStore {
         self.lock().claims.clone()
     }
 
+    /// The blob key of the case's evidence record, once one was kept.
+    pub fn evidence_key(&self, case_id: &str) -> Option<String> {
+        self.lock().evidence.get(case_id).cloned()
+    }
+
     pub fn face_templates(&self) -> Vec<FaceTemplate> {
         self.lock().faces.clone()
     }
@@ -323,6 +330,15 @@ impl CaseStore for MemoryStore {
             .iter()
             .filter(|f| f.verified && f.applicant_id != applicant_id);
         ready(Ok(found.cloned().collect()))
+    }
+    fn put_case_evidence(
+        &self,
+        case_id: &str,
+        blob_key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        let mut g = self.lock();
+        let known = g.case_mut(case_id).map(|_| ());
+        ready(known.map(|()| g.evidence.insert(case_id.into(), blob_key.into())))
     }
     fn put_face_template(
         &self,

@@ -1,6 +1,7 @@
 //! The photo checks of every document side: findings per side, and the first valid MRZ.
 
 use crate::edges::{DocumentChecker, EngineError};
+use crate::evidence::{side_seen, SideSeen};
 use idgate_core::ReasonCode;
 use idgate_decide::{Extracted, Finding, Policy, Side};
 use idgate_mrz::{Format, Mrz};
@@ -28,6 +29,21 @@ pub fn check_sides(
     images: &[(Side, Vec<u8>)],
     needs_mrz: bool,
 ) -> Result<(Vec<Finding>, Extracted), EngineError> {
+    check_sides_seen(policy, checker, check, images, needs_mrz).map(|(checked, _)| checked)
+}
+
+/// The findings and extraction of [`check_sides`], and what each readable side's check saw.
+pub type SidesSeen = ((Vec<Finding>, Extracted), Vec<SideSeen>);
+
+/// [`check_sides`], with what each readable side's check saw (for the reviewer).
+pub fn check_sides_seen(
+    policy: &Policy,
+    checker: &dyn DocumentChecker,
+    check: &CheckOptions,
+    images: &[(Side, Vec<u8>)],
+    needs_mrz: bool,
+) -> Result<SidesSeen, EngineError> {
+    let mut seen = Vec::new();
     let mut findings = Vec::new();
     let mut mrz_findings = Vec::new();
     let mut ex = Extracted::default();
@@ -46,6 +62,7 @@ pub fn check_sides(
             }
             Err(e) => return Err(e),
         };
+        seen.push(side_seen(*side, &report));
         if let Some(m) = report
             .mrz
             .as_ref()
@@ -76,5 +93,5 @@ pub fn check_sides(
     if needs_mrz && ex.mrz.is_none() {
         findings.extend(mrz_findings);
     }
-    Ok((findings, ex))
+    Ok(((findings, ex), seen))
 }

@@ -77,6 +77,7 @@ fn passport_report(number: &str) -> Report {
         mrz: Some(MrzReading {
             lines,
             parsed: Some(parsed),
+            band: None,
         }),
         ..Report::default()
     }
@@ -222,6 +223,56 @@ async fn a_selfie_of_someone_else_is_sent_back_with_the_similarity() {
     assert!(f.detail.contains("similarity"), "{}", f.detail);
     // Nothing of this account holds the document now.
     assert!(w.store.claims().is_empty());
+}
+
+#[tokio::test]
+async fn the_reviewer_sees_the_outline_the_mrz_and_the_faces_the_checks_compared() {
+    let w = World::new(false);
+    let images = w.images(1, "E12345678", 0.0, 0.9);
+    let mut report = passport_report("E12345678");
+    report.size = [201.0, 140.0];
+    report.corners = Some([[20.1, 14.0], [180.9, 14.0], [180.9, 126.0], [20.1, 126.0]]);
+    if let Some(m) = report.mrz.as_mut() {
+        m.band = Some([[20.1, 98.0], [180.9, 98.0], [180.9, 126.0], [20.1, 126.0]]);
+    }
+    w.checker.answer(&images.page, report);
+    let case = w.submit("zhang", "basic", &images, "E12345678").await;
+    w.pipeline().decide_case(&case).await.unwrap();
+    let key = w.store.evidence_key(&case).expect("evidence kept");
+    let seen = crate::evidence::read(&w.blobs.get(&key).await.unwrap()).unwrap();
+    assert_eq!(seen.sides.len(), 1);
+    let side = &seen.sides[0];
+    assert_eq!(side.side, "photo_page");
+    assert_eq!(side.outline.unwrap()[0], [0.1, 0.1]);
+    let mrz = side.mrz.as_ref().unwrap();
+    assert!(mrz.valid);
+    assert_eq!(mrz.format.as_deref(), Some("TD3"));
+    assert_eq!(mrz.band.unwrap()[0], [0.1, 0.7]);
+    let fields = mrz.fields.as_ref().unwrap();
+    assert_eq!(
+        (fields.surname.as_str(), fields.birth_date.as_str()),
+        ("ZHANG", "1995-03-01")
+    );
+    // The portrait (a face 30 px wide at 10,10 on the 201×140 page) and the selfie's face
+    // (80 px on 101×120), with the similarity of their descriptors 0.9 apart.
+    let face = seen.face.unwrap();
+    let (on, area) = face.portrait.unwrap();
+    assert_eq!(on, "photo_page");
+    assert!((area[2] - 30.0 / 201.0).abs() < 1e-6, "{area:?}");
+    assert!((face.selfie.unwrap()[3] - 80.0 / 120.0).abs() < 1e-6);
+    assert!((face.similarity.unwrap() - 0.55).abs() < 1e-6);
+    assert!(face.similarity.unwrap() < face.threshold);
+    // Decided again after a stopped worker: one record, the old blob deleted.
+    let blobs = w.blobs.len();
+    crate::evidence::keep(&w.store, &w.blobs, &case, &seen_again(&key, &w).await)
+        .await
+        .unwrap();
+    assert_ne!(w.store.evidence_key(&case).unwrap(), key);
+    assert_eq!(w.blobs.len(), blobs);
+}
+
+async fn seen_again(key: &str, w: &World) -> crate::Evidence {
+    crate::evidence::read(&w.blobs.get(key).await.unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -172,6 +172,14 @@ impl Index {
         self.listed.is_empty()
     }
 
+    /// The listed entity `id` and its digest (a reviewer follows a match to its record).
+    pub fn entity(&self, id: &str) -> Option<(&Entity, &str)> {
+        self.listed
+            .iter()
+            .find(|l| l.entity.id == id)
+            .map(|l| (&l.entity, l.digest.as_str()))
+    }
+
     /// The person's matches at or above the threshold, best first, at most `limit`.
     pub fn screen(&self, q: &Query, s: &Settings) -> Vec<Match> {
         let mut all = self.candidates(q, s);

@@ -5,6 +5,7 @@
 // state changes carry the CSRF token from /me.
 
 import { busy, fill, h, notice } from "./dom.js";
+import * as evidence from "./case.js";
 
 const app = document.getElementById("app");
 const live = document.getElementById("live");
@@ -19,6 +20,7 @@ let inviteToken = null;
 let render = () => {};
 
 class Stop extends Error {}
+evidence.setup({ t, tk, when });
 
 // ---- text ----------------------------------------------------------------------------
 
@@ -297,6 +299,8 @@ async function route() {
   const hash = location.hash;
   try {
     if (hash.startsWith("#/case/")) return await caseView(decodeURIComponent(hash.slice(7)));
+    if (hash.startsWith("#/applicant/")) return await applicantView(decodeURIComponent(hash.slice(12)));
+    if (hash.startsWith("#/entity/")) return await entityView(decodeURIComponent(hash.slice(9)));
     if (hash.startsWith("#/admin") && me.role === "admin") return await adminView();
     if (hash.startsWith("#/account")) return await accountView();
     if (hash.startsWith("#/changes")) return await changesView();
@@ -669,13 +673,33 @@ async function caseView(id) {
       h("dt", { text: t("case.holder") }), h("dd", { id: "case-holder", text: holderLine })),
     holdActions,
     section("case.reasons_title", reasonList(c.reasons)),
-    section("case.documents", documents(id, c.documents)),
+    section("case.documents", documents(id, c.documents, c.evidence)),
+    section("case.compare", evidence.compare(c.evidence?.compare)),
+    section("case.faces", evidence.faces(c.evidence?.face, c.documents, (d) => docSrc(id, d))),
     section("case.findings", findings(c.findings)),
     section("case.entered", entered(c.entered)),
+    section("case.liveness", evidence.liveness(c.liveness, id)),
+    section("case.history", evidence.history(c.history, id)),
     section("case.comments", comments(id, c.comments, canAct)),
     c.status === "in_review" && mine ? section("case.decide", decisionForm(id)) : null,
     section("case.audit", audit(c.events)),
   );
+}
+
+/// Where a duplicate finding's account leads: that applicant's cases.
+async function applicantView(uid) {
+  render = () => applicantView(uid);
+  const r = await api("GET", `/v1/review/applicants/${encodeURIComponent(uid)}/cases`);
+  screen(t("applicant.title", { uid }), h("p", {}, h("a", { href: "#/queue", text: t("case.back") })),
+    r.ok ? evidence.applicantPage(r.data) : notice("bad", errorText(r)));
+}
+
+/// Where a screening match leads: the listed entity's record.
+async function entityView(id) {
+  render = () => entityView(id);
+  const r = await api("GET", `/v1/review/list-entities/${encodeURIComponent(id)}`);
+  screen(t("entity.title", { id }), h("p", {}, h("a", { href: "#/queue", text: t("case.back") })),
+    r.ok ? evidence.entityPage(r.data) : notice("bad", errorText(r)));
 }
 
 function section(key, ...children) {
@@ -691,30 +715,43 @@ function reasonList(codes) {
   }));
 }
 
-function documents(caseId, docs) {
+function docSrc(caseId, d) {
+  return d.src || `/v1/review/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(d.id)}/image`;
+}
+
+function documents(caseId, docs, seen) {
   if (!docs.length) return h("p", { class: "muted", text: t("case.none") });
   return h("div", { class: "docs" }, docs.map((d) => {
     let zoom = 1;
     let turn = 0;
-    const src = d.src || `/v1/review/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(d.id)}/image`;
+    const src = docSrc(caseId, d);
     const isImage = (d.content_type || "").startsWith("image/");
     const img = isImage ? h("img", { src, alt: t("case.doc_alt", { kind: d.kind, side: d.side || "" }), loading: "lazy" }) : null;
-    const apply = () => { img.style.transform = `rotate(${turn}deg) scale(${zoom})`; };
+    // The image and the checks' drawing over it turn and zoom together.
+    const side = evidence.sideOf(seen, d);
+    const drawing = isImage ? evidence.overlay(side) : null;
+    const stage = isImage ? h("div", { class: "stage" }, img, drawing) : null;
+    const apply = () => { stage.style.transform = `rotate(${turn}deg) scale(${zoom})`; };
+    const show = drawing
+      ? h("label", { class: "choice" }, h("input", { type: "checkbox", checked: true, onchange: (e) => { drawing.hidden = !e.target.checked; } }), h("span", { text: t("evidence.show") }))
+      : null;
     const tool = (key, fn) => {
       const b = h("button", { type: "button", class: "secondary small", text: t(key) });
       b.addEventListener("click", () => { fn(); apply(); });
       return b;
     };
-    return h("figure", { class: "doc" },
+    return h("figure", { class: "doc", "data-side": d.side || "" },
       isImage
-        ? h("div", { class: "viewport" }, img)
+        ? h("div", { class: "viewport" }, stage)
         : h("p", {}, h("a", { href: src, download: "", text: t("case.download") })),
       isImage ? h("div", { class: "tools" },
         tool("case.zoom_in", () => { zoom = Math.min(4, zoom * 1.25); }),
         tool("case.zoom_out", () => { zoom = Math.max(0.5, zoom / 1.25); }),
         tool("case.rotate", () => { turn = (turn + 90) % 360; }),
-        tool("case.reset", () => { zoom = 1; turn = 0; })) : null,
-      h("figcaption", { text: t("case.doc_caption", { kind: d.kind, side: d.side || "—", w: d.width ?? "?", hgt: d.height ?? "?" }) }));
+        tool("case.reset", () => { zoom = 1; turn = 0; }), show) : null,
+      h("figcaption", { text: t("case.doc_caption", { kind: d.kind, side: d.side || "—", w: d.width ?? "?", hgt: d.height ?? "?" }) }),
+      drawing ? evidence.legend(side) : null,
+      evidence.mrz(side));
   }));
 }
 
@@ -724,7 +761,7 @@ function findings(list) {
     h("strong", { text: f.code }), ` · ${f.reject_type ? tk(`type.${f.reject_type}`) : ""}`,
     f.subject ? ` · ${f.subject}` : "",
     f.detail && Object.keys(f.detail).length
-      ? h("dl", { class: "detail" }, Object.entries(f.detail).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: typeof v === "object" ? JSON.stringify(v) : String(v) })]))
+      ? h("dl", { class: "detail" }, Object.entries(f.detail).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", {}, evidence.detailValue(k, v))]))
       : null)));
 }
 

@@ -86,6 +86,9 @@ pub fn photo_report_json(file: &str, report: &Report) -> Value {
     if let Some(m) = &report.mrz {
         let mut mrz =
             json!({"lines": m.lines, "valid": m.parsed.as_ref().is_some_and(|p| p.valid())});
+        if let Some(band) = m.band {
+            mrz["band"] = json!(band.map(|p| p.map(f32::round)));
+        }
         if let Some(p) = &m.parsed {
             let full = mrz_json(Value::Null, Ok(p.clone()));
             mrz["fields"] = full["fields"].clone();

@@ -221,6 +221,37 @@ fn an_invited_admin_signs_in_with_totp_and_decides_a_case_the_applicant_sees() {
             .all(|w| w.as_u64() > Some(0)),
         "every image decodes: {loaded}"
     );
+    // What the checks saw, drawn over the passport page in the image's own fractions (so
+    // the drawing covers the picture exactly), the MRZ as read, the entered data beside
+    // the document's, and the two faces compared.
+    let drawn = b.js(
+        "const svg = document.querySelector('.doc .overlay'); \
+         const p = svg && svg.querySelector('polygon.outline'); if (!p) return null; \
+         const r = svg.getBoundingClientRect(), i = svg.previousElementSibling.getBoundingClientRect(); \
+         return {points: p.getAttribute('points').split(' ').length, \
+                 aligned: Math.abs(r.width - i.width) < 1 && Math.abs(r.height - i.height) < 1};",
+        json!([]),
+    );
+    assert_eq!(drawn, json!({"points": 4, "aligned": true}));
+    assert!(
+        b.has(".doc .overlay polygon.mrz-band"),
+        "the MRZ band is drawn"
+    );
+    assert!(
+        b.text(".mrz-read").contains("every check digit holds"),
+        "{}",
+        b.text(".mrz-read")
+    );
+    assert!(b
+        .text("#compare tr[data-field=family_name]")
+        .contains("ZHANG"));
+    b.wait("#faces .crop[data-loaded] + figcaption", SECS(10));
+    assert!(
+        b.text("#similarity").contains("below"),
+        "{}",
+        b.text("#similarity")
+    );
+    assert!(b.text("#history").contains("This case"));
     println!(
         "console: queue answered in the page after {queue_ms} ms; the case's document images \
          shown {:.0} ms after the click",

@@ -194,6 +194,64 @@ fn a_reviewer_approves_and_the_platform_hears_every_change() {
             .any(|f| f["subject"] == "selfie"),
         "{detail}"
     );
+    // What the checks saw, for the reviewer: the page's outline and its MRZ, the entered
+    // data beside the MRZ, and the two faces with a similarity under the threshold.
+    let ev = &detail["evidence"];
+    let side = &ev["sides"][0];
+    let corners = side["outline"].as_array().expect("the outline was found");
+    assert_eq!(corners.len(), 4);
+    let within = |v: &Value| v.as_f64().is_some_and(|x| (0.0..=1.0).contains(&x));
+    assert!(
+        corners
+            .iter()
+            .flat_map(|p| p.as_array().unwrap())
+            .all(within),
+        "{side}"
+    );
+    assert_eq!(side["mrz"]["valid"], true, "{side}");
+    assert_eq!(side["mrz"]["fields"]["surname"], "ZHANG");
+    // The MRZ band lies across the lower part of the page's outline.
+    let ys = |q: &Value| -> Vec<f64> {
+        q.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[1].as_f64().unwrap())
+            .collect()
+    };
+    let (page, band) = (ys(&side["outline"]), ys(&side["mrz"]["band"]));
+    let (top, bottom) = (
+        page.iter().cloned().fold(1.0, f64::min),
+        page.iter().cloned().fold(0.0, f64::max),
+    );
+    let band_top = band.iter().cloned().fold(1.0, f64::min);
+    assert!(band_top > top + 0.5 * (bottom - top), "{side}");
+    assert!(band.iter().all(|&y| y <= bottom + 0.03), "{side}");
+    let row = |f: &str| {
+        ev["compare"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["field"] == f)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            row("family_name")["document"].as_str(),
+            row("family_name")["mismatch"].as_bool()
+        ),
+        (Some("ZHANG"), Some(false))
+    );
+    let face = &ev["face"];
+    assert!(
+        face["portrait"][1].as_array().unwrap().iter().all(within),
+        "{face}"
+    );
+    assert!(
+        face["similarity"].as_f64().unwrap() < face["threshold"].as_f64().unwrap(),
+        "{face}"
+    );
+    assert_eq!(detail["history"][0]["id"], case.as_str());
     review("POST", &format!("/v1/review/cases/{case}/claim"), json!({}));
     let decided = review(
         "POST",
@@ -649,5 +707,30 @@ fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
         ["birth_date_match", "nationality_match"],
         "{finding}"
     );
+    // The match leads the reviewer to the listed record it was made on.
+    let token = format!("Bearer {}", r["token"].as_str().unwrap());
+    // (status, body) of a reviewer's GET.
+    let get = |path: &str| -> (u16, Value) {
+        match ureq::get(&s.url(path)).set("authorization", &token).call() {
+            Ok(res) => (res.status(), res.into_json().unwrap()),
+            Err(ureq::Error::Status(code, res)) => (code, res.into_json().unwrap_or(Value::Null)),
+            Err(e) => panic!("{path}: {e}"),
+        }
+    };
+    let (status, entity) = get("/v1/review/list-entities/un:900001");
+    assert_eq!(status, 200, "{entity}");
+    assert_eq!(entity["names"][0], "XIAOMING ZHANG", "{entity}");
+    assert_eq!(entity["nationalities"], json!(["CN"]), "{entity}");
+    assert_eq!(entity["digest"], m["entity_digest"], "{entity}");
+    let (status, body) = get("/v1/review/list-entities/un:nobody");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("not_found")),
+        "{body}"
+    );
+    // ...and the applicant's other attempts.
+    let (_, cases) = get("/v1/review/applicants/zhang-listed/cases");
+    assert_eq!(cases["cases"][0]["id"], case.as_str());
+    assert_eq!(cases["cases"][0]["reasons"][0], "SANCTIONS_MATCH");
     s.stop();
 }

@@ -177,3 +177,45 @@ async fn draft_in(
         Some(_) => Err(StoreError::Conflict(why_not)),
     }
 }
+
+impl Store {
+    /// Records the blob key of what the checks saw on case `case_id`'s images (one record
+    /// per case; a case decided again replaces it). Returns the replaced key, for the caller
+    /// to delete.
+    pub async fn put_case_evidence(
+        &self,
+        case_id: &str,
+        blob_key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let old: Option<String> =
+            sqlx::query_scalar("SELECT blob_key FROM case_evidence WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM case_evidence WHERE case_id = $1")
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO case_evidence (case_id, blob_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(case_id)
+        .bind(blob_key)
+        .bind(self.now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(old)
+    }
+
+    /// The blob key of case `case_id`'s evidence, once the checks ran on it.
+    pub async fn case_evidence(&self, case_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT blob_key FROM case_evidence WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -331,3 +331,75 @@ impl Store {
             .ok_or(StoreError::NotFound { what: "challenge" })
     }
 }
+
+/// A frame of a liveness recording kept for the reviewer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LivenessShot {
+    pub id: String,
+    pub challenge_id: String,
+    /// The challenge's status when the frames were kept (`passed`, `failed`).
+    pub status: String,
+    /// Which frame: `first`, `last`, `best` or the movement seen in it.
+    pub label: String,
+    /// Its index in the recording.
+    pub frame: i64,
+    pub blob_key: String,
+    pub content_type: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Keeps frames of an answered challenge: (label, index, blob key, content type).
+    pub async fn add_liveness_shots(
+        &self,
+        challenge_id: &str,
+        shots: &[(&str, i64, String, &str)],
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        for (label, frame, key, content_type) in shots {
+            sqlx::query(
+                "INSERT INTO liveness_shots (id, challenge_id, label, frame, blob_key, content_type, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new_id())
+            .bind(challenge_id)
+            .bind(*label)
+            .bind(*frame)
+            .bind(key)
+            .bind(*content_type)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The frames kept from every answered challenge of case `case_id`, oldest challenge
+    /// first, each in recording order.
+    pub async fn liveness_shots(&self, case_id: &str) -> Result<Vec<LivenessShot>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.challenge_id, c.status, s.label, s.frame, s.blob_key, s.content_type, s.created_at \
+             FROM liveness_shots s JOIN liveness_challenges c ON c.id = s.challenge_id \
+             WHERE c.case_id = $1 ORDER BY c.issued_at, c.id, s.frame, s.label",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LivenessShot {
+                    id: r.try_get("id")?,
+                    challenge_id: r.try_get("challenge_id")?,
+                    status: r.try_get("status")?,
+                    label: r.try_get("label")?,
+                    frame: r.try_get("frame")?,
+                    blob_key: r.try_get("blob_key")?,
+                    content_type: r.try_get("content_type")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -46,7 +46,7 @@ pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
 pub use db::{Added, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Store};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
-pub use faces::{FaceTemplate, LivenessChallenge};
+pub use faces::{FaceTemplate, LivenessChallenge, LivenessShot};
 pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
 pub use passkeys::StoredPasskey;

@@ -14,6 +14,7 @@
 //! [`gate`] runs stages 1–3 only, on a smaller decode: the instant feedback while the
 //! applicant still holds the phone.
 
+use crate::band;
 pub use crate::detail::{Detail, Measure};
 use crate::document::{self, Outline};
 use crate::input::{decode_scaled_with_centre, Decoded, InputError, InputLimits};
@@ -23,6 +24,7 @@ use idgate_core::reason::{ReasonCode, RejectType};
 use idgate_mrz::{Date, Mrz, OcrLine, ParseOptions};
 use image::imageops::FilterType;
 use image::{GrayImage, RgbImage};
+use imageproc::geometric_transformations::Projection;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -97,6 +99,13 @@ impl CheckOptions {
     }
 }
 
+/// Four corners (TL, TR, BR, BL) in some image's pixels.
+pub type Quad = [[f32; 2]; 4];
+
+/// MRZ lines read from an image, how many text lines it has, and where the MRZ lines are
+/// (in that image's pixels).
+pub(crate) type Found = (Vec<OcrLine>, usize, Option<Quad>);
+
 /// Width the page is flattened to for the quality measures.
 pub const PAGE_WIDTH: u32 = 1000;
 /// Long side of the decode for the full check (enough for the MRZ) and for the gate.
@@ -120,6 +129,9 @@ pub struct MrzReading {
     /// The lines as read (after repair when the parse succeeded).
     pub lines: Vec<String>,
     pub parsed: Option<Mrz>,
+    /// Where the lines were read: the band's corners (TL, TR, BR, BL) in the uploaded
+    /// image's pixels, as `Report::corners`.
+    pub band: Option<Quad>,
 }
 
 impl std::fmt::Debug for MrzReading {
@@ -136,6 +148,9 @@ pub struct Report {
     pub findings: Vec<PhotoFinding>,
     /// Document corners (TL, TR, BR, BL) in the uploaded image's pixels.
     pub corners: Option<[[f32; 2]; 4]>,
+    /// The uploaded image's size in the pixels of `corners` and the regions (its
+    /// orientation applied): what they are fractions of.
+    pub size: [f32; 2],
     pub mrz: Option<MrzReading>,
     /// Every measure taken, whether or not it crossed its threshold.
     pub measures: Vec<(&'static str, f64)>,
@@ -255,20 +270,26 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     // the whole photo is searched then too.
     let on_page = page
         .as_ref()
-        .map(|(page, ..)| page_mrz_lines(ocr, page, opts))
+        .map(|(page, _, _, to_photo)| {
+            let found = page_mrz_lines(ocr, page, opts)?;
+            Ok::<_, OcrError>(band::mapped(found, to_photo))
+        })
         .transpose()?;
     // A page found as the hole in a pattern stops where its MRZ, as busy as the pattern
     // beside it, begins: without an MRZ it is searched again with its surroundings across
     // its short side.
     let around = match (&on_page, &page) {
-        (Some(found), Some((_, corners, true))) if found.0.is_empty() => {
+        (Some(found), Some((_, corners, true, _))) if found.0.is_empty() => {
             widened(&decoded.image, corners)
-                .map(|p| widened_mrz_lines(ocr, &p, opts))
+                .map(|(p, to_photo)| {
+                    let found = widened_mrz_lines(ocr, &p, opts)?;
+                    Ok::<_, OcrError>(band::mapped(found, &to_photo))
+                })
                 .transpose()?
         }
         _ => None,
     };
-    let (lines, text_boxes) = match (on_page, around) {
+    let (lines, text_boxes, band) = match (on_page, around) {
         (Some(found), _) if !found.0.is_empty() => found,
         (_, Some(found)) if !found.0.is_empty() => found,
         (on_page, _) => {
@@ -283,7 +304,11 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
     // A hole in a pattern with no MRZ anywhere may be no page at all (a clear patch of a
     // cluttered table, a blank piece of a page busy with print): what was measured on it
     // is withdrawn, as when no outline is found.
-    if lines.is_empty() && page.as_ref().is_some_and(|(.., in_pattern)| *in_pattern) {
+    if lines.is_empty()
+        && page
+            .as_ref()
+            .is_some_and(|(_, _, in_pattern, _)| *in_pattern)
+    {
         report.corners = None;
         report.findings.retain(|f| {
             !matches!(
@@ -321,12 +346,16 @@ fn check_stages(bytes: &[u8], ocr: &Ocr, opts: &CheckOptions) -> Result<Report, 
         return Ok(report);
     }
     mrz_findings(lines, opts, &mut report);
+    if let Some(m) = report.mrz.as_mut() {
+        let to_upload = 1.0 / decoded.scale;
+        m.band = band.map(|q| q.map(|p| p.map(|v| v * to_upload)));
+    }
     Ok(report)
 }
 
 /// The page of `corners` (TL, TR, BR, BL in `img`) with what lies beyond both its long
 /// sides, 40 % of its short side deep, flattened with its long side across.
-fn widened(img: &RgbImage, corners: &[[f32; 2]; 4]) -> Option<RgbImage> {
+fn widened(img: &RgbImage, corners: &[[f32; 2]; 4]) -> Option<(RgbImage, Projection)> {
     let (w, h) = document::quad_size(corners);
     let [tl, tr, br, bl] = document::landscape(corners);
     // Moves a and b, the ends of a short side, 40 % of its length further apart.
@@ -337,25 +366,22 @@ fn widened(img: &RgbImage, corners: &[[f32; 2]; 4]) -> Option<RgbImage> {
     let ((tl, bl), (tr, br)) = (apart(tl, bl), apart(tr, br));
     let (long, short) = (w.max(h), w.min(h) * 1.8);
     let height = (PAGE_WIDTH as f32 * short / long.max(1.0)).round() as u32;
-    document::warp(img, &[tl, tr, br, bl], PAGE_WIDTH, height.max(1)).map(|(page, _)| page)
+    document::warp(img, &[tl, tr, br, bl], PAGE_WIDTH, height.max(1))
 }
 
 /// The MRZ in a [`widened`] page: in its lower half, upright or turned over.
-fn widened_mrz_lines(
-    ocr: &Ocr,
-    wide: &RgbImage,
-    opts: &CheckOptions,
-) -> Result<(Vec<OcrLine>, usize), OcrError> {
+fn widened_mrz_lines(ocr: &Ocr, wide: &RgbImage, opts: &CheckOptions) -> Result<Found, OcrError> {
     let lower = |page: &RgbImage| {
         let (w, h) = page.dimensions();
-        let band = image::imageops::crop_imm(page, 0, h / 2, w, h - h / 2).to_image();
-        mrz_lines(ocr, &band, true, opts)
+        let part = image::imageops::crop_imm(page, 0, h / 2, w, h - h / 2).to_image();
+        Ok::<_, OcrError>(band::below(mrz_lines(ocr, &part, true, opts)?, h / 2))
     };
     let found = lower(wide)?;
     if !found.0.is_empty() {
         return Ok(found);
     }
-    lower(&image::imageops::rotate180(wide))
+    let turned = lower(&image::imageops::rotate180(wide))?;
+    Ok(band::turned(turned, band::Turn::Half, wide.dimensions()))
 }
 
 /// Originality on the whole photo, then the outline and the page measures. Returns the
@@ -366,10 +392,14 @@ fn photo_checks(
     opts: &CheckOptions,
     report: &mut Report,
     clock: &mut Stopwatch,
-) -> Option<(RgbImage, [[f32; 2]; 4], bool)> {
+) -> Option<(RgbImage, [[f32; 2]; 4], bool, Projection)> {
     let t = &opts.thresholds;
     let img = &decoded.image;
     let to_upload = 1.0 / decoded.scale;
+    report.size = [
+        img.width() as f32 * to_upload,
+        img.height() as f32 * to_upload,
+    ];
 
     // The originality measures look at the whole photo and the outline search needs none
     // of them: on two cores they run side by side.
@@ -556,7 +586,7 @@ fn photo_checks(
         );
     }
     clock.lap(report, "quality");
-    Some((page, corners, in_pattern))
+    Some((page, corners, in_pattern, to_photo))
 }
 
 /// Flags TOO_DARK when no document was found and nothing in the photo is as bright as paper
@@ -790,33 +820,35 @@ fn median_of(values: &mut [f32]) -> f32 {
 /// then the whole page. A page taller than wide was photographed turned a quarter: it is
 /// turned back both ways; a page with no MRZ the right way up is turned over (its lower
 /// half only, so the front of an ID card, which has no MRZ, costs one search more).
-fn page_mrz_lines(
-    ocr: &Ocr,
-    page: &RgbImage,
-    opts: &CheckOptions,
-) -> Result<(Vec<OcrLine>, usize), OcrError> {
+fn page_mrz_lines(ocr: &Ocr, page: &RgbImage, opts: &CheckOptions) -> Result<Found, OcrError> {
+    use band::Turn;
     use image::imageops::{rotate180, rotate270, rotate90};
     let lower = |page: &RgbImage| {
         let (w, h) = page.dimensions();
         let top = h * 45 / 100;
-        let band = image::imageops::crop_imm(page, 0, top, w, h - top).to_image();
-        mrz_lines(ocr, &band, true, opts)
+        let part = image::imageops::crop_imm(page, 0, top, w, h - top).to_image();
+        Ok::<_, OcrError>(band::below(mrz_lines(ocr, &part, true, opts)?, top))
     };
-    let (first, second) = if page.height() > page.width() {
-        (rotate270(page), rotate90(page))
+    let ((first, first_turn), (second, second_turn)) = if page.height() > page.width() {
+        ((rotate270(page), Turn::Left), (rotate90(page), Turn::Right))
     } else {
-        (page.clone(), rotate180(page))
+        ((page.clone(), Turn::None), (rotate180(page), Turn::Half))
     };
+    let size = page.dimensions();
     let found = lower(&first)?;
     if !found.0.is_empty() {
-        return Ok(found);
+        return Ok(band::turned(found, first_turn, size));
     }
     let whole = mrz_lines(ocr, &first, true, opts)?;
     if !whole.0.is_empty() {
-        return Ok(whole);
+        return Ok(band::turned(whole, first_turn, size));
     }
     let turned = lower(&second)?;
-    Ok(if turned.0.is_empty() { whole } else { turned })
+    Ok(if turned.0.is_empty() {
+        band::turned(whole, first_turn, size)
+    } else {
+        band::turned(turned, second_turn, size)
+    })
 }
 
 /// MRZ-like text lines of `region`, read, and how many text lines of any kind it has.
@@ -826,7 +858,7 @@ fn mrz_lines(
     region: &RgbImage,
     on_page: bool,
     opts: &CheckOptions,
-) -> Result<(Vec<OcrLine>, usize), OcrError> {
+) -> Result<Found, OcrError> {
     let boxes = ocr.detect(region)?;
     let text_boxes = boxes.len();
     // MRZ lines are long and thin and span much of the page.
@@ -1115,6 +1147,23 @@ fn mrz_lines(
     };
     let confidence = |text: &str| sureness.borrow().get(text).cloned().unwrap_or_default();
     let mut lines = checked_lines(&primary, &read, &confidence, opts)?;
+    // Where the lines were read: around every candidate that read as an MRZ line, to the
+    // right end of its block.
+    let used: Vec<&TextBox> = (0..candidates.len())
+        .filter(|&i| primary[i].is_some())
+        .map(|i| &candidates[i])
+        .collect();
+    let band = match (
+        used.iter().map(|b| b.x).min(),
+        used.iter().map(|b| b.y).min(),
+    ) {
+        (Some(x0), Some(y0)) if !lines.is_empty() => {
+            let x1 = used.iter().map(|b| block_right(b)).max().unwrap_or(x0);
+            let y1 = used.iter().map(|b| b.y + b.h).max().unwrap_or(y0);
+            Some(band::rect(x0, y0, x1, y1))
+        }
+        _ => None,
+    };
     let checked = lines.clone();
     // The name line has no check digit, and the recogniser now and then drops a round
     // letter in it (HIROSHI read as HIRSHI). It is read from two more crops, and a reading
@@ -1218,7 +1267,7 @@ fn mrz_lines(
             OcrLine { text, confidence }
         })
         .collect();
-    Ok((lines, text_boxes))
+    Ok((lines, text_boxes, band))
 }
 
 /// The margins (in line heights) of the name line's two extra crops.
@@ -1586,6 +1635,7 @@ fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
             report.mrz = Some(MrzReading {
                 lines: mrz.lines.clone(),
                 parsed: Some(mrz),
+                band: None,
             });
         }
         Err(e) => {
@@ -1599,6 +1649,7 @@ fn mrz_findings(lines: Vec<OcrLine>, opts: &CheckOptions, report: &mut Report) {
             report.mrz = Some(MrzReading {
                 lines: lines.into_iter().map(|l| l.text).collect(),
                 parsed: None,
+                band: None,
             });
         }
     }

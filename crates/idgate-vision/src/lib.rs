@@ -5,6 +5,7 @@
 //! Architecture invariant: this crate does no network or database I/O and never logs image
 //! content; it reads model files from a directory the caller names, once, at load time.
 
+mod band;
 pub mod check;
 mod components;
 pub mod detail;

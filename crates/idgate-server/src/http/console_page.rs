@@ -22,6 +22,11 @@ pub(crate) const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../console/app.js"),
     ),
     (
+        "case.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/case.js"),
+    ),
+    (
         "dom.js",
         "text/javascript; charset=utf-8",
         include_str!("../../pages/dom.js"),
@@ -117,7 +122,7 @@ mod tests {
     #[test]
     fn both_catalogues_have_the_same_keys_and_every_key_the_script_names() {
         let en = catalogue("en");
-        let js = asset("app.js");
+        let js = &format!("{}\n{}", asset("app.js"), asset("case.js"));
         // `t("key")` calls and `"prefix.name"` literals.
         let mut keys: Vec<&str> = Vec::new();
         for (i, _) in js.match_indices("t(\"") {
@@ -160,6 +165,21 @@ mod tests {
             ]
             .iter()
             .map(|k| format!("type.{}", k.as_str())),
+        );
+        // The fields the case page compares, and the screening topics.
+        words.extend(
+            crate::http::evidence::FIELDS
+                .iter()
+                .map(|f| format!("compare.{f}")),
+        );
+        words.extend(["topic.sanction".to_string(), "topic.pep".to_string()]);
+        // The liveness frames' labels: the movements, and the frames kept whatever was asked.
+        words.extend(
+            idgate_face::liveness::Action::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .chain(["first", "last", "best"])
+                .map(|l| format!("shot.{l}")),
         );
         // The sign-in's own refusals, in the reviewer's language.
         words.extend(

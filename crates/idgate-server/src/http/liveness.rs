@@ -342,6 +342,7 @@ pub async fn answer(
             .put_frame_set(&applicant_id, &id, Some(&challenge.id), &key)
             .await?;
     }
+    keep_shots(&s, &challenge.id, &j, &frames_bytes).await?;
     if let Some(f) = &j.failure {
         let code = ReasonCode::LivenessFailed;
         attempt_failed(&s, &uid, code).await?;
@@ -382,6 +383,41 @@ pub async fn answer(
         let _ = s.blobs.delete(&old.data.blob_key).await;
     }
     Ok(Json(json!({"status": "passed", "judgement": result})))
+}
+
+/// Keeps the frames a reviewer looks at, sealed like every image: the first and the last,
+/// the frame where each movement was seen and the one chosen as the selfie (one row per
+/// frame, under its first label).
+async fn keep_shots(
+    s: &crate::state::AppState,
+    challenge_id: &str,
+    j: &liveness::Judgement,
+    frames: &[Vec<u8>],
+) -> ApiResult<()> {
+    let Some(last) = frames.len().checked_sub(1) else {
+        return Ok(());
+    };
+    let mut picked: Vec<(&str, usize)> = vec![("first", 0)];
+    picked.extend(
+        j.seen
+            .iter()
+            .filter_map(|(a, at)| Some((a.as_str(), (*at)?))),
+    );
+    picked.extend(j.best_frame.map(|b| ("best", b)));
+    picked.push(("last", last));
+    let mut shots: Vec<(&str, i64, String, &str)> = Vec::new();
+    for (label, at) in picked {
+        if at > last || shots.iter().any(|(_, f, ..)| *f == at as i64) {
+            continue;
+        }
+        let Some(format) = idgate_vision::probe::sniff(&frames[at]) else {
+            continue;
+        };
+        let key = s.blobs.put(&frames[at]).await?;
+        shots.push((label, at as i64, key, format.content_type()));
+    }
+    s.store.add_liveness_shots(challenge_id, &shots).await?;
+    Ok(())
 }
 
 #[derive(serde::Deserialize, Default)]

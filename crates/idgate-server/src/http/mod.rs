@@ -14,6 +14,7 @@ pub mod console_page;
 pub mod console_signin;
 pub mod documents;
 pub mod error;
+pub mod evidence;
 pub mod flow;
 pub mod liveness;
 pub mod openapi;

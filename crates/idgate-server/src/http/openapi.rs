@@ -45,6 +45,9 @@ pub fn document() -> Value {
     for (k, v) in console_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in evidence_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas is an object");
@@ -52,6 +55,26 @@ pub fn document() -> Value {
         schemas.insert(k.clone(), v.clone());
     }
     doc
+}
+
+/// Where a case page's evidence leads: liveness frames, an applicant's cases, a listed
+/// entity.
+fn evidence_paths() -> Value {
+    let reviewer = json!([{"reviewerToken": []}]);
+    json!({
+        "/v1/review/cases/{id}/liveness/{shot}/image": {"get": {
+            "summary": "A frame kept from the case's liveness recording (`liveness` in the case lists them by challenge), decrypted (the view is audited)",
+            "security": reviewer, "parameters": [id_param("id"), id_param("shot")],
+            "responses": {"200": plain("the frame as sent"), "404": error_response("no such frame")}}},
+        "/v1/review/applicants/{uid}/cases": {"get": {
+            "summary": "An applicant's cases, newest first (where a duplicate finding's account leads)",
+            "security": reviewer, "parameters": [id_param("uid")],
+            "responses": {"200": plain("`{uid, region, cases}`"), "404": error_response("no such applicant")}}},
+        "/v1/review/list-entities/{id}": {"get": {
+            "summary": "A listed entity a screening match names, from the active list versions, with its digest",
+            "security": reviewer, "parameters": [id_param("id")],
+            "responses": {"200": plain("the entity"), "404": error_response("no such listed entity")}}}
+    })
 }
 
 fn json_body(schema: &str) -> Value {
@@ -227,7 +250,7 @@ fn review_paths() -> Value {
                 "400": error_response("invalid_reason, invalid_holder, invalid_sort, invalid_country, invalid_wait, invalid_limit"),
                 "401": error_response("missing or unknown reviewer token")}}},
         "/v1/review/cases/{id}": {"get": {
-            "summary": "Everything a reviewer needs: entered data, findings with internal detail, documents, all comments, audit trail",
+            "summary": "Everything a reviewer needs: entered data, findings with internal detail, documents, the checks' evidence (`evidence`: each side's outline, marked regions and MRZ as fractions of the shown image; the portrait and selfie faces with their similarity; `compare`, the entered data beside the document's with the fields the engine found to disagree), the applicant's cases (`history`), the frames kept from its liveness recordings (`liveness`), all comments, audit trail",
             "security": reviewer, "parameters": [id_param("id")],
             "responses": {"200": plain("the case"), "404": error_response("no such case")}}},
         "/v1/review/cases/{id}/documents/{doc}/image": {"get": {

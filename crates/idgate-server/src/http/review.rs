@@ -15,7 +15,7 @@ use crate::http::cases::{case_and_applicant, read_entered};
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::state::{AppState, Shared};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -51,10 +51,22 @@ pub fn routes(state: Shared) -> Router<Shared> {
             "/v1/review/cases/{id}/documents/{doc}/image",
             get(document_image),
         )
+        .route(
+            "/v1/review/cases/{id}/liveness/{shot}/image",
+            get(crate::http::evidence::liveness_image),
+        )
         .route("/v1/review/cases/{id}/claim", post(claim))
         .route("/v1/review/cases/{id}/release", post(release))
         .route("/v1/review/cases/{id}/comments", post(comment))
         .route("/v1/review/cases/{id}/decision", post(decide))
+        .route(
+            "/v1/review/applicants/{uid}/cases",
+            get(crate::http::evidence::applicant_cases),
+        )
+        .route(
+            "/v1/review/list-entities/{id}",
+            get(crate::http::evidence::list_entity),
+        )
         .route("/v1/review/change-requests", get(change_requests))
         .route(
             "/v1/review/change-requests/{id}/documents/{doc}/image",
@@ -78,6 +90,9 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
     };
     let (findings, _) = s.store.case_findings(&id).await?;
     let findings = findings_for_review(&findings);
+    let evidence = crate::http::evidence::of_case(&s, &case, entered.as_ref(), &findings).await?;
+    let history = crate::http::evidence::history(&s, &applicant).await?;
+    let liveness = crate::http::evidence::liveness(&s, &id).await?;
     let documents: Vec<Value> = s
         .store
         .documents(&id)
@@ -123,6 +138,9 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         "findings": findings,
         "entered": entered,
         "documents": documents,
+        "evidence": evidence,
+        "history": history,
+        "liveness": liveness,
         "comments": comments,
         "events": events,
     })))
@@ -154,21 +172,10 @@ async fn image_of(
     s.store
         .log_action(subject, &actor(r), "document_viewed")
         .await?;
-    // Uploads are sniffed to JPEG, PNG, WebP, HEIC or PDF; should anything else ever be
-    // stored, the browser is still told not to guess, not to run it and not to frame it.
-    Ok((
-        [
-            (header::CONTENT_TYPE, d.data.content_type),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; sandbox; frame-ancestors 'none'".to_string(),
-            ),
-        ],
+    Ok(crate::http::evidence::image_response(
+        d.data.content_type,
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Deserialize, Default)]

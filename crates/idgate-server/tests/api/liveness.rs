@@ -110,6 +110,48 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
             .any(|d| d["kind"] == "selfie"),
         "the passed sequence's best frame is the selfie: {got}"
     );
+    // The reviewer sees the frames kept from the recording: the first, the last, the one
+    // where each movement was seen and the selfie, each readable as an image.
+    let rita = t.reviewer("rita", "auditor").await;
+    let (_, detail) = t
+        .as_reviewer(&rita, "GET", &format!("/v1/review/cases/{case}"), None)
+        .await;
+    let rec = &detail["liveness"][0];
+    assert_eq!(rec["status"], "passed", "{detail}");
+    let labels: Vec<&str> = rec["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels.first(), Some(&"first"), "{labels:?}");
+    for action in &order {
+        assert!(labels.contains(&action.as_str()), "{action} in {labels:?}");
+    }
+    let shot = rec["frames"][1]["id"].as_str().unwrap();
+    let res = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/v1/review/cases/{case}/liveness/{shot}/image"))
+                .header("authorization", format!("Bearer {rita}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let (s, _) = t
+        .as_reviewer(
+            &rita,
+            "GET",
+            &format!("/v1/review/cases/{case}/liveness/nope/image"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // Single use.
     let (s, r) = t.multipart(&uri, &fields).await;
     assert_eq!(

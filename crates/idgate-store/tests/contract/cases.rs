@@ -154,3 +154,32 @@ pub(crate) async fn documents_only_attach_to_draft_cases(db: Db) {
     ));
     assert_eq!(db.store.documents(&c.id).await.unwrap().len(), 1);
 }
+
+pub(crate) async fn a_case_keeps_one_evidence_record(db: Db) {
+    let store = &db.store;
+    let (_, c1) = case_in_review(store, "evidence-1").await;
+    let (_, c2) = case_in_review(store, "evidence-2").await;
+    assert_eq!(store.case_evidence(&c1).await.unwrap(), None);
+    assert_eq!(
+        store.put_case_evidence(&c1, "blobs/ev-1").await.unwrap(),
+        None
+    );
+    // A case decided again (a worker stopped mid-case) replaces its record; the old
+    // blob's key comes back for deletion.
+    assert_eq!(
+        store.put_case_evidence(&c1, "blobs/ev-1b").await.unwrap(),
+        Some("blobs/ev-1".into())
+    );
+    assert_eq!(
+        store.case_evidence(&c1).await.unwrap().as_deref(),
+        Some("blobs/ev-1b")
+    );
+    assert_eq!(store.case_evidence(&c2).await.unwrap(), None);
+    assert!(
+        store
+            .put_case_evidence("no-such-case", "blobs/x")
+            .await
+            .is_err(),
+        "evidence belongs to a case that exists"
+    );
+}

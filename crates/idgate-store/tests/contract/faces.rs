@@ -81,6 +81,7 @@ pub(crate) async fn faces_count_once_approved_and_challenges_are_single_use(db: 
         Err(StoreError::Conflict(_))
     ));
     // A frame sent before is refused in a new challenge, which stays unanswered.
+    db.clock.advance_ms(1_000);
     let again = store
         .create_challenge(&c3, &["blink"], 60_000)
         .await
@@ -103,4 +104,34 @@ pub(crate) async fn faces_count_once_approved_and_challenges_are_single_use(db: 
         )
         .await
         .unwrap();
+    // Frames kept for the reviewer, per challenge in the order asked, each in recording
+    // order, with the challenge's outcome.
+    store
+        .add_liveness_shots(&again.id, &[("first", 0, "blobs/s3".into(), "image/jpeg")])
+        .await
+        .unwrap();
+    store
+        .add_liveness_shots(
+            &ch.id,
+            &[
+                ("best", 7, "blobs/s2".into(), "image/jpeg"),
+                ("turn_left", 3, "blobs/s1".into(), "image/jpeg"),
+            ],
+        )
+        .await
+        .unwrap();
+    let shots = store.liveness_shots(&c3).await.unwrap();
+    let seen: Vec<(&str, &str, i64)> = shots
+        .iter()
+        .map(|s| (s.status.as_str(), s.label.as_str(), s.frame))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("passed", "turn_left", 3),
+            ("passed", "best", 7),
+            ("failed", "first", 0)
+        ]
+    );
+    assert!(store.liveness_shots(&c1).await.unwrap().is_empty());
 }

@@ -146,6 +146,7 @@ contract!(
     a_reviewers_approval_clears_the_screening_matches_it_names,
     invitations_make_accounts_once_and_sessions_expire,
     the_queue_filters_and_sorts_in_one_query,
+    a_case_keeps_one_evidence_record,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {

@@ -59,6 +59,27 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
     });
     let data_key = blobs.put(entered.to_string().as_bytes()).await?;
     let image_key = blobs.put(image).await?;
+    // What the checks saw, as a decided case has it: the page's outline, a glare box, the
+    // MRZ read with its fields, the faces compared.
+    let seen = json!({
+        "sides": [{"side": "photo_page",
+                   "outline": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]],
+                   "marks": [{"code": "GLARE", "area": [0.5, 0.3, 0.1, 0.1]}],
+                   "mrz": {"format": "TD3", "valid": true, "failed": [],
+                           "band": [[0.1, 0.75], [0.9, 0.75], [0.9, 0.9], [0.1, 0.9]],
+                           "lines": ["P<CHNZHANG<<XIAOMING<<<<<<<<<<<<<<<<<<<<<<<<", "E12345678<CHN9503016M3506300<<<<<<<<<<<<<<02"],
+                           "fields": {"document_type": "P", "issuing_country": "CHN", "surname": "ZHANG",
+                                      "given_names": "XIAOMING", "document_number": "E12345678",
+                                      "nationality": "CHN", "birth_date": "1995-03-01", "sex": "M",
+                                      "expiry_date": "2035-06-30", "optional_data": ""}}}],
+        "face": {"portrait": ["photo_page", [0.15, 0.3, 0.2, 0.3]], "selfie": [0.3, 0.2, 0.4, 0.5],
+                 "similarity": 0.58, "threshold": 0.725}
+    });
+    anyhow::ensure!(
+        idgate_pipeline::evidence::read(seen.to_string().as_bytes()).is_some(),
+        "the seeded evidence has the stored shape"
+    );
+    let evidence_key = blobs.put(seen.to_string().as_bytes()).await?;
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(image));
     let mut in_review = Vec::new();
     let run = uuid::Uuid::new_v4().simple().to_string();
@@ -122,6 +143,7 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
                 cleared_matches: &[],
             })
             .await?;
+        store.put_case_evidence(&c.id, &evidence_key).await?;
         if review {
             in_review.push((c.id.clone(), doc.document.id.clone()));
         }
