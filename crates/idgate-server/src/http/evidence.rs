@@ -159,6 +159,13 @@ fn compare(entered: Option<&EnteredData>, doc: Option<&MrzFields>, findings: &Va
             subjects: &[],
             codes: &["DOCUMENT_EXPIRED"],
         },
+        Row {
+            field: "sex",
+            entered: String::new(),
+            document: d(|m| m.sex.clone()),
+            subjects: &[],
+            codes: &[],
+        },
     ];
     Value::Array(
         rows.into_iter()
