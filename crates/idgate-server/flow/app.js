@@ -118,14 +118,14 @@ function emit(event, detail) {
 // ---- the steps -----------------------------------------------------------------------
 
 function level() {
-  const name = st.case?.level || "basic";
+  const name = st.case?.level || st.session.level || "basic";
   return st.session.levels.find((l) => l.name === name) || { name, steps: [], missing: [] };
 }
 function needs(step) {
   return level().missing.includes(step);
 }
 function stepsTotal() {
-  return 3 + (needs("selfie") ? 1 : 0) + (st.choice?.sides?.length || 1);
+  return 3 + (needs("selfie") ? 1 : 0) + (needs("proof_of_address") ? 1 : 0) + (st.choice?.sides?.length || 1);
 }
 function uploaded(kind, side) {
   return (st.case?.documents || []).some((d) => d.kind === kind && d.side === side);
@@ -152,6 +152,7 @@ async function route() {
   const side = st.choice.sides.find((s) => !uploaded(st.choice.kind, s));
   if (side) return sideStep(side);
   if (needs("selfie") && !(c.documents || []).some((d) => d.kind === "selfie")) return faceStep();
+  if (needs("proof_of_address") && !uploaded("proof_of_address", "page")) return addressStep();
   return reviewStep();
 }
 
@@ -270,6 +271,9 @@ function dataStep() {
   const local = LOCAL_SCRIPT.has(c) ? field("local", t("data.local"), {}, t("data.local_hint")) : null;
   const birth = field("birth", t("data.birth_date"), { type: "date", max: new Date().toISOString().slice(0, 10) });
   const number = field("number", t("data.number"), { autocapitalize: "characters" }, t("data.number_hint"));
+  const address = needs("proof_of_address")
+    ? field("address", t("data.address"), { autocomplete: "street-address" }, t("data.address_hint"))
+    : null;
   const names = new Intl.DisplayNames([lang], { type: "region" });
   const nationality = h("select", { id: "nationality", class: "wide" },
     st.countries.map((x) => h("option", { value: x.code, selected: x.code === c, text: names.of(x.code) || x.name })));
@@ -280,10 +284,11 @@ function dataStep() {
     birth.el,
     h("label", { class: "field", for: "nationality" }, h("span", { text: t("data.nationality") }), nationality),
     number.el,
+    address?.el,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "secondary", text: t("back"), onclick: documentStep }), next));
   screen(t("data.title"), progress(2), form);
-  const all = [given, family, local, birth, number].filter(Boolean);
+  const all = [given, family, local, birth, number, address].filter(Boolean);
   const show = (f, msg) => {
     f.err.textContent = msg || "";
     f.err.hidden = !msg;
@@ -307,6 +312,7 @@ function dataStep() {
     const num = number.input.value.trim().toUpperCase().replace(/\s+/g, "");
     if (!num) fail(number, t("data.need_number"));
     else if (c === "CN" && st.choice.kind === "national_id" && !cnIdValid(num)) fail(number, t("data.bad_checksum"));
+    if (address && address.input.value.trim().length < 5) fail(address, t("data.need_address"));
     if (bad) return bad.input.focus();
     const body = {
       nationality: nationality.value,
@@ -315,13 +321,14 @@ function dataStep() {
       birth_date: bd,
     };
     if (local && local.input.value.trim()) body.name.local = local.input.value.trim();
+    if (address) body.address = address.input.value.trim();
     busy(next, true);
     const r = await api("PUT", `/flow/v1/cases/${st.case.id}/data`, JSON.stringify(body), "application/json");
     busy(next, false);
     if (!r.ok) {
       const code = r.data?.error?.code || "";
       const target = code.includes("birth") ? birth : code.includes("document") ? number
-        : code.includes("name") ? family : null;
+        : code.includes("name") ? family : code.includes("address") && address ? address : null;
       if (target) {
         show(target, errorText(r));
         return target.input.focus();
@@ -429,6 +436,38 @@ function sideStep(side) {
     emit("step", { step: `document.${side}` });
     route();
   }
+}
+
+// A document that shows the applicant's name and address (a utility bill, a bank
+// statement): a photo or a PDF, read by a reviewer.
+function addressStep() {
+  const file = h("input", { type: "file", id: "poa-file", accept: "image/jpeg,image/png,image/webp,image/heic,application/pdf", class: "sr" });
+  const pick = h("label", { for: "poa-file", class: "button", text: t("address.upload") });
+  const area = h("div", { class: "preview-area", "aria-live": "polite" });
+  screen(
+    t("address.title"),
+    progress(stepsTotal() - 1),
+    h("p", { text: t("address.lead") }),
+    h("ul", { class: "rules" }, ["address.rule_recent", "address.rule_name", "address.rule_whole", "address.rule_kinds"]
+      .map((k) => h("li", { text: t(k) }))),
+    h("div", { class: "actions" }, file, pick),
+    area,
+  );
+  follow();
+  file.addEventListener("change", async () => {
+    const chosen = file.files[0];
+    if (!chosen) return;
+    stopPolling();
+    const form = new FormData();
+    form.append("kind", "proof_of_address");
+    form.append("side", "page");
+    form.append("file", chosen, "document");
+    area.replaceChildren(h("div", { class: "spinner", role: "status", "aria-label": t("address.sending") }));
+    const r = await api("POST", `/flow/v1/cases/${st.case.id}/documents`, form, null);
+    if (!r.ok) return area.replaceChildren(notice("bad", errorText(r)));
+    emit("step", { step: "proof_of_address" });
+    route();
+  });
 }
 
 function reasonList(reasons) {

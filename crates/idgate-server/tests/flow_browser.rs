@@ -278,7 +278,12 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     std::fs::write(&camera, webdriver::y4m(&[still], 5)).unwrap();
     let driver = Driver::start();
     let phone = driver.browser_with_camera(375, 812, &camera);
-    phone.goto(&url_of(&f.link("flow-2", "CN", json!({}))));
+    // The platform verifies this applicant for the level that also needs a proof of address.
+    phone.goto(&url_of(&f.link(
+        "flow-2",
+        "CN",
+        json!({"level": "advanced"}),
+    )));
     phone.wait_title("Verify your identity", SECS(10));
     f.shot(&phone, "01-intro-phone", 375);
     phone.assert_accessible("intro");
@@ -287,6 +292,12 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     f.shot(&phone, "02-document-phone", 375);
     phone.assert_accessible("document");
     choose_passport_and_enter(&phone, &min, "G23456780");
+    // The level asks for the address, checked before anything is sent.
+    phone.find("#next").click();
+    assert!(phone.text("#address-error").contains("Enter your address"));
+    phone
+        .find("#address")
+        .send_keys("88 Jianguo Road, Chaoyang, Beijing");
     phone.find("#next").click();
     phone.wait_title("Photograph the photo page of your Passport", SECS(10));
     let glare = passport_photo_with(&min, idgate_specimen::Defect::Glare);
@@ -322,7 +333,18 @@ fn glare_is_shown_before_and_a_wrong_number_explained_after() {
     phone
         .find("#selfie")
         .send_keys(&f.file("selfie.jpg", &testdata::read(SELFIE)));
+    // The proof of address, a PDF here (a photo works too).
+    phone.wait_title("A document that shows your address", SECS(10));
+    f.shot(&phone, "07-address-phone", 375);
+    phone.assert_accessible("proof of address");
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    phone.find("#poa-file").send_keys(&f.file("bill.pdf", pdf));
     phone.wait_title("Check and send", SECS(10));
+    assert!(
+        phone.text("main").contains("Proof of address"),
+        "{}",
+        phone.text("main")
+    );
     phone.find("#submit").click();
     phone.wait("[data-status=resubmission_requested]", SECS(120));
     let codes: Vec<String> = phone

@@ -61,12 +61,18 @@ fn photo(dir: &Path, name: &str, id: &Identity, defect: Defect, seed: u64) -> Pa
     path
 }
 
-/// The level needs only the document, so a clean application can be approved outright.
+/// The level needs only the document, so a clean application can be approved outright
+/// (`face`, which also needs the face step, is there for the refusal without a selfie).
 const ID_ONLY: &str = r#"
 [[levels]]
 name = "id"
 requires = ["identity_document"]
 entitlements = { deposit = true, trade = true, withdraw = true, withdraw_limit_usd_per_day = 1000 }
+
+[[levels]]
+name = "face"
+requires = ["identity_document", "selfie"]
+entitlements = { deposit = true, trade = true, withdraw = true, withdraw_limit_usd_per_day = 5000 }
 "#;
 
 fn application(dir: &Path, uid: &str, page: &Path, number: &str) -> PathBuf {
@@ -260,8 +266,24 @@ fn a_bad_application_is_a_clear_error_and_records_nothing() {
         "{}",
         run.stderr
     );
-    // Nothing was counted against the account: a good attempt right after is judged.
+    // A level that needs the face step, with no selfie: refused as the API refuses to
+    // submit it, not answered FACE_NOT_FOUND.
     let page = photo(tmp.path(), "nowhere.jpg", &zhang(false), Defect::Clean, 15);
+    let mut basic: Value = serde_json::from_str(
+        &std::fs::read_to_string(application(tmp.path(), "gus", &page, "E12345678")).unwrap(),
+    )
+    .unwrap();
+    basic["level"] = json!("face");
+    let basic_app = tmp.path().join("gus-face.json");
+    std::fs::write(&basic_app, basic.to_string()).unwrap();
+    let run = verify(&data, &basic_app, now_ms(), &[]);
+    assert_eq!(run.code, Some(1), "{:?}", run.out);
+    assert!(
+        run.stderr.contains("missing_step") && run.stderr.contains("selfie"),
+        "{}",
+        run.stderr
+    );
+    // Nothing was counted against the account: a good attempt right after is judged.
     let app = application(tmp.path(), "gus", &page, "E12345678");
     assert_eq!(
         verify(&data, &app, now_ms(), &[]).out["decision"],

@@ -14,6 +14,8 @@ pub struct ApplicantSession {
     pub revoked_at: Option<i64>,
     /// Where the page sends the applicant when done (the platform's own page).
     pub redirect_url: Option<String>,
+    /// The level the platform asked for: the page's cases are opened at it.
+    pub level: Option<String>,
 }
 
 impl ApplicantSession {
@@ -23,7 +25,7 @@ impl ApplicantSession {
     }
 }
 
-const COLUMNS: &str = "id, applicant_id, created_at, expires_at, revoked_at, redirect_url";
+const COLUMNS: &str = "id, applicant_id, created_at, expires_at, revoked_at, redirect_url, level";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ApplicantSession, StoreError> {
     Ok(ApplicantSession {
@@ -33,6 +35,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApplicantSession, StoreError> {
         expires_at: r.try_get("expires_at")?,
         revoked_at: r.try_get("revoked_at")?,
         redirect_url: r.try_get("redirect_url")?,
+        level: r.try_get("level")?,
     })
 }
 
@@ -44,6 +47,7 @@ impl Store {
         token_hash: &str,
         ttl_ms: i64,
         redirect_url: Option<&str>,
+        level: Option<&str>,
     ) -> Result<ApplicantSession, StoreError> {
         if self.applicant(applicant_id).await?.is_none() {
             return Err(StoreError::NotFound { what: "applicant" });
@@ -56,11 +60,12 @@ impl Store {
             expires_at: now + ttl_ms,
             revoked_at: None,
             redirect_url: redirect_url.map(str::to_string),
+            level: level.map(str::to_string),
         };
         sqlx::query(
             "INSERT INTO applicant_sessions \
-             (id, applicant_id, token_hash, created_at, expires_at, redirect_url) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             (id, applicant_id, token_hash, created_at, expires_at, redirect_url, level) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&s.id)
         .bind(&s.applicant_id)
@@ -68,6 +73,7 @@ impl Store {
         .bind(s.created_at)
         .bind(s.expires_at)
         .bind(&s.redirect_url)
+        .bind(&s.level)
         .execute(&self.pool)
         .await?;
         Ok(s)

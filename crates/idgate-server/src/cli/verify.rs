@@ -157,6 +157,22 @@ pub async fn verify(
     files: Files,
 ) -> anyhow::Result<Decided> {
     let store = v.store;
+    // Refused before anything is stored, as the API refuses to submit it (422
+    // `missing_step`): a level that needs a face step the account has not verified, with no
+    // selfie, could only be answered FACE_NOT_FOUND, which tells the applicant the wrong thing.
+    let verified = idgate_pipeline::case::verified_steps(store, &file.uid).await?;
+    let needs_face = v.policy.level(&file.level).is_some_and(|l| {
+        v.policy
+            .missing_steps(l, &verified)
+            .contains(&idgate_decide::Step::Selfie)
+    });
+    if needs_face && file.selfie.is_none() {
+        anyhow::bail!(
+            "missing_step: the {} level needs the face step, and this account has not verified \
+             one: give a `selfie` file",
+            file.level
+        );
+    }
     let applicant = match store.applicant_by_uid(&file.uid).await? {
         Some(a) => a,
         None => store.create_applicant(&file.uid, &file.region).await?,

@@ -7,7 +7,7 @@ use crate::http::flow::{page_headers, pick_lang, PageQuery};
 use crate::http::ApiError;
 use crate::state::Shared;
 use axum::extract::{Path, Query};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -77,19 +77,11 @@ pub async fn page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Response {
 }
 
 /// `GET /console/assets/{name}`.
-pub async fn asset(Path(name): Path<String>) -> Response {
+pub async fn asset(Path(name): Path<String>, req: HeaderMap) -> Response {
     let Some((_, content_type, body)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
         return ApiError::not_found("asset").into_response();
     };
-    let mut res = (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, *content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        *body,
-    )
-        .into_response();
+    let mut res = crate::http::assets::asset(&format!("console/{name}"), content_type, body, &req);
     secure(res.headers_mut());
     res
 }

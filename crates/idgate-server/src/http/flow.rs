@@ -6,7 +6,7 @@
 
 use crate::state::Shared;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -153,19 +153,11 @@ pub async fn page(
 }
 
 /// `GET /flow/assets/{name}`: the page's script, stylesheet and catalogues.
-pub async fn asset(State(s): State<Shared>, Path(name): Path<String>) -> Response {
+pub async fn asset(State(s): State<Shared>, Path(name): Path<String>, req: HeaderMap) -> Response {
     let Some((_, content_type, body)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
         return crate::http::ApiError::not_found("asset").into_response();
     };
-    let mut res = (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, *content_type),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        *body,
-    )
-        .into_response();
+    let mut res = crate::http::assets::asset(&format!("flow/{name}"), content_type, body, &req);
     secure(&s, res.headers_mut());
     res
 }

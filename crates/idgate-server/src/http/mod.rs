@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod applicants;
+pub mod assets;
 pub mod auth;
 pub mod cases;
 pub mod catalog;

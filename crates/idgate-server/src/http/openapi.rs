@@ -93,12 +93,12 @@ fn session_paths() -> Value {
     };
     json!({
         "/v1/applicants/{id}/sessions": {"post": {
-            "summary": "A hosted-flow link for the applicant: `{id, applicant_id, url, token, expires_at}`",
-            "description": "The token (`igs_...`) is short-lived (`flow.session_ttl_secs`, 30 minutes by default; `ttl_secs` may ask for less), bound to this applicant and usable only on its current case. `url` carries it in the fragment (`/flow#s=...`), which browsers never send to a server. Open the same link on a second device to continue there. `redirect_url` (under one of `flow.embed_origins`) is where the page sends the applicant when done; those origins may also frame the page and receive its `postMessage` events (`started`, `step`, `submitted`, `decided`).",
+            "summary": "A hosted-flow link for the applicant: `{id, applicant_id, url, token, expires_at, level}`",
+            "description": "The token (`igs_...`) is short-lived (`flow.session_ttl_secs`, 30 minutes by default; `ttl_secs` may ask for less), bound to this applicant and usable only on its current case. `url` carries it in the fragment (`/flow#s=...`), which browsers never send to a server. Open the same link on a second device to continue there. `redirect_url` (under one of `flow.embed_origins`) is where the page sends the applicant when done; those origins may also frame the page and receive its `postMessage` events (`started`, `step`, `submitted`, `decided`). `level` (one of the policy's levels) is the level the page opens its cases at, whatever the page asks; without it, `basic`.",
             "parameters": [id_param("id")],
             "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                "properties": {"ttl_secs": {"type": "integer", "minimum": 1}, "redirect_url": {"type": "string"}}}}}},
-            "responses": {"201": plain("the session, with its token (shown once)"), "400": error_response("invalid_ttl, invalid_redirect_url"),
+                "properties": {"ttl_secs": {"type": "integer", "minimum": 1}, "redirect_url": {"type": "string"}, "level": {"type": "string"}}}}}},
+            "responses": {"201": plain("the session, with its token (shown once)"), "400": error_response("invalid_ttl, invalid_redirect_url, invalid_level"),
                 "404": error_response("no such applicant")}}},
         "/v1/applicants/{id}/sessions/{session}": {"delete": {
             "summary": "Revoke a session: its token is refused from then on (401 `session_revoked`)",

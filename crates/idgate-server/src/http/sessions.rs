@@ -32,6 +32,10 @@ struct NewSession {
     /// Shorter than the configured lifetime, never longer.
     #[serde(default)]
     ttl_secs: Option<u64>,
+    /// The level the applicant is verified for: the page opens its cases at it (without
+    /// one, at `basic`).
+    #[serde(default)]
+    level: Option<String>,
 }
 
 /// The page's link for a session token.
@@ -62,6 +66,15 @@ pub async fn create(
             ));
         }
     }
+    if let Some(level) = req.level.as_deref() {
+        if s.policy.level(level).is_none() {
+            let names: Vec<&str> = s.policy.levels.iter().map(|l| l.name.as_str()).collect();
+            return Err(ApiError::bad_request(
+                "invalid_level",
+                format!("level must be one of {}", names.join(", ")),
+            ));
+        }
+    }
     let max = s.flow.session_ttl_secs;
     let ttl = match req.ttl_secs {
         Some(0) => {
@@ -81,6 +94,7 @@ pub async fn create(
             &hash_token(&token),
             (ttl * 1000) as i64,
             req.redirect_url.as_deref(),
+            req.level.as_deref(),
         )
         .await?;
     Ok((
@@ -91,6 +105,7 @@ pub async fn create(
             "url": session_url(&s, &token),
             "token": token,
             "expires_at": idgate_core::rfc3339(session.expires_at),
+            "level": session.level,
         })),
     )
         .into_response())
@@ -231,11 +246,13 @@ pub async fn get_session(
         "liveness_required": s.policy.liveness_required,
         "embed_origins": s.flow.embed_origins,
         "redirect_url": session.redirect_url,
+        "level": session.level,
     })))
 }
 
 /// `POST /flow/v1/cases`: the applicant's current draft, or a new case when there is none
-/// (first visit, or a resubmission after a decision that asks for one).
+/// (first visit, or a resubmission after a decision that asks for one), at the level the
+/// platform asked the session for (the page's body cannot choose another).
 pub async fn open_case(
     State(s): State<Shared>,
     Extension(session): Extension<ApplicantSession>,
@@ -256,5 +273,9 @@ pub async fn open_case(
             }
         }
     }
+    let body = match &session.level {
+        Some(level) => axum::body::Bytes::from(json!({ "level": level }).to_string()),
+        None => body,
+    };
     cases::create_case(State(s), Path(session.applicant_id), body).await
 }

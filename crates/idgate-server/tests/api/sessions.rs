@@ -209,7 +209,7 @@ async fn sessions_expire_are_revoked_and_are_never_longer_than_configured() {
             json!({"redirect_url": "https://evil.example/x"}),
             "invalid_redirect_url",
         ),
-        (json!({"level": "basic"}), "invalid_json"),
+        (json!({"levle": "basic"}), "invalid_json"),
     ] {
         let (s, v) = t.post_json(&uri, body).await;
         assert_eq!(
@@ -370,6 +370,32 @@ async fn the_page_and_its_assets_carry_a_strict_policy() {
         total < 150_000,
         "the whole flow is {total} bytes uncompressed"
     );
+    // Sent compressed to a browser that takes gzip: the same bytes once unpacked.
+    let mut packed_total = 0;
+    for name in ["app.js", "dom.js", "app.css", "en.json", "zh-Hans.json"] {
+        let get = |gzip: bool| {
+            let mut req = Request::get(format!("/flow/assets/{name}"));
+            if gzip {
+                req = req.header("accept-encoding", "gzip, deflate, br");
+            }
+            raw(&t, req.body(Body::empty()).unwrap())
+        };
+        let (plain, packed) = (get(false).await, get(true).await);
+        assert!(!plain.headers().contains_key("content-encoding"), "{name}");
+        assert_eq!(packed.headers()["content-encoding"], "gzip", "{name}");
+        assert_eq!(packed.headers()["vary"], "Accept-Encoding", "{name}");
+        assert!(packed.headers().contains_key("content-security-policy"));
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(packed.body().as_ref()),
+            &mut unpacked,
+        )
+        .unwrap();
+        assert_eq!(unpacked, plain.body().as_ref(), "{name}");
+        packed_total += packed.body().len();
+    }
+    println!("the flow's assets: {packed_total} bytes sent with gzip");
+    assert!(packed_total < total / 2, "{packed_total} of {total}");
     let (s, v) = t.get("/flow/assets/..%2Fsecret").await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
@@ -432,4 +458,54 @@ async fn embedding_origins_may_frame_the_page_and_receive_the_applicant_back() {
         StatusCode::BAD_REQUEST,
         "a look-alike host is not the origin"
     );
+}
+
+#[tokio::test]
+async fn the_platform_chooses_the_level_a_session_verifies_for() {
+    let t = setup(limits()).await;
+    let (_, a) = t
+        .post_json(
+            "/v1/applicants",
+            json!({"uid": "sess-level", "region": "DE"}),
+        )
+        .await;
+    let applicant = a["id"].as_str().unwrap();
+    let (s, v) = t
+        .post_json(
+            &format!("/v1/applicants/{applicant}/sessions"),
+            json!({"level": "gold"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_level")),
+        "{v}"
+    );
+    let (_, token, _) = session(&t, "sess-level-2", json!({"level": "advanced"})).await;
+    let (s, v) = t.as_reviewer(&token, "GET", "/flow/v1/session", None).await;
+    assert_eq!(
+        (s, v["level"].as_str()),
+        (StatusCode::OK, Some("advanced")),
+        "{v}"
+    );
+    // The page cannot open its case at another level than the platform asked for.
+    let (s, c) = t
+        .as_reviewer(
+            &token,
+            "POST",
+            "/flow/v1/cases",
+            Some(json!({"level": "basic"})),
+        )
+        .await;
+    assert_eq!(
+        (s, c["level"].as_str()),
+        (StatusCode::CREATED, Some("advanced")),
+        "{c}"
+    );
+    // Without a level the page's choice stands, `basic` by default.
+    let (_, token, _) = session(&t, "sess-level-3", json!({})).await;
+    let (_, v) = t.as_reviewer(&token, "GET", "/flow/v1/session", None).await;
+    assert!(v["level"].is_null(), "{v}");
+    let (_, c) = t.as_reviewer(&token, "POST", "/flow/v1/cases", None).await;
+    assert_eq!(c["level"], "basic", "{c}");
 }

@@ -20,3 +20,7 @@ CREATE TABLE liveness_shots (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX liveness_shots_challenge ON liveness_shots (challenge_id);
+
+-- The level a platform asked an applicant session for: the hosted page opens its cases at
+-- that level (none: the page's choice, `basic` by default).
+ALTER TABLE applicant_sessions ADD COLUMN level TEXT;

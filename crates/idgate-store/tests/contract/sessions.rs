@@ -7,17 +7,25 @@ pub(crate) async fn applicant_sessions_expire_and_revoke(db: Db) {
     let a = db.store.create_applicant("u-sess", "DE").await.unwrap();
     let b = db.store.create_applicant("u-other", "DE").await.unwrap();
     assert!(matches!(
-        db.store.create_session("nobody", "h0", 1_000, None).await,
+        db.store
+            .create_session("nobody", "h0", 1_000, None, None)
+            .await,
         Err(StoreError::NotFound { .. })
     ));
     let s1 = db
         .store
-        .create_session(&a.id, "h1", 60_000, Some("https://app.example/done"))
+        .create_session(
+            &a.id,
+            "h1",
+            60_000,
+            Some("https://app.example/done"),
+            Some("advanced"),
+        )
         .await
         .unwrap();
     let s2 = db
         .store
-        .create_session(&a.id, "h2", 60_000, None)
+        .create_session(&a.id, "h2", 60_000, None, None)
         .await
         .unwrap();
     let found = db.store.session_by_token_hash("h1").await.unwrap().unwrap();
@@ -26,6 +34,16 @@ pub(crate) async fn applicant_sessions_expire_and_revoke(db: Db) {
     assert_eq!(
         found.redirect_url.as_deref(),
         Some("https://app.example/done")
+    );
+    assert_eq!(found.level.as_deref(), Some("advanced"));
+    assert_eq!(
+        db.store
+            .session_by_token_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .level,
+        None
     );
     assert!(found.usable_at(db.clock.now_ms()));
     assert!(db
@@ -37,7 +55,7 @@ pub(crate) async fn applicant_sessions_expire_and_revoke(db: Db) {
     // A token's digest is unique: a second session cannot take it.
     assert!(db
         .store
-        .create_session(&b.id, "h1", 60_000, None)
+        .create_session(&b.id, "h1", 60_000, None, None)
         .await
         .is_err());
 
