@@ -85,6 +85,14 @@ const KEYS: &[(&str, &str, bool)] = &[
         "IDGATE_CONSOLE_SECURE_COOKIE",
         false,
     ),
+    // The reverse proxies in front of the service (comma-separated IP addresses): behind
+    // one of them the client's address is taken from `X-Forwarded-For`, for the sign-in
+    // throttling per address and the security log. None by default: the socket's address.
+    (
+        "console.trusted_proxies",
+        "IDGATE_CONSOLE_TRUSTED_PROXIES",
+        false,
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +198,8 @@ pub struct Console {
     pub max_failures_per_account: i64,
     pub max_failures_per_address: i64,
     pub failure_window_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` tells the client's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Console {
@@ -204,6 +214,7 @@ impl Console {
             max_failures_per_account: 5,
             max_failures_per_address: 20,
             failure_window_secs: 900,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -521,6 +532,19 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         get("console.secure_cookie")?,
         console.secure_cookie,
     )?;
+    if let Some(list) = get("console.trusted_proxies")? {
+        console.trusted_proxies = list
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| ConfigError::Invalid {
+                    key: "console.trusted_proxies".into(),
+                    message: format!("{a:?} is not an IP address"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
     Ok(Config {
         console,
         flow,

@@ -19,6 +19,18 @@ fn defaults_describe_the_embedded_setup() {
     );
     assert!(matches!(c.storage, Storage::Local { ref dir } if dir == Path::new("data/blobs")));
     assert_eq!(c.jobs.lease_secs, 30);
+    assert!(
+        c.console.trusted_proxies.is_empty(),
+        "no proxy header believed"
+    );
+    let c = resolve(&[layer(&[("console.trusted_proxies", "10.0.0.1, ::1")])]).unwrap();
+    assert_eq!(
+        c.console.trusted_proxies,
+        [
+            "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+            "::1".parse().unwrap()
+        ]
+    );
 }
 
 #[test]
@@ -89,6 +101,10 @@ fn bad_values_are_named() {
         (vec![("storage.kind", "s3")], "s3.bucket"),
         (vec![("database_url", "mysql://x")], "database_url"),
         (vec![("jobs.nope", "1")], "jobs.nope"),
+        (
+            vec![("console.trusted_proxies", "10.0.0.1, proxy.local")],
+            "console.trusted_proxies",
+        ),
     ] {
         let err = resolve(&[layer(&pairs)]).unwrap_err().to_string();
         assert!(err.contains(needle), "{err}");

@@ -30,7 +30,7 @@ use axum::Json;
 use idgate_core::ReviewerRole;
 use idgate_store::{ConsoleSession, Reviewer, SessionStage};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub const COOKIE: &str = "idgate_console";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -75,12 +75,37 @@ pub(crate) fn clear_cookie(s: &Shared) -> HeaderValue {
     .expect("static cookie")
 }
 
-/// The client's address as the socket saw it (no proxy header is trusted).
-pub fn client_address(req: &Request) -> String {
-    req.extensions()
+/// The client's address: the socket's, or behind one of the `trusted` reverse proxies the
+/// last address in `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends
+/// the address it saw, so what lies before that one could be written by the client).
+pub fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
+    let Some(peer) = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            // A hop that is no address cannot be told apart from one a client wrote.
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
 }
 
 /// A browser's request from another site: `Origin` present and neither the configured
@@ -112,7 +137,7 @@ pub(crate) async fn same_origin(State(s): State<Shared>, mut req: Request, next:
     if changes_state(req.method()) && cross_origin(&s, req.headers()) {
         return refused_origin().into_response();
     }
-    let addr = client_address(&req);
+    let addr = client_address(&req, &s.console.trusted_proxies);
     req.extensions_mut().insert(Address(addr));
     next.run(req).await
 }
@@ -363,4 +388,61 @@ pub(crate) async fn failed(
             _ => "wrong or already used code",
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(peer: &str, forwarded: &[&str]) -> Request {
+        let mut req = Request::new(axum::body::Body::empty());
+        for f in forwarded {
+            req.headers_mut()
+                .append("x-forwarded-for", HeaderValue::from_str(f).unwrap());
+        }
+        let addr = SocketAddr::new(peer.parse().unwrap(), 40000);
+        req.extensions_mut().insert(ConnectInfo(addr));
+        req
+    }
+
+    #[test]
+    fn the_client_is_the_socket_unless_a_trusted_proxy_says_otherwise() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let edge: IpAddr = "10.0.0.1".parse().unwrap();
+        let trusted = [proxy, edge];
+        // No proxy trusted: a header anyone can write changes nothing.
+        assert_eq!(
+            client_address(&from("203.0.113.9", &["198.51.100.7"]), &[]),
+            "203.0.113.9"
+        );
+        // From a trusted proxy: the last hop it did not add itself.
+        assert_eq!(
+            client_address(&from("10.0.0.2", &["198.51.100.7"]), &trusted),
+            "198.51.100.7"
+        );
+        // A client's own header before the proxies' is not believed; trusted hops are skipped.
+        assert_eq!(
+            client_address(
+                &from("10.0.0.2", &["1.2.3.4, 198.51.100.7", "10.0.0.1"]),
+                &trusted
+            ),
+            "198.51.100.7"
+        );
+        // Not from a trusted proxy: the header is ignored.
+        assert_eq!(
+            client_address(&from("192.0.2.50", &["198.51.100.7"]), &trusted),
+            "192.0.2.50"
+        );
+        // From a trusted proxy that forwarded nothing readable: the proxy's own address.
+        assert_eq!(client_address(&from("10.0.0.2", &[]), &trusted), "10.0.0.2");
+        assert_eq!(
+            client_address(&from("10.0.0.2", &["junk"]), &trusted),
+            "10.0.0.2"
+        );
+        assert_eq!(client_address(&from("::1", &[]), &trusted), "::1");
+        assert_eq!(
+            client_address(&Request::new(axum::body::Body::empty()), &trusted),
+            "unknown"
+        );
+    }
 }

@@ -5,8 +5,9 @@
 //! refuse an IP address as a relying party).
 //!
 //! Ceremonies (their challenge and policy) are kept in the store for five minutes and
-//! taken once. Credentials are found by their id; a credential whose signature counter goes
-//! backwards is refused (a cloned authenticator).
+//! taken once. Credentials are found by their id; a credential whose signature counter does
+//! not move forward is refused by webauthn-rs (`CredentialPossibleCompromise`: a cloned
+//! authenticator), and the security log says so.
 
 use crate::http::console::{
     failed, full, past_second_factor, require_fresh, session_of, start_session, throttle, Address,
@@ -23,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
 };
 
 const CEREMONY_MS: i64 = 5 * 60_000;
@@ -299,22 +300,15 @@ pub async fn sign_in_finish(
         Ok(r) => r,
         Err(e) => {
             tracing::info!(error = %e, "passkey assertion refused");
-            return Err(
-                failed(&s, &account, Some(&stored.reviewer_id), &address, "passkey").await?,
-            );
+            // The library refuses a signature counter that does not move forward: a
+            // copied authenticator, logged as such.
+            let why = match e {
+                WebauthnError::CredentialPossibleCompromise => "passkey_counter",
+                _ => "passkey",
+            };
+            return Err(failed(&s, &account, Some(&stored.reviewer_id), &address, why).await?);
         }
     };
-    // A counter that does not move forward means a copied authenticator.
-    if result.counter() > 0 && result.counter() <= pk_counter(&pk) {
-        return Err(failed(
-            &s,
-            &account,
-            Some(&stored.reviewer_id),
-            &address,
-            "passkey_counter",
-        )
-        .await?);
-    }
     pk.update_credential(&result);
     s.store
         .passkey_used(&cred_id, &serde_json::to_string(&pk).map_err(internal)?)
@@ -364,12 +358,4 @@ pub async fn sign_in_finish(
         json!({}),
     )
     .await
-}
-
-/// The signature counter the relying party last saw for this passkey.
-fn pk_counter(pk: &Passkey) -> u32 {
-    serde_json::to_value(pk)
-        .ok()
-        .and_then(|v| v["cred"]["counter"].as_u64())
-        .unwrap_or(0) as u32
 }
