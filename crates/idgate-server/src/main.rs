@@ -35,6 +35,10 @@ enum Command {
     Serve {
         #[arg(long)]
         workers: Option<usize>,
+        /// all (default), api (the HTTP API only) or worker (the workers and the webhook
+        /// dispatcher, with only the health routes).
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -220,10 +224,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     use idgate_server::cli;
     let passed = match &cli.command {
-        Command::Serve { workers } => {
+        Command::Serve { workers, role } => {
             let extra: Vec<(&str, String)> = workers
                 .iter()
                 .map(|w| ("jobs.workers", w.to_string()))
+                .chain(role.iter().map(|r| ("role", r.clone())))
                 .collect();
             let cfg = load_config(&cli, &extra)?;
             init_logging(&cfg.log);

@@ -107,14 +107,19 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         debug_delay_ms: cfg.jobs.debug_delay_ms,
     };
     let mut workers = Vec::new();
-    for _ in 0..cfg.jobs.workers {
+    let worker_count = if cfg.role.works() {
+        cfg.jobs.workers
+    } else {
+        0
+    };
+    for _ in 0..worker_count {
         workers.push(tokio::spawn(crate::worker::run(
             state.clone(),
             worker_cfg,
             stop_rx.clone(),
         )));
     }
-    if let Some(hook) = &cfg.webhook {
+    if let Some(hook) = cfg.webhook.as_ref().filter(|_| cfg.role.works()) {
         let secret = match &hook.secret {
             Some(s) => s.0.clone().into_bytes(),
             None => crate::files::webhook_secret(&cfg.data_dir.join("webhook-secret"))?,
@@ -128,11 +133,15 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
-    tracing::info!(listen = %cfg.listen, workers = cfg.jobs.workers, "idgate serving");
+    tracing::info!(listen = %cfg.listen, role = cfg.role.as_str(), workers = worker_count, "idgate serving");
+    let router = if cfg.role.serves_api() {
+        crate::http::app(state.clone())
+    } else {
+        crate::http::health(state.clone())
+    };
     axum::serve(
         listener,
-        crate::http::app(state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async {
         shutdown_signal().await;

@@ -185,6 +185,15 @@ impl BlobStore {
     }
 
     /// Encrypts and stores `data` under a new random key, which it returns.
+    /// Whether the object store answers (readiness): a lookup of a name no object has, to
+    /// which "not found" is an answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self.inner.head(&self.path("readiness-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn put(&self, data: &[u8]) -> Result<String, StoreError> {
         let key = format!("blobs/{}", uuid::Uuid::new_v4());
         let sealed = self.seal(&key, data)?;

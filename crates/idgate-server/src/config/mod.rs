@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 /// (dotted key, environment variable, may come from a `_file`)
 const KEYS: &[(&str, &str, bool)] = &[
     ("listen", "IDGATE_LISTEN", false),
+    // What this process runs: `all` (the HTTP API and the workers), `api` (the API only) or
+    // `worker` (the workers and the webhook dispatcher, with only the health routes on
+    // `listen`). Several processes share one database and one object store.
+    ("role", "IDGATE_ROLE", false),
     ("data_dir", "IDGATE_DATA_DIR", false),
     ("database_url", "IDGATE_DATABASE_URL", true),
     // A hex key given directly (`IDGATE_MASTER_KEY`), or a key file (`master_key_file`,
@@ -253,6 +257,7 @@ pub struct Webhook {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    pub role: Role,
     pub data_dir: PathBuf,
     pub database_url: Secret,
     pub master_key: MasterKeySource,
@@ -265,6 +270,46 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     pub flow: Flow,
     pub console: Console,
+}
+
+/// What a process of the service runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The HTTP API and the workers (one process does everything).
+    All,
+    /// The HTTP API only: submitted cases wait for a worker process.
+    Api,
+    /// The workers and the webhook dispatcher; HTTP serves only the health routes.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(word: &str) -> Option<Role> {
+        match word {
+            "all" => Some(Role::All),
+            "api" => Some(Role::Api),
+            "worker" => Some(Role::Worker),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Api => "api",
+            Role::Worker => "worker",
+        }
+    }
+
+    /// Does this process answer the API?
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Does this process run the workers and the webhook dispatcher?
+    pub fn works(self) -> bool {
+        self != Role::Api
+    }
 }
 
 pub type Layer = BTreeMap<String, String>;
@@ -545,7 +590,15 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
             })
             .collect::<Result<_, _>>()?;
     }
+    let role = match get("role")? {
+        None => Role::All,
+        Some(word) => Role::parse(word.trim()).ok_or_else(|| ConfigError::Invalid {
+            key: "role".into(),
+            message: format!("{word:?} is not one of all, api, worker"),
+        })?,
+    };
     Ok(Config {
+        role,
         console,
         flow,
         models_dir: get("models_dir")?

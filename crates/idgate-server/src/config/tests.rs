@@ -23,6 +23,9 @@ fn defaults_describe_the_embedded_setup() {
         c.console.trusted_proxies.is_empty(),
         "no proxy header believed"
     );
+    assert_eq!(c.role, Role::All);
+    let c = resolve(&[layer(&[("role", "worker")])]).unwrap();
+    assert!(c.role.works() && !c.role.serves_api());
     let c = resolve(&[layer(&[("console.trusted_proxies", "10.0.0.1, ::1")])]).unwrap();
     assert_eq!(
         c.console.trusted_proxies,
@@ -101,6 +104,7 @@ fn bad_values_are_named() {
         (vec![("storage.kind", "s3")], "s3.bucket"),
         (vec![("database_url", "mysql://x")], "database_url"),
         (vec![("jobs.nope", "1")], "jobs.nope"),
+        (vec![("role", "everything")], "role"),
         (
             vec![("console.trusted_proxies", "10.0.0.1, proxy.local")],
             "console.trusted_proxies",

@@ -148,7 +148,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/reasons", get(catalog::get_reasons))
         .route("/v1/catalog/{country}", get(catalog::get_catalog_country))
         .route("/v1/entitlements/{uid}", get(applicants::get_entitlements))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(readyz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(v1)
@@ -279,18 +281,48 @@ async fn count_responses(State(s): State<Shared>, req: Request, next: Next) -> R
     res
 }
 
-async fn healthz(State(s): State<Shared>) -> Response {
-    match s.store.ping().await {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
+/// The routes of a worker process (`--role worker`): an orchestrator's probes and the
+/// metrics, nothing of the API.
+pub fn health(state: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(readyz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("route") })
+        .with_state(state)
+}
+
+/// Liveness: the process answers (an orchestrator restarts it when it does not). Nothing
+/// outside the process is asked, so a database outage does not restart every instance.
+async fn livez() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness (and `/healthz`): the database and the object store answer and the models
+/// are loaded; 503 naming what is not, so an orchestrator sends no traffic meanwhile.
+async fn readyz(State(s): State<Shared>) -> Response {
+    let database = s.store.ping().await;
+    let blobs = s.blobs.ping().await;
+    let models = s.ocr().is_ok() && s.faces().is_ok();
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    if let Err(e) = &database {
+        tracing::error!(error = %e, "readiness: database unreachable");
     }
+    if let Err(e) = &blobs {
+        tracing::error!(error = %e, "readiness: object store unreachable");
+    }
+    let ready = database.is_ok() && blobs.is_ok() && models;
+    let body = json!({
+        "status": if ready { "ok" } else { "unavailable" },
+        "checks": {"database": word(database.is_ok()), "blobs": word(blobs.is_ok()), "models": word(models)},
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(s): State<Shared>) -> ApiResult<Response> {

@@ -48,6 +48,9 @@ pub fn document() -> Value {
     for (k, v) in evidence_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in probe_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas is an object");
@@ -74,6 +77,16 @@ fn evidence_paths() -> Value {
             "summary": "A listed entity a screening match names, from the active list versions, with its digest",
             "security": reviewer, "parameters": [id_param("id")],
             "responses": {"200": plain("the entity"), "404": error_response("no such listed entity")}}}
+    })
+}
+
+/// An orchestrator's probes: liveness apart from readiness.
+fn probe_paths() -> Value {
+    json!({
+        "/livez": {"get": {"summary": "Liveness: the process answers; nothing outside it is asked", "security": [],
+            "responses": {"200": {"description": "alive"}}}},
+        "/readyz": {"get": {"summary": "Readiness: `{status, checks: {database, blobs, models}}`, each `ok` or `unavailable`", "security": [],
+            "responses": {"200": {"description": "ready"}, "503": {"description": "a dependency is unavailable (named in `checks`)"}}}},
     })
 }
 
@@ -336,8 +349,8 @@ fn base() -> Value {
         },
         "security": [{"apiKey": []}],
         "paths": {
-            "/healthz": {"get": {"summary": "Liveness and database reachability", "security": [],
-                "responses": {"200": {"description": "healthy"}, "503": {"description": "database unreachable"}}}},
+            "/healthz": {"get": {"summary": "As `/readyz` (what `idgate healthcheck` asks)", "security": [],
+                "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "security": [],
                 "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [],

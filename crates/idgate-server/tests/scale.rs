@@ -1,0 +1,164 @@
+//! Issue #28: several `idgate serve` processes with roles on one PostgreSQL database and one
+//! S3-compatible store (moto's, started by scripts/test): an API process that decides
+//! nothing, two worker processes that decide every case exactly once, and the probes an
+//! orchestrator uses (liveness apart from readiness).
+
+#[path = "support/server.rs"]
+mod server;
+use server::*;
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// A fresh schema of the test database, as a URL whose connections use it.
+fn fresh_postgres() -> String {
+    let base = std::env::var("IDGATE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("scale_{}", uuid::Uuid::new_v4().simple());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clock = std::sync::Arc::new(idgate_core::SystemClock);
+        let admin = idgate_store::Store::connect(&base, clock)
+            .await
+            .expect("PostgreSQL reachable (IDGATE_TEST_POSTGRES_URL)");
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        admin.close().await;
+    });
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// The S3 settings of the test's object store (its own prefix), or the data directory's
+/// local store when no S3 server is configured.
+fn object_store() -> Vec<(&'static str, String)> {
+    match std::env::var("IDGATE_TEST_S3_ENDPOINT") {
+        Ok(endpoint) => vec![
+            ("IDGATE_STORAGE_KIND", "s3".into()),
+            ("IDGATE_S3_ENDPOINT", endpoint),
+            (
+                "IDGATE_S3_BUCKET",
+                std::env::var("IDGATE_TEST_S3_BUCKET").unwrap_or_else(|_| "idgate-test".into()),
+            ),
+            ("IDGATE_S3_REGION", "us-east-1".into()),
+            ("IDGATE_S3_ACCESS_KEY_ID", "idgate-test".into()),
+            ("IDGATE_S3_SECRET_ACCESS_KEY", "idgate-test-secret".into()),
+            (
+                "IDGATE_S3_PREFIX",
+                format!("scale-{}", uuid::Uuid::new_v4().simple()),
+            ),
+        ],
+        Err(_) => Vec::new(),
+    }
+}
+
+fn get(url: &str) -> (u16, Value) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_json().unwrap_or(Value::Null)),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or(Value::Null)),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+#[test]
+fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = fresh_postgres();
+    let mut env: Vec<(&str, String)> = vec![("IDGATE_DATABASE_URL", database)];
+    env.extend(object_store());
+    let with = |role: &'static str| -> Vec<(&str, &str)> {
+        let mut e: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        e.push(("IDGATE_ROLE", role));
+        e
+    };
+    let api = Server::start(dir.path(), free_port(), &with("api"));
+    let client = Client::new(dir.path());
+    // Readiness names what it checked; liveness asks nothing outside the process.
+    let (status, ready) = get(&api.url("/readyz"));
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
+    assert_eq!(ready["checks"]["blobs"], "ok", "{ready}");
+    assert_eq!(ready["checks"]["models"], "ok", "{ready}");
+    assert_eq!(get(&api.url("/livez")).0, 200);
+
+    let cases: Vec<String> = (0..4)
+        .map(|i| client.submitted_case(&api, &format!("scale-{i}"), SAME_PERSON))
+        .collect();
+    // The API process decides nothing: the cases wait for a worker.
+    std::thread::sleep(Duration::from_secs(2));
+    for case in &cases {
+        let c = client.get(&api.url(&format!("/v1/cases/{case}")));
+        assert_eq!(c["status"], "submitted", "{c}");
+    }
+    let w1 = Server::start(dir.path(), free_port(), &with("worker"));
+    let w2 = Server::start(dir.path(), free_port(), &with("worker"));
+    // A worker answers the probes and the metrics, and nothing of the API.
+    assert_eq!(get(&w1.url("/readyz")).0, 200);
+    assert_eq!(get(&w1.url("/metrics")).0, 200);
+    let (status, body) = get(&w1.url(&format!("/v1/cases/{}", cases[0])));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &Value::from("not_found"))
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(180);
+    for case in &cases {
+        loop {
+            let c = client.get(&api.url(&format!("/v1/cases/{case}")));
+            if !matches!(c["status"].as_str(), Some("submitted" | "processing")) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "case still {}", c["status"]);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    // Exactly once: one start of processing and one decision per case, and the two
+    // workers shared the work (each job claimed by one of them).
+    for case in &cases {
+        let ev = client.get(&api.url(&format!("/v1/cases/{case}/events")));
+        let moves: Vec<(String, String)> = ev["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e["from_status"].as_str()?.to_string(),
+                    e["to_status"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let started = moves.iter().filter(|(_, to)| to == "processing").count();
+        let decided = moves
+            .iter()
+            .filter(|(from, _)| from == "processing")
+            .count();
+        assert_eq!((started, decided), (1, 1), "{case}: {moves:?}");
+    }
+    // One passport and one face on four accounts: one account verifies them, the others
+    // are duplicates, whichever worker came first.
+    let statuses: Vec<String> = cases
+        .iter()
+        .map(|c| client.get(&api.url(&format!("/v1/cases/{c}")))["status"].to_string())
+        .collect();
+    let approved = statuses.iter().filter(|s| *s == "\"approved\"").count();
+    assert_eq!(approved, 1, "{statuses:?}");
+    let completed = |s: &Server| -> u64 {
+        let text = ureq::get(&s.url("/metrics"))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("idgate_jobs_completed_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let (n1, n2) = (completed(&w1), completed(&w2));
+    assert_eq!(n1 + n2, 4, "every job completed once: {n1} + {n2}");
+    assert_eq!(completed(&api), 0, "the API process ran no job");
+    w1.stop();
+    w2.stop();
+    api.stop();
+}
