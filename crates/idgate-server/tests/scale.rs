@@ -54,6 +54,39 @@ fn object_store() -> Vec<(&'static str, String)> {
     }
 }
 
+/// A webhook receiver on a plain socket: answers 204 and hands over each body.
+fn receiver() -> (String, std::sync::mpsc::Receiver<Vec<u8>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let _ = conn.write_all(
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            if tx.send(body).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
 fn get(url: &str) -> (u16, Value) {
     match ureq::get(url).call() {
         Ok(r) => (r.status(), r.into_json().unwrap_or(Value::Null)),
@@ -66,7 +99,12 @@ fn get(url: &str) -> (u16, Value) {
 fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_postgres();
-    let mut env: Vec<(&str, String)> = vec![("IDGATE_DATABASE_URL", database)];
+    let (hook_url, hooks) = receiver();
+    let mut env: Vec<(&str, String)> = vec![
+        ("IDGATE_DATABASE_URL", database),
+        ("IDGATE_WEBHOOK_URL", hook_url),
+        ("IDGATE_WEBHOOK_SECRET", "whsec-scale".into()),
+    ];
     env.extend(object_store());
     let with = |role: &'static str| -> Vec<(&str, &str)> {
         let mut e: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -158,6 +196,30 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     let (n1, n2) = (completed(&w1), completed(&w2));
     assert_eq!(n1 + n2, 4, "every job completed once: {n1} + {n2}");
     assert_eq!(completed(&api), 0, "the API process ran no job");
+    // Both workers dispatch webhooks: every case's three changes (submitted, processing,
+    // its decision) arrive once each, in order, whichever worker sent them.
+    let mut got: std::collections::BTreeMap<String, Vec<(i64, String)>> = Default::default();
+    let mut ids = std::collections::BTreeSet::new();
+    while got.values().map(Vec::len).sum::<usize>() < 12 {
+        let body = hooks
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a webhook for every status change");
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(ids.insert(v["id"].to_string()), "delivered twice: {v}");
+        got.entry(v["data"]["case_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push((
+                v["sequence"].as_i64().unwrap(),
+                v["data"]["status"].to_string(),
+            ));
+    }
+    for case in &cases {
+        let seq: Vec<i64> = got[case].iter().map(|(n, _)| *n).collect();
+        assert_eq!(seq, [1, 2, 3], "{case}: {:?}", got[case]);
+        assert_eq!(got[case][1].1, "\"processing\"", "{:?}", got[case]);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(hooks.try_recv().is_err(), "nothing delivered a second time");
     w1.stop();
     w2.stop();
     api.stop();

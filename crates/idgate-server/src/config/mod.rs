@@ -6,6 +6,9 @@
 //! once into a typed [`Config`], which is passed explicitly; nothing reads the
 //! environment after that.
 
+mod role;
+pub use role::Role;
+
 use idgate_store::S3Config;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -270,46 +273,6 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     pub flow: Flow,
     pub console: Console,
-}
-
-/// What a process of the service runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// The HTTP API and the workers (one process does everything).
-    All,
-    /// The HTTP API only: submitted cases wait for a worker process.
-    Api,
-    /// The workers and the webhook dispatcher; HTTP serves only the health routes.
-    Worker,
-}
-
-impl Role {
-    pub fn parse(word: &str) -> Option<Role> {
-        match word {
-            "all" => Some(Role::All),
-            "api" => Some(Role::Api),
-            "worker" => Some(Role::Worker),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::All => "all",
-            Role::Api => "api",
-            Role::Worker => "worker",
-        }
-    }
-
-    /// Does this process answer the API?
-    pub fn serves_api(self) -> bool {
-        self != Role::Worker
-    }
-
-    /// Does this process run the workers and the webhook dispatcher?
-    pub fn works(self) -> bool {
-        self != Role::Api
-    }
 }
 
 pub type Layer = BTreeMap<String, String>;
