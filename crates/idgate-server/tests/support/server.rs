@@ -153,6 +153,13 @@ impl Client {
     }
 
     pub fn multipart(&self, url: &str, fields: &[(&str, &[u8])]) -> Value {
+        let (status, v) = self.multipart_status(url, fields);
+        assert!((200..300).contains(&status), "{url}: {status} {v}");
+        v
+    }
+
+    /// A multipart POST whose answer may be an error: (status, body).
+    pub fn multipart_status(&self, url: &str, fields: &[(&str, &[u8])]) -> (u16, Value) {
         let boundary = "E2EBOUNDARY";
         let mut body = Vec::new();
         for (name, data) in fields {
@@ -171,16 +178,18 @@ impl Client {
             body.extend(b"\r\n");
         }
         body.extend(format!("--{boundary}--\r\n").as_bytes());
-        ureq::post(url)
+        let sent = ureq::post(url)
             .set("authorization", &format!("Bearer {}", self.key))
             .set(
                 "content-type",
                 &format!("multipart/form-data; boundary={boundary}"),
             )
-            .send_bytes(&body)
-            .unwrap()
-            .into_json()
-            .unwrap()
+            .send_bytes(&body);
+        match sent {
+            Ok(r) => (r.status(), r.into_json().unwrap_or(Value::Null)),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or(Value::Null)),
+            Err(e) => panic!("{url}: {e}"),
+        }
     }
 
     /// Creates an applicant and a case with a photo of Zhang's passport (the portrait is
@@ -237,6 +246,18 @@ impl Client {
 
     /// Answers a liveness challenge on `case` with a new live recording of `photo`.
     pub fn answer_liveness(&self, s: &Server, case: &str, photo: &str) -> Value {
+        let (path, frames, stamps) = self.liveness_recording(s, case, photo);
+        self.answer_recording(s, &path, &frames, &stamps)
+    }
+
+    /// Asks for a liveness challenge on `case` and makes a live recording of the face in
+    /// `photo` doing its movements: (the answer's path, the JPEG frames, the timestamps).
+    pub fn liveness_recording(
+        &self,
+        s: &Server,
+        case: &str,
+        photo: &str,
+    ) -> (String, Vec<Vec<u8>>, String) {
         let c = self.post(&s.url(&format!("/v1/cases/{case}/liveness")), json!(null));
         let actions: Vec<idgate_face::liveness::Action> = c["actions"]
             .as_array()
@@ -259,15 +280,35 @@ impl Client {
             case.as_bytes(),
         );
         let stamps: Vec<String> = (0..frames.len()).map(|i| (i * 250).to_string()).collect();
-        let stamps = stamps.join(",");
+        let path = format!("/v1/cases/{case}/liveness/{}", c["id"].as_str().unwrap());
+        (path, frames, stamps.join(","))
+    }
+
+    /// Sends a recording as the answer at `path` of the server `s`.
+    pub fn answer_recording(
+        &self,
+        s: &Server,
+        path: &str,
+        frames: &[Vec<u8>],
+        stamps: &str,
+    ) -> Value {
+        let (status, v) = self.answer_recording_status(s, path, frames, stamps);
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
+    /// [`Client::answer_recording`] whose answer may be an error: (status, body).
+    pub fn answer_recording_status(
+        &self,
+        s: &Server,
+        path: &str,
+        frames: &[Vec<u8>],
+        stamps: &str,
+    ) -> (u16, Value) {
         let mut fields: Vec<(&str, &[u8])> =
             frames.iter().map(|f| ("frame", f.as_slice())).collect();
         fields.push(("timestamps_ms", stamps.as_bytes()));
-        let url = s.url(&format!(
-            "/v1/cases/{case}/liveness/{}",
-            c["id"].as_str().unwrap()
-        ));
-        self.multipart(&url, &fields)
+        self.multipart_status(&s.url(path), &fields)
     }
 
     pub fn wait_for_status(&self, s: &Server, case: &str, want: &str, within: Duration) -> Value {
