@@ -247,17 +247,21 @@ fn readings(c: char) -> Vec<String> {
     out
 }
 
-/// The pinyin of a name in Chinese characters, for a reviewer reading it beside the MRZ:
-/// each character's readings (several joined by `/`), one word per character. `None` when
-/// the name is not all Chinese characters.
-pub fn pinyin(local: &str) -> Option<String> {
+/// The characters of a name written in Chinese characters (spaces and the middle dot
+/// between names left out); `None` when it is empty or has any other character.
+fn han_chars(local: &str) -> Option<Vec<char>> {
     let chars: Vec<char> = local
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '·')
         .collect();
-    if chars.is_empty() || !chars.iter().all(|c| is_han(*c)) {
-        return None;
-    }
+    (!chars.is_empty() && chars.iter().all(|c| is_han(*c))).then_some(chars)
+}
+
+/// The pinyin of a name in Chinese characters, for a reviewer reading it beside the MRZ:
+/// each character's readings (several joined by `/`), one word per character. `None` when
+/// the name is not all Chinese characters.
+pub fn pinyin(local: &str) -> Option<String> {
+    let chars = han_chars(local)?;
     let words: Vec<String> = chars.iter().map(|c| readings(*c).join("/")).collect();
     Some(words.join(" "))
 }
@@ -275,13 +279,7 @@ fn reads_as(chars: &[char], target: &str) -> bool {
 /// A name in Chinese characters (family name first, as written) against the document's
 /// pinyin. `None` when the name is not all Chinese characters, so cannot be compared.
 pub fn han_match(local: &str, doc_family: &str, doc_given: &str) -> Option<bool> {
-    let chars: Vec<char> = local
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '·')
-        .collect();
-    if chars.is_empty() || !chars.iter().all(|c| is_han(*c)) {
-        return None;
-    }
+    let chars = han_chars(local)?;
     let family = squash(&spellings(doc_family).swap_remove(0));
     let given = squash(&spellings(doc_given).swap_remove(0));
     let matched = (1..=2.min(chars.len() - 1).max(1)).any(|split| {

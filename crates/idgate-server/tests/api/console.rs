@@ -946,16 +946,11 @@ async fn hostile_input_never_becomes_markup_and_the_console_is_never_framed() {
         .await;
     let doc = detail["documents"][0]["id"].as_str().unwrap();
     let res = t
-        .router
-        .clone()
-        .oneshot(
-            Request::get(format!("/v1/review/cases/{case}/documents/{doc}/image"))
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap(),
+        .reviewer_image(
+            &token,
+            &format!("/v1/review/cases/{case}/documents/{doc}/image"),
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");

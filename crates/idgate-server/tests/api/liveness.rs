@@ -130,16 +130,11 @@ async fn liveness_challenges_are_random_single_use_expiring_and_leave_the_selfie
     }
     let shot = rec["frames"][1]["id"].as_str().unwrap();
     let res = t
-        .router
-        .clone()
-        .oneshot(
-            Request::get(format!("/v1/review/cases/{case}/liveness/{shot}/image"))
-                .header("authorization", format!("Bearer {rita}"))
-                .body(Body::empty())
-                .unwrap(),
+        .reviewer_image(
+            &rita,
+            &format!("/v1/review/cases/{case}/liveness/{shot}/image"),
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");

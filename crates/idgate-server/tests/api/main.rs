@@ -182,6 +182,15 @@ impl T {
         self.call(req.body(body).unwrap()).await
     }
 
+    /// A reviewer's GET of an image route: the response as sent (headers and body).
+    async fn reviewer_image(&self, token: &str, uri: &str) -> axum::response::Response {
+        let req = Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.router.clone().oneshot(req).await.unwrap()
+    }
+
     async fn reviewer(&self, name: &str, role: &str) -> String {
         let (s, r) = self
             .post_json("/v1/reviewers", json!({"name": name, "role": role}))
