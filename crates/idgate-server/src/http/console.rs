@@ -28,7 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use idgate_core::ReviewerRole;
-use idgate_store::{ConsoleSession, Reviewer, SessionStage};
+use idgate_store::{ConsoleSession, Reviewer, SessionStage, StoreError};
 use serde_json::{json, Value};
 use std::net::{IpAddr, SocketAddr};
 
@@ -106,6 +106,20 @@ pub fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
         }
     }
     peer.to_string()
+}
+
+/// Writes an event of the signed-in reviewer of `sess` to the security log.
+pub(crate) async fn log_by(
+    s: &crate::state::AppState,
+    sess: &ConsoleSession,
+    kind: &str,
+    address: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let r = &sess.reviewer;
+    s.store
+        .security_event(kind, &r.name, Some(&r.id), address, detail)
+        .await
 }
 
 /// A browser's request from another site: `Origin` present and neither the configured

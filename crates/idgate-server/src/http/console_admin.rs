@@ -3,7 +3,8 @@
 
 use crate::credentials::hash_token;
 use crate::http::console::{
-    admin, hash_password, random_hex, require_fresh, stage_after_password, start_session, Address,
+    admin, hash_password, log_by, random_hex, require_fresh, stage_after_password, start_session,
+    Address,
 };
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
@@ -232,15 +233,7 @@ pub(crate) async fn disable_reviewer(
     }
     s.store.disable_reviewer(&id).await?;
     s.store.end_console_sessions_of(&id).await?;
-    s.store
-        .security_event(
-            "reviewer_disabled",
-            &sess.reviewer.name,
-            Some(&sess.reviewer.id),
-            &address,
-            &id,
-        )
-        .await?;
+    log_by(&s, &sess, "reviewer_disabled", &address, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,8 +3,8 @@
 //! authenticator app. Sessions, cookies and throttling are [`crate::http::console`]'s.
 
 use crate::http::console::{
-    clear_cookie, failed, full, past_second_factor, stage_after_password, start_session, throttle,
-    verify_password, Address,
+    clear_cookie, failed, full, log_by, past_second_factor, stage_after_password, start_session,
+    throttle, verify_password, Address,
 };
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
@@ -212,15 +212,7 @@ pub(crate) async fn sign_out(
     Extension(Address(address)): Extension<Address>,
 ) -> ApiResult<Response> {
     s.store.end_console_session(&sess.id).await?;
-    s.store
-        .security_event(
-            "sign_out",
-            &sess.reviewer.name,
-            Some(&sess.reviewer.id),
-            &address,
-            "",
-        )
-        .await?;
+    log_by(&s, &sess, "sign_out", &address, "").await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, clear_cookie(&s));
@@ -328,15 +320,7 @@ pub(crate) async fn totp_confirm(
     s.store
         .confirm_totp(&sess.reviewer.id, step, &hashes)
         .await?;
-    s.store
-        .security_event(
-            "totp_enrolled",
-            &sess.reviewer.name,
-            Some(&sess.reviewer.id),
-            &address,
-            "",
-        )
-        .await?;
+    log_by(&s, &sess, "totp_enrolled", &address, "").await?;
     let body = json!({"recovery_codes": codes});
     if sess.stage == SessionStage::Enrol {
         s.store.clear_signin_failures(&sess.reviewer.name).await?;

@@ -10,7 +10,8 @@
 //! authenticator), and the security log says so.
 
 use crate::http::console::{
-    failed, full, past_second_factor, require_fresh, session_of, start_session, throttle, Address,
+    failed, full, log_by, past_second_factor, require_fresh, session_of, start_session, throttle,
+    Address,
 };
 use crate::http::error::{parse_json, ApiError, ApiResult};
 use crate::signin;
@@ -157,15 +158,7 @@ pub async fn register_finish(
             &stored,
         )
         .await?;
-    s.store
-        .security_event(
-            "passkey_enrolled",
-            &sess.reviewer.name,
-            Some(&sess.reviewer.id),
-            &address,
-            &name,
-        )
-        .await?;
+    log_by(&s, &sess, "passkey_enrolled", &address, &name).await?;
     let mut body = json!({"id": added.id, "name": added.name});
     if first_factor {
         let codes = signin::new_recovery_codes();
@@ -228,15 +221,7 @@ pub async fn remove(
     if !s.store.delete_passkey(&sess.reviewer.id, &id).await? {
         return Err(ApiError::not_found("passkey"));
     }
-    s.store
-        .security_event(
-            "passkey_removed",
-            &sess.reviewer.name,
-            Some(&sess.reviewer.id),
-            &address,
-            &id,
-        )
-        .await?;
+    log_by(&s, &sess, "passkey_removed", &address, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
