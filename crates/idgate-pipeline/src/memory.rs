@@ -124,6 +124,7 @@ impl MemoryStore {
             retry_after: None,
             created_at: now,
             updated_at: now,
+            origin: Default::default(),
         };
         g.cases.push(case.clone());
         case
@@ -502,6 +503,9 @@ impl MemoryStore {
             }
             let steps = g.verified_steps.entry(rec.uid.into()).or_default();
             steps.extend(rec.steps.iter().map(|s| s.to_string()));
+            if rec.outcome == "rejected" {
+                steps.clear();
+            }
         }
         if case.status == CaseStatus::Approved {
             for f in g.faces.iter_mut().filter(|f| f.case_id == d.case_id) {

@@ -671,6 +671,7 @@ async function caseView(id) {
       h("dt", { text: t("queue.country") }), h("dd", { text: c.region }),
       h("dt", { text: t("queue.level") }), h("dd", { text: c.level }),
       h("dt", { text: t("case.holder") }), h("dd", { id: "case-holder", text: holderLine })),
+    c.origin === "monitoring" ? h("p", { class: "notice bad", id: "case-origin", text: t("case.origin_monitoring") }) : null,
     holdActions,
     section("case.reasons_title", reasonList(c.reasons)),
     section("case.documents", documents(id, c.documents, c.evidence)),

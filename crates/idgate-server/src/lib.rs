@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod files;
 pub mod http;
 pub mod metrics;
+pub mod monitoring;
 pub mod report;
 pub mod screening;
 pub mod service;

@@ -200,27 +200,45 @@ impl idgate_pipeline::IdentityScreen for ListScreen {
         }
         let mut matches = index.screen(&query(app, extracted), &self.settings);
         // A reviewer found this entity is not this person; its record has not changed since.
-        matches.retain(|m| {
-            !cleared
-                .iter()
-                .any(|(id, digest)| *id == m.entity_id && *digest == m.entity_digest)
-        });
-        let mut out = Vec::new();
-        for (topic, code) in [
-            (Topic::Sanction, ReasonCode::SanctionsMatch),
-            (Topic::Pep, ReasonCode::PepMatch),
-        ] {
-            let these: Vec<&idgate_screen::Match> =
-                matches.iter().filter(|m| m.topic == topic).collect();
-            if these.is_empty() {
-                continue;
-            }
-            // The reviewer reads which names met, the score and what moved it.
-            let detail = serde_json::json!({ "matches": these }).to_string();
-            out.push(Finding::new(code, RejectType::Review, detail).about("identity"));
-        }
-        out
+        uncleared(&mut matches, cleared);
+        findings(&matches)
     }
+}
+
+impl ListScreen {
+    /// The policy's screening settings (threshold, weights, limit).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+/// Drops the matches a reviewer cleared for this applicant, while the listed entity's
+/// record is unchanged (the same digest).
+pub fn uncleared(matches: &mut Vec<idgate_screen::Match>, cleared: &[(String, String)]) {
+    matches.retain(|m| {
+        !cleared
+            .iter()
+            .any(|(id, digest)| *id == m.entity_id && *digest == m.entity_digest)
+    });
+}
+
+/// One finding per topic with matches (SANCTIONS_MATCH, PEP_MATCH), for a reviewer: its
+/// detail holds every match with the names that met, the score and what moved it.
+pub fn findings(matches: &[idgate_screen::Match]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (topic, code) in [
+        (Topic::Sanction, ReasonCode::SanctionsMatch),
+        (Topic::Pep, ReasonCode::PepMatch),
+    ] {
+        let these: Vec<&idgate_screen::Match> =
+            matches.iter().filter(|m| m.topic == topic).collect();
+        if these.is_empty() {
+            continue;
+        }
+        let detail = serde_json::json!({ "matches": these }).to_string();
+        out.push(Finding::new(code, RejectType::Review, detail).about("identity"));
+    }
+    out
 }
 
 /// The screening matches among a case's stored findings (JSON): (entity id, digest) of

@@ -46,6 +46,21 @@ pub fn render(env: &Envelope<'_>, event: &WebhookEvent<'_>) -> String {
             "status": request.status.as_str(),
             "reasons": request.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         }),
+        // Which list and entities; the names that met are for the reviewer only.
+        WebhookEvent::ScreeningMatch {
+            case,
+            uid,
+            source,
+            version,
+            entities,
+        } => json!({
+            "case_id": case.id,
+            "applicant_id": case.applicant_id,
+            "uid": uid,
+            "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "list": {"source": source, "version": version},
+            "entities": entities,
+        }),
     };
     json!({
         "id": env.id,

@@ -81,6 +81,9 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
     let result = match job.kind {
         JobKind::CheckChangeRequest => state.pipeline().check_change_request(&job.case_id).await,
         JobKind::ProcessCase => process_case(state, cfg, &job.case_id).await,
+        JobKind::RescreenList => crate::monitoring::rescreen(state, &job.case_id)
+            .await
+            .map(|_| ()),
     };
     heartbeat.abort();
     let outcome = match result {
@@ -107,6 +110,18 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
 /// After too many attempts the case goes to a human instead of looping forever.
 async fn give_up(state: &Shared, job: &Job) {
     inc(&state.metrics.jobs_failed);
+    if job.kind == JobKind::RescreenList {
+        // The import stays; an operator sees the failure and imports the list again.
+        tracing::error!(job = %job.id, list = %job.case_id, "re-screening after a list import failed for good");
+        if let Err(e) = state
+            .store
+            .fail_job(&job.id, "attempts_exhausted", None)
+            .await
+        {
+            tracing::error!(error = %e, "recording a failed job failed");
+        }
+        return;
+    }
     if job.kind == JobKind::CheckChangeRequest {
         // Checks that cannot run never let a change through: it goes back for its document
         // to be submitted again.

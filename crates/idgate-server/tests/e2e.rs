@@ -586,7 +586,46 @@ fn idgate_verify_and_the_service_decide_an_application_alike() {
     s.stop();
 }
 
-/// Waits until the worker decided the case (any status after processing).
+/// A UN consolidated list naming Eric Badege and, with `zhang`, Xiaoming Zhang (born
+/// 1995-03-01, Chinese): the holder of the specimen passport the tests submit.
+fn un_list(zhang: bool) -> String {
+    let zhang = if zhang {
+        r#"<INDIVIDUAL>
+      <DATAID>900001</DATAID>
+      <FIRST_NAME>XIAOMING</FIRST_NAME>
+      <SECOND_NAME>ZHANG</SECOND_NAME>
+      <UN_LIST_TYPE>TEST</UN_LIST_TYPE>
+      <NATIONALITY><VALUE>China</VALUE></NATIONALITY>
+      <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>EXACT</TYPE_OF_DATE><DATE>1995-03-01</DATE></INDIVIDUAL_DATE_OF_BIRTH>
+    </INDIVIDUAL>"#
+    } else {
+        ""
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<CONSOLIDATED_LIST>
+  <INDIVIDUALS>
+    {zhang}
+    <INDIVIDUAL>
+      <DATAID>900002</DATAID>
+      <FIRST_NAME>ERIC</FIRST_NAME>
+      <SECOND_NAME>BADEGE</SECOND_NAME>
+    </INDIVIDUAL>
+  </INDIVIDUALS>
+</CONSOLIDATED_LIST>
+"#
+    )
+}
+
+/// `idgate lists ARGS` on the data directory.
+fn lists(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["--data-dir", data.to_str().unwrap(), "lists"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// Issue #31: a list imported while the service runs is screened against from the next
 /// case on. The listed man's case goes to a person with SANCTIONS_MATCH and the match's
 /// reasons (which names met, the qualifiers); a cut file is refused and changes nothing.
@@ -596,36 +635,8 @@ fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
     let s = Server::start(dir.path(), free_port(), &[]);
     let client = Client::new(dir.path());
     let list = dir.path().join("un.xml");
-    std::fs::write(
-        &list,
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<CONSOLIDATED_LIST>
-  <INDIVIDUALS>
-    <INDIVIDUAL>
-      <DATAID>900001</DATAID>
-      <FIRST_NAME>XIAOMING</FIRST_NAME>
-      <SECOND_NAME>ZHANG</SECOND_NAME>
-      <UN_LIST_TYPE>TEST</UN_LIST_TYPE>
-      <NATIONALITY><VALUE>China</VALUE></NATIONALITY>
-      <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>EXACT</TYPE_OF_DATE><DATE>1995-03-01</DATE></INDIVIDUAL_DATE_OF_BIRTH>
-    </INDIVIDUAL>
-    <INDIVIDUAL>
-      <DATAID>900002</DATAID>
-      <FIRST_NAME>ERIC</FIRST_NAME>
-      <SECOND_NAME>BADEGE</SECOND_NAME>
-    </INDIVIDUAL>
-  </INDIVIDUALS>
-</CONSOLIDATED_LIST>
-"#,
-    )
-    .unwrap();
-    let lists = |args: &[&str]| {
-        Command::new(BIN)
-            .args(["--data-dir", dir.path().to_str().unwrap(), "lists"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    std::fs::write(&list, un_list(true)).unwrap();
+    let lists = |args: &[&str]| lists(dir.path(), args);
     let out = lists(&[
         "import",
         "--source",
@@ -732,5 +743,142 @@ fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
     let (_, cases) = get("/v1/review/applicants/zhang-listed/cases");
     assert_eq!(cases["cases"][0]["id"], case.as_str());
     assert_eq!(cases["cases"][0]["reasons"][0], "SANCTIONS_MATCH");
+    s.stop();
+}
+
+/// Issue #31, ongoing monitoring: a person approved before a list named him is found when
+/// the list is imported again. The import queues a re-screen of the approved applicants
+/// against what it added; the match opens a review (origin `monitoring`) and the platform
+/// hears a signed `applicant.screening_match`; the reviewer confirms it and the account's
+/// entitlements are withdrawn. An import that adds nothing opens nothing.
+#[test]
+fn an_approved_person_later_listed_goes_back_to_a_reviewer_and_loses_the_entitlements() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, hooks) = receiver();
+    let secret = "whsec-monitoring";
+    let s = Server::start(
+        dir.path(),
+        free_port(),
+        &[
+            ("IDGATE_WEBHOOK_URL", &url),
+            ("IDGATE_WEBHOOK_SECRET", secret),
+        ],
+    );
+    let client = Client::new(dir.path());
+    let list = dir.path().join("un.xml");
+    let import = |zhang: bool| {
+        std::fs::write(&list, un_list(zhang)).unwrap();
+        let out = lists(
+            dir.path(),
+            &[
+                "import",
+                "--source",
+                "un",
+                "--format",
+                "un_xml",
+                list.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    import(false);
+    let case = client.submitted_case(&s, "zhang-monitored", SAME_PERSON);
+    let c = client.wait_for_status(&s, &case, "approved", Duration::from_secs(90));
+    assert_eq!(c["origin"], "applicant", "{c}");
+    let entitled = || client.get(&s.url("/v1/entitlements/zhang-monitored"));
+    assert_eq!(entitled()["entitlements"]["withdraw"], true);
+
+    import(true);
+    // The platform hears of the match, signed, after the review case's own status event.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let alert = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let (sig, body) = hooks
+            .recv_timeout(left)
+            .expect("an applicant.screening_match webhook");
+        let now = idgate_core::Clock::now_ms(&idgate_core::SystemClock) / 1000;
+        assert_eq!(
+            idgate_server::webhooks::verify_signature(secret.as_bytes(), &body, &sig, now, 300),
+            Ok(())
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        if v["type"] == "applicant.screening_match" {
+            break v;
+        }
+    };
+    let data = &alert["data"];
+    assert_eq!(data["uid"], "zhang-monitored", "{alert}");
+    assert_eq!(data["reasons"], json!(["SANCTIONS_MATCH"]), "{alert}");
+    assert_eq!(data["entities"], json!(["un:900001"]), "{alert}");
+    assert_eq!(
+        data["list"],
+        json!({"source": "un", "version": 2}),
+        "{alert}"
+    );
+    assert_eq!(alert["sequence"], 2, "after the case's in_review event");
+    let review_case = data["case_id"].as_str().unwrap().to_string();
+    assert_ne!(review_case, case);
+    let c = client.get(&s.url(&format!("/v1/cases/{review_case}")));
+    assert_eq!(
+        (&c["status"], &c["origin"]),
+        (&json!("in_review"), &json!("monitoring")),
+        "{c}"
+    );
+    // Until a person confirms the match, the account keeps what it may do.
+    assert_eq!(entitled()["entitlements"]["withdraw"], true);
+
+    let r = client.post(
+        &s.url("/v1/reviewers"),
+        json!({"name": "mona", "role": "reviewer"}),
+    );
+    let token = format!("Bearer {}", r["token"].as_str().unwrap());
+    let review = |method: &str, path: &str, body: Value| -> Value {
+        ureq::request(method, &s.url(path))
+            .set("authorization", &token)
+            .send_json(body)
+            .unwrap()
+            .into_json()
+            .unwrap_or(Value::Null)
+    };
+    let detail = review(
+        "GET",
+        &format!("/v1/review/cases/{review_case}"),
+        json!(null),
+    );
+    assert_eq!(detail["origin"], "monitoring", "{detail}");
+    let m = &detail["findings"][0]["detail"]["matches"][0];
+    assert_eq!(m["entity_id"], "un:900001", "{detail}");
+    assert_eq!(detail["entered"]["name"]["family"], "Zhang", "{detail}");
+    review(
+        "POST",
+        &format!("/v1/review/cases/{review_case}/claim"),
+        json!({}),
+    );
+    let decided = review(
+        "POST",
+        &format!("/v1/review/cases/{review_case}/decision"),
+        json!({"decision": "reject", "reasons": ["SANCTIONS_MATCH"]}),
+    );
+    assert_eq!(decided["status"], "rejected", "{decided}");
+    let e = entitled();
+    assert_eq!(
+        (&e["level"], &e["entitlements"]["withdraw"]),
+        (&Value::Null, &json!(false)),
+        "{e}"
+    );
+
+    // The same list again adds nothing: no re-screen, no review.
+    import(true);
+    std::thread::sleep(Duration::from_secs(2));
+    let cases = review(
+        "GET",
+        "/v1/review/applicants/zhang-monitored/cases",
+        json!(null),
+    );
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 2, "{cases}");
     s.stop();
 }

@@ -52,6 +52,33 @@ pub struct Case {
     pub retry_after: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who opened the case: the applicant, or ongoing monitoring (a list import's re-screen).
+    pub origin: CaseOrigin,
+}
+
+/// Who opened a case.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CaseOrigin {
+    /// The applicant, through the API or the hosted page.
+    #[default]
+    Applicant,
+    /// A re-screen of an approved applicant after a sanctions or PEP list changed.
+    Monitoring,
+}
+
+impl CaseOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseOrigin::Applicant => "applicant",
+            CaseOrigin::Monitoring => "monitoring",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseOrigin> {
+        [CaseOrigin::Applicant, CaseOrigin::Monitoring]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
 }
 
 /// What an upload records about a document image.
@@ -129,10 +156,15 @@ pub(crate) fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
         retry_after: row.try_get("retry_after")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        origin: {
+            let origin: String = row.try_get("origin")?;
+            CaseOrigin::parse(&origin)
+                .ok_or_else(|| StoreError::Corrupt(format!("origin {origin}")))?
+        },
     })
 }
 
-pub(crate) const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, data_key, claimed_by, claimed_at, checked, retry_after, created_at, updated_at";
+pub(crate) const CASE_COLUMNS: &str = "id, applicant_id, level, status, reasons, data_key, claimed_by, claimed_at, checked, retry_after, created_at, updated_at, origin";
 
 impl Store {
     /// Connects to `sqlite://PATH` (created if missing) or `postgres://...`.
@@ -322,6 +354,7 @@ impl Store {
             retry_after: None,
             created_at: now,
             updated_at: now,
+            origin: CaseOrigin::Applicant,
         };
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -225,6 +225,14 @@ pub(crate) async fn record_in(
         .execute(&mut **tx)
         .await?;
     }
+    if rec.outcome == "rejected" {
+        // Rejected for good (a confirmed sanctions match that monitoring found after the
+        // approval, a forgery): the account keeps no entitlement it had.
+        sqlx::query("DELETE FROM verified_steps WHERE uid = $1")
+            .bind(rec.uid)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -12,6 +12,9 @@ pub enum JobKind {
     ProcessCase,
     /// Check a submitted change request's documents.
     CheckChangeRequest,
+    /// Screen the approved applicants against what a list version added and changed
+    /// (`case_id` is `source:version`).
+    RescreenList,
 }
 
 impl JobKind {
@@ -19,13 +22,18 @@ impl JobKind {
         match self {
             JobKind::ProcessCase => "process_case",
             JobKind::CheckChangeRequest => "check_change_request",
+            JobKind::RescreenList => "rescreen_list",
         }
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::ProcessCase, JobKind::CheckChangeRequest]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            JobKind::ProcessCase,
+            JobKind::CheckChangeRequest,
+            JobKind::RescreenList,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

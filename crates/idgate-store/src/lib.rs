@@ -33,6 +33,7 @@ mod error;
 mod faces;
 mod jobs;
 mod keys;
+mod monitoring;
 mod passkeys;
 mod review;
 mod screening;
@@ -43,12 +44,15 @@ mod webhooks;
 pub use accounts::{Credentials, Invite};
 pub use blob::{BlobStore, MasterKey, S3Config};
 pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
-pub use db::{Added, Applicant, AuditEvent, Case, Dialect, Document, DocumentData, Store};
+pub use db::{
+    Added, Applicant, AuditEvent, Case, CaseOrigin, Dialect, Document, DocumentData, Store,
+};
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge, LivenessShot};
 pub use jobs::{Job, JobKind};
 pub use keys::ApiKey;
+pub use monitoring::{Monitored, ScreeningAlert};
 pub use passkeys::StoredPasskey;
 pub use review::{CaseDecision, Comment, Holder, QueueEntry, QueueFilter, Reviewer};
 pub use screening::{ListChanges, ListEntity, ListVersion};

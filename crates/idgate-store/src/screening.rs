@@ -48,6 +48,18 @@ pub struct ListChanges {
     pub removed: Vec<String>,
 }
 
+fn entities_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ListEntity>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok(ListEntity {
+                entity_id: r.try_get("entity_id")?,
+                digest: r.try_get("digest")?,
+                record: r.try_get("record")?,
+            })
+        })
+        .collect()
+}
+
 fn lines(s: &str) -> Vec<String> {
     s.lines().map(str::to_string).collect()
 }
@@ -123,6 +135,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        if !v.added.is_empty() || !v.changed.is_empty() {
+            // Ongoing monitoring: the approved applicants are screened against what this
+            // version added and changed, by a worker, once the version is committed.
+            crate::jobs::enqueue_in(
+                &mut tx,
+                crate::jobs::JobKind::RescreenList,
+                &format!("{}:{}", v.source, v.version),
+                v.imported_at,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(v)
     }
@@ -159,15 +182,19 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ListEntity {
-                    entity_id: r.try_get("entity_id")?,
-                    digest: r.try_get("digest")?,
-                    record: r.try_get("record")?,
-                })
-            })
-            .collect()
+        entities_of(&rows)
+    }
+
+    /// The current entities of one source.
+    pub async fn source_entities(&self, source: &str) -> Result<Vec<ListEntity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT entity_id, digest, record FROM screening_entities WHERE source = $1 \
+             ORDER BY entity_id",
+        )
+        .bind(source)
+        .fetch_all(&self.pool)
+        .await?;
+        entities_of(&rows)
     }
 
     /// How many versions were imported in all: a screen reloads its lists when it grows.

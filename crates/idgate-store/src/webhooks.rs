@@ -66,6 +66,15 @@ pub enum WebhookEvent<'a> {
         request: &'a ChangeRequest,
         uid: &'a str,
     },
+    /// Ongoing monitoring found an approved applicant on a list: `case` is the review it
+    /// opened, `entities` the listed entities matched in `source`'s `version`.
+    ScreeningMatch {
+        case: &'a Case,
+        uid: &'a str,
+        source: &'a str,
+        version: i64,
+        entities: &'a [String],
+    },
 }
 
 impl WebhookEvent<'_> {
@@ -74,13 +83,15 @@ impl WebhookEvent<'_> {
         match self {
             WebhookEvent::CaseStatusChanged { .. } => "case.status_changed",
             WebhookEvent::ChangeRequestStatusChanged { .. } => "change_request.status_changed",
+            WebhookEvent::ScreeningMatch { .. } => "applicant.screening_match",
         }
     }
 
     /// The case or change request the event is about (its events are delivered in order).
     pub fn subject(&self) -> &str {
         match self {
-            WebhookEvent::CaseStatusChanged { case, .. } => &case.id,
+            WebhookEvent::CaseStatusChanged { case, .. }
+            | WebhookEvent::ScreeningMatch { case, .. } => &case.id,
             WebhookEvent::ChangeRequestStatusChanged { request, .. } => &request.id,
         }
     }

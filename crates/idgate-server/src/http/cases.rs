@@ -89,6 +89,8 @@ pub struct CaseOut {
     applicant_id: String,
     level: String,
     status: &'static str,
+    /// `applicant`, or `monitoring` for a review opened when a list changed.
+    origin: &'static str,
     reasons: Vec<ReasonOut>,
     documents: Vec<DocumentOut>,
     /// Has the applicant's entered data been given (`PUT /v1/cases/{id}/data`)?
@@ -137,6 +139,7 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
         applicant_id: case.applicant_id,
         level: case.level,
         status: case.status.as_str(),
+        origin: case.origin.as_str(),
         reasons: case
             .reasons
             .into_iter()

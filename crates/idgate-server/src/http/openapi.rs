@@ -245,7 +245,7 @@ fn review_paths() -> Value {
             "responses": {"204": plain("disabled"), "404": error_response("no such active reviewer")}}},
         "/v1/webhooks/deliveries": {"get": {
             "summary": "Webhook delivery log: newest first, each with its body, status and attempts",
-            "description": "Every status change is POSTed to the configured URL with `X-Idgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">` under the webhook secret (its text, as written in the secret file, without the line break), `X-Idgate-Event`, `X-Idgate-Delivery` and `X-Idgate-Sequence`. One case's (or change request's) events are sent in order: the body's `sequence` counts them, and a later one waits until the earlier ones were delivered or given up. Receivers check the timestamp (within 5 minutes) and the HMAC before parsing. Failures are retried with exponential backoff.",
+            "description": "Every status change is POSTed to the configured URL with `X-Idgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">` under the webhook secret (its text, as written in the secret file, without the line break), `X-Idgate-Event`, `X-Idgate-Delivery` and `X-Idgate-Sequence`. Events: `case.status_changed`, `change_request.status_changed`, and `applicant.screening_match` (ongoing monitoring: after a list import an approved applicant matched a listed entity; `data` names the review case opened, the reasons, the list's source and version and the entity ids; a reviewer confirming the match rejects the case, which withdraws the account's entitlements). One case's (or change request's) events are sent in order: the body's `sequence` counts them, and a later one waits until the earlier ones were delivered or given up. Receivers check the timestamp (within 5 minutes) and the HMAC before parsing. Failures are retried with exponential backoff.",
             "responses": {"200": plain("`deliveries`")}}},
         "/v1/webhooks/deliveries/{id}/redeliver": {"post": {
             "summary": "Send a delivery again now", "parameters": [id_param("id")],
@@ -497,6 +497,7 @@ fn base() -> Value {
                 "Case": {"type": "object", "required": ["id", "applicant_id", "level", "status", "reasons", "documents", "created_at", "updated_at"], "properties": {
                     "id": {"type": "string"}, "applicant_id": {"type": "string"}, "level": {"type": "string"},
                     "status": {"type": "string", "enum": idgate_core::CaseStatus::ALL.map(|s| s.as_str())},
+                    "origin": {"type": "string", "enum": ["applicant", "monitoring"], "description": "`monitoring`: a review opened because a sanctions or PEP list changed after the approval"},
                     "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
                     "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
                     "data_entered": {"type": "boolean"},

@@ -133,6 +133,7 @@ async fn case_detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResu
         "region": applicant.region,
         "level": case.level,
         "status": case.status.as_str(),
+        "origin": case.origin.as_str(),
         "claimed_by": case.claimed_by,
         "reasons": case.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "findings": findings,

@@ -88,6 +88,12 @@ fn outbox() -> Option<RenderWebhook> {
             WebhookEvent::ChangeRequestStatusChanged { request, .. } => {
                 serde_json::json!({"status": request.status.as_str()})
             }
+            WebhookEvent::ScreeningMatch {
+                source,
+                version,
+                entities,
+                ..
+            } => serde_json::json!({"list": [source, version], "entities": entities}),
         };
         serde_json::json!({"id": env.id, "sequence": env.sequence, "data": data}).to_string()
     }))
@@ -147,6 +153,7 @@ contract!(
     invitations_make_accounts_once_and_sessions_expire,
     the_queue_filters_and_sorts_in_one_query,
     a_case_keeps_one_evidence_record,
+    monitoring_opens_one_review_per_version_and_a_rejection_withdraws,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {

@@ -119,3 +119,137 @@ pub(crate) async fn a_reviewers_approval_clears_the_screening_matches_it_names(d
         .unwrap()
         .is_empty());
 }
+
+/// Ongoing monitoring: an import that adds or changes entities queues one re-screen; an
+/// approved applicant is monitored; a match opens one review per list version, in review
+/// with its webhooks; a confirmed match (a rejection) withdraws the account's steps.
+pub(crate) async fn monitoring_opens_one_review_per_version_and_a_rejection_withdraws(db: Db) {
+    let store = db.store.clone().with_webhooks(outbox());
+    assert!(store.monitored_applicants().await.unwrap().is_empty());
+    let (applicant, case) = case_in_review(&store, "rev-1").await;
+    let r = store
+        .create_reviewer("r1", ReviewerRole::Reviewer, "h1")
+        .await
+        .unwrap();
+    store
+        .claim_case(&case, &r.id, "reviewer:r1", false)
+        .await
+        .unwrap();
+    let k = keys("doc-r", "person-r");
+    let steps = ["identity_document", "selfie"];
+    store
+        .decide_case(&approval(&case, &r.id, &k, &steps))
+        .await
+        .unwrap();
+    while let Some(job) = store.claim_job(60_000).await.unwrap() {
+        store.complete_job(&job.id).await.unwrap();
+    }
+    // An import without additions or changes queues nothing; one with them, one re-screen.
+    store
+        .import_list(
+            "un",
+            "un_xml",
+            &"a".repeat(64),
+            &[],
+            &ListChanges::default(),
+        )
+        .await
+        .unwrap();
+    assert!(store.claim_job(60_000).await.unwrap().is_none());
+    store
+        .import_list(
+            "un",
+            "un_xml",
+            &"b".repeat(64),
+            &[entity("un:1", "d1")],
+            &ListChanges {
+                added: vec!["un:1".into()],
+                ..ListChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    let job = store.claim_job(60_000).await.unwrap().unwrap();
+    assert_eq!(
+        (job.kind, job.case_id.as_str()),
+        (JobKind::RescreenList, "un:2")
+    );
+    assert!(store.claim_job(60_000).await.unwrap().is_none());
+
+    let monitored = store.monitored_applicants().await.unwrap();
+    assert_eq!(monitored.len(), 1);
+    let m = &monitored[0];
+    assert_eq!(
+        (m.applicant_id.as_str(), m.uid.as_str(), m.level.as_str()),
+        (applicant.as_str(), "rev-1", "basic")
+    );
+    assert_eq!(m.data_key, "blobs/data-2", "the approved case's data");
+    let reasons = [ReasonCode::SanctionsMatch];
+    let entities = vec!["un:1".to_string()];
+    let alert = idgate_store::ScreeningAlert {
+        applicant: m,
+        source: "un",
+        version: 2,
+        reasons: &reasons,
+        findings: r#"[{"code":"SANCTIONS_MATCH","subject":"identity"}]"#,
+        entities: &entities,
+    };
+    let opened = store.open_screening_alert(&alert).await.unwrap().unwrap();
+    assert_eq!(opened.status, CaseStatus::InReview);
+    assert_eq!(opened.origin, idgate_store::CaseOrigin::Monitoring);
+    assert_eq!(opened.reasons, [ReasonCode::SanctionsMatch]);
+    assert_eq!(opened.data_key.as_deref(), Some("blobs/data-2"));
+    assert!(
+        opened.checked,
+        "a reviewer may approve it (a false positive)"
+    );
+    assert!(
+        store.open_screening_alert(&alert).await.unwrap().is_none(),
+        "a re-run of the same version's re-screen opens nothing"
+    );
+    let stored = store.case(&opened.id).await.unwrap().unwrap();
+    assert_eq!(stored, opened);
+    let (findings, _) = store.case_findings(&opened.id).await.unwrap();
+    assert!(findings.contains("SANCTIONS_MATCH"), "{findings}");
+    let events: Vec<(String, i64)> = store
+        .webhook_deliveries(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.subject == opened.id)
+        .map(|d| (d.event_type, d.seq))
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.contains(&("case.status_changed".into(), 1)));
+    assert!(events.contains(&("applicant.screening_match".into(), 2)));
+    let queue = store.review_queue(10).await.unwrap();
+    assert!(queue.iter().any(|q| q.id == opened.id));
+
+    // The reviewer confirms the match: rejected for good, the steps are withdrawn.
+    store
+        .claim_case(&opened.id, &r.id, "reviewer:r1", false)
+        .await
+        .unwrap();
+    let no_keys = [];
+    store
+        .decide_case(&CaseDecision {
+            case_id: &opened.id,
+            event: CaseEvent::ReviewerDecide(Decision::Reject),
+            actor: "reviewer:r1",
+            reasons: &reasons,
+            findings: None,
+            reviewer_id: Some(&r.id),
+            comments: &[],
+            record: Some(DecisionRecord {
+                reasons: &reasons,
+                ..record("rev-1", "rejected", &no_keys, ClaimChange::Release)
+            }),
+            checked: false,
+            retry_after: None,
+            cleared_matches: &[],
+        })
+        .await
+        .unwrap();
+    assert!(store.verified_steps("rev-1").await.unwrap().is_empty());
+    assert!(store.monitored_applicants().await.unwrap().is_empty());
+}
