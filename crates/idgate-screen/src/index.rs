@@ -172,6 +172,11 @@ impl Index {
         self.listed.is_empty()
     }
 
+    /// Entities indexed.
+    pub fn len(&self) -> usize {
+        self.listed.len()
+    }
+
     /// The listed entity `id` and its digest (a reviewer follows a match to its record).
     pub fn entity(&self, id: &str) -> Option<(&Entity, &str)> {
         self.listed

@@ -722,6 +722,12 @@ function status() {
   if (!FINAL.includes(c.status)) {
     body.push(h("div", { class: "spinner", role: "status", "aria-label": title }), h("p", { text: t("status.wait") }));
   }
+  if (c.queue && c.queue.position > 1) {
+    const minutes = c.queue.estimated_seconds == null ? null : Math.max(1, Math.ceil(c.queue.estimated_seconds / 60));
+    body.push(h("p", { id: "queue", text: minutes == null
+      ? t("status.queue", { ahead: c.queue.position - 1 })
+      : t("status.queue_eta", { ahead: c.queue.position - 1, minutes }) }));
+  }
   if (c.status === "approved") {
     body.push(notice("good", t("status.approved_lead")));
   }

@@ -13,6 +13,7 @@ pub mod files;
 pub mod http;
 pub mod metrics;
 pub mod monitoring;
+pub mod ratelimit;
 pub mod report;
 pub mod screening;
 pub mod service;

@@ -15,6 +15,7 @@ pub struct Metrics {
     pub jobs_completed: AtomicU64,
     pub jobs_retried: AtomicU64,
     pub jobs_failed: AtomicU64,
+    pub rate_limited: AtomicU64,
 }
 
 pub fn inc(c: &AtomicU64) {
@@ -22,6 +23,11 @@ pub fn inc(c: &AtomicU64) {
 }
 
 impl Metrics {
+    /// A request refused for its caller's rate limit.
+    pub fn rate_limited(&self) {
+        inc(&self.rate_limited);
+    }
+
     pub fn count_status(&self, status: u16) {
         match status {
             200..=299 => inc(&self.http_2xx),
@@ -75,6 +81,11 @@ impl Metrics {
                 "idgate_jobs_retried_total",
                 "Jobs that failed and were queued again.",
                 &self.jobs_retried,
+            ),
+            (
+                "idgate_rate_limited_total",
+                "Requests refused with 429 for their API key's or session's rate limit.",
+                &self.rate_limited,
             ),
             (
                 "idgate_jobs_failed_total",

@@ -79,6 +79,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         blobs,
         metrics: Default::default(),
         limits: cfg.limits.clone(),
+        rate: Default::default(),
         jobs_ready: Default::default(),
         policy,
         identity_secret: crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?,

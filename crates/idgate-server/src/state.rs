@@ -11,6 +11,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub metrics: Metrics,
     pub limits: crate::config::Limits,
+    /// Requests per API key and per applicant session, against `limits`.
+    pub rate: crate::ratelimit::RateLimiters,
     /// Wakes idle workers when a case is submitted.
     pub jobs_ready: Notify,
     /// Levels, the document catalog and the decision rules.

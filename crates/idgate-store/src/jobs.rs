@@ -46,6 +46,30 @@ pub struct Job {
     pub attempts: i64,
 }
 
+/// A waiting job's place: `ahead` jobs go before it (those running included; 0 when it
+/// is running itself, `started`), and `running` jobs are being worked on now, by as many
+/// workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuePlace {
+    pub ahead: i64,
+    pub running: i64,
+    pub started: bool,
+}
+
+impl QueuePlace {
+    /// Seconds until the job is done, from how long recent jobs took (`durations_ms`)
+    /// and the workers now busy: the jobs ahead are shared among them, then this one
+    /// takes as long again. `None` before any job has been timed.
+    pub fn estimate_secs(&self, durations_ms: &[i64]) -> Option<i64> {
+        if durations_ms.is_empty() {
+            return None;
+        }
+        let mean = durations_ms.iter().sum::<i64>() as f64 / durations_ms.len() as f64;
+        let rounds = self.ahead as f64 / self.running.max(1) as f64 + 1.0;
+        Some((rounds * mean / 1000.0).ceil() as i64)
+    }
+}
+
 /// Queues a job of `kind` on `subject`, due now, inside the caller's transaction (the
 /// submission that creates the work and its job commit together).
 pub(crate) async fn enqueue_in(
@@ -76,7 +100,7 @@ impl Store {
             Dialect::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, started_at = $2, updated_at = $2 \
              WHERE id = (SELECT id FROM jobs \
                          WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2) \
                          ORDER BY run_at, id LIMIT 1 {lock}) \
@@ -168,6 +192,71 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Where the newest unfinished job of `kind` on `subject` stands: `None` when it has
+    /// none (not submitted, or done).
+    pub async fn queue_place(
+        &self,
+        kind: JobKind,
+        subject: &str,
+    ) -> Result<Option<QueuePlace>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, status, run_at FROM jobs WHERE kind = $1 AND case_id = $2 \
+             AND status IN ('queued', 'running') ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(kind.as_str())
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let (id, status, run_at): (String, String, i64) = (
+            row.try_get("id")?,
+            row.try_get("status")?,
+            row.try_get("run_at")?,
+        );
+        let running: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        if status == "running" {
+            return Ok(Some(QueuePlace {
+                ahead: 0,
+                running,
+                started: true,
+            }));
+        }
+        // Claimed in (run_at, id) order: those before it in that order go first.
+        let before: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs WHERE status = 'queued' \
+             AND (run_at < $1 OR (run_at = $1 AND id < $2))",
+        )
+        .bind(run_at)
+        .bind(&id)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok(Some(QueuePlace {
+            ahead: before + running,
+            running,
+            started: false,
+        }))
+    }
+
+    /// How long the last `n` jobs workers finished took each (ms), newest first.
+    pub async fn recent_job_durations(&self, n: i64) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT updated_at - started_at AS took FROM jobs \
+             WHERE status = 'done' AND started_at IS NOT NULL ORDER BY updated_at DESC LIMIT $1",
+        )
+        .bind(n)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("took")?.max(0)))
+            .collect()
     }
 
     /// Jobs not yet done: (queued, running).

@@ -50,7 +50,7 @@ pub use db::{
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge, LivenessShot};
-pub use jobs::{Job, JobKind};
+pub use jobs::{Job, JobKind, QueuePlace};
 pub use keys::ApiKey;
 pub use monitoring::{Monitored, ScreeningAlert};
 pub use passkeys::StoredPasskey;

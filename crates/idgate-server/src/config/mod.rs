@@ -6,7 +6,9 @@
 //! once into a typed [`Config`], which is passed explicitly; nothing reads the
 //! environment after that.
 
+mod limits;
 mod role;
+pub use limits::Limits;
 pub use role::Role;
 
 use idgate_store::S3Config;
@@ -53,6 +55,18 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("s3.prefix", "IDGATE_S3_PREFIX", false),
     ("limits.max_upload_bytes", "IDGATE_MAX_UPLOAD_BYTES", false),
     ("limits.max_pixels", "IDGATE_MAX_PIXELS", false),
+    // Requests a minute per API key and per applicant session (0: no limit); over it the
+    // answer is 429 with Retry-After. Counted in each API process.
+    (
+        "limits.api_key_per_minute",
+        "IDGATE_API_KEY_PER_MINUTE",
+        false,
+    ),
+    (
+        "limits.session_per_minute",
+        "IDGATE_SESSION_PER_MINUTE",
+        false,
+    ),
     ("jobs.workers", "IDGATE_WORKERS", false),
     ("jobs.lease_secs", "IDGATE_JOB_LEASE_SECS", false),
     ("jobs.max_attempts", "IDGATE_JOB_MAX_ATTEMPTS", false),
@@ -142,23 +156,6 @@ pub enum MasterKeySource {
 pub enum Storage {
     Local { dir: PathBuf },
     S3(S3Config),
-}
-
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_upload_bytes: usize,
-    /// Largest width × height accepted, checked from the header before any decoding.
-    pub max_pixels: u64,
-}
-
-impl Limits {
-    /// The decoders' limits for an uploaded image.
-    pub fn input(&self) -> idgate_vision::input::InputLimits {
-        idgate_vision::input::InputLimits {
-            max_bytes: self.max_upload_bytes,
-            max_pixels: self.max_pixels,
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -369,22 +366,6 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
             None => Ok(None),
         }
     };
-    fn parse<T: std::str::FromStr>(
-        key: &str,
-        v: Option<String>,
-        default: T,
-    ) -> Result<T, ConfigError>
-    where
-        T::Err: fmt::Display,
-    {
-        match v {
-            None => Ok(default),
-            Some(s) => s.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-                key: key.into(),
-                message: e.to_string(),
-            }),
-        }
-    }
     let data_dir = PathBuf::from(get("data_dir")?.unwrap_or_else(|| "data".into()));
     let listen = parse(
         "listen",
@@ -428,34 +409,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
             })
         }
     };
-    let positive = |key: &str, n: u64| {
-        if n == 0 {
-            Err(ConfigError::Invalid {
-                key: key.into(),
-                message: "must be greater than 0".into(),
-            })
-        } else {
-            Ok(n)
-        }
-    };
-    let limits = Limits {
-        max_upload_bytes: positive(
-            "limits.max_upload_bytes",
-            parse(
-                "limits.max_upload_bytes",
-                get("limits.max_upload_bytes")?,
-                15u64 << 20,
-            )?,
-        )? as usize,
-        max_pixels: positive(
-            "limits.max_pixels",
-            parse(
-                "limits.max_pixels",
-                get("limits.max_pixels")?,
-                50_000_000u64,
-            )?,
-        )?,
-    };
+    let limits = limits::limits(&get)?;
     let jobs = Jobs {
         workers: parse("jobs.workers", get("jobs.workers")?, 2usize)?,
         lease_secs: positive(
@@ -578,6 +532,32 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         jobs,
         policy_file: get("policy_file")?.map(PathBuf::from),
     })
+}
+
+/// `v` parsed, or `default` when not given.
+fn parse<T: std::str::FromStr>(key: &str, v: Option<String>, default: T) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match v {
+        None => Ok(default),
+        Some(s) => s.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            key: key.into(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// `n`, refused when 0.
+fn positive(key: &str, n: u64) -> Result<u64, ConfigError> {
+    if n == 0 {
+        Err(ConfigError::Invalid {
+            key: key.into(),
+            message: "must be greater than 0".into(),
+        })
+    } else {
+        Ok(n)
+    }
 }
 
 fn is_secret(key: &str) -> bool {

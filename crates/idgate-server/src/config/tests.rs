@@ -24,6 +24,13 @@ fn defaults_describe_the_embedded_setup() {
         "no proxy header believed"
     );
     assert_eq!(c.role, Role::All);
+    assert_eq!(
+        (c.limits.api_key_per_minute, c.limits.session_per_minute),
+        (1_200, 300)
+    );
+    let c = resolve(&[layer(&[("limits.session_per_minute", "0")])]).unwrap();
+    assert_eq!(c.limits.session_per_minute, 0, "0 turns the limit off");
+    assert!(resolve(&[layer(&[("limits.api_key_per_minute", "-1")])]).is_err());
     let c = resolve(&[layer(&[("role", "worker")])]).unwrap();
     assert!(c.role.works() && !c.role.serves_api());
     let c = resolve(&[layer(&[("console.trusted_proxies", "10.0.0.1, ::1")])]).unwrap();

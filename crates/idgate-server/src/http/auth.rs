@@ -29,7 +29,20 @@ pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) 
         .into_response();
     };
     match s.store.api_key_by_hash(&hash_api_key(key)).await {
-        Ok(Some(_)) => next.run(req).await,
+        Ok(Some(key)) => {
+            let now = s.store.now();
+            match s
+                .rate
+                .api_keys
+                .take(&key.id, s.limits.api_key_per_minute, now)
+            {
+                Ok(()) => next.run(req).await,
+                Err(wait_ms) => {
+                    s.metrics.rate_limited();
+                    ApiError::rate_limited(wait_ms, now).into_response()
+                }
+            }
+        }
         Ok(None) => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

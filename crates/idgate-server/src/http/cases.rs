@@ -99,8 +99,41 @@ pub struct CaseOut {
     comments: Vec<CommentOut>,
     /// When the applicant may try again (RFC 3339), while a cooldown applies.
     retry_after: Option<String>,
+    /// While the case waits for its checks or is being checked.
+    queue: Option<QueueOut>,
     created_at: String,
     updated_at: String,
+}
+
+/// A submitted case's place in the queue of checks.
+#[derive(Serialize)]
+struct QueueOut {
+    /// 0 while its checks run; 1 when it is next.
+    position: i64,
+    /// Seconds until it is decided, from how long recent checks took; null before any
+    /// were timed.
+    estimated_seconds: Option<i64>,
+}
+
+/// How many finished checks the estimate averages.
+const TIMED_JOBS: i64 = 50;
+
+async fn queue_out(s: &AppState, case: &Case) -> ApiResult<Option<QueueOut>> {
+    if !matches!(case.status, CaseStatus::Submitted | CaseStatus::Processing) {
+        return Ok(None);
+    }
+    let Some(place) = s
+        .store
+        .queue_place(idgate_store::JobKind::ProcessCase, &case.id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let durations = s.store.recent_job_durations(TIMED_JOBS).await?;
+    Ok(Some(QueueOut {
+        position: if place.started { 0 } else { place.ahead + 1 },
+        estimated_seconds: place.estimate_secs(&durations),
+    }))
 }
 
 fn reason_out(policy: &idgate_decide::Policy, r: ReasonCode, lang: idgate_core::Lang) -> ReasonOut {
@@ -134,6 +167,7 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
             at: idgate_core::rfc3339(c.at),
         })
         .collect();
+    let queue = queue_out(s, &case).await?;
     Ok(CaseOut {
         id: case.id,
         applicant_id: case.applicant_id,
@@ -152,6 +186,7 @@ async fn case_out_in(s: &AppState, case: Case, lang: idgate_core::Lang) -> ApiRe
             .retry_after
             .filter(|&at| at > s.store.now())
             .map(idgate_core::rfc3339),
+        queue,
         created_at: idgate_core::rfc3339(case.created_at),
         updated_at: idgate_core::rfc3339(case.updated_at),
     })

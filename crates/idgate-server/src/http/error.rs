@@ -40,6 +40,17 @@ impl ApiError {
         e.retry_after = Some((at_ms, now_ms));
         e
     }
+    /// 429: the caller has used its allowance of requests; one more is allowed in
+    /// `wait_ms` (it is `now_ms`).
+    pub(crate) fn rate_limited(wait_ms: i64, now_ms: i64) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests in a short time; slow down and try again after Retry-After seconds",
+        );
+        e.retry_after = Some((now_ms + wait_ms, now_ms));
+        e
+    }
     pub fn code(&self) -> &'static str {
         self.code
     }

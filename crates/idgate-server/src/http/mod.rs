@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod passkeys;
 pub mod queue;
 pub mod review;
+pub mod screening;
 pub mod sessions;
 
 use crate::state::Shared;
@@ -71,6 +72,8 @@ pub fn app(state: Shared) -> Router {
             "/v1/reviewer-invites",
             post(console_admin::invite_by_platform),
         )
+        .route("/v1/lists", get(screening::lists))
+        .route("/v1/screening/search", post(screening::search))
         .route("/v1/webhooks/deliveries", get(admin::list_deliveries))
         .route(
             "/v1/webhooks/deliveries/{id}/redeliver",

@@ -48,8 +48,32 @@ pub fn document() -> Value {
     for (k, v) in evidence_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in screening_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     for (k, v) in probe_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
+    }
+    // Every route behind an API key or an applicant session counts against its caller's
+    // allowance of requests a minute.
+    let global = doc["security"].clone();
+    let paths = doc["paths"].as_object_mut().expect("paths is an object");
+    let operations = paths
+        .values_mut()
+        .flat_map(|p| p.as_object_mut())
+        .flat_map(|p| p.values_mut())
+        .filter(|op| op.get("responses").is_some());
+    for op in operations {
+        let security = op.get("security").unwrap_or(&global);
+        let limited = security.as_array().is_some_and(|s| {
+            s.iter()
+                .any(|r| r.get("apiKey").is_some() || r.get("sessionToken").is_some())
+        });
+        if limited && op["responses"].get("429").is_none() {
+            op["responses"]["429"] = error_response(
+                "rate_limited: over the API key's or session's requests a minute (`limits.api_key_per_minute`, `limits.session_per_minute`); Retry-After says when to come back",
+            );
+        }
     }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
@@ -57,6 +81,11 @@ pub fn document() -> Value {
     for (k, v) in review_schemas().as_object().expect("an object") {
         schemas.insert(k.clone(), v.clone());
     }
+    schemas["Case"]["properties"]["queue"] = json!({"type": "object", "nullable": true,
+        "description": "while the case waits for its checks (`submitted`) or is being checked (`processing`)",
+        "required": ["position", "estimated_seconds"], "properties": {
+            "position": {"type": "integer", "description": "0 while its checks run, 1 when it is next"},
+            "estimated_seconds": {"type": "integer", "nullable": true, "description": "until it is decided, from how long the last 50 checks took and how many run at once; null before any was timed"}}});
     doc
 }
 
@@ -87,6 +116,29 @@ fn probe_paths() -> Value {
             "responses": {"200": {"description": "alive"}}}},
         "/readyz": {"get": {"summary": "Readiness: `{status, checks: {database, blobs, models}}`, each `ok` or `unavailable`", "security": [],
             "responses": {"200": {"description": "ready"}, "503": {"description": "a dependency is unavailable (named in `checks`)"}}}},
+    })
+}
+
+/// Sanctions and PEP lists and the search over them.
+fn screening_paths() -> Value {
+    let text = |d: &str| json!({"type": "string", "description": d});
+    json!({
+        "/v1/lists": {"get": {"summary": "The lists screened against: per source its newest version (`source, version, versions, format, sha256, imported_at, entities, added, changed, removed`); `entities_screened`, `last_import`",
+            "responses": {"200": plain("`{sources, entities_screened, last_import}`")}}},
+        "/v1/screening/search": {"post": {
+            "summary": "A name against every current list: matches at or above the threshold, best first, each with the names that met (`query_name`, `listed_name`), `score`, `name_score`, what moved it (`adjustments`: birth date, nationality, gender), an identifier met exactly, the record's `entity_digest` and the listed `entity`",
+            "description": "The name is personal data: nothing of it is logged or kept.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "name": text("required unless `names` gives one"),
+                "names": {"type": "array", "items": {"type": "string"}, "description": "further names (another script, a former name); at most 10 of 200 characters"},
+                "birth_date": text("`YYYY`, `YYYY-MM` or `YYYY-MM-DD`"),
+                "country": text("nationality: ISO 3166-1 alpha-2 or alpha-3, or a country's name"),
+                "gender": text("`M`, `F`, `male`, `female`"),
+                "identifiers": {"type": "array", "items": {"type": "string"}, "description": "passport or national numbers, met exactly"},
+                "threshold": {"type": "number", "description": "0–1; default the policy's `[screening] threshold`"},
+                "limit": {"type": "integer", "description": "1–100; default the policy's"}}}}}},
+            "responses": {"200": plain("`{threshold, matches}`"),
+                "400": error_response("invalid_json, invalid_name, invalid_birth_date, invalid_country, invalid_gender, invalid_identifier, invalid_threshold, invalid_limit")}}},
     })
 }
 

@@ -151,6 +151,15 @@ pub async fn require_session(State(s): State<Shared>, mut req: Request, next: Ne
             "this session has expired; ask the platform for a new link",
         );
     }
+    let now = s.store.now();
+    if let Err(wait_ms) = s
+        .rate
+        .sessions
+        .take(&session.id, s.limits.session_per_minute, now)
+    {
+        s.metrics.rate_limited();
+        return ApiError::rate_limited(wait_ms, now).into_response();
+    }
     let path = req.uri().path();
     let forbidden = || {
         ApiError::new(

@@ -211,7 +211,7 @@ async fn submitting_needs_documents_and_happens_once() {
 async fn precheck_answers_with_reasons_and_stores_nothing() {
     let t = setup(Limits {
         max_upload_bytes: 8_000_000,
-        max_pixels: 20_000_000,
+        ..limits()
     })
     .await;
     let fonts = idgate_specimen::Fonts::system().unwrap();

@@ -3,11 +3,13 @@
 //! service under test and the request helpers are here.
 
 mod access;
+mod backpressure;
 mod catalog;
 mod console;
 mod documents;
 mod liveness;
 mod review;
+mod screening;
 mod sessions;
 mod webhooks;
 
@@ -69,6 +71,7 @@ async fn setup_with_clock(
         blobs,
         metrics: Default::default(),
         limits,
+        rate: Default::default(),
         jobs_ready: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"test identity secret".to_vec(),
@@ -94,6 +97,8 @@ fn limits() -> Limits {
     Limits {
         max_upload_bytes: 200_000,
         max_pixels: 20_000_000,
+        api_key_per_minute: 0,
+        session_per_minute: 0,
     }
 }
 
@@ -111,6 +116,7 @@ impl T {
             blobs: self.state.blobs.clone(),
             metrics: Default::default(),
             limits: self.state.limits.clone(),
+            rate: Default::default(),
             jobs_ready: Default::default(),
             policy: idgate_decide::Policy::default(),
             identity_secret: self.state.identity_secret.clone(),

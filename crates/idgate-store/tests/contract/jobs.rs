@@ -90,3 +90,73 @@ pub(crate) async fn concurrent_claims_never_hand_out_a_job_twice(db: Db) {
     all.dedup();
     assert_eq!((total, all.len()), (12, 12));
 }
+
+/// A waiting case's place: the jobs before it in claim order plus those running, 0 once
+/// its own runs, nothing once done; and how long the finished ones took.
+pub(crate) async fn a_waiting_case_knows_its_place_and_the_recent_pace(db: Db) {
+    let mut cases = Vec::new();
+    for i in 0..4 {
+        let a = db
+            .store
+            .create_applicant(&format!("uid-q{i}"), "IT")
+            .await
+            .unwrap();
+        let c = db.store.create_case(&a.id, "basic", "t").await.unwrap();
+        db.store.submit(&c.id, "t").await.unwrap();
+        cases.push(c.id);
+        db.clock.advance_ms(10);
+    }
+    let place = |i: usize| {
+        let (store, id) = (&db.store, cases[i].clone());
+        async move { store.queue_place(JobKind::ProcessCase, &id).await.unwrap() }
+    };
+    let p = place(3).await.unwrap();
+    assert_eq!((p.ahead, p.running, p.started), (3, 0, false));
+    assert_eq!(
+        db.store.recent_job_durations(10).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(p.estimate_secs(&[]), None, "nothing timed yet");
+    // A worker takes the first; it takes 4 s.
+    let first = db.store.claim_job(60_000).await.unwrap().unwrap();
+    assert_eq!(first.case_id, cases[0]);
+    let p = place(0).await.unwrap();
+    assert_eq!((p.ahead, p.started), (0, true));
+    let p = place(3).await.unwrap();
+    assert_eq!(
+        (p.ahead, p.running),
+        (3, 1),
+        "two queued before it, one running"
+    );
+    db.clock.advance_ms(4_000);
+    db.store.complete_job(&first.id).await.unwrap();
+    assert_eq!(place(0).await, None, "done: no longer waiting");
+    let second = db.store.claim_job(60_000).await.unwrap().unwrap();
+    db.clock.advance_ms(2_000);
+    db.store.complete_job(&second.id).await.unwrap();
+    assert_eq!(
+        db.store.recent_job_durations(10).await.unwrap(),
+        vec![2_000, 4_000]
+    );
+    assert_eq!(db.store.recent_job_durations(1).await.unwrap(), vec![2_000]);
+    // Case 3 has case 2 before it: two rounds of 3 s on average.
+    let p = place(3).await.unwrap();
+    assert_eq!((p.ahead, p.running), (1, 0));
+    assert_eq!(p.estimate_secs(&[2_000, 4_000]), Some(6));
+    // A job put back for a retry later goes behind those due now.
+    let third = db.store.claim_job(60_000).await.unwrap().unwrap();
+    assert_eq!(third.case_id, cases[2]);
+    db.store
+        .fail_job(
+            &third.id,
+            "blob_unavailable",
+            Some(db.clock.now_ms() + 60_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(place(3).await.unwrap().ahead, 0);
+    assert_eq!(place(2).await.unwrap().ahead, 1);
+    // A job marked done without a worker (decided in-process) is not timed.
+    db.store.complete_queued_jobs_of(&cases[3]).await.unwrap();
+    assert_eq!(db.store.recent_job_durations(10).await.unwrap().len(), 2);
+}

@@ -169,7 +169,10 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
         limits: idgate_server::config::Limits {
             max_upload_bytes: 15 << 20,
             max_pixels: 50_000_000,
+            api_key_per_minute: 0,
+            session_per_minute: 0,
         },
+        rate: Default::default(),
         jobs_ready: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"console load".to_vec(),
