@@ -56,6 +56,13 @@ enum Command {
         #[command(subcommand)]
         action: ListsAction,
     },
+    /// Copy the database (consistently, while the service runs) and the encrypted blobs
+    /// into a new directory. Never the master key, identity key or other secrets: keep
+    /// those apart. SQLite and local blobs only (PostgreSQL: pg_dump).
+    Backup { dest: PathBuf },
+    /// Put a backup back into a new data directory, after its master key and identity.key
+    /// were put there; every blob is opened before it is done.
+    Restore { from: PathBuf },
     /// Read MRZ lines from stdin and report every field and check.
     Mrz {
         /// Input: JSON Lines {"id", "mrz"}; output: one JSON object per line.
@@ -290,6 +297,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ListsAction::Show => rt.block_on(cli::lists::show(&store))?,
             }
             rt.block_on(store.close());
+            true
+        }
+        Command::Backup { dest } => {
+            let cfg = load_config(&cli, &[])?;
+            let rt = runtime()?;
+            let (store, _) = rt.block_on(idgate_server::open(&cfg))?;
+            let manifest = rt.block_on(cli::backup::backup(&cfg, &store, dest))?;
+            println!("{manifest}");
+            rt.block_on(store.close());
+            true
+        }
+        Command::Restore { from } => {
+            let cfg = load_config(&cli, &[])?;
+            println!("{}", runtime()?.block_on(cli::backup::restore(&cfg, from))?);
             true
         }
         Command::Mrz { jsonl } => cli::mrz::run(*jsonl)?,

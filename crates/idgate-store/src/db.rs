@@ -244,6 +244,24 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` (a new file) while it is
+    /// in use (`VACUUM INTO`). A PostgreSQL database is backed up with `pg_dump`.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.dialect != Dialect::Sqlite {
+            return Err(StoreError::Conflict(
+                "a PostgreSQL database is backed up with pg_dump (see the README)",
+            ));
+        }
+        let path = path
+            .to_str()
+            .ok_or(StoreError::Conflict("the backup path is not valid UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -3,6 +3,7 @@
 //! the HTTP API, never its modules.
 
 pub mod apikey;
+pub mod backup;
 pub mod check;
 pub mod face;
 pub mod lists;

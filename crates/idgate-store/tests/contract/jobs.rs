@@ -160,3 +160,29 @@ pub(crate) async fn a_waiting_case_knows_its_place_and_the_recent_pace(db: Db) {
     db.store.complete_queued_jobs_of(&cases[3]).await.unwrap();
     assert_eq!(db.store.recent_job_durations(10).await.unwrap().len(), 2);
 }
+
+/// A SQLite store copies itself while open, and the copy holds what it held; PostgreSQL
+/// says to use pg_dump.
+pub(crate) async fn a_sqlite_store_backs_itself_up_and_postgres_says_pg_dump(db: Db) {
+    let a = db.store.create_applicant("uid-bk", "FR").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    match db.store.dialect() {
+        idgate_store::Dialect::Sqlite => {
+            db.store.backup_into(&copy).await.unwrap();
+            let url = format!("sqlite://{}", copy.display());
+            let restored = Store::connect(&url, db.clock.clone()).await.unwrap();
+            let back = restored.applicant_by_uid("uid-bk").await.unwrap().unwrap();
+            assert_eq!(back.id, a.id);
+            assert!(
+                db.store.backup_into(&copy).await.is_err(),
+                "never over a file"
+            );
+        }
+        idgate_store::Dialect::Postgres => {
+            let e = db.store.backup_into(&copy).await.unwrap_err();
+            assert!(e.to_string().contains("pg_dump"), "{e}");
+            assert!(!copy.exists());
+        }
+    }
+}

@@ -138,6 +138,7 @@ contract!(
     an_expired_lease_is_claimed_again,
     failed_jobs_retry_later_then_give_up,
     a_waiting_case_knows_its_place_and_the_recent_pace,
+    a_sqlite_store_backs_itself_up_and_postgres_says_pg_dump,
     concurrent_claims_never_hand_out_a_job_twice,
     api_keys_are_found_by_hash_until_revoked,
     migrations_are_idempotent,
