@@ -51,6 +51,9 @@ pub fn document() -> Value {
     for (k, v) in screening_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in catalog_paths().as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     for (k, v) in probe_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
@@ -139,6 +142,20 @@ fn screening_paths() -> Value {
                 "limit": {"type": "integer", "description": "1–100; default the policy's"}}}}}},
             "responses": {"200": plain("`{threshold, matches}`"),
                 "400": error_response("invalid_json, invalid_name, invalid_birth_date, invalid_country, invalid_gender, invalid_identifier, invalid_threshold, invalid_limit")}}},
+    })
+}
+
+/// The document catalogue: public, as the applicant's page reads it before anything else.
+fn catalog_paths() -> Value {
+    json!({
+            "/v1/catalog": {"get": {
+                "summary": "Every ISO 3166-1 country: served or not, and the accepted documents with their sides", "security": [],
+                "responses": {"200": {"description": "the catalog", "content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"countries": {"type": "array", "items": {"$ref": "#/components/schemas/CatalogEntry"}}}}}}}}}},
+            "/v1/catalog/{country}": {"get": {
+                "summary": "One country's accepted documents (the applicant UI's dropdown)", "security": [], "parameters": [id_param("country")],
+                "responses": {"200": ok("the country's entry, with unsupported subdivisions", "CatalogEntry"),
+                    "404": error_response("not an ISO 3166-1 alpha-2 code")}}}
     })
 }
 
@@ -481,14 +498,6 @@ fn base() -> Value {
                     "400": error_response("empty_file"), "413": error_response("file_too_large"),
                     "415": error_response("unsupported_file_type"),
                     "422": error_response("unreadable_image or image_too_large")}}},
-            "/v1/catalog": {"get": {
-                "summary": "Every ISO 3166-1 country: served or not, and the accepted documents with their sides",
-                "responses": {"200": {"description": "the catalog", "content": {"application/json": {"schema": {"type": "object",
-                    "properties": {"countries": {"type": "array", "items": {"$ref": "#/components/schemas/CatalogEntry"}}}}}}}}}},
-            "/v1/catalog/{country}": {"get": {
-                "summary": "One country's accepted documents (the applicant UI's dropdown)", "parameters": [id_param("country")],
-                "responses": {"200": ok("the country's entry, with unsupported subdivisions", "CatalogEntry"),
-                    "404": error_response("not an ISO 3166-1 alpha-2 code")}}},
             "/v1/entitlements/{uid}": {"get": {
                 "summary": "What a platform account may do now: its level, verified steps and entitlements", "parameters": [id_param("uid")],
                 "responses": {"200": ok("level (null before any), verified_steps, entitlements", "Entitlements")}}},

@@ -8,6 +8,7 @@ mod catalog;
 mod console;
 mod documents;
 mod liveness;
+mod matrix;
 mod review;
 mod screening;
 mod sessions;

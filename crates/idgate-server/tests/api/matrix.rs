@@ -1,0 +1,160 @@
+//! The authorisation matrix (issue #28): every operation of the OpenAPI document, called
+//! with every kind of credential. Only the credential its security scheme names gets past
+//! authentication; no credential, a wrong or revoked key, a revoked session, and every
+//! other kind of credential are refused with 401 before anything is done. An auditor
+//! passes the review API's authentication and may only read.
+
+use super::*;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cred {
+    None,
+    WrongKey,
+    RevokedKey,
+    ApiKey,
+    Reviewer,
+    Auditor,
+    Session,
+    RevokedSession,
+}
+
+const ALL: [Cred; 8] = [
+    Cred::None,
+    Cred::WrongKey,
+    Cred::RevokedKey,
+    Cred::ApiKey,
+    Cred::Reviewer,
+    Cred::Auditor,
+    Cred::Session,
+    Cred::RevokedSession,
+];
+
+/// (applicant id, session token) of a new applicant with a draft case opened by its page.
+async fn session(t: &T, uid: &str) -> (String, String, String) {
+    let (_, a) = t
+        .post_json("/v1/applicants", json!({"uid": uid, "region": "DE"}))
+        .await;
+    let applicant = a["id"].as_str().unwrap().to_string();
+    let (_, v) = t
+        .post_json(&format!("/v1/applicants/{applicant}/sessions"), json!({}))
+        .await;
+    let token = v["token"].as_str().unwrap().to_string();
+    let (s, c) = t
+        .as_reviewer(&token, "POST", "/flow/v1/cases", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    (applicant, v["id"].as_str().unwrap().to_string(), token)
+}
+
+#[tokio::test]
+async fn every_route_admits_only_the_credential_it_names() {
+    let t = setup(limits()).await;
+    let revoked_key = generate_api_key();
+    let stored = t
+        .state
+        .store
+        .create_api_key("old", &hash_api_key(&revoked_key))
+        .await
+        .unwrap();
+    assert!(t.state.store.revoke_api_key(&stored.id).await.unwrap());
+    let reviewer = t.reviewer("rita", "reviewer").await;
+    let auditor = t.reviewer("carl", "auditor").await;
+    let (_, _, token) = session(&t, "matrix-1").await;
+    let (gone_applicant, gone_id, gone_token) = session(&t, "matrix-2").await;
+    assert!(t
+        .state
+        .store
+        .revoke_session(&gone_applicant, &gone_id)
+        .await
+        .unwrap());
+    // The session's current case: a flow route on another case is refused for that.
+    let (_, flow) = t.as_reviewer(&token, "GET", "/flow/v1/session", None).await;
+    let case = flow["case"]["id"].as_str().unwrap().to_string();
+    let bearer = |c: Cred| -> Option<String> {
+        match c {
+            Cred::None => None,
+            Cred::WrongKey => Some("idg_0000000000000000000000000000000000000000".into()),
+            Cred::RevokedKey => Some(revoked_key.clone()),
+            Cred::ApiKey => Some(t.key.clone()),
+            Cred::Reviewer => Some(reviewer.clone()),
+            Cred::Auditor => Some(auditor.clone()),
+            Cred::Session => Some(token.clone()),
+            Cred::RevokedSession => Some(gone_token.clone()),
+        }
+    };
+
+    let doc = idgate_server::http::openapi::document();
+    let global = doc["security"].clone();
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let security = op.get("security").unwrap_or(&global);
+            let schemes: Vec<&str> = security
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_object().unwrap().keys().map(String::as_str))
+                .collect();
+            // Identifiers that exist where a wrong one would be refused for that alone.
+            let uri = path
+                .replace("/flow/v1/cases/{id}", &format!("/flow/v1/cases/{case}"))
+                .replace("/v1/catalog/{country}", "/v1/catalog/DE")
+                .replace(['{', '}'], "");
+            // A public route (health, pages, catalogue, sign-in) answers without one.
+            let creds: &[Cred] = if schemes.is_empty() {
+                &[Cred::None]
+            } else {
+                &ALL
+            };
+            for &cred in creds {
+                let admitted = match cred {
+                    Cred::ApiKey => schemes.contains(&"apiKey"),
+                    Cred::Reviewer | Cred::Auditor => schemes.contains(&"reviewerToken"),
+                    Cred::Session => schemes.contains(&"sessionToken"),
+                    _ => false,
+                };
+                let mut req = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(&uri)
+                    .header("content-type", "application/json")
+                    .header("origin", "http://127.0.0.1:8080");
+                if let Some(b) = bearer(cred) {
+                    req = req.header("authorization", format!("Bearer {b}"));
+                }
+                let body = if method == "get" || method == "delete" {
+                    Body::empty()
+                } else {
+                    Body::from("{}")
+                };
+                let (status, v) = t.call(req.body(body).unwrap()).await;
+                checked += 1;
+                let ok = if schemes.is_empty() {
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::NOT_FOUND
+                } else if admitted {
+                    // Past authentication: any answer but 401; a 403 only for an auditor's
+                    // change (the role) and never for the credential itself.
+                    status != StatusCode::UNAUTHORIZED
+                        && (status != StatusCode::FORBIDDEN
+                            || (cred == Cred::Auditor && method != "get"))
+                } else {
+                    status == StatusCode::UNAUTHORIZED
+                        || (schemes.contains(&"consoleSession") && status == StatusCode::FORBIDDEN)
+                };
+                if !ok {
+                    wrong.push(format!("{method} {path} as {cred:?}: {status} {v}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked}:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(
+        checked > 500,
+        "{checked} calls: every secured route × 8 credentials"
+    );
+}
