@@ -161,11 +161,41 @@ pub fn app(state: Shared) -> Router {
         .merge(console_routes(state.clone()))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn(shape_errors))
+        .layer(middleware::from_fn(secure_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
         ))
         .with_state(state)
+}
+
+/// Headers every answer carries unless its handler set its own (the pages set their own
+/// policy; images theirs): no type sniffing, no referrer; and the API's answers, which
+/// hold personal data, are never framed nor cached by a browser or a proxy.
+async fn secure_headers(req: Request, next: Next) -> Response {
+    let api = {
+        let p = req.uri().path();
+        p.starts_with("/v1/") || p.starts_with("/flow/v1/") || p.starts_with("/console/v1/")
+    };
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let mut default = |name: header::HeaderName, value: &'static str| {
+        h.entry(name)
+            .or_insert(axum::http::HeaderValue::from_static(value));
+    };
+    default(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    default(header::REFERRER_POLICY, "no-referrer");
+    if api {
+        // Not on the pages: the applicant's page may be framed by the embedding origins
+        // its own policy names.
+        default(header::X_FRAME_OPTIONS, "DENY");
+        default(header::CACHE_CONTROL, "no-store");
+        default(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        );
+    }
+    res
 }
 
 /// The reviewer console's routes (`/console/v1`): the sign-in ones open to anyone (each

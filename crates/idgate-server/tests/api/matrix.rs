@@ -2,7 +2,8 @@
 //! with every kind of credential. Only the credential its security scheme names gets past
 //! authentication; no credential, a wrong or revoked key, a revoked session, and every
 //! other kind of credential are refused with 401 before anything is done. An auditor
-//! passes the review API's authentication and may only read.
+//! passes the review API's authentication and may only read. Every answer carries the
+//! security headers: no sniffing, and on the API no caching and no framing.
 
 use super::*;
 
@@ -127,7 +128,28 @@ async fn every_route_admits_only_the_credential_it_names() {
                 } else {
                     Body::from("{}")
                 };
-                let (status, v) = t.call(req.body(body).unwrap()).await;
+                let res = t
+                    .router
+                    .clone()
+                    .oneshot(req.body(body).unwrap())
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let headers = res.headers().clone();
+                let bytes = res.into_body().collect().await.unwrap().to_bytes();
+                let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let header = |n: &str| headers.get(n).and_then(|h| h.to_str().ok());
+                let api = ["/v1/", "/flow/v1/", "/console/v1/"]
+                    .iter()
+                    .any(|p| uri.starts_with(p));
+                if header("x-content-type-options") != Some("nosniff")
+                    || (api && header("cache-control") != Some("no-store"))
+                    || (api
+                        && !header("content-security-policy")
+                            .is_some_and(|c| c.contains("frame-ancestors 'none'")))
+                {
+                    wrong.push(format!("{method} {path} as {cred:?}: headers {headers:?}"));
+                }
                 checked += 1;
                 let ok = if schemes.is_empty() {
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::NOT_FOUND
