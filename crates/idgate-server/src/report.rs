@@ -155,3 +155,18 @@ pub fn verdict_json(
     }
     out
 }
+
+/// A list version as `lists import|show` print it and `GET /v1/lists` answers it.
+pub fn list_version_json(v: &idgate_store::ListVersion) -> serde_json::Value {
+    serde_json::json!({
+        "source": v.source,
+        "version": v.version,
+        "format": v.format,
+        "sha256": v.file_sha256,
+        "imported_at": idgate_core::rfc3339(v.imported_at),
+        "entities": v.entities,
+        "added": v.added.len(),
+        "changed": v.changed.len(),
+        "removed": v.removed.len(),
+    })
+}

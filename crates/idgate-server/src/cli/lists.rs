@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use idgate_screen::{Files, Format};
-use idgate_store::{ListVersion, Store};
+use idgate_store::Store;
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
@@ -36,20 +36,6 @@ fn beside(main: &Path) -> (Option<std::path::PathBuf>, Option<std::path::PathBuf
     (found(alt), found(comments))
 }
 
-pub fn summary(v: &ListVersion) -> serde_json::Value {
-    serde_json::json!({
-        "source": v.source,
-        "version": v.version,
-        "format": v.format,
-        "sha256": v.file_sha256,
-        "imported_at": idgate_core::rfc3339(v.imported_at),
-        "entities": v.entities,
-        "added": v.added.len(),
-        "changed": v.changed.len(),
-        "removed": v.removed.len(),
-    })
-}
-
 pub async fn import(store: &Store, args: &Import<'_>) -> anyhow::Result<()> {
     let format = Format::parse(args.format)?;
     let main = read(args.file)?;
@@ -74,14 +60,14 @@ pub async fn import(store: &Store, args: &Import<'_>) -> anyhow::Result<()> {
         },
     )
     .await?;
-    println!("{}", summary(&v));
+    println!("{}", crate::report::list_version_json(&v));
     Ok(())
 }
 
 /// Every version of every source, newest first, one JSON object per line.
 pub async fn show(store: &Store) -> anyhow::Result<()> {
     for v in store.list_versions().await? {
-        println!("{}", summary(&v));
+        println!("{}", crate::report::list_version_json(&v));
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub async fn lists(State(s): State<Shared>) -> ApiResult<Json<Value>> {
         .filter_map(|(source, mut vs)| {
             vs.sort_by_key(|v| std::cmp::Reverse(v.version));
             let newest = vs.first()?;
-            let mut out = crate::cli::lists::summary(newest);
+            let mut out = crate::report::list_version_json(newest);
             out["versions"] = json!(vs.len());
             out["source"] = json!(source);
             Some(out)
