@@ -14,6 +14,7 @@ pub mod http;
 pub mod metrics;
 pub mod monitoring;
 pub mod ratelimit;
+pub mod refresh;
 pub mod report;
 pub mod screening;
 pub mod service;

@@ -16,13 +16,24 @@ pub struct Metrics {
     pub jobs_retried: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// List refreshes by outcome: imported, unchanged, refused, unreachable.
+    pub list_refreshes: [AtomicU64; 4],
 }
 
 pub fn inc(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
+const LIST_OUTCOMES: [&str; 4] = ["imported", "unchanged", "refused", "unreachable"];
+
 impl Metrics {
+    /// One list fetched by the scheduled refresh, with its outcome.
+    pub fn list_refreshed(&self, outcome: &str) {
+        if let Some(i) = LIST_OUTCOMES.iter().position(|o| *o == outcome) {
+            inc(&self.list_refreshes[i]);
+        }
+    }
+
     /// A request refused for its caller's rate limit.
     pub fn rate_limited(&self) {
         inc(&self.rate_limited);
@@ -53,6 +64,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "idgate_http_responses_total{{class=\"{class}\"}} {}",
+                get(c)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP idgate_list_refreshes_total Scheduled list fetches by outcome."
+        );
+        let _ = writeln!(out, "# TYPE idgate_list_refreshes_total counter");
+        for (outcome, c) in LIST_OUTCOMES.iter().zip(&self.list_refreshes) {
+            let _ = writeln!(
+                out,
+                "idgate_list_refreshes_total{{outcome=\"{outcome}\"}} {}",
                 get(c)
             );
         }

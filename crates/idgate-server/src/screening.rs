@@ -26,6 +26,18 @@ pub fn settings(policy: &idgate_decide::Policy) -> anyhow::Result<Settings> {
     Ok(s)
 }
 
+/// The SHA-256 a version records of its file (and OFAC's alias and comment files).
+pub fn files_sha256(files: Files<'_>) -> String {
+    let mut sha = Sha256::new();
+    for part in [Some(files.main), files.alt, files.comments]
+        .into_iter()
+        .flatten()
+    {
+        sha.update(part);
+    }
+    hex::encode(sha.finalize())
+}
+
 /// Reads a list file (with OFAC's alias and comment files) and stores it as the next
 /// version of `source`, with what it added, changed and removed. Nothing is stored when
 /// any part of the file is malformed.
@@ -35,24 +47,13 @@ pub async fn import(
     format: Format,
     files: Files<'_>,
 ) -> anyhow::Result<ListVersion> {
-    if source.is_empty()
-        || !source
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
+    if !crate::config::valid_source(source) {
         anyhow::bail!("a source name is lower-case letters, digits and _ (e.g. ofac_sdn)");
     }
     let entities = idgate_screen::sources::read(source, format, files)
         .with_context(|| format!("{source}: the file was refused; the current version stays"))?;
     let before = store.list_digests(source).await?;
     let diff = idgate_screen::diff(&before, &entities);
-    let mut sha = Sha256::new();
-    for part in [Some(files.main), files.alt, files.comments]
-        .into_iter()
-        .flatten()
-    {
-        sha.update(part);
-    }
     let rows: Vec<ListEntity> = entities
         .iter()
         .map(|e| {
@@ -67,7 +68,7 @@ pub async fn import(
         .import_list(
             source,
             format.as_str(),
-            &hex::encode(sha.finalize()),
+            &files_sha256(files),
             &rows,
             &ListChanges {
                 added: diff.added,

@@ -131,6 +131,13 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
+    if cfg.role.works() && !cfg.lists.feeds.is_empty() {
+        workers.push(tokio::spawn(crate::refresh::run(
+            state.clone(),
+            cfg.lists.clone(),
+            stop_rx.clone(),
+        )));
+    }
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;

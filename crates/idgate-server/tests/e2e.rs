@@ -882,3 +882,106 @@ fn an_approved_person_later_listed_goes_back_to_a_reviewer_and_loses_the_entitle
     assert_eq!(cases["cases"].as_array().unwrap().len(), 2, "{cases}");
     s.stop();
 }
+
+/// A file served over HTTP on 127.0.0.1 at `/NAME` (its current contents at each request;
+/// anything else is 404): the address an operator configures a list to be fetched from.
+fn serve_file(name: &'static str, path: std::path::PathBuf) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let wanted = line.split_whitespace().nth(1) == Some(&format!("/{name}"));
+            let (status, body) = match std::fs::read(&path) {
+                Ok(body) if wanted => ("200 OK", body),
+                _ => ("404 Not Found", Vec::new()),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    port
+}
+
+/// Issue #31: lists configured by address are fetched at start and on schedule. An
+/// unchanged file makes no new version, a cut one is refused and changes nothing, a new
+/// one is imported and screened against.
+#[test]
+fn configured_lists_are_fetched_on_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("published.xml");
+    std::fs::write(&file, un_list(false)).unwrap();
+    let port = serve_file("un.xml", file.clone());
+    let feeds = format!("un un_xml http://127.0.0.1:{port}/un.xml");
+    let s = Server::start(
+        dir.path(),
+        free_port(),
+        &[
+            ("IDGATE_LISTS_REFRESH", feeds.as_str()),
+            ("IDGATE_LISTS_REFRESH_SECS", "1"),
+        ],
+    );
+    let client = Client::new(dir.path());
+    let until = |what: &str, ok: &dyn Fn(&Value, &str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let lists = client.get(&s.url("/v1/lists"));
+            let metrics = ureq::get(&s.url("/metrics"))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap();
+            if ok(&lists, &metrics) {
+                return lists;
+            }
+            assert!(Instant::now() < deadline, "{what}: {lists} {metrics}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let count = |metrics: &str, outcome: &str| -> u64 {
+        let key = format!("idgate_list_refreshes_total{{outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let v = until("the first fetch", &|l, _| l["sources"][0]["version"] == 1);
+    assert_eq!(v["sources"][0]["entities"], 1, "{v}");
+    until("two unchanged fetches", &|_, m| count(m, "unchanged") >= 2);
+    assert_eq!(client.get(&s.url("/v1/lists"))["sources"][0]["versions"], 1);
+
+    let text = un_list(true);
+    std::fs::write(&file, &text[..text.find("<INDIVIDUAL>").unwrap() + 40]).unwrap();
+    until("the cut file refused", &|_, m| count(m, "refused") >= 1);
+    assert_eq!(client.get(&s.url("/v1/lists"))["sources"][0]["versions"], 1);
+
+    std::fs::write(&file, &text).unwrap();
+    let v = until("the new version", &|l, _| l["sources"][0]["version"] == 2);
+    assert_eq!(
+        (&v["sources"][0]["added"], &v["entities_screened"]),
+        (&json!(1), &json!(2)),
+        "{v}"
+    );
+    let found = client.post(
+        &s.url("/v1/screening/search"),
+        json!({"name": "Zhang Xiaoming", "birth_date": "1995-03-01"}),
+    );
+    assert_eq!(found["matches"][0]["entity_id"], "un:900001", "{found}");
+    s.stop();
+}

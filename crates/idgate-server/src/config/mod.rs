@@ -7,8 +7,10 @@
 //! environment after that.
 
 mod limits;
+mod lists;
 mod role;
 pub use limits::Limits;
+pub use lists::{valid_source, ListFeed, ListRefresh};
 pub use role::Role;
 
 use idgate_store::S3Config;
@@ -67,6 +69,10 @@ const KEYS: &[(&str, &str, bool)] = &[
         "IDGATE_SESSION_PER_MINUTE",
         false,
     ),
+    // Sanctions and PEP lists fetched by the worker processes: `SOURCE FORMAT URL` entries
+    // separated by `;`, every `lists.refresh_secs` (a day). Nothing is fetched unless set.
+    ("lists.refresh", "IDGATE_LISTS_REFRESH", false),
+    ("lists.refresh_secs", "IDGATE_LISTS_REFRESH_SECS", false),
     ("jobs.workers", "IDGATE_WORKERS", false),
     ("jobs.lease_secs", "IDGATE_JOB_LEASE_SECS", false),
     ("jobs.max_attempts", "IDGATE_JOB_MAX_ATTEMPTS", false),
@@ -264,6 +270,7 @@ pub struct Config {
     pub log: String,
     pub storage: Storage,
     pub limits: Limits,
+    pub lists: ListRefresh,
     pub jobs: Jobs,
     pub policy_file: Option<PathBuf>,
     pub models_dir: PathBuf,
@@ -410,6 +417,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         }
     };
     let limits = limits::limits(&get)?;
+    let lists = lists::list_refresh(&get)?;
     let jobs = Jobs {
         workers: parse("jobs.workers", get("jobs.workers")?, 2usize)?,
         lease_secs: positive(
@@ -529,6 +537,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         log: get("log")?.unwrap_or_else(|| "info".into()),
         storage,
         limits,
+        lists,
         jobs,
         policy_file: get("policy_file")?.map(PathBuf::from),
     })

@@ -31,6 +31,34 @@ fn defaults_describe_the_embedded_setup() {
     let c = resolve(&[layer(&[("limits.session_per_minute", "0")])]).unwrap();
     assert_eq!(c.limits.session_per_minute, 0, "0 turns the limit off");
     assert!(resolve(&[layer(&[("limits.api_key_per_minute", "-1")])]).is_err());
+    assert!(
+        c.lists.feeds.is_empty(),
+        "nothing is fetched unless configured"
+    );
+    let c = resolve(&[layer(&[(
+        "lists.refresh",
+        "un un_xml https://un.example/consolidated.xml;\n ofac_sdn ofac_csv https://ofac.example/sdn.csv",
+    )])])
+    .unwrap();
+    assert_eq!(
+        c.lists
+            .feeds
+            .iter()
+            .map(|f| (f.source.as_str(), f.format.as_str()))
+            .collect::<Vec<_>>(),
+        [("un", "un_xml"), ("ofac_sdn", "ofac_csv")]
+    );
+    assert_eq!(c.lists.every_secs, 86_400);
+    for bad in [
+        "un un_xml",
+        "UN un_xml https://x/y",
+        "un pdf https://x/y",
+        "un un_xml ftp://x/y",
+        "un un_xml https://x/a; un un_xml https://x/b",
+    ] {
+        let e = resolve(&[layer(&[("lists.refresh", bad)])]).unwrap_err();
+        assert!(e.to_string().contains("lists.refresh"), "{bad}: {e}");
+    }
     let c = resolve(&[layer(&[("role", "worker")])]).unwrap();
     assert!(c.role.works() && !c.role.serves_api());
     let c = resolve(&[layer(&[("console.trusted_proxies", "10.0.0.1, ::1")])]).unwrap();
