@@ -89,6 +89,10 @@ enum Command {
         /// Match threshold instead of the default's (repeatable: one run each).
         #[arg(long = "threshold")]
         thresholds: Vec<f64>,
+        /// Also write the entities and every labelled query as JSON lines into this
+        /// folder, for a peer to screen the same (bench/screening_peer.py).
+        #[arg(long)]
+        export: Option<PathBuf>,
     },
 }
 
@@ -172,7 +176,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Screening {
             testdata,
             thresholds,
+            export,
         } => {
+            if let Some(dir) = export {
+                screening::export(testdata, dir)?;
+            }
             let default = idgate_screen::Settings::default();
             let mut runs = vec![default.clone()];
             runs.extend(thresholds.iter().map(|&t| idgate_screen::Settings {

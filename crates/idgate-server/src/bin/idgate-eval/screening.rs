@@ -123,6 +123,8 @@ struct Tally {
     baseline: usize,
     any_match: usize,
     micros: Vec<f64>,
+    /// Matches of queries that expect none: (query name, listed name, score).
+    false_matches: Vec<(String, String, f64)>,
 }
 
 fn screen_all(
@@ -137,6 +139,7 @@ fn screen_all(
         baseline: 0,
         any_match: 0,
         micros: Vec::new(),
+        false_matches: Vec::new(),
     };
     for (q, expected) in queries {
         let started = Instant::now();
@@ -144,6 +147,11 @@ fn screen_all(
         t.micros.push(started.elapsed().as_secs_f64() * 1e6);
         if !matches.is_empty() {
             t.any_match += 1;
+            if expected.is_none() {
+                let m = &matches[0];
+                t.false_matches
+                    .push((m.query_name.clone(), m.listed_name.clone(), m.score));
+            }
         }
         let exact = q
             .names
@@ -172,7 +180,33 @@ fn ratio(a: usize, b: usize) -> f64 {
     (a as f64 / b.max(1) as f64 * 1000.0).round() / 1000.0
 }
 
-pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
+/// The `q`-th quantile of `v` (sorted: `median` sorted it already).
+fn percentile(v: &[f64], q: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 * q) as usize).min(v.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// Queries with the entity each expects (none: a person on no list).
+type Labelled = Vec<(Query, Option<String>)>;
+
+/// The lists and every labelled query set, by name: positives carry the entity expected.
+struct Bench {
+    un: usize,
+    ofac: usize,
+    peps: usize,
+    read_ms: f64,
+    entities: Vec<Entity>,
+    un_names: HashMap<String, String>,
+    pep_names: HashMap<String, String>,
+    all_names: HashMap<String, String>,
+    unlabelled_un: usize,
+    sets: Vec<(&'static str, Labelled)>,
+}
+
+fn load(testdata: &Path) -> anyhow::Result<Bench> {
     let lists = testdata.join("watchman_sanctions/test/testdata");
     let bench = testdata.join("yente_screening_benchmark/contrib");
     let read = |p: &Path| std::fs::read(p).with_context(|| p.display().to_string());
@@ -208,9 +242,6 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
     entities.extend(ofac.iter().cloned());
     entities.extend(peps.iter().cloned());
     let all_names = by_name(&entities);
-    let started = Instant::now();
-    let index = Index::new(entities);
-    let index_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let fixtures = bench.join("candidate_generation_benchmark/fixtures");
     let untreated = rows(&fixtures.join("positives_un_untreated.csv"))?;
@@ -225,71 +256,142 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
                 .cloned()
         })
         .collect();
-    let labelled = |rows: &[Row]| -> Vec<(Query, Option<String>)> {
+    let labelled = |rows: &[Row]| -> Labelled {
         rows.iter()
             .zip(&truth)
             .filter_map(|(r, t)| t.clone().map(|t| (query(r), Some(t))))
             .collect()
     };
+    let mut sets = vec![
+        ("un_untreated", labelled(&untreated)),
+        ("un_treated", labelled(&treated)),
+    ];
+    // The treated rows by what the treatment changed: the name (with or without more), or
+    // only the birth date.
+    let changed = |pick: &dyn Fn(&Row, &Row) -> bool| -> Labelled {
+        untreated
+            .iter()
+            .zip(&treated)
+            .zip(&truth)
+            .filter(|((u, t), _)| pick(u, t))
+            .filter_map(|((_, t), truth)| truth.clone().map(|id| (query(t), Some(id))))
+            .collect()
+    };
+    sets.push((
+        "un_treated_name_changed",
+        changed(&|u, t| u.full_name != t.full_name),
+    ));
+    sets.push((
+        "un_treated_birth_date_only",
+        changed(&|u, t| {
+            u.full_name == t.full_name
+                && u.birth_date != t.birth_date
+                && u.nationality == t.nationality
+        }),
+    ));
+    let congress = rows(&fixtures.join("positives_us_congress_untreated.csv"))?;
+    sets.push((
+        "us_congress_pep",
+        congress
+            .iter()
+            .filter_map(|r| {
+                pep_names
+                    .get(&fold::name_words(&r.full_name).join(" "))
+                    .map(|id| (query(r), Some(id.clone())))
+            })
+            .collect(),
+    ));
+    for (name, file) in [
+        ("negatives_global", "negatives_global.csv"),
+        ("negatives_us", "negatives_us.csv"),
+    ] {
+        let neg = rows(&bench.join("validation_report/fixtures").join(file))?;
+        sets.push((name, neg.iter().map(|r| (query(r), None)).collect()));
+    }
+    Ok(Bench {
+        un: un.len(),
+        ofac: ofac.len(),
+        peps: peps.len(),
+        read_ms,
+        entities,
+        un_names,
+        pep_names,
+        all_names,
+        unlabelled_un: truth.iter().filter(|t| t.is_none()).count(),
+        sets,
+    })
+}
+
+pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
+    let b = load(testdata)?;
+    let started = Instant::now();
+    let index = Index::new(b.entities.clone());
+    let index_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut out = BTreeMap::new();
-    let mut report = |name: &str, t: Tally, positives: bool| {
-        let mut t = t;
+    for (name, queries) in &b.sets {
+        let positives = !name.starts_with("negatives");
+        let names = if name.starts_with("un_") {
+            &b.un_names
+        } else if positives {
+            &b.pep_names
+        } else {
+            &b.all_names
+        };
+        let mut t = screen_all(&index, settings, names, queries);
         let mut v = json!({
             "queries": t.queries,
             "median_us": (crate::median(&mut t.micros) * 10.0).round() / 10.0,
+            "p99_us": (percentile(&t.micros, 0.99) * 10.0).round() / 10.0,
         });
         if positives {
             v["recall"] = json!(ratio(t.found, t.queries));
             v["baseline_exact_name_recall"] = json!(ratio(t.baseline, t.queries));
         } else {
             v["false_positive_rate"] = json!(ratio(t.any_match, t.queries));
+            v["false_positives"] = json!(t.any_match);
+            // Synthetic people on no list: their names are no one's data.
+            v["false_matches"] = json!(t.false_matches);
             v["baseline_exact_name_false_positive_rate"] = json!(ratio(t.baseline, t.queries));
         }
         out.insert(name.to_string(), v);
-    };
-    report(
-        "un_untreated",
-        screen_all(&index, settings, &un_names, &labelled(&untreated)),
-        true,
-    );
-    report(
-        "un_treated",
-        screen_all(&index, settings, &un_names, &labelled(&treated)),
-        true,
-    );
-    let congress = rows(&fixtures.join("positives_us_congress_untreated.csv"))?;
-    let congress: Vec<(Query, Option<String>)> = congress
-        .iter()
-        .filter_map(|r| {
-            pep_names
-                .get(&fold::name_words(&r.full_name).join(" "))
-                .map(|id| (query(r), Some(id.clone())))
-        })
-        .collect();
-    report(
-        "us_congress_pep",
-        screen_all(&index, settings, &pep_names, &congress),
-        true,
-    );
-    for file in ["negatives_global.csv", "negatives_us.csv"] {
-        let neg = rows(&bench.join("validation_report/fixtures").join(file))?;
-        let queries: Vec<(Query, Option<String>)> = neg.iter().map(|r| (query(r), None)).collect();
-        report(
-            file.trim_end_matches(".csv"),
-            screen_all(&index, settings, &all_names, &queries),
-            false,
-        );
     }
     Ok(json!({
         "lists": {
-            "un_entities": un.len(),
-            "ofac_sdn_entities": ofac.len(),
-            "us_congress_peps": peps.len(),
-            "read_ms": read_ms.round(),
+            "un_entities": b.un,
+            "ofac_sdn_entities": b.ofac,
+            "us_congress_peps": b.peps,
+            "read_ms": b.read_ms.round(),
             "index_ms": index_ms.round(),
         },
-        "un_positives_without_a_listed_name": truth.iter().filter(|t| t.is_none()).count(),
+        "un_positives_without_a_listed_name": b.unlabelled_un,
         "settings": serde_json::to_value(settings)?,
         "results": out,
     }))
+}
+
+/// Writes `entities.jsonl` (every entity as the index holds it) and `queries.jsonl` (every
+/// labelled query: its set, names, birth date, nationality, gender, expected entity).
+pub fn export(testdata: &Path, dir: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let b = load(testdata)?;
+    std::fs::create_dir_all(dir)?;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("entities.jsonl"))?);
+    for e in &b.entities {
+        writeln!(f, "{}", serde_json::to_string(e)?)?;
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("queries.jsonl"))?);
+    for (set, queries) in &b.sets {
+        for (q, expected) in queries {
+            let line = json!({
+                "set": set,
+                "names": q.names,
+                "birth_date": q.birth_date,
+                "nationalities": q.nationalities,
+                "gender": q.gender.map(String::from),
+                "expected": expected,
+            });
+            writeln!(f, "{line}")?;
+        }
+    }
+    Ok(())
 }
