@@ -38,3 +38,26 @@ pub enum StoreError {
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
 }
+
+impl StoreError {
+    /// The database or the object store did not answer (down, restarting, unreachable),
+    /// as opposed to refusing or missing what was asked: the same request may succeed a
+    /// moment later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Blob(e) => !matches!(
+                e,
+                object_store::Error::NotFound { .. }
+                    | object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. }
+                    | object_store::Error::NotModified { .. }
+                    | object_store::Error::InvalidPath { .. }
+            ),
+            StoreError::Database(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
+            _ => false,
+        }
+    }
+}

@@ -8,6 +8,9 @@ use axum::Json;
 use idgate_store::StoreError;
 use serde_json::json;
 
+/// When to try again after a dependency did not answer.
+const RETRY_UNAVAILABLE_MS: i64 = 5_000;
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -49,6 +52,18 @@ impl ApiError {
             "too many requests in a short time; slow down and try again after Retry-After seconds",
         );
         e.retry_after = Some((now_ms + wait_ms, now_ms));
+        e
+    }
+    /// 503: a service idgate depends on did not answer; nothing was changed, and the
+    /// same request may be made again in a few seconds.
+    pub(crate) fn unavailable() -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the service's storage is unavailable for a moment; nothing was changed; try again shortly",
+        );
+        let now = idgate_core::Clock::now_ms(&idgate_core::SystemClock);
+        e.retry_after = Some((now + RETRY_UNAVAILABLE_MS, now));
         e
     }
     pub fn code(&self) -> &'static str {
@@ -118,6 +133,12 @@ impl From<StoreError> for ApiError {
                 "invalid_state",
                 format!("the case is {}; this action is not possible now", t.from),
             ),
+            // The object store or the database did not answer (S3 down, PostgreSQL
+            // restarting): nothing was stored, and the same request will work again.
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "a dependency is unavailable");
+                ApiError::unavailable()
+            }
             other => {
                 // Store errors carry no personal data: values are bound, never formatted.
                 tracing::error!(error = %other, "storage failure");

@@ -72,6 +72,11 @@ pub fn document() -> Value {
             s.iter()
                 .any(|r| r.get("apiKey").is_some() || r.get("sessionToken").is_some())
         });
+        if limited && op["responses"].get("503").is_none() {
+            op["responses"]["503"] = error_response(
+                "temporarily_unavailable: the database or the object store did not answer; nothing was changed; Retry-After says when to try again",
+            );
+        }
         if limited && op["responses"].get("429").is_none() {
             op["responses"]["429"] = error_response(
                 "rate_limited: over the API key's or session's requests a minute (`limits.api_key_per_minute`, `limits.session_per_minute`); Retry-After says when to come back",

@@ -7,6 +7,7 @@ mod backpressure;
 mod catalog;
 mod console;
 mod documents;
+mod faults;
 mod liveness;
 mod matrix;
 mod review;
@@ -104,6 +105,27 @@ fn limits() -> Limits {
 }
 
 impl T {
+    /// The same service with its blobs in `blobs` (an object store that is down).
+    fn with_blobs(&mut self, blobs: BlobStore) {
+        let s = &self.state;
+        let state = Arc::new(AppState {
+            store: s.store.clone(),
+            blobs,
+            metrics: Default::default(),
+            limits: s.limits.clone(),
+            rate: Default::default(),
+            jobs_ready: Default::default(),
+            policy: idgate_decide::Policy::default(),
+            identity_secret: s.identity_secret.clone(),
+            models: s.models.clone(),
+            screen: s.screen.clone(),
+            flow: s.flow.clone(),
+            console: s.console.clone(),
+        });
+        self.router = app(state.clone());
+        self.state = state;
+    }
+
     /// The service again over the same store, blobs, models and lists, as `serve` builds
     /// it from other settings (an outbox, the flow's or the console's configuration).
     fn rebuild(

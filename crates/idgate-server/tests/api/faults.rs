@@ -1,0 +1,73 @@
+//! Faults (issue #28): a dependency that does not answer is a clear 503 with Retry-After,
+//! and nothing is half-written.
+
+use super::*;
+use idgate_store::S3Config;
+
+#[tokio::test]
+async fn an_upload_while_the_object_store_is_down_is_a_503_and_stores_nothing() {
+    let mut t = setup(limits()).await;
+    let case = t.draft_case("s3-down").await;
+    let working = t.state.blobs.clone();
+    // An S3 endpoint nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = BlobStore::s3(
+        &S3Config {
+            bucket: "idgate".into(),
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            region: "us-east-1".into(),
+            access_key_id: "idgate".into(),
+            secret_access_key: "secret".into(),
+            prefix: String::new(),
+        },
+        MasterKey::generate(),
+    )
+    .unwrap();
+    t.with_blobs(down);
+    let boundary = "XBOUNDARYX";
+    let mut body = Vec::new();
+    for (name, data) in [("kind", b"passport".to_vec()), ("file", specimen_jpeg())] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
+        if name == "file" {
+            body.extend(b"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg");
+        }
+        body.extend(b"\r\n\r\n");
+        body.extend(data);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    let req = Request::post(format!("/v1/cases/{case}/documents"))
+        .header("authorization", format!("Bearer {}", t.key))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let res = t.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("5")
+    );
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v["error"]["code"], "temporarily_unavailable", "{v}");
+    let (_, c) = t.get(&format!("/v1/cases/{case}")).await;
+    assert_eq!(c["documents"], json!([]), "nothing half-stored: {c}");
+
+    // The store back: the same request goes through.
+    t.with_blobs(working);
+    let (s, v) = t
+        .upload(&case, &[("kind", b"passport"), ("file", &specimen_jpeg())])
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
