@@ -39,6 +39,16 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
+    /// A stored image no longer is what was stored (its authentication or its SHA-256
+    /// fails): changed on disk or in the bucket, or read with another key. Trying again
+    /// cannot help.
+    pub fn is_integrity(&self) -> bool {
+        matches!(
+            self,
+            PipelineError::Store(StoreError::Decrypt { .. }) | PipelineError::DigestMismatch
+        )
+    }
+
     /// A class of failure for logs: never personal data.
     pub fn class(&self) -> &'static str {
         match self {

@@ -16,6 +16,8 @@ pub struct Metrics {
     pub jobs_retried: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// Stored images that failed their integrity check (changed or unreadable).
+    pub blob_integrity_failures: AtomicU64,
     /// List refreshes by outcome: imported, unchanged, refused, unreachable.
     pub list_refreshes: [AtomicU64; 4],
 }
@@ -104,6 +106,11 @@ impl Metrics {
                 "idgate_jobs_retried_total",
                 "Jobs that failed and were queued again.",
                 &self.jobs_retried,
+            ),
+            (
+                "idgate_blob_integrity_failures_total",
+                "Stored images whose authentication or SHA-256 failed when read (alert on any).",
+                &self.blob_integrity_failures,
             ),
             (
                 "idgate_rate_limited_total",

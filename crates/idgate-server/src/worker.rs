@@ -91,6 +91,15 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
             inc(&state.metrics.jobs_completed);
             state.store.complete_job(&job.id).await
         }
+        Err(e) if e.is_integrity() => {
+            // A changed image is an alert, not a bad moment: the case goes to a person at
+            // once (retrying would read the same bytes) and the metric is there to page on.
+            tracing::error!(job = %job.id, case = %job.case_id, error = e.class(),
+                "a stored image failed its integrity check; sending the case to review");
+            inc(&state.metrics.blob_integrity_failures);
+            give_up(state, &job).await;
+            return;
+        }
         Err(e) => {
             tracing::warn!(job = %job.id, error = e.class(), attempt = job.attempts, "job failed; will retry");
             inc(&state.metrics.jobs_retried);
@@ -107,7 +116,8 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
     }
 }
 
-/// After too many attempts the case goes to a human instead of looping forever.
+/// After too many attempts, or a failure no retry can mend, the case goes to a human
+/// instead of looping forever.
 async fn give_up(state: &Shared, job: &Job) {
     inc(&state.metrics.jobs_failed);
     if job.kind == JobKind::RescreenList {

@@ -985,3 +985,49 @@ fn configured_lists_are_fetched_on_schedule() {
     assert_eq!(found["matches"][0]["entity_id"], "un:900001", "{found}");
     s.stop();
 }
+
+/// Issue #28: a stored image changed on disk is not retried as if the disk were slow:
+/// the case goes to a reviewer at once and a metric counts it, to alert on.
+#[test]
+fn a_changed_image_sends_the_case_to_review_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), free_port(), &[]);
+    let client = Client::new(dir.path());
+    let case = client.new_case(&s, "tampered");
+    let docs = s.url(&format!("/v1/cases/{case}/documents"));
+    client.upload(&docs, "passport", &passport_photo(&ZHANG));
+    client.upload(
+        &docs,
+        "selfie",
+        &testdata::read("face_recognition_ageitgey/examples/obama-480p.jpg"),
+    );
+    // Someone with the disk flips a byte in the middle of every stored image.
+    let blobs = dir.path().join("blobs/blobs");
+    let mut changed = 0;
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x40;
+        std::fs::write(&path, bytes).unwrap();
+        changed += 1;
+    }
+    assert_eq!(changed, 2);
+    client.enter_and_submit(&s, &case, &ZHANG);
+    let c = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(30));
+    assert_eq!(reason_codes(&c), ["COMPLIANCE_REVIEW"], "{c}");
+    let metrics = ureq::get(&s.url("/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        metrics.contains("idgate_blob_integrity_failures_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("idgate_jobs_retried_total 0"),
+        "no retry: {metrics}"
+    );
+    s.stop();
+}
