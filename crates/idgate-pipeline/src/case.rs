@@ -10,6 +10,7 @@
 //! verified the same document meanwhile.
 
 use crate::edges::{Blobs, CaseStore, DocumentChecker, EngineError, FaceEngine};
+pub use crate::error::PipelineError;
 use crate::faces::{self, FaceCheck};
 use crate::photo;
 use crate::record::{claim_change, decision_of, findings_json, record_parts};
@@ -25,47 +26,6 @@ use idgate_store::{Case, CaseDecision, DecisionRecord, StoreError};
 use idgate_vision::check::CheckOptions;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-
-/// Why a case could not be decided now (the job is retried, then goes to a person).
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("stored image does not match its recorded digest")]
-    DigestMismatch,
-    /// The checks could not run (models missing, a task panicked).
-    #[error("checks failed: {0}")]
-    Checks(String),
-}
-
-impl PipelineError {
-    /// A stored image no longer is what was stored (its authentication or its SHA-256
-    /// fails): changed on disk or in the bucket, or read with another key. Trying again
-    /// cannot help.
-    pub fn is_integrity(&self) -> bool {
-        matches!(
-            self,
-            PipelineError::Store(StoreError::Decrypt { .. }) | PipelineError::DigestMismatch
-        )
-    }
-
-    /// A class of failure for logs: never personal data.
-    pub fn class(&self) -> &'static str {
-        match self {
-            PipelineError::Store(StoreError::Decrypt { .. }) => "blob_decrypt",
-            PipelineError::Store(StoreError::Blob(_)) => "blob_unavailable",
-            PipelineError::Store(_) => "store",
-            PipelineError::DigestMismatch => "digest_mismatch",
-            PipelineError::Checks(_) => "checks_failed",
-        }
-    }
-}
-
-impl From<EngineError> for PipelineError {
-    fn from(e: EngineError) -> Self {
-        PipelineError::Checks(e.to_string())
-    }
-}
 
 /// A check of the identity a case establishes against data from outside the case
 /// (sanctions and PEP screening plug in here): its findings join the document's.

@@ -13,6 +13,7 @@ pub mod case;
 pub mod change;
 pub mod edges;
 pub mod entered;
+pub mod error;
 pub mod evidence;
 pub mod faces;
 #[cfg(any(test, feature = "memory"))]
