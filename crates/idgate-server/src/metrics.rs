@@ -26,14 +26,14 @@ pub fn inc(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
 }
 
-const LIST_OUTCOMES: [&str; 4] = ["imported", "unchanged", "refused", "unreachable"];
+/// The outcomes of a scheduled list fetch, as the metric labels them.
+pub const LIST_OUTCOMES: [&str; 4] = ["imported", "unchanged", "refused", "unreachable"];
 
 impl Metrics {
-    /// One list fetched by the scheduled refresh, with its outcome.
-    pub fn list_refreshed(&self, outcome: &str) {
-        if let Some(i) = LIST_OUTCOMES.iter().position(|o| *o == outcome) {
-            inc(&self.list_refreshes[i]);
-        }
+    /// One list fetched by the scheduled refresh, with its outcome (an index of
+    /// [`LIST_OUTCOMES`]).
+    pub fn list_refreshed(&self, outcome: usize) {
+        inc(&self.list_refreshes[outcome]);
     }
 
     /// A request refused for its caller's rate limit.

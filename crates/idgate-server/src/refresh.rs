@@ -27,13 +27,18 @@ pub enum Refreshed {
 }
 
 impl Refreshed {
-    pub fn as_str(&self) -> &'static str {
+    /// Its place in [`crate::metrics::LIST_OUTCOMES`].
+    fn outcome(&self) -> usize {
         match self {
-            Refreshed::Imported(_) => "imported",
-            Refreshed::Unchanged => "unchanged",
-            Refreshed::Refused(_) => "refused",
-            Refreshed::Unreachable(_) => "unreachable",
+            Refreshed::Imported(_) => 0,
+            Refreshed::Unchanged => 1,
+            Refreshed::Refused(_) => 2,
+            Refreshed::Unreachable(_) => 3,
         }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        crate::metrics::LIST_OUTCOMES[self.outcome()]
     }
 }
 
@@ -70,11 +75,7 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Option<Vec<u8>>, S
 /// OFAC's alias and comment files beside a main file's address.
 fn beside(url: &str) -> (String, String) {
     let (dir, name) = url.rsplit_once('/').unwrap_or(("", url));
-    let (alt, comments) = if name.starts_with("cons_") {
-        ("cons_alt.csv", "cons_comments.csv")
-    } else {
-        ("alt.csv", "sdn_comments.csv")
-    };
+    let (alt, comments) = idgate_screen::sources::ofac::companion_names(name);
     (format!("{dir}/{alt}"), format!("{dir}/{comments}"))
 }
 
@@ -136,7 +137,7 @@ pub async fn run(
     loop {
         for feed in &refresh.feeds {
             let done = refresh_one(&state, &client, feed).await;
-            state.metrics.list_refreshed(done.as_str());
+            state.metrics.list_refreshed(done.outcome());
             match &done {
                 Refreshed::Imported(version) => {
                     tracing::info!(list = %feed.source, version, "list refreshed: new version")

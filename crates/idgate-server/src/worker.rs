@@ -120,68 +120,33 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
 /// instead of looping forever.
 async fn give_up(state: &Shared, job: &Job) {
     inc(&state.metrics.jobs_failed);
-    if job.kind == JobKind::RescreenList {
+    match job.kind {
         // The import stays; an operator sees the failure and imports the list again.
-        tracing::error!(job = %job.id, list = %job.case_id, "re-screening after a list import failed for good");
-        if let Err(e) = state
-            .store
-            .fail_job(&job.id, "attempts_exhausted", None)
-            .await
-        {
-            tracing::error!(error = %e, "recording a failed job failed");
+        JobKind::RescreenList => {
+            tracing::error!(job = %job.id, list = %job.case_id, "re-screening after a list import failed for good");
         }
-        return;
-    }
-    if job.kind == JobKind::CheckChangeRequest {
-        // Checks that cannot run never let a change through: it goes back for its document
-        // to be submitted again.
-        tracing::error!(job = %job.id, change_request = %job.case_id, "job exceeded its attempts; the change request waits for a new submission");
-        let note = r#"[{"code":null,"detail":{"note":"the checks could not run; submit again"}}]"#;
-        let _ = state
-            .store
-            .record_change_checks(
-                &job.case_id,
-                &idgate_store::ChangeCheckResult {
-                    checks: idgate_core::ChangeChecks::Retake,
-                    reasons: &[],
-                    findings: note,
-                    identity_keys: &[],
-                },
-            )
-            .await;
-        if let Err(e) = state
-            .store
-            .fail_job(&job.id, "attempts_exhausted", None)
-            .await
-        {
-            tracing::error!(error = %e, "recording a failed job failed");
-        }
-        return;
-    }
-    tracing::error!(job = %job.id, case = %job.case_id, "job exceeded its attempts; sending the case to review");
-    let case = state.store.case(&job.case_id).await;
-    if let Ok(Some(c)) = case {
-        let mut status = c.status;
-        if status == CaseStatus::Submitted {
-            if let Ok(c) = state
-                .store
-                .transition(&c.id, CaseEvent::StartProcessing, "worker", None)
-                .await
-            {
-                status = c.status;
-            }
-        }
-        if status == CaseStatus::Processing {
-            let reasons = [ReasonCode::ComplianceReview];
+        // Checks that cannot run never let a change through: it goes back for its
+        // document to be submitted again.
+        JobKind::CheckChangeRequest => {
+            tracing::error!(job = %job.id, change_request = %job.case_id, "job exceeded its attempts; the change request waits for a new submission");
+            let note =
+                r#"[{"code":null,"detail":{"note":"the checks could not run; submit again"}}]"#;
             let _ = state
                 .store
-                .transition(
-                    &c.id,
-                    CaseEvent::Decide(Decision::Review),
-                    "worker",
-                    Some(&reasons),
+                .record_change_checks(
+                    &job.case_id,
+                    &idgate_store::ChangeCheckResult {
+                        checks: idgate_core::ChangeChecks::Retake,
+                        reasons: &[],
+                        findings: note,
+                        identity_keys: &[],
+                    },
                 )
                 .await;
+        }
+        JobKind::ProcessCase => {
+            tracing::error!(job = %job.id, case = %job.case_id, "job exceeded its attempts; sending the case to review");
+            to_review(state, &job.case_id).await;
         }
     }
     if let Err(e) = state
@@ -190,6 +155,35 @@ async fn give_up(state: &Shared, job: &Job) {
         .await
     {
         tracing::error!(error = %e, "recording a failed job failed");
+    }
+}
+
+/// A case its checks could not decide, to a person (COMPLIANCE_REVIEW).
+async fn to_review(state: &Shared, case_id: &str) {
+    let Ok(Some(c)) = state.store.case(case_id).await else {
+        return;
+    };
+    let mut status = c.status;
+    if status == CaseStatus::Submitted {
+        if let Ok(c) = state
+            .store
+            .transition(&c.id, CaseEvent::StartProcessing, "worker", None)
+            .await
+        {
+            status = c.status;
+        }
+    }
+    if status == CaseStatus::Processing {
+        let reasons = [ReasonCode::ComplianceReview];
+        let _ = state
+            .store
+            .transition(
+                &c.id,
+                CaseEvent::Decide(Decision::Review),
+                "worker",
+                Some(&reasons),
+            )
+            .await;
     }
 }
 

@@ -626,6 +626,21 @@ fn lists(data: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `idgate lists import` of `file` as the next version of the UN list.
+fn import_un(data: &std::path::Path, file: &std::path::Path) -> std::process::Output {
+    lists(
+        data,
+        &[
+            "import",
+            "--source",
+            "un",
+            "--format",
+            "un_xml",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
 /// Issue #31: a list imported while the service runs is screened against from the next
 /// case on. The listed man's case goes to a person with SANCTIONS_MATCH and the match's
 /// reasons (which names met, the qualifiers); a cut file is refused and changes nothing.
@@ -637,14 +652,7 @@ fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
     let list = dir.path().join("un.xml");
     std::fs::write(&list, un_list(true)).unwrap();
     let lists = |args: &[&str]| lists(dir.path(), args);
-    let out = lists(&[
-        "import",
-        "--source",
-        "un",
-        "--format",
-        "un_xml",
-        list.to_str().unwrap(),
-    ]);
+    let out = import_un(dir.path(), &list);
     assert!(
         out.status.success(),
         "{}",
@@ -663,14 +671,7 @@ fn a_listed_person_goes_to_a_reviewer_with_the_match_explained() {
     let text = std::fs::read_to_string(&list).unwrap();
     let cut = dir.path().join("cut.xml");
     std::fs::write(&cut, &text[..text.find("<INDIVIDUAL>").unwrap() + 40]).unwrap();
-    let out = lists(&[
-        "import",
-        "--source",
-        "un",
-        "--format",
-        "un_xml",
-        cut.to_str().unwrap(),
-    ]);
+    let out = import_un(dir.path(), &cut);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("refused"),
@@ -768,17 +769,7 @@ fn an_approved_person_later_listed_goes_back_to_a_reviewer_and_loses_the_entitle
     let list = dir.path().join("un.xml");
     let import = |zhang: bool| {
         std::fs::write(&list, un_list(zhang)).unwrap();
-        let out = lists(
-            dir.path(),
-            &[
-                "import",
-                "--source",
-                "un",
-                "--format",
-                "un_xml",
-                list.to_str().unwrap(),
-            ],
-        );
+        let out = import_un(dir.path(), &list);
         assert!(
             out.status.success(),
             "{}",

@@ -24,6 +24,17 @@ fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
         .from_reader(bytes)
 }
 
+/// The names OFAC gives the alias and comment files published beside a main file:
+/// `alt.csv` and `sdn_comments.csv` beside `sdn.csv`, `cons_alt.csv` and
+/// `cons_comments.csv` beside the consolidated list's `cons_prim.csv`.
+pub fn companion_names(main_name: &str) -> (&'static str, &'static str) {
+    if main_name.starts_with("cons_") {
+        ("cons_alt.csv", "cons_comments.csv")
+    } else {
+        ("alt.csv", "sdn_comments.csv")
+    }
+}
+
 /// Reads a main file (`sdn.csv` or `cons_prim.csv`) with its alias and comment files;
 /// `prefix` names the list in the entity identifiers (`ofac_sdn`).
 pub fn read(

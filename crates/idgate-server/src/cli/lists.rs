@@ -27,11 +27,7 @@ pub struct Import<'a> {
 fn beside(main: &Path) -> (Option<std::path::PathBuf>, Option<std::path::PathBuf>) {
     let dir = main.parent().unwrap_or(Path::new("."));
     let name = main.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let (alt, comments) = if name.starts_with("cons_") {
-        ("cons_alt.csv", "cons_comments.csv")
-    } else {
-        ("alt.csv", "sdn_comments.csv")
-    };
+    let (alt, comments) = idgate_screen::sources::ofac::companion_names(name);
     let found = |n: &str| Some(dir.join(n)).filter(|p| p.is_file());
     (found(alt), found(comments))
 }

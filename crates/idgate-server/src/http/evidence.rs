@@ -304,11 +304,7 @@ pub async fn list_entity(
     State(s): State<Shared>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    s.screen
-        .reload(&s.store)
-        .await
-        .map_err(|e| ApiError::internal(format!("screening lists: {e:#}")))?;
-    let index = s.screen.index();
+    let index = crate::http::screening::current(&s).await?;
     let (entity, digest) = index
         .entity(&id)
         .ok_or_else(|| ApiError::not_found("listed entity"))?;

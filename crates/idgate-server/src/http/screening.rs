@@ -20,8 +20,9 @@ const MAX_NAME_CHARS: usize = 200;
 /// Most matches one search answers.
 const MAX_LIMIT: usize = 100;
 
-/// Rebuilds the index if another process imported a version since.
-async fn current(s: &Shared) -> ApiResult<std::sync::Arc<idgate_screen::Index>> {
+/// The index of the current lists, rebuilt first if another process imported a version
+/// since.
+pub(crate) async fn current(s: &Shared) -> ApiResult<std::sync::Arc<idgate_screen::Index>> {
     s.screen
         .reload(&s.store)
         .await
@@ -88,10 +89,6 @@ struct Search {
     limit: Option<usize>,
 }
 
-fn invalid(code: &'static str, message: &str) -> ApiError {
-    ApiError::bad_request(code, message)
-}
-
 /// The search as a query and the settings it runs with.
 fn query_of(search: Search, s: &Shared) -> ApiResult<(Query, idgate_screen::Settings)> {
     let names: Vec<String> = search
@@ -102,24 +99,27 @@ fn query_of(search: Search, s: &Shared) -> ApiResult<(Query, idgate_screen::Sett
         .filter(|n| !n.is_empty())
         .collect();
     if names.is_empty() {
-        return Err(invalid(
+        return Err(ApiError::bad_request(
             "invalid_name",
             "give the name to search for (`name`)",
         ));
     }
     if names.len() > MAX_NAMES || names.iter().any(|n| n.chars().count() > MAX_NAME_CHARS) {
-        return Err(invalid(
+        return Err(ApiError::bad_request(
             "invalid_name",
             "at most 10 names of at most 200 characters each",
         ));
     }
     if names.iter().any(|n| n.chars().any(char::is_control)) {
-        return Err(invalid("invalid_name", "a name holds a control character"));
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "a name holds a control character",
+        ));
     }
     let birth_date = match search.birth_date.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(d) => Some(PartialDate::parse_iso(d).ok_or_else(|| {
-            invalid(
+            ApiError::bad_request(
                 "invalid_birth_date",
                 "birth_date is YYYY, YYYY-MM or YYYY-MM-DD",
             )
@@ -128,22 +128,23 @@ fn query_of(search: Search, s: &Shared) -> ApiResult<(Query, idgate_screen::Sett
     let nationalities = match search.country.as_deref().map(str::trim) {
         None | Some("") => Vec::new(),
         Some(c) => vec![idgate_screen::fold::country(c)
-            .ok_or_else(|| invalid("invalid_country", "country is not a known country"))?
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_country", "country is not a known country")
+            })?
             .to_string()],
     };
     let gender = match search.gender.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("M" | "m") => Some('M'),
         Some("F" | "f") => Some('F'),
-        Some(g) => Some(
-            idgate_screen::entity::gender_word(g)
-                .ok_or_else(|| invalid("invalid_gender", "gender is M, F, male or female"))?,
-        ),
+        Some(g) => Some(idgate_screen::entity::gender_word(g).ok_or_else(|| {
+            ApiError::bad_request("invalid_gender", "gender is M, F, male or female")
+        })?),
     };
     if search.identifiers.len() > MAX_NAMES
         || search.identifiers.iter().any(|i| i.len() > MAX_NAME_CHARS)
     {
-        return Err(invalid(
+        return Err(ApiError::bad_request(
             "invalid_identifier",
             "at most 10 identifiers of at most 200 characters each",
         ));
@@ -151,7 +152,7 @@ fn query_of(search: Search, s: &Shared) -> ApiResult<(Query, idgate_screen::Sett
     let mut settings = s.screen.settings().clone();
     if let Some(t) = search.threshold {
         if !(0.0..=1.0).contains(&t) {
-            return Err(invalid(
+            return Err(ApiError::bad_request(
                 "invalid_threshold",
                 "threshold lies between 0 and 1",
             ));
@@ -161,7 +162,10 @@ fn query_of(search: Search, s: &Shared) -> ApiResult<(Query, idgate_screen::Sett
     }
     if let Some(limit) = search.limit {
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(invalid("invalid_limit", "limit lies between 1 and 100"));
+            return Err(ApiError::bad_request(
+                "invalid_limit",
+                "limit lies between 1 and 100",
+            ));
         }
         settings.limit = limit;
     }

@@ -28,28 +28,12 @@ async fn an_upload_while_the_object_store_is_down_is_a_503_and_stores_nothing() 
     )
     .unwrap();
     t.with_blobs(down);
-    let boundary = "XBOUNDARYX";
-    let mut body = Vec::new();
-    for (name, data) in [("kind", b"passport".to_vec()), ("file", specimen_jpeg())] {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
-        );
-        if name == "file" {
-            body.extend(b"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg");
-        }
-        body.extend(b"\r\n\r\n");
-        body.extend(data);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    let req = Request::post(format!("/v1/cases/{case}/documents"))
-        .header("authorization", format!("Bearer {}", t.key))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
+    let jpeg = specimen_jpeg();
+    let req = multipart_request(
+        &t.key,
+        &format!("/v1/cases/{case}/documents"),
+        &[("kind", b"passport"), ("file", &jpeg)],
+    );
     let res = t.router.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(

@@ -258,32 +258,7 @@ impl T {
         uri: &str,
         fields: &[(&str, &[u8])],
     ) -> (StatusCode, Value) {
-        let boundary = "XBOUNDARYX";
-        let mut body = Vec::new();
-        for (name, data) in fields {
-            body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"")
-                    .as_bytes(),
-            );
-            if *name == "file" || *name == "frame" {
-                body.extend(b"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg");
-            }
-            body.extend(b"\r\n\r\n");
-            body.extend(*data);
-            body.extend(b"\r\n");
-        }
-        body.extend(format!("--{boundary}--\r\n").as_bytes());
-        let req = Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header("authorization", format!("Bearer {bearer}"))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap();
-        self.call(req).await
+        self.call(multipart_request(bearer, uri, fields)).await
     }
 }
 
@@ -360,6 +335,35 @@ async fn case_in_review(t: &T, uid: &str) -> String {
         .await
         .unwrap();
     case
+}
+
+/// A multipart POST of `fields` to `uri` with `bearer` as the credential; `file` and
+/// `frame` fields go as JPEG files.
+fn multipart_request(bearer: &str, uri: &str, fields: &[(&str, &[u8])]) -> Request<Body> {
+    let boundary = "XBOUNDARYX";
+    let mut body = Vec::new();
+    for (name, data) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
+        if *name == "file" || *name == "frame" {
+            body.extend(b"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg");
+        }
+        body.extend(b"\r\n\r\n");
+        body.extend(*data);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("authorization", format!("Bearer {bearer}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
 }
 
 /// A case with Erika's passport photo, a selfie and her data, submitted.
