@@ -73,6 +73,18 @@ pub struct AttemptPolicy {
     pub escalate_after: u32,
 }
 
+/// How long what an applicant gave is kept. Images, entered data, kept liveness frames
+/// and the evidence drawn on them are erased `images_days` after a case's final decision
+/// (0: kept until the applicant is erased). The applicant's verified data and face
+/// template stay while the applicant does (ongoing screening and duplicate search read
+/// them); identity keys (keyed hashes), decisions and the audit trail are never erased
+/// by retention: they are what the AML record-keeping period asks for.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    pub images_days: u32,
+}
+
 /// What happens to a suspicion (a finding that may mean an attack) that would otherwise
 /// go back to the applicant as a retake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -122,6 +134,7 @@ struct RawPolicy {
     rules: Rules,
     attempts: AttemptPolicy,
     liveness: LivenessLimits,
+    retention: Retention,
     suspicion: RawSuspicion,
     #[serde(default)]
     reject_types: BTreeMap<String, String>,
@@ -155,6 +168,7 @@ pub struct Policy {
     pub rules: Rules,
     pub attempts: AttemptPolicy,
     pub liveness: LivenessLimits,
+    pub retention: Retention,
     pub suspicion: Suspicion,
     reject_types: HashMap<ReasonCode, RejectType>,
     /// Sanctions and PEP screening thresholds and weights, as written: the screening
@@ -332,6 +346,7 @@ impl Policy {
             rules: raw.rules,
             attempts: raw.attempts,
             liveness: raw.liveness,
+            retention: raw.retention,
             suspicion,
             reject_types,
             screening: raw.screening,
@@ -516,6 +531,7 @@ mod tests {
         // Untouched keys keep their defaults.
         assert!(p.accepts("DE", DocKind::NationalId));
         assert_eq!(p.attempts.escalate_after, 5);
+        assert_eq!(p.retention.images_days, 1825);
         assert!(!p.region_supported("US", None));
         assert!(p.region_supported("IR", None));
         assert_eq!(p.reject_type(ReasonCode::Photocopy), RejectType::Final);

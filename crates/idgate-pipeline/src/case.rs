@@ -22,7 +22,7 @@ use idgate_decide::{
     Application, Extracted, Finding, Inputs, Outcome, Policy, Side, Step, UploadKind, Verdict,
 };
 use idgate_face::hash::Seen;
-use idgate_store::{Case, CaseDecision, DecisionRecord, StoreError};
+use idgate_store::{Case, CaseDecision, DecisionRecord, Owner, StoreError};
 use idgate_vision::check::CheckOptions;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -486,7 +486,7 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
             sides,
             face: face.seen,
         };
-        crate::evidence::keep(self.store, self.blobs, &case.id, &seen).await?;
+        crate::evidence::keep(self.store, self.blobs, case, &seen).await?;
         let mut face_findings = face.findings;
         if let Some(descriptor) = &face.descriptor {
             face_findings.extend(self.searches(case, descriptor, face.hash).await?);
@@ -525,14 +525,18 @@ impl<S: CaseStore, B: Blobs> Pipeline<'_, S, B> {
                     detail.to_string(),
                 ));
             }
-            let key = blobs.put(&Seen::encode(&seen)).await?;
+            let key = blobs
+                .put(Owner::Applicant(&case.applicant_id), &Seen::encode(&seen))
+                .await?;
             store
                 .put_frame_set(&case.applicant_id, &case.id, None, &key)
                 .await?;
         }
         findings
             .extend(faces::duplicate_faces(policy, store, blobs, &case.applicant_id, face).await?);
-        let key = blobs.put(&face.to_bytes()).await?;
+        let key = blobs
+            .put(Owner::Applicant(&case.applicant_id), &face.to_bytes())
+            .await?;
         if let Some(old) = store
             .put_face_template(&case.applicant_id, &case.id, &key)
             .await?

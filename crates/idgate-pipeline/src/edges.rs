@@ -8,7 +8,7 @@ use idgate_core::{CaseEvent, ReasonCode};
 use idgate_face::{Face, FaceModels};
 use idgate_store::{
     Applicant, AttemptRow, BlobStore, Case, CaseDecision, Claim, Document, FaceTemplate,
-    LivenessChallenge, Store, StoreError,
+    LivenessChallenge, Owner, Store, StoreError,
 };
 use idgate_vision::check::{CheckError, CheckOptions, Report};
 use idgate_vision::input::InputError;
@@ -116,7 +116,12 @@ pub trait CaseStore: Send + Sync {
 /// Encrypted blobs: uploaded images, entered data, face templates.
 pub trait Blobs: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
-    fn put(&self, data: &[u8]) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Stores `data` as an object of `owner` (erasing an applicant erases theirs).
+    fn put(
+        &self,
+        owner: Owner<'_>,
+        data: &[u8],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -258,8 +263,12 @@ impl Blobs for BlobStore {
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
         BlobStore::get(self, key)
     }
-    fn put(&self, data: &[u8]) -> impl Future<Output = Result<String, StoreError>> + Send {
-        BlobStore::put(self, data)
+    fn put(
+        &self,
+        owner: Owner<'_>,
+        data: &[u8],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send {
+        BlobStore::put(self, owner, data)
     }
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         BlobStore::delete(self, key)

@@ -9,7 +9,7 @@
 
 use crate::edges::{Blobs, CaseStore};
 use idgate_decide::Side;
-use idgate_store::StoreError;
+use idgate_store::{Case, Owner, StoreError};
 use idgate_vision::check::Report;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -179,15 +179,17 @@ pub fn side_seen(side: Side, report: &Report) -> SideSeen {
 pub async fn keep<S: CaseStore, B: Blobs>(
     store: &S,
     blobs: &B,
-    case_id: &str,
+    case: &Case,
     evidence: &Evidence,
 ) -> Result<(), StoreError> {
     if evidence.is_empty() {
         return Ok(());
     }
     let bytes = serde_json::to_vec(evidence).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let key = blobs.put(&bytes).await?;
-    if let Some(old) = store.put_case_evidence(case_id, &key).await? {
+    let key = blobs
+        .put(Owner::Applicant(&case.applicant_id), &bytes)
+        .await?;
+    if let Some(old) = store.put_case_evidence(&case.id, &key).await? {
         blobs.delete(&old).await?;
     }
     Ok(())

@@ -18,6 +18,8 @@ pub mod evidence;
 pub mod faces;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
+#[cfg(any(test, feature = "memory"))]
+mod memory_blobs;
 pub mod photo;
 pub mod record;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! checker and face engine that answer what the test set up for each image. Compiled for
 //! this crate's tests and with the `memory` feature; never in the service binary.
 
-use crate::edges::{Blobs, CaseStore, DocumentChecker, EngineError, FaceEngine};
+use crate::edges::{CaseStore, DocumentChecker, EngineError, FaceEngine};
 use idgate_core::{
     CaseEvent, CaseStatus, ChallengeStatus, ClaimStatus, Clock, KeyKind, ReasonCode,
 };
@@ -18,6 +18,8 @@ use image::RgbImage;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
+
+pub use crate::memory_blobs::MemoryBlobs;
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -102,6 +104,7 @@ impl MemoryStore {
             uid: uid.into(),
             region: region.into(),
             created_at: self.clock.now_ms(),
+            erased_at: None,
         };
         g.applicants.push(a.clone());
         a
@@ -229,7 +232,7 @@ impl MemoryStore {
     }
 }
 
-fn ready<T: Send>(v: T) -> impl Future<Output = T> + Send {
+pub(crate) fn ready<T: Send>(v: T) -> impl Future<Output = T> + Send {
     std::future::ready(v)
 }
 
@@ -513,52 +516,6 @@ impl MemoryStore {
             }
         }
         Ok(case)
-    }
-}
-
-/// Blobs in a map (unencrypted: nothing leaves the test).
-#[derive(Default)]
-pub struct MemoryBlobs {
-    blobs: Mutex<HashMap<String, Vec<u8>>>,
-    next: Mutex<u64>,
-}
-
-impl MemoryBlobs {
-    pub fn len(&self) -> usize {
-        self.blobs.lock().map(|b| b.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Changes a stored blob behind the pipeline's back (tampering, bit rot).
-    pub fn replace(&self, key: &str, data: &[u8]) {
-        if let Ok(mut b) = self.blobs.lock() {
-            b.insert(key.into(), data.to_vec());
-        }
-    }
-}
-
-impl Blobs for MemoryBlobs {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send {
-        let found = self.blobs.lock().ok().and_then(|b| b.get(key).cloned());
-        ready(found.ok_or(StoreError::NotFound { what: "blob" }))
-    }
-    fn put(&self, data: &[u8]) -> impl Future<Output = Result<String, StoreError>> + Send {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        *next += 1;
-        let key = format!("blobs/{}", *next);
-        if let Ok(mut b) = self.blobs.lock() {
-            b.insert(key.clone(), data.to_vec());
-        }
-        ready(Ok(key))
-    }
-    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
-        if let Ok(mut b) = self.blobs.lock() {
-            b.remove(key);
-        }
-        ready(Ok(()))
     }
 }
 

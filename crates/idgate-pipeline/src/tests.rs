@@ -10,6 +10,7 @@ use idgate_decide::{Application, Extracted, Finding, Outcome, Policy};
 use idgate_face::occlusion::Measures;
 use idgate_face::{Descriptor, Face, Landmarks};
 use idgate_mrz::{Date, Format};
+use idgate_store::Owner;
 use idgate_vision::check::{CheckOptions, MrzReading, Report};
 use std::sync::Arc;
 
@@ -165,11 +166,19 @@ impl World {
             ("passport", "photo_page", &images.page),
             ("selfie", "face", &images.selfie),
         ] {
-            let key = self.blobs.put(bytes).await.unwrap();
+            let key = self
+                .blobs
+                .put(Owner::Applicant(&applicant.id), bytes)
+                .await
+                .unwrap();
             self.store.add_document(&case.id, kind, side, &key, bytes);
         }
         let data = serde_json::to_vec(&entered(number)).unwrap();
-        let key = self.blobs.put(&data).await.unwrap();
+        let key = self
+            .blobs
+            .put(Owner::Applicant(&applicant.id), &data)
+            .await
+            .unwrap();
         self.store.set_data(&case.id, &key).unwrap();
         self.store.submit(&case.id).unwrap();
         case.id
@@ -239,6 +248,13 @@ async fn the_reviewer_sees_the_outline_the_mrz_and_the_faces_the_checks_compared
     let case = w.submit("zhang", "basic", &images, "E12345678").await;
     w.pipeline().decide_case(&case).await.unwrap();
     let key = w.store.evidence_key(&case).expect("evidence kept");
+    // Kept as the applicant's: erasing them erases it.
+    let applicant = CaseStore::case(&w.store, &case)
+        .await
+        .unwrap()
+        .unwrap()
+        .applicant_id;
+    assert_eq!(w.blobs.owner_of(&key), Some(applicant));
     let seen = crate::evidence::read(&w.blobs.get(&key).await.unwrap()).unwrap();
     assert_eq!(seen.sides.len(), 1);
     let side = &seen.sides[0];
@@ -264,9 +280,15 @@ async fn the_reviewer_sees_the_outline_the_mrz_and_the_faces_the_checks_compared
     assert!(face.similarity.unwrap() < face.threshold);
     // Decided again after a stopped worker: one record, the old blob deleted.
     let blobs = w.blobs.len();
-    crate::evidence::keep(&w.store, &w.blobs, &case, &seen_again(&key, &w).await)
-        .await
-        .unwrap();
+    let decided_case = CaseStore::case(&w.store, &case).await.unwrap().unwrap();
+    crate::evidence::keep(
+        &w.store,
+        &w.blobs,
+        &decided_case,
+        &seen_again(&key, &w).await,
+    )
+    .await
+    .unwrap();
     assert_ne!(w.store.evidence_key(&case).unwrap(), key);
     assert_eq!(w.blobs.len(), blobs);
 }
@@ -393,10 +415,14 @@ async fn without_documents_or_readable_data_no_check_runs() {
 
     let case = w.store.add_case(&a.id, "basic");
     let page = png(50, 50);
-    let key = w.blobs.put(&page).await.unwrap();
+    let key = w.blobs.put(Owner::Applicant(&a.id), &page).await.unwrap();
     w.store
         .add_document(&case.id, "passport", "photo_page", &key, &page);
-    let garbage = w.blobs.put(b"{not json").await.unwrap();
+    let garbage = w
+        .blobs
+        .put(Owner::Applicant(&a.id), b"{not json")
+        .await
+        .unwrap();
     w.store.set_data(&case.id, &garbage).unwrap();
     w.store.submit(&case.id).unwrap();
     w.pipeline().decide_case(&case.id).await.unwrap();

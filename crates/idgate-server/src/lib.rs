@@ -16,6 +16,7 @@ pub mod monitoring;
 pub mod ratelimit;
 pub mod refresh;
 pub mod report;
+pub mod retention;
 pub mod screening;
 pub mod service;
 pub mod signin;

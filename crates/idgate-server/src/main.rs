@@ -63,6 +63,13 @@ enum Command {
     /// Put a backup back into a new data directory, after its master key and identity.key
     /// were put there; every blob is opened before it is done.
     Restore { from: PathBuf },
+    /// The master key: `keys rotate` puts a new one first in the key file and wraps every
+    /// applicant's key again under it while the service runs (images are not encrypted
+    /// again); resumable.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Read MRZ lines from stdin and report every field and check.
     Mrz {
         /// Input: JSON Lines {"id", "mrz"}; output: one JSON object per line.
@@ -143,6 +150,20 @@ enum FaceAction {
         #[arg(long, env = "IDGATE_MODELS_DIR")]
         models_dir: PathBuf,
         frames: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// A new master key first in the key file (inline keys: put the new one first
+    /// yourself), every owner's key wrapped again under it. Safe to run again.
+    Rotate {
+        /// Carry on an interrupted rotation without adding another key.
+        #[arg(long)]
+        resume: bool,
+        /// When nothing is left under older keys, remove them from the key file.
+        #[arg(long)]
+        retire: bool,
     },
 }
 
@@ -305,6 +326,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (store, _) = rt.block_on(idgate_server::open(&cfg))?;
             let manifest = rt.block_on(cli::backup::backup(&cfg, &store, dest))?;
             println!("{manifest}");
+            rt.block_on(store.close());
+            true
+        }
+        Command::Keys {
+            action: KeysAction::Rotate { resume, retire },
+        } => {
+            let cfg = load_config(&cli, &[])?;
+            let rt = runtime()?;
+            let (store, blobs) = rt.block_on(idgate_server::open(&cfg))?;
+            let how = cli::keys::Rotate {
+                resume: *resume,
+                retire: *retire,
+            };
+            let done = rt.block_on(cli::keys::rotate(&store, &blobs, how))?;
+            println!("{done}");
             rt.block_on(store.close());
             true
         }

@@ -16,6 +16,12 @@ pub struct Metrics {
     pub jobs_retried: AtomicU64,
     pub jobs_failed: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// Applicants erased on request, and objects of theirs not deleted (their key is gone
+    /// all the same; a repeated DELETE deletes them).
+    pub erasures: AtomicU64,
+    pub erased_objects_left: AtomicU64,
+    /// Cases whose images and entered data retention removed.
+    pub retention_expired: AtomicU64,
     /// Stored images that failed their integrity check (changed or unreadable).
     pub blob_integrity_failures: AtomicU64,
     /// List refreshes by outcome: imported, unchanged, refused, unreachable.
@@ -34,6 +40,13 @@ impl Metrics {
     /// [`LIST_OUTCOMES`]).
     pub fn list_refreshed(&self, outcome: usize) {
         inc(&self.list_refreshes[outcome]);
+    }
+
+    /// An applicant erased; `left`: objects of theirs that could not be deleted.
+    pub fn erased(&self, left: usize) {
+        inc(&self.erasures);
+        self.erased_objects_left
+            .fetch_add(left as u64, Ordering::Relaxed);
     }
 
     /// A request refused for its caller's rate limit.
@@ -116,6 +129,21 @@ impl Metrics {
                 "idgate_rate_limited_total",
                 "Requests refused with 429 for their API key's or session's rate limit.",
                 &self.rate_limited,
+            ),
+            (
+                "idgate_erasures_total",
+                "Applicants erased on request (their key destroyed).",
+                &self.erasures,
+            ),
+            (
+                "idgate_erased_objects_left_total",
+                "Objects of erased applicants not deleted (unreadable; repeat the DELETE).",
+                &self.erased_objects_left,
+            ),
+            (
+                "idgate_retention_expired_cases_total",
+                "Cases whose images and entered data the retention period removed.",
+                &self.retention_expired,
             ),
             (
                 "idgate_jobs_failed_total",

@@ -5,7 +5,7 @@ use crate::config::{Config, MasterKeySource, Storage};
 use crate::state::{AppState, Shared};
 use anyhow::Context;
 use idgate_core::SystemClock;
-use idgate_store::{BlobStore, MasterKey, Store};
+use idgate_store::{BlobStore, Keyring, Store};
 use std::sync::Arc;
 
 /// Opens the database (migrating it) and the blob store described by `cfg`.
@@ -26,16 +26,24 @@ pub async fn open_with_clock(
         .await
         .context("opening the database")?;
     store.migrate().await.context("migrating the database")?;
-    let master = match &cfg.master_key {
-        MasterKeySource::Inline(hex) => MasterKey::from_hex(&hex.0),
-        MasterKeySource::File(path) => MasterKey::load_or_create(path),
-    }
-    .context("loading the master key")?;
+    let master = master_keys(cfg, true)?;
     let blobs = match &cfg.storage {
         Storage::Local { dir } => BlobStore::local(dir, master)?,
         Storage::S3(s3) => BlobStore::s3(s3, master)?,
     };
     Ok((store, blobs))
+}
+
+/// The master keys the configuration names: keys given inline (`IDGATE_MASTER_KEY`, the
+/// current one first, commas between), or a key file (`create`: made with a new key if
+/// missing), read again when it changes.
+pub fn master_keys(cfg: &Config, create: bool) -> anyhow::Result<Keyring> {
+    match &cfg.master_key {
+        MasterKeySource::Inline(hex) => Keyring::from_hex_list(&hex.0),
+        MasterKeySource::File(path) if create => Keyring::load_or_create(path),
+        MasterKeySource::File(path) => Keyring::from_file(path),
+    }
+    .context("loading the master key")
 }
 
 /// Creates an API key on first start so the platform can call the API; the key is
@@ -128,6 +136,12 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         workers.push(tokio::spawn(crate::webhooks::run(
             state.clone(),
             crate::webhooks::Dispatcher::new(hook, secret)?,
+            stop_rx.clone(),
+        )));
+    }
+    if cfg.role.works() && state.policy.retention.images_days > 0 {
+        workers.push(tokio::spawn(crate::retention::run(
+            state.clone(),
             stop_rx.clone(),
         )));
     }

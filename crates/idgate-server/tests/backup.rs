@@ -73,7 +73,14 @@ fn a_backup_taken_while_serving_restores_with_every_image() {
     copy_key(&a, &c, "master.key");
     let (ok, restored, err) = idgate(&c, &["restore", b.to_str().unwrap()]);
     assert!(ok, "{err}");
-    assert_eq!(restored["blobs_opened"], manifest["blobs"], "{restored}");
+    let opened = restored["blobs_opened"].as_u64().unwrap();
+    let keys = restored["owner_keys"].as_u64().unwrap();
+    assert!(keys >= 1, "{restored}");
+    assert_eq!(
+        opened + keys,
+        manifest["blobs"].as_u64().unwrap(),
+        "{restored}"
+    );
     let (ok, _, err) = idgate(&c, &["restore", b.to_str().unwrap()]);
     assert!(!ok && err.contains("new data directory"), "{err}");
 
@@ -132,5 +139,87 @@ fn a_backup_taken_while_serving_restores_with_every_image() {
         ));
         assert!(image::load_from_memory(&bytes).is_ok());
     }
+    s.stop();
+}
+
+/// `idgate keys rotate` while the service serves (issue #28): a new master key, every
+/// owner's key wrapped again under it, every image still opening in the running process
+/// and after a restart with only the new key.
+#[test]
+fn a_master_key_rotated_while_serving_keeps_every_image_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let s = Server::start(&a, free_port(), &[]);
+    let client = Client::new(&a);
+    let case = client.submitted_case(&s, "rotate-1", SAME_PERSON);
+    wait_decided(&client, &s, &case);
+    let draft = client.new_case(&s, "rotate-2");
+    client.upload(
+        &s.url(&format!("/v1/cases/{draft}/documents")),
+        "passport",
+        &passport_photo(&ZHANG),
+    );
+    let r = client.post(
+        &s.url("/v1/reviewers"),
+        json!({"name": "rita", "role": "reviewer"}),
+    );
+    let token = r["token"].as_str().unwrap().to_string();
+    let images_open = |s: &Server, cases: &[&str]| {
+        for id in cases {
+            let c = client.get(&s.url(&format!("/v1/cases/{id}")));
+            for doc in c["documents"].as_array().unwrap() {
+                let url = s.url(&format!(
+                    "/v1/review/cases/{id}/documents/{}/image",
+                    doc["id"].as_str().unwrap()
+                ));
+                let res = ureq::get(&url)
+                    .set("authorization", &format!("Bearer {token}"))
+                    .call()
+                    .unwrap_or_else(|e| panic!("{id}: {e}"));
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes).unwrap();
+                assert_eq!(hex::encode(Sha256::digest(&bytes)), doc["sha256"], "{doc}");
+            }
+        }
+    };
+    let key_file = a.join("master.key");
+    let old = std::fs::read_to_string(&key_file).unwrap();
+
+    let (ok, done, err) = idgate(&a, &["keys", "rotate"]);
+    assert!(ok, "{err}");
+    assert_eq!(done["new_key"], true, "{done}");
+    assert_eq!(done["owner_keys_rewrapped"], 2, "two applicants: {done}");
+    let lines: Vec<String> = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1], old.trim(), "the old key kept after the new one");
+    // The running process opens keys wrapped under a master it did not hold, and wraps a
+    // new applicant's key under the new one.
+    images_open(&s, &[&case, &draft]);
+    let third = client.new_case(&s, "rotate-3");
+    client.upload(
+        &s.url(&format!("/v1/cases/{third}/documents")),
+        "passport",
+        &passport_photo(&ZHANG),
+    );
+
+    let (ok, done, err) = idgate(&a, &["keys", "rotate", "--resume", "--retire"]);
+    assert!(ok, "{err}");
+    assert_eq!(done["new_key"], false, "{done}");
+    assert_eq!(done["owner_keys_rewrapped"], 0, "{done}");
+    assert_eq!(done["owner_keys_already_current"], 3, "{done}");
+    assert_eq!(done["older_keys_retired"], 1, "{done}");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap().trim(),
+        lines[0],
+        "only the new key is left"
+    );
+    images_open(&s, &[&case, &draft, &third]);
+    s.stop();
+    let s = Server::start(&a, free_port(), &[]);
+    images_open(&s, &[&case, &draft, &third]);
     s.stop();
 }

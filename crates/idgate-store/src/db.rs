@@ -32,6 +32,8 @@ pub struct Applicant {
     pub uid: String,
     pub region: String,
     pub created_at: i64,
+    /// When the applicant was erased (their data gone, the row kept for the audit trail).
+    pub erased_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -301,6 +303,7 @@ impl Store {
             uid: uid.into(),
             region: region.into(),
             created_at: self.now(),
+            erased_at: None,
         };
         sqlx::query("INSERT INTO applicants (id, uid, region, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&a.id)
@@ -323,7 +326,9 @@ impl Store {
         column: &str,
         value: &str,
     ) -> Result<Option<Applicant>, StoreError> {
-        let sql = format!("SELECT id, uid, region, created_at FROM applicants WHERE {column} = $1");
+        let sql = format!(
+            "SELECT id, uid, region, created_at, erased_at FROM applicants WHERE {column} = $1"
+        );
         let row = sqlx::query(&sql)
             .bind(value)
             .fetch_optional(&self.pool)
@@ -334,6 +339,7 @@ impl Store {
                 uid: r.try_get("uid")?,
                 region: r.try_get("region")?,
                 created_at: r.try_get("created_at")?,
+                erased_at: r.try_get("erased_at")?,
             })
         })
         .transpose()

@@ -10,6 +10,9 @@ pub enum StoreError {
     Blob(#[from] object_store::Error),
     #[error("blob {key} failed authentication: wrong master key or tampered data")]
     Decrypt { key: String },
+    /// The object's owner was erased: its key is gone, and with it the object.
+    #[error("erased")]
+    Erased,
     #[error("master key: {0}")]
     MasterKey(String),
     #[error("io: {0}")]
@@ -40,6 +43,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An object the store does not hold (deleted by retention or an erasure).
+    pub fn is_missing_object(&self) -> bool {
+        matches!(self, StoreError::Blob(object_store::Error::NotFound { .. }))
+    }
+
     /// The database or the object store did not answer (down, restarting, unreachable),
     /// as opposed to refusing or missing what was asked: the same request may succeed a
     /// moment later.

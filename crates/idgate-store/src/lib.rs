@@ -16,7 +16,9 @@
 //!   their stage and expiry, sign-in failures for throttling, and the security log;
 //!   passkeys (the WebAuthn library's records) and the ceremonies in progress, used once.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
-//!   data key that is itself wrapped by the master key, on the local filesystem or any
+//!   data key, wrapped by its owner's key (an applicant's, or the system's), itself wrapped
+//!   by the master key ([`Keyring`]: the current key and older ones until a rotation is
+//!   done); erasing an applicant deletes their key. On the local filesystem or any
 //!   S3-compatible service through `object_store`.
 //!
 //! Architecture invariant: every case status change goes through
@@ -29,25 +31,29 @@ mod changes;
 mod db;
 mod decisions;
 mod documents;
+mod erasure;
 mod error;
 mod faces;
 mod jobs;
+mod keyring;
 mod keys;
 mod monitoring;
 mod passkeys;
 mod review;
 mod screening;
+mod seal;
 mod sessions;
 mod signins;
 mod webhooks;
 
 pub use accounts::{Credentials, Invite};
-pub use blob::{BlobStore, MasterKey, S3Config};
+pub use blob::{BlobStore, Keyring, MasterKey, Owner, Rewrapped, S3Config, OWNER_KEY_TTL};
 pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
 pub use db::{
     Added, Applicant, AuditEvent, Case, CaseOrigin, Dialect, Document, DocumentData, Store,
 };
 pub use decisions::{AttemptRow, Claim, ClaimChange, DecisionRecord};
+pub use erasure::{Erasure, Expired};
 pub use error::StoreError;
 pub use faces::{FaceTemplate, LivenessChallenge, LivenessShot};
 pub use jobs::{Job, JobKind, QueuePlace};

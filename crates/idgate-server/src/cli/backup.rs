@@ -12,7 +12,7 @@
 
 use crate::config::{Config, MasterKeySource, Storage};
 use anyhow::{bail, Context};
-use idgate_store::{BlobStore, MasterKey, Store};
+use idgate_store::{BlobStore, Store, StoreError};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -155,13 +155,11 @@ pub async fn restore(cfg: &Config, from: &Path) -> anyhow::Result<Value> {
         );
     }
     let master = match &cfg.master_key {
-        MasterKeySource::Inline(hex) => MasterKey::from_hex(&hex.0)?,
-        MasterKeySource::File(path) => MasterKey::from_file(path).with_context(|| {
-            format!(
-                "put the backed-up service's master key at {} first (backups never hold it)",
-                path.display()
-            )
-        })?,
+        MasterKeySource::File(path) if !path.is_file() => bail!(
+            "put the backed-up service's master key at {} first (backups never hold it)",
+            path.display()
+        ),
+        _ => crate::service::master_keys(cfg, false)?,
     };
     let identity = cfg.data_dir.join("identity.key");
     if !identity.is_file() {
@@ -193,21 +191,35 @@ pub async fn restore(cfg: &Config, from: &Path) -> anyhow::Result<Value> {
         }
     };
     let store = BlobStore::local(blobs, master)?;
+    let (mut erased, mut opened_n, mut owner_keys) = (0, 0, 0);
     for rel in files_under(blobs)? {
         let key = rel.to_string_lossy().replace('\\', "/");
-        if store.get(&key).await.is_err() {
+        // Owners' keys open with the objects; an erased applicant's objects open no more.
+        if key.starts_with("keys/") {
+            owner_keys += 1;
+            continue;
+        }
+        let opened = store.get(&key).await;
+        if matches!(opened, Err(StoreError::Erased)) {
+            erased += 1;
+            continue;
+        }
+        if opened.is_err() {
             undo();
             bail!(
                 "blob {key} does not open with this master key (the wrong key, or a damaged \
                  backup): nothing was restored"
             );
         }
+        opened_n += 1;
     }
     Ok(json!({
         "restored_from": manifest["created_at"],
         "database": db,
         "blobs": count,
         "blob_bytes": bytes,
-        "blobs_opened": count,
+        "blobs_opened": opened_n,
+        "blobs_of_erased_applicants": erased,
+        "owner_keys": owner_keys,
     }))
 }

@@ -179,13 +179,19 @@ pub async fn verify(
     };
     let case = store.create_case(&applicant.id, &file.level, "cli").await?;
     let data = serde_json::to_vec(&file.entered())?;
-    let key = v.blobs.put(&data).await?;
+    let key = v
+        .blobs
+        .put(idgate_store::Owner::Applicant(&applicant.id), &data)
+        .await?;
     store.set_case_data(&case.id, &key, "cli").await?;
     for (kind, side, bytes) in files.0 {
         let content_type = idgate_vision::probe::sniff(&bytes)
             .map(|f| f.content_type())
             .unwrap_or("application/octet-stream");
-        let blob_key = v.blobs.put(&bytes).await?;
+        let blob_key = v
+            .blobs
+            .put(idgate_store::Owner::Applicant(&applicant.id), &bytes)
+            .await?;
         let doc = DocumentData {
             case_id: case.id.clone(),
             kind: kind.as_str().into(),

@@ -17,7 +17,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) -> Response {
+pub async fn require_api_key(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let key = bearer(headers).or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
     let Some(key) = key else {
@@ -36,7 +36,11 @@ pub async fn require_api_key(State(s): State<Shared>, req: Request, next: Next) 
                 .api_keys
                 .take(&key.id, s.limits.api_key_per_minute, now)
             {
-                Ok(()) => next.run(req).await,
+                Ok(()) => {
+                    // Who acted, for audit entries (the key's id, never the key).
+                    req.extensions_mut().insert(key);
+                    next.run(req).await
+                }
                 Err(wait_ms) => {
                     s.metrics.rate_limited();
                     ApiError::rate_limited(wait_ms, now).into_response()

@@ -215,11 +215,7 @@ pub async fn create_case(
             format!("level must be one of {}", names.join(", ")),
         ));
     }
-    let applicant = s
-        .store
-        .applicant(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let applicant = live_applicant(&s, &id).await?;
     // The cooldown applies before anything is uploaded, not after the applicant did it all.
     let now = s.store.now();
     if let Some(at) =
@@ -262,19 +258,45 @@ pub(crate) async fn case_and_applicant(
     Ok((case, applicant))
 }
 
+/// The applicant, which must exist (404) and not be erased (410 `applicant_erased`):
+/// what anything new for an applicant starts from.
+pub async fn live_applicant(s: &AppState, id: &str) -> ApiResult<idgate_store::Applicant> {
+    let a = s
+        .store
+        .applicant(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    not_erased(&a)?;
+    Ok(a)
+}
+
+/// Refuses anything new for an erased applicant (410 `applicant_erased`).
+pub fn not_erased(a: &idgate_store::Applicant) -> ApiResult<()> {
+    match a.erased_at {
+        None => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::GONE,
+            "applicant_erased",
+            "this applicant was erased; a returning person is a new applicant",
+        )),
+    }
+}
+
 /// Validates entered data as the engine will read it, and stores it encrypted.
 pub async fn store_entered(
     s: &AppState,
-    uid: &str,
-    region: &str,
+    applicant: &idgate_store::Applicant,
     body: &[u8],
 ) -> ApiResult<String> {
+    let (uid, region) = (&applicant.uid, &applicant.region);
     let data: EnteredData = parse_json(body)?;
     crate::validate::entered(&data, region, s.today())?;
     data.application(uid, region, "basic")
         .map_err(|e| ApiError::bad_request("invalid_data", format!("{e:#}")))?;
     let bytes = serde_json::to_vec(&data).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(s.blobs.put(&bytes).await?)
+    Ok(s.blobs
+        .put(idgate_store::Owner::Applicant(&applicant.id), &bytes)
+        .await?)
 }
 
 /// The applicant's entered data for a draft case (name, birth date, nationality, document,
@@ -285,7 +307,7 @@ pub async fn put_case_data(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let (_, applicant) = case_and_applicant(&s, &id).await?;
-    let key = store_entered(&s, &applicant.uid, &applicant.region, &body).await?;
+    let key = store_entered(&s, &applicant, &body).await?;
     match s.store.set_case_data(&id, &key, "api").await {
         Ok(old) => {
             if let Some(old) = old {
@@ -335,11 +357,8 @@ pub async fn get_events(
 }
 
 pub async fn submit_case(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Response> {
-    let case = s
-        .store
-        .case(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case"))?;
+    let (case, applicant) = case_and_applicant(&s, &id).await?;
+    not_erased(&applicant)?;
     if case.status == CaseStatus::Draft && s.store.documents(&id).await?.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

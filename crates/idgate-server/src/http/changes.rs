@@ -165,11 +165,7 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let req: NewChangeRequest = parse_json(&body)?;
     crate::validate::text("invalid_reason", "reason", &req.reason, 2000)?;
-    let applicant = s
-        .store
-        .applicant(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("applicant"))?;
+    let applicant = crate::http::cases::live_applicant(&s, &id).await?;
     let data = serde_json::to_vec(&req.data).map_err(|e| ApiError::internal(e.to_string()))?;
     let new: EnteredData = parse_json(&data)?;
     crate::validate::entered(&new, &applicant.region, s.today())?;
@@ -206,7 +202,10 @@ pub(crate) async fn create(
         .iter()
         .any(|f| IDENTITY_FIELDS.contains(&f.as_str()));
     let bytes = serde_json::to_vec(&new).map_err(|e| ApiError::internal(e.to_string()))?;
-    let key = s.blobs.put(&bytes).await?;
+    let key = s
+        .blobs
+        .put(idgate_store::Owner::Applicant(&applicant.id), &bytes)
+        .await?;
     let created = s
         .store
         .create_change_request(
@@ -274,6 +273,7 @@ pub(crate) async fn upload(
     let added = keep_upload(
         &s,
         Owner::ChangeRequest(&id),
+        &cr.applicant_id,
         multipart,
         Accepts::IdentityDocuments,
     )

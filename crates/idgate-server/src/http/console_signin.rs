@@ -252,7 +252,7 @@ pub(crate) async fn totp_enrol(
 ) -> ApiResult<Response> {
     past_second_factor(&sess)?;
     let secret = signin::new_totp_secret();
-    let key = s.blobs.put(&secret).await?;
+    let key = s.blobs.put(idgate_store::Owner::System, &secret).await?;
     match s.store.set_pending_totp(&sess.reviewer.id, &key).await {
         Ok(Some(old)) => s.blobs.delete(&old).await?,
         Ok(None) => {}

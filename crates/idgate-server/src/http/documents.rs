@@ -262,6 +262,7 @@ pub enum Owner<'a> {
 pub async fn keep_upload(
     s: &AppState,
     owner: Owner<'_>,
+    applicant_id: &str,
     multipart: Multipart,
     accepts: Accepts,
 ) -> ApiResult<idgate_store::Added> {
@@ -282,7 +283,11 @@ pub async fn keep_upload(
         .file
         .ok_or_else(|| ApiError::bad_request("missing_field", "form field `file` is required"))?;
     let (format, dims) = check_upload(s, kind, &file).await?;
-    let blob_key = s.blobs.put(&file).await.map_err(ApiError::from)?;
+    let blob_key = s
+        .blobs
+        .put(idgate_store::Owner::Applicant(applicant_id), &file)
+        .await
+        .map_err(ApiError::from)?;
     let (owner_id, actor) = match owner {
         Owner::Case(id) | Owner::ChangeRequest(id) => (id, "api"),
     };
@@ -316,8 +321,15 @@ pub async fn keep_upload(
 }
 
 async fn store_upload(s: &AppState, case_id: &str, multipart: Multipart) -> ApiResult<Response> {
-    draft_case(s, case_id, "documents can only be added before submitting").await?;
-    let added = keep_upload(s, Owner::Case(case_id), multipart, Accepts::Any).await?;
+    let case = draft_case(s, case_id, "documents can only be added before submitting").await?;
+    let added = keep_upload(
+        s,
+        Owner::Case(case_id),
+        &case.applicant_id,
+        multipart,
+        Accepts::Any,
+    )
+    .await?;
     let replaces = added.replaced.first().map(|d| d.id.clone());
     let mut out = serde_json::to_value(DocumentOut::from(added.document))
         .map_err(|e| ApiError::internal(e.to_string()))?;

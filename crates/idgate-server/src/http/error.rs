@@ -112,6 +112,17 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what } => ApiError::not_found(what),
             StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
             StoreError::Gone(msg) => ApiError::new(StatusCode::GONE, "gone", msg),
+            StoreError::Erased => ApiError::new(
+                StatusCode::GONE,
+                "erased",
+                "this applicant's data was erased",
+            ),
+            // A stored file that is no longer there: removed by retention or an erasure.
+            e if e.is_missing_object() => ApiError::new(
+                StatusCode::GONE,
+                "erased",
+                "this file is no longer kept (the retention period ended, or it was erased)",
+            ),
             StoreError::SecondReviewerRequired => ApiError::new(
                 StatusCode::CONFLICT,
                 "second_reviewer_required",

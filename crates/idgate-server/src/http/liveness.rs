@@ -19,7 +19,7 @@ use idgate_core::{ChallengeStatus, ReasonCode};
 use idgate_decide::{Side, UploadKind};
 use idgate_face::hash::Seen;
 use idgate_face::liveness::{self, Action, Rules};
-use idgate_store::{DocumentData, StoreError};
+use idgate_store::{DocumentData, Owner, StoreError};
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -337,12 +337,15 @@ pub async fn answer(
         Err(e) => return Err(e.into()),
     }
     if !seen.is_empty() {
-        let key = s.blobs.put(&Seen::encode(&seen)).await?;
+        let key = s
+            .blobs
+            .put(Owner::Applicant(&applicant_id), &Seen::encode(&seen))
+            .await?;
         s.store
             .put_frame_set(&applicant_id, &id, Some(&challenge.id), &key)
             .await?;
     }
-    keep_shots(&s, &challenge.id, &j, &frames_bytes).await?;
+    keep_shots(&s, &applicant_id, &challenge.id, &j, &frames_bytes).await?;
     if let Some(f) = &j.failure {
         let code = ReasonCode::LivenessFailed;
         attempt_failed(&s, &uid, code).await?;
@@ -360,7 +363,10 @@ pub async fn answer(
     let format = idgate_vision::probe::sniff(selfie)
         .ok_or_else(|| ApiError::internal("a checked frame lost its format".into()))?;
     let dims = idgate_vision::probe::dimensions(format, selfie);
-    let blob_key = s.blobs.put(selfie).await?;
+    let blob_key = s
+        .blobs
+        .put(Owner::Applicant(&case.applicant_id), selfie)
+        .await?;
     let added = s
         .store
         .add_document(
@@ -390,6 +396,7 @@ pub async fn answer(
 /// frame, under its first label).
 async fn keep_shots(
     s: &crate::state::AppState,
+    applicant_id: &str,
     challenge_id: &str,
     j: &liveness::Judgement,
     frames: &[Vec<u8>],
@@ -413,7 +420,10 @@ async fn keep_shots(
         let Some(format) = idgate_vision::probe::sniff(&frames[at]) else {
             continue;
         };
-        let key = s.blobs.put(&frames[at]).await?;
+        let key = s
+            .blobs
+            .put(Owner::Applicant(applicant_id), &frames[at])
+            .await?;
         shots.push((label, at as i64, key, format.content_type()));
     }
     s.store.add_liveness_shots(challenge_id, &shots).await?;

@@ -39,7 +39,10 @@ pub fn app(state: Shared) -> Router {
     let upload_limit = state.limits.max_upload_bytes + 64 * 1024;
     let v1 = Router::new()
         .route("/v1/applicants", post(applicants::create_applicant))
-        .route("/v1/applicants/{id}", get(applicants::get_applicant))
+        .route(
+            "/v1/applicants/{id}",
+            get(applicants::get_applicant).delete(applicants::erase_applicant),
+        )
         .route("/v1/entitlements/{uid}", get(applicants::get_entitlements))
         .route("/v1/applicants/{id}/cases", post(cases::create_case))
         .route("/v1/cases/{id}", get(cases::get_case))

@@ -57,6 +57,10 @@ pub fn document() -> Value {
     for (k, v) in probe_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    paths["/v1/applicants/{id}"]["delete"] = erase_operation();
+    doc["components"]["schemas"]["Applicant"]["properties"]["erased_at"] = json!({
+        "type": "string", "format": "date-time", "nullable": true,
+        "description": "when the applicant was erased (`DELETE`); null while they are not"});
     // Every route behind an API key or an applicant session counts against its caller's
     // allowance of requests a minute.
     let global = doc["security"].clone();
@@ -118,6 +122,19 @@ fn evidence_paths() -> Value {
 }
 
 /// An orchestrator's probes: liveness apart from readiness.
+/// `DELETE /v1/applicants/{id}`: erasure.
+fn erase_operation() -> Value {
+    json!({
+        "summary": "Erase an applicant (right to erasure)",
+        "description": "Destroys the applicant's key (crypto-shredding: every image, entered data, face and frame of theirs, wherever a copy lies, can no longer be opened), then deletes the objects, removes their face templates, verified steps (entitlements) and sessions. The applicant's row, decisions, identity keys (keyed hashes, for duplicate detection) and the audit trail stay for the AML period; each case gets an `erased` audit event. Repeating it finishes an interrupted erasure. Afterwards the applicant takes no new case, session or upload (410 `applicant_erased`).",
+        "parameters": [id_param("id")],
+        "responses": {
+            "200": plain("`{id, erased_at, key_destroyed, objects_deleted, objects_not_deleted}`"),
+            "404": error_response("no such applicant"),
+            "409": error_response("case_in_progress: a case is submitted, processing or in review; erase it once decided")}
+    })
+}
+
 fn probe_paths() -> Value {
     json!({
         "/livez": {"get": {"summary": "Liveness: the process answers; nothing outside it is asked", "security": [],

@@ -86,6 +86,7 @@ pub async fn create(
         Some(t) => t.min(max),
         None => max,
     };
+    cases::live_applicant(&s, &applicant_id).await?;
     let token = generate_session_token();
     let session = s
         .store

@@ -8,6 +8,7 @@ mod catalog;
 mod console;
 mod documents;
 mod faults;
+mod lifecycle;
 mod liveness;
 mod matrix;
 mod review;
@@ -288,6 +289,12 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
 /// pipeline does when a person must decide: its decision is stored with `checked` and the
 /// identity keys of the data (the worker's own path is in tests/e2e.rs).
 async fn case_in_review(t: &T, uid: &str) -> String {
+    case_decided(t, uid, idgate_core::Decision::Review).await
+}
+
+/// A submitted case decided by the pipeline's path as `decision` (review, or a final
+/// rejection: a compliance note as its reason).
+async fn case_decided(t: &T, uid: &str, decision: idgate_core::Decision) -> String {
     let case = submitted_case(t, uid).await;
     use idgate_core::{CaseEvent, Decision, ReasonCode};
     t.state
@@ -305,11 +312,16 @@ async fn case_in_review(t: &T, uid: &str) -> String {
         &idgate_decide::Extracted::default(),
     );
     let reasons = [ReasonCode::ComplianceReview];
+    let outcome = match decision {
+        Decision::Review => "in_review",
+        Decision::Reject => "rejected",
+        _ => unreachable!("review or rejection"),
+    };
     t.state
         .store
         .decide_case(&idgate_store::CaseDecision {
             case_id: &case,
-            event: CaseEvent::Decide(Decision::Review),
+            event: CaseEvent::Decide(decision),
             actor: "worker",
             reasons: &reasons,
             findings: Some(
@@ -319,7 +331,7 @@ async fn case_in_review(t: &T, uid: &str) -> String {
             comments: &[],
             record: Some(idgate_store::DecisionRecord {
                 uid,
-                outcome: "in_review",
+                outcome,
                 reasons: &reasons,
                 keys: &keys,
                 claims: idgate_store::ClaimChange::Pending,

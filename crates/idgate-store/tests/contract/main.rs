@@ -7,6 +7,7 @@ mod accounts;
 mod cases;
 mod changes;
 mod decisions;
+mod erasure;
 mod faces;
 mod jobs;
 mod review;
@@ -16,6 +17,7 @@ use accounts::*;
 use cases::*;
 use changes::*;
 use decisions::*;
+use erasure::*;
 use faces::*;
 use jobs::*;
 use review::*;
@@ -156,6 +158,7 @@ contract!(
     the_queue_filters_and_sorts_in_one_query,
     a_case_keeps_one_evidence_record,
     monitoring_opens_one_review_per_version_and_a_rejection_withdraws,
+    an_erasure_releases_every_object_and_retention_only_old_decided_ones,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {
@@ -229,23 +232,43 @@ async fn case_in_review(store: &Store, uid: &str) -> (String, String) {
         .unwrap();
     let k = keys("doc-r", "person-r");
     let reasons = [ReasonCode::ComplianceReview];
+    let findings = r#"[{"code":"COMPLIANCE_REVIEW","subject":"selfie"}]"#;
+    worker_decides(store, &c.id, uid, Decision::Review, &reasons, findings, &k).await;
+    (a.id, c.id)
+}
+
+/// The worker's decision of a processing case, as the checks decided it.
+async fn worker_decides(
+    store: &Store,
+    case: &str,
+    uid: &str,
+    decision: Decision,
+    reasons: &[ReasonCode],
+    findings: &str,
+    k: &[IdentityKey],
+) {
+    let outcome = match decision {
+        Decision::Review => "in_review",
+        Decision::Reject => "rejected",
+        Decision::Retry => "resubmission_requested",
+        Decision::Approve => "approved",
+    };
     store
         .decide_case(&CaseDecision {
-            case_id: &c.id,
-            event: CaseEvent::Decide(Decision::Review),
+            case_id: case,
+            event: CaseEvent::Decide(decision),
             actor: "worker",
-            reasons: &reasons,
-            findings: Some(r#"[{"code":"COMPLIANCE_REVIEW","subject":"selfie"}]"#),
+            reasons,
+            findings: Some(findings),
             reviewer_id: None,
             comments: &[],
-            record: Some(record(uid, "in_review", &k, ClaimChange::Pending)),
+            record: Some(record(uid, outcome, k, ClaimChange::Pending)),
             checked: true,
             retry_after: None,
             cleared_matches: &[],
         })
         .await
         .unwrap();
-    (a.id, c.id)
 }
 
 /// A reviewer's approval with comments for the applicant and for reviewers.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use axum::body::Body;
 use axum::http::Request;
 use idgate_core::{CaseEvent, Decision, ReasonCode, ReviewerRole};
-use idgate_store::{BlobStore, CaseDecision, DocumentData, MasterKey, SessionStage, Store};
+use idgate_store::{BlobStore, CaseDecision, DocumentData, MasterKey, Owner, SessionStage, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,8 +57,11 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
         "name": {"given": "Xiaoming", "family": "Zhang"},
         "birth_date": "1995-03-01"
     });
-    let data_key = blobs.put(entered.to_string().as_bytes()).await?;
-    let image_key = blobs.put(image).await?;
+    // One set of objects stands for every seeded case: the system's, not one applicant's.
+    let data_key = blobs
+        .put(Owner::System, entered.to_string().as_bytes())
+        .await?;
+    let image_key = blobs.put(Owner::System, image).await?;
     // What the checks saw, as a decided case has it: the page's outline, a glare box, the
     // MRZ read with its fields, the faces compared.
     let seen = json!({
@@ -79,7 +82,9 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
         idgate_pipeline::evidence::read(seen.to_string().as_bytes()).is_some(),
         "the seeded evidence has the stored shape"
     );
-    let evidence_key = blobs.put(seen.to_string().as_bytes()).await?;
+    let evidence_key = blobs
+        .put(Owner::System, seen.to_string().as_bytes())
+        .await?;
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(image));
     let mut in_review = Vec::new();
     let run = uuid::Uuid::new_v4().simple().to_string();
