@@ -35,12 +35,9 @@ pub async fn sweep(state: &AppState) -> Result<Swept, idgate_store::StoreError> 
             return Ok(done);
         }
         for case in &expired {
-            for object in &case.objects {
-                match state.blobs.delete(object).await {
-                    Ok(()) => done.objects_deleted += 1,
-                    Err(_) => done.objects_failed += 1,
-                }
-            }
+            let (deleted, failed) = state.blobs.delete_each(&case.objects).await;
+            done.objects_deleted += deleted;
+            done.objects_failed += failed;
             crate::metrics::inc(&state.metrics.retention_expired);
         }
         done.cases += expired.len();

@@ -96,11 +96,7 @@ fn killing_the_server_mid_job_loses_no_case() {
             "decided"
         ]
     );
-    let metrics = ureq::get(&s.url("/metrics"))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let metrics = s.metrics();
     assert!(
         metrics.contains("idgate_jobs{state=\"running\"} 0"),
         "{metrics}"
@@ -932,11 +928,7 @@ fn configured_lists_are_fetched_on_schedule() {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let lists = client.get(&s.url("/v1/lists"));
-            let metrics = ureq::get(&s.url("/metrics"))
-                .call()
-                .unwrap()
-                .into_string()
-                .unwrap();
+            let metrics = s.metrics();
             if ok(&lists, &metrics) {
                 return lists;
             }
@@ -1007,11 +999,7 @@ fn a_changed_image_sends_the_case_to_review_and_is_counted() {
     client.enter_and_submit(&s, &case, &ZHANG);
     let c = client.wait_for_status(&s, &case, "in_review", Duration::from_secs(30));
     assert_eq!(reason_codes(&c), ["COMPLIANCE_REVIEW"], "{c}");
-    let metrics = ureq::get(&s.url("/metrics"))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let metrics = s.metrics();
     assert!(
         metrics.contains("idgate_blob_integrity_failures_total 1"),
         "{metrics}"

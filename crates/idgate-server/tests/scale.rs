@@ -222,11 +222,7 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
         );
     }
     let completed = |s: &Server| -> u64 {
-        let text = ureq::get(&s.url("/metrics"))
-            .call()
-            .unwrap()
-            .into_string()
-            .unwrap();
+        let text = s.metrics();
         text.lines()
             .find_map(|l| l.strip_prefix("idgate_jobs_completed_total "))
             .and_then(|n| n.trim().parse().ok())

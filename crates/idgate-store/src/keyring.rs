@@ -69,11 +69,6 @@ impl MasterKey {
         out.copy_from_slice(&digest[..8]);
         out
     }
-
-    /// The first key of a key file.
-    pub fn from_file(path: &Path) -> Result<MasterKey, StoreError> {
-        Ok(Keyring::from_file(path)?.current())
-    }
 }
 
 #[derive(Clone)]

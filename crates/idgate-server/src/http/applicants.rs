@@ -119,13 +119,7 @@ pub async fn erase_applicant(
     if owned {
         s.blobs.erase_owner(&id).await?;
     }
-    let (mut deleted, mut failed) = (0usize, 0usize);
-    for object in &erasure.objects {
-        match s.blobs.delete(object).await {
-            Ok(()) => deleted += 1,
-            Err(_) => failed += 1,
-        }
-    }
+    let (deleted, failed) = s.blobs.delete_each(&erasure.objects).await;
     s.metrics.erased(failed);
     tracing::info!(objects = deleted, failed, "applicant erased");
     Ok(Json(json!({
