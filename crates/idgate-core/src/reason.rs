@@ -183,6 +183,21 @@ catalog! {
     TooManyAttempts => "TOO_MANY_ATTEMPTS", Retry,
         "You have made too many attempts in a short time.",
         "Wait until the time shown, check every reason from your last attempt, then try again.";
+    MissingEntityDocument => "MISSING_ENTITY_DOCUMENT", Retry,
+        "A document your organisation must provide is missing or was not accepted.",
+        "Upload each document listed as missing, complete and legible, then submit again.";
+    EntityDocumentOutdated => "ENTITY_DOCUMENT_OUTDATED", Retry,
+        "A register or extract you provided is too old.",
+        "Upload a copy issued within the period shown for that document.";
+    OwnershipIncomplete => "OWNERSHIP_INCOMPLETE", Retry,
+        "The ownership you declared does not show who ultimately owns or controls the organisation.",
+        "Declare every shareholder of the organisation and of each entity that holds it, until the people behind them are named.";
+    KeyPartyMissing => "KEY_PARTY_MISSING", Retry,
+        "A key party your organisation must name is missing.",
+        "Add a person for each role listed as missing, such as a director or an authorised signatory.";
+    BeneficialOwnerNotVerified => "BENEFICIAL_OWNER_NOT_VERIFIED", Retry,
+        "Not every beneficial owner or key party has completed identity verification.",
+        "Ask each person listed to complete their own verification with the link sent to them.";
 }
 
 /// Languages the applicant-facing texts exist in.
@@ -272,6 +287,13 @@ impl ReasonCode {
             ReasonCode::ForgerySuspected => "我们无法接受该证件。",
             ReasonCode::ComplianceReview => "您的申请需要人工审核。",
             ReasonCode::TooManyAttempts => "您在短时间内尝试次数过多。",
+            ReasonCode::MissingEntityDocument => "贵机构必须提供的一份文件缺失或未被接受。",
+            ReasonCode::EntityDocumentOutdated => "您提供的登记册或摘录过旧。",
+            ReasonCode::OwnershipIncomplete => "您申报的股权结构未能显示谁最终拥有或控制该机构。",
+            ReasonCode::KeyPartyMissing => "贵机构必须指定的一名关键人员缺失。",
+            ReasonCode::BeneficialOwnerNotVerified => {
+                "并非每位受益所有人或关键人员都已完成身份认证。"
+            }
         }
     }
 
@@ -329,6 +351,19 @@ impl ReasonCode {
             ReasonCode::ForgerySuspected => "请联系客服了解更多信息。",
             ReasonCode::ComplianceReview => "您无需操作：审核完成后我们会通知您。",
             ReasonCode::TooManyAttempts => "请等到显示的时间，核对上次的每一条原因后再试。",
+            ReasonCode::MissingEntityDocument => {
+                "请上传列为缺失的每份文件，确保完整清晰，然后重新提交。"
+            }
+            ReasonCode::EntityDocumentOutdated => "请上传在该文件所示期限内签发的副本。",
+            ReasonCode::OwnershipIncomplete => {
+                "请申报该机构及每个持股实体的全部股东，直至列明其背后的自然人。"
+            }
+            ReasonCode::KeyPartyMissing => {
+                "请为列为缺失的每个角色添加一名人员，例如董事或授权签字人。"
+            }
+            ReasonCode::BeneficialOwnerNotVerified => {
+                "请让列出的每个人使用发送给他们的链接完成各自的身份认证。"
+            }
         }
     }
 }
@@ -362,7 +397,7 @@ mod tests {
             assert_eq!(ReasonCode::parse(s), Some(c));
             assert!(c.message().ends_with('.') && c.fix().ends_with('.'), "{s}");
         }
-        assert_eq!(ReasonCode::ALL.len(), 40);
+        assert_eq!(ReasonCode::ALL.len(), 45);
     }
 
     #[test]
@@ -381,7 +416,7 @@ mod tests {
             assert_eq!(c.message_in(Lang::En), c.message());
         }
         // Only the deliberately vague compliance texts share wording.
-        assert!(messages.len() >= 38, "{}", messages.len());
+        assert!(messages.len() >= 43, "{}", messages.len());
         assert_eq!(Lang::from_tag("zh-CN"), Lang::ZhHans);
         assert_eq!(Lang::from_tag("zh-Hans-SG"), Lang::ZhHans);
         assert_eq!(Lang::from_tag("zh-TW"), Lang::En);

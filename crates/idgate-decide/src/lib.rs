@@ -13,15 +13,19 @@
 //! - [`identity`]: keyed hashes of document and person; duplicate findings.
 //! - [`attempts`]: cooldowns and escalation.
 //! - [`engine`]: findings to an outcome.
+//! - [`business`]: business applicants' entity kinds, documents, roles; LEI check digits.
+//! - [`ownership`]: a business's ownership graph and its beneficial owners.
 
 pub mod assess;
 pub mod attempts;
+pub mod business;
 pub mod country;
 pub mod engine;
 pub mod finding;
 pub mod identity;
 pub mod kinds;
 pub mod names;
+pub mod ownership;
 pub mod policy;
 
 pub use assess::{Application, DocumentChoice, Extracted};

@@ -2,6 +2,7 @@
 //! and reject-type overrides, read from TOML. The defaults ship in `data/policy.toml`; a
 //! deployment's file is merged over them key by key and the result is checked once.
 
+use crate::business::BusinessPolicy;
 use crate::country;
 pub use crate::kinds::{DocKind, Side, Step, UploadKind};
 use idgate_core::{ReasonCode, RejectType};
@@ -140,6 +141,7 @@ struct RawPolicy {
     reject_types: BTreeMap<String, String>,
     #[serde(default)]
     screening: toml::Table,
+    business: toml::Value,
 }
 
 /// One accepted document: its kind, issuer and the sides to photograph.
@@ -174,6 +176,8 @@ pub struct Policy {
     /// Sanctions and PEP screening thresholds and weights, as written: the screening
     /// crate reads and checks them when the service starts.
     pub screening: toml::Table,
+    /// Business applicants: entity kinds, their documents, the beneficial-owner threshold.
+    pub business: BusinessPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -334,6 +338,7 @@ impl Policy {
             })?;
             reject_types.insert(c, t);
         }
+        let business = BusinessPolicy::from_value(raw.business)?;
         Ok(Policy {
             min_age: raw.min_age,
             liveness_required: raw.liveness_required,
@@ -350,6 +355,7 @@ impl Policy {
             suspicion,
             reject_types,
             screening: raw.screening,
+            business,
         })
     }
 

@@ -107,6 +107,11 @@ fn document_number(value: &str) -> Checked {
     Ok(())
 }
 
+/// A person's name part as printed (see `name`), for data entered outside a case.
+pub fn person_name(field: &str, value: &str) -> Checked {
+    name(field, value)
+}
+
 /// A birth date: a real calendar date, not before 1900 and not after `today`.
 pub fn birth_date(value: &str, today: Date) -> Result<Date, Invalid> {
     let bad = |why: &str| invalid("invalid_birth_date", format!("birth_date: {why}"));

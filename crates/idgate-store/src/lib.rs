@@ -15,6 +15,7 @@
 //!   secret's key with its last accepted step, recovery-code digests, cookie sessions with
 //!   their stage and expiry, sign-in failures for throttling, and the security log;
 //!   passkeys (the WebAuthn library's records) and the ceremonies in progress, used once.
+//!   Business applicants (KYB) with their key parties and the relations between them.
 //! * [`BlobStore`]: uploaded images, encrypted at rest with AES-256-GCM under a per-object
 //!   data key, wrapped by its owner's key (an applicant's, or the system's), itself wrapped
 //!   by the master key ([`Keyring`]: the current key and older ones until a rotation is
@@ -27,6 +28,7 @@
 
 mod accounts;
 mod blob;
+mod businesses;
 mod changes;
 mod db;
 mod decisions;
@@ -48,6 +50,9 @@ mod webhooks;
 
 pub use accounts::{Credentials, Invite};
 pub use blob::{BlobStore, Keyring, MasterKey, Owner, Rewrapped, S3Config, OWNER_KEY_TTL};
+pub use businesses::{
+    Business, BusinessData, BusinessParty, BusinessRelation, EntityParty, NewParty,
+};
 pub use changes::{ChangeCheckResult, ChangeRequest, NewChange};
 pub use db::{
     Added, Applicant, AuditEvent, Case, CaseOrigin, Dialect, Document, DocumentData, Store,

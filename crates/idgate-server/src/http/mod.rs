@@ -6,6 +6,7 @@ pub mod admin;
 pub mod applicants;
 pub mod assets;
 pub mod auth;
+pub mod businesses;
 pub mod cases;
 pub mod catalog;
 pub mod changes;
@@ -75,6 +76,17 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/reviewer-invites",
             post(console_admin::invite_by_platform),
+        )
+        .route("/v1/businesses", post(businesses::create))
+        .route("/v1/businesses/{id}", get(businesses::get))
+        .route("/v1/businesses/{id}/parties", post(businesses::add_party))
+        .route(
+            "/v1/businesses/{id}/relations",
+            post(businesses::add_relation),
+        )
+        .route(
+            "/v1/businesses/{id}/relations/{relation}",
+            axum::routing::delete(businesses::remove_relation),
         )
         .route("/v1/lists", get(screening::lists))
         .route("/v1/screening/search", post(screening::search))

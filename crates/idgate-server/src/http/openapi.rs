@@ -54,6 +54,10 @@ pub fn document() -> Value {
     for (k, v) in catalog_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
+    let kyb = crate::http::businesses::openapi_paths();
+    for (k, v) in kyb.as_object().expect("an object") {
+        paths.insert(k.clone(), v.clone());
+    }
     for (k, v) in probe_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }

@@ -4,6 +4,7 @@
 
 mod access;
 mod backpressure;
+mod businesses;
 mod catalog;
 mod console;
 mod documents;

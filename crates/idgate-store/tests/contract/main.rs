@@ -4,6 +4,7 @@
 //! in one module per part of the store; the databases and shared fixtures are here.
 
 mod accounts;
+mod businesses;
 mod cases;
 mod changes;
 mod decisions;
@@ -14,6 +15,7 @@ mod review;
 mod screening;
 mod sessions;
 use accounts::*;
+use businesses::*;
 use cases::*;
 use changes::*;
 use decisions::*;
@@ -159,6 +161,7 @@ contract!(
     a_case_keeps_one_evidence_record,
     monitoring_opens_one_review_per_version_and_a_rejection_withdraws,
     an_erasure_releases_every_object_and_retention_only_old_decided_ones,
+    businesses_add_parties_and_checked_relations,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {
