@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate does no I/O and knows nothing about HTTP, SQL or
 //! JSON. It depends on no other idgate crate.
 
+pub mod business;
 pub mod case;
 pub mod change;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod pii;
 pub mod reason;
 pub mod words;
 
+pub use business::{BusinessEvent, BusinessStatus, BusinessTransitionError, Evaluation};
 pub use case::{CaseEvent, CaseStatus, Decision, TransitionError};
 pub use change::{ChangeChecks, ChangeEvent, ChangeStatus, ChangeTransitionError};
 pub use clock::{rfc3339, Clock, FixedClock, SystemClock};

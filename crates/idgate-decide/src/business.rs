@@ -3,7 +3,7 @@
 //! party holds, and the Legal Entity Identifier's check digits (ISO 17442).
 
 use crate::country;
-use crate::policy::PolicyError;
+use crate::policy::{Entitlements, PolicyError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -102,6 +102,7 @@ struct RawKind {
 #[serde(deny_unknown_fields)]
 struct RawBusiness {
     beneficial_owner_percent: f64,
+    entitlements: Entitlements,
     documents: BTreeMap<String, EntityDocSpec>,
     kinds: BTreeMap<String, RawKind>,
 }
@@ -112,6 +113,8 @@ pub struct BusinessPolicy {
     /// A natural person holding more than this share, directly or through other entities,
     /// is a beneficial owner.
     pub beneficial_owner_percent: f64,
+    /// What an approved business may do.
+    pub entitlements: Entitlements,
     documents: BTreeMap<String, EntityDocSpec>,
     kinds: BTreeMap<String, EntityKindSpec>,
 }
@@ -181,6 +184,7 @@ impl BusinessPolicy {
         }
         Ok(BusinessPolicy {
             beneficial_owner_percent: p,
+            entitlements: raw.entitlements,
             documents: raw.documents,
             kinds,
         })

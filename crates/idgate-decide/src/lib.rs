@@ -15,6 +15,7 @@
 //! - [`engine`]: findings to an outcome.
 //! - [`business`]: business applicants' entity kinds, documents, roles; LEI check digits.
 //! - [`ownership`]: a business's ownership graph and its beneficial owners.
+//! - [`onboarding`]: a business's submission judged: documents, ownership, its people.
 
 pub mod assess;
 pub mod attempts;
@@ -25,6 +26,7 @@ pub mod finding;
 pub mod identity;
 pub mod kinds;
 pub mod names;
+pub mod onboarding;
 pub mod ownership;
 pub mod policy;
 

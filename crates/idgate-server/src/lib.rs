@@ -11,6 +11,7 @@ pub mod config;
 pub mod credentials;
 pub mod files;
 pub mod http;
+pub mod kyb;
 pub mod metrics;
 pub mod monitoring;
 pub mod ratelimit;

@@ -46,6 +46,12 @@ pub fn render(env: &Envelope<'_>, event: &WebhookEvent<'_>) -> String {
             "status": request.status.as_str(),
             "reasons": request.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         }),
+        WebhookEvent::BusinessStatusChanged { business, previous } => json!({
+            "business_id": business.id,
+            "uid": business.data.uid,
+            "previous_status": previous.as_str(),
+            "status": business.status.as_str(),
+        }),
         // Which list and entities; the names that met are for the reviewer only.
         WebhookEvent::ScreeningMatch {
             case,

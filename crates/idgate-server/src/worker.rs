@@ -84,6 +84,7 @@ async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
         JobKind::RescreenList => crate::monitoring::rescreen(state, &job.case_id)
             .await
             .map(|_| ()),
+        JobKind::EvaluateBusiness => crate::kyb::reevaluate(state, &job.case_id).await,
     };
     heartbeat.abort();
     let outcome = match result {
@@ -124,6 +125,11 @@ async fn give_up(state: &Shared, job: &Job) {
         // The import stays; an operator sees the failure and imports the list again.
         JobKind::RescreenList => {
             tracing::error!(job = %job.id, list = %job.case_id, "re-screening after a list import failed for good");
+        }
+        // The business stays waiting for its people; the next decision of one of them
+        // queues another evaluation.
+        JobKind::EvaluateBusiness => {
+            tracing::error!(job = %job.id, business = %job.case_id, "evaluating a business failed for good");
         }
         // Checks that cannot run never let a change through: it goes back for its
         // document to be submitted again.

@@ -37,15 +37,17 @@ pub enum Owner<'a> {
     System,
     /// An applicant, by the store's id (a UUID).
     Applicant(&'a str),
+    /// A business applicant (its entity documents), by the store's id (a UUID).
+    Business(&'a str),
 }
 
 impl Owner<'_> {
     fn id(&self) -> Result<[u8; 16], StoreError> {
         match self {
             Owner::System => Ok([0; 16]),
-            Owner::Applicant(id) => uuid::Uuid::parse_str(id)
+            Owner::Applicant(id) | Owner::Business(id) => uuid::Uuid::parse_str(id)
                 .map(|u| *u.as_bytes())
-                .map_err(|_| StoreError::Corrupt("an applicant id that is not a UUID".into())),
+                .map_err(|_| StoreError::Corrupt("an owner id that is not a UUID".into())),
         }
     }
 }

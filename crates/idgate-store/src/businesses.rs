@@ -6,6 +6,7 @@
 
 use crate::db::{new_id, Store};
 use crate::error::StoreError;
+use idgate_core::BusinessStatus;
 use sqlx::{AnyConnection, Row};
 
 /// What a business declared about itself.
@@ -31,6 +32,9 @@ pub struct BusinessData {
 pub struct Business {
     pub id: String,
     pub data: BusinessData,
+    pub status: BusinessStatus,
+    /// The latest evaluation's findings, as the server rendered them (JSON).
+    pub findings: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -80,14 +84,14 @@ pub struct BusinessRelation {
     pub created_at: i64,
 }
 
-const BUSINESS: &str = "id, uid, kind, legal_name, registration_number, jurisdiction, \
+pub(crate) const BUSINESS: &str = "id, uid, kind, legal_name, registration_number, jurisdiction, \
     incorporated_on, registered_address, operating_address, tax_number, lei, created_at, \
-    updated_at";
+    updated_at, status, findings";
 const PARTY: &str = "id, business_id, applicant_id, declared_blob, entity_kind, entity_name, \
     entity_registration_number, entity_jurisdiction, created_at";
 const RELATION: &str = "id, business_id, party_id, role, of_party_id, share_ppm, created_at";
 
-fn business_from(r: &sqlx::any::AnyRow) -> Result<Business, StoreError> {
+pub(crate) fn business_from(r: &sqlx::any::AnyRow) -> Result<Business, StoreError> {
     Ok(Business {
         id: r.try_get("id")?,
         data: BusinessData {
@@ -102,6 +106,12 @@ fn business_from(r: &sqlx::any::AnyRow) -> Result<Business, StoreError> {
             tax_number: r.try_get("tax_number")?,
             lei: r.try_get("lei")?,
         },
+        status: {
+            let st: String = r.try_get("status")?;
+            BusinessStatus::parse(&st)
+                .ok_or_else(|| StoreError::Corrupt(format!("business status {st}")))?
+        },
+        findings: r.try_get("findings")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -174,16 +184,42 @@ async fn relations_in(
 
 /// Touches the business's row inside `conn`'s transaction: on PostgreSQL the row lock
 /// queues every other writer of the same business behind this one (SQLite has one writer).
-async fn lock_business(conn: &mut AnyConnection, id: &str, now: i64) -> Result<(), StoreError> {
+/// Answers its status as locked.
+pub(crate) async fn lock_business(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<BusinessStatus, StoreError> {
     let done = sqlx::query("UPDATE businesses SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound { what: "business" });
     }
-    Ok(())
+    let st: String = sqlx::query_scalar("SELECT status FROM businesses WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    BusinessStatus::parse(&st).ok_or_else(|| StoreError::Corrupt(format!("business status {st}")))
+}
+
+/// [`lock_business`] for a change the business makes to what it declared: only while it
+/// is a draft or asked to resubmit.
+pub(crate) async fn lock_editable(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    if lock_business(conn, id, now).await?.editable() {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "the business is submitted: its documents, parties and relations change only \
+             when a resubmission is requested",
+        ))
+    }
 }
 
 fn unique_violation(e: &sqlx::Error) -> bool {
@@ -197,13 +233,15 @@ impl Store {
         let b = Business {
             id: new_id(),
             data,
+            status: BusinessStatus::Draft,
+            findings: "[]".into(),
             created_at: now,
             updated_at: now,
         };
         let d = &b.data;
         sqlx::query(&format!(
             "INSERT INTO businesses ({BUSINESS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(&b.id)
         .bind(&d.uid)
@@ -218,6 +256,8 @@ impl Store {
         .bind(&d.lei)
         .bind(b.created_at)
         .bind(b.updated_at)
+        .bind(b.status.as_str())
+        .bind(&b.findings)
         .execute(&self.pool)
         .await
         .map_err(|e| {
@@ -267,7 +307,7 @@ impl Store {
             },
         };
         let mut tx = self.pool.begin().await?;
-        lock_business(&mut tx, business_id, now).await?;
+        lock_editable(&mut tx, business_id, now).await?;
         let e = p.entity.as_ref();
         sqlx::query(&format!(
             "INSERT INTO business_parties ({PARTY}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
@@ -324,7 +364,7 @@ impl Store {
     ) -> Result<Result<BusinessRelation, E>, StoreError> {
         let now = self.now();
         let mut tx = self.pool.begin().await?;
-        lock_business(&mut tx, business_id, now).await?;
+        lock_editable(&mut tx, business_id, now).await?;
         let parties = parties_in(&mut tx, business_id).await?;
         let mut relations = relations_in(&mut tx, business_id).await?;
         let r = BusinessRelation {
@@ -367,7 +407,7 @@ impl Store {
     /// Removes a relation of the business; false when it has no such relation.
     pub async fn remove_relation(&self, business_id: &str, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        lock_business(&mut tx, business_id, self.now()).await?;
+        lock_editable(&mut tx, business_id, self.now()).await?;
         let done = sqlx::query("DELETE FROM business_relations WHERE id = $1 AND business_id = $2")
             .bind(id)
             .bind(business_id)

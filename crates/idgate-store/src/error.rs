@@ -38,6 +38,8 @@ pub enum StoreError {
     SecondReviewerRequired,
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error(transparent)]
+    BusinessTransition(#[from] idgate_core::BusinessTransitionError),
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
 }

@@ -15,6 +15,9 @@ pub enum JobKind {
     /// Screen the approved applicants against what a list version added and changed
     /// (`case_id` is `source:version`).
     RescreenList,
+    /// Evaluate a business waiting for its people again, after one of them was decided
+    /// (`case_id` is the business's id).
+    EvaluateBusiness,
 }
 
 impl JobKind {
@@ -23,6 +26,7 @@ impl JobKind {
             JobKind::ProcessCase => "process_case",
             JobKind::CheckChangeRequest => "check_change_request",
             JobKind::RescreenList => "rescreen_list",
+            JobKind::EvaluateBusiness => "evaluate_business",
         }
     }
 
@@ -31,6 +35,7 @@ impl JobKind {
             JobKind::ProcessCase,
             JobKind::CheckChangeRequest,
             JobKind::RescreenList,
+            JobKind::EvaluateBusiness,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -28,6 +28,7 @@
 
 mod accounts;
 mod blob;
+mod business_onboarding;
 mod businesses;
 mod changes;
 mod db;
@@ -50,6 +51,7 @@ mod webhooks;
 
 pub use accounts::{Credentials, Invite};
 pub use blob::{BlobStore, Keyring, MasterKey, Owner, Rewrapped, S3Config, OWNER_KEY_TTL};
+pub use business_onboarding::{BusinessDocument, DocumentPage};
 pub use businesses::{
     Business, BusinessData, BusinessParty, BusinessRelation, EntityParty, NewParty,
 };

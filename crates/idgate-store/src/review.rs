@@ -341,6 +341,12 @@ impl Store {
                 .await?;
             }
         }
+        if case.status != CaseStatus::InReview {
+            // A person among a business's parties was decided: the business waiting for
+            // its people is evaluated again.
+            crate::business_onboarding::enqueue_evaluations_in(&mut tx, &case.applicant_id, now)
+                .await?;
+        }
         if case.status == CaseStatus::Approved {
             // The approved selfie's face joins the faces new selfies are searched against.
             sqlx::query("UPDATE face_templates SET verified = 1 WHERE case_id = $1")

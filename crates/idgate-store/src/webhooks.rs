@@ -75,6 +75,11 @@ pub enum WebhookEvent<'a> {
         version: i64,
         entities: &'a [String],
     },
+    /// A business applicant moved from `previous` to `business.status`.
+    BusinessStatusChanged {
+        business: &'a crate::Business,
+        previous: idgate_core::BusinessStatus,
+    },
 }
 
 impl WebhookEvent<'_> {
@@ -84,6 +89,7 @@ impl WebhookEvent<'_> {
             WebhookEvent::CaseStatusChanged { .. } => "case.status_changed",
             WebhookEvent::ChangeRequestStatusChanged { .. } => "change_request.status_changed",
             WebhookEvent::ScreeningMatch { .. } => "applicant.screening_match",
+            WebhookEvent::BusinessStatusChanged { .. } => "business.status_changed",
         }
     }
 
@@ -93,6 +99,7 @@ impl WebhookEvent<'_> {
             WebhookEvent::CaseStatusChanged { case, .. }
             | WebhookEvent::ScreeningMatch { case, .. } => &case.id,
             WebhookEvent::ChangeRequestStatusChanged { request, .. } => &request.id,
+            WebhookEvent::BusinessStatusChanged { business, .. } => &business.id,
         }
     }
 }

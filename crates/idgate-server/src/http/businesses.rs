@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use idgate_core::{Lang, ReasonCode};
 use idgate_decide::business::{jurisdiction, lei_valid, Role};
-use idgate_decide::ownership::{self, Ownership, Structure, StructureError, WHOLE};
+use idgate_decide::ownership::{self, Ownership, StructureError, WHOLE};
 use idgate_store::{
     Business, BusinessData, BusinessParty, BusinessRelation, EntityParty, NewParty,
 };
@@ -42,7 +42,7 @@ struct NewBusiness {
     lei: Option<String>,
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
 }
 
@@ -174,7 +174,7 @@ fn business_json(b: &Business) -> Value {
     })
 }
 
-async fn business_of(s: &AppState, id: &str) -> ApiResult<Business> {
+pub(crate) async fn business_of(s: &AppState, id: &str) -> ApiResult<Business> {
     s.store
         .business(id)
         .await?
@@ -374,31 +374,6 @@ fn share_ppm(percent: Option<f64>) -> ApiResult<Option<i64>> {
     }
 }
 
-/// The structure the domain judges, from the stored rows.
-fn structure(kind: &str, parties: &[BusinessParty], relations: &[BusinessRelation]) -> Structure {
-    Structure {
-        kind: kind.to_string(),
-        parties: parties
-            .iter()
-            .map(|p| ownership::Party {
-                id: p.id.clone(),
-                entity_kind: p.entity.as_ref().map(|e| e.kind.clone()),
-            })
-            .collect(),
-        relations: relations
-            .iter()
-            .filter_map(|r| {
-                Some(ownership::Relation {
-                    party: r.party_id.clone(),
-                    role: Role::parse(&r.role)?,
-                    of: r.of_party_id.clone(),
-                    share: r.share_ppm.and_then(|s| u32::try_from(s).ok()),
-                })
-            })
-            .collect(),
-    }
-}
-
 fn structure_error(e: StructureError) -> ApiError {
     let code = match &e {
         StructureError::UnknownParty(_) => "unknown_party",
@@ -432,7 +407,7 @@ pub async fn add_relation(
             role.as_str(),
             req.of.as_deref(),
             share,
-            |parties, relations| structure(&kind, parties, relations).check(),
+            |parties, relations| crate::kyb::structure(&kind, parties, relations).check(),
         )
         .await?
         .map_err(structure_error)?;
@@ -527,106 +502,42 @@ fn ownership_json(o: &Ownership) -> Value {
     })
 }
 
-/// Who the business's beneficial owners are, as its policy counts them.
-fn beneficial_owners(
-    s: &AppState,
-    b: &Business,
-    parties: &[BusinessParty],
-    relations: &[BusinessRelation],
-) -> ApiResult<Ownership> {
-    let spec = s
-        .policy
-        .business
-        .kind(&b.data.kind)
-        .ok_or_else(|| ApiError::internal("a business's kind left the policy".into()))?;
-    let declares = |kind: &str| s.policy.business.kind(kind).is_some_and(|k| k.holdings);
-    let rules = ownership::Rules {
-        threshold_percent: s.policy.business.beneficial_owner_percent,
-        declares_holdings: &declares,
-        required_roles: &spec.parties,
-    };
-    structure(&b.data.kind, parties, relations)
-        .beneficial_owners(&rules)
-        .map_err(|e| ApiError::internal(format!("a stored structure is invalid: {e}")))
+/// The business, its parties, relations and documents, who its beneficial owners are,
+/// its status with the findings of its latest evaluation, and what it may do once approved.
+pub async fn get(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(business_view(&s, &id).await?))
 }
 
-/// The business, its parties and relations, and who its beneficial owners are.
-pub async fn get(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let b = business_of(&s, &id).await?;
-    let parties = s.store.parties_of(&b.id).await?;
-    let relations = s.store.relations_of(&b.id).await?;
-    let o = beneficial_owners(&s, &b, &parties, &relations)?;
-    let mut out = business_json(&b);
-    let mut party_list = Vec::with_capacity(parties.len());
-    for p in &parties {
-        party_list.push(party_json(&s, p).await?);
+pub(crate) async fn business_view(s: &AppState, id: &str) -> ApiResult<Value> {
+    let snap = crate::kyb::snapshot(s, id).await.map_err(kyb_error)?;
+    let b = &snap.business;
+    let mut out = business_json(b);
+    let mut party_list = Vec::with_capacity(snap.parties.len());
+    for p in &snap.parties {
+        party_list.push(party_json(s, p).await?);
     }
     out["parties"] = Value::Array(party_list);
-    out["relations"] = relations.iter().map(relation_json).collect();
-    out["ownership"] = ownership_json(&o);
+    out["relations"] = snap.relations.iter().map(relation_json).collect();
+    out["documents"] = snap
+        .documents
+        .iter()
+        .map(crate::http::business_documents::document_json)
+        .collect();
+    out["ownership"] = ownership_json(&snap.ownership);
     out["beneficial_owner_percent"] = json!(s.policy.business.beneficial_owner_percent);
-    Ok(Json(out))
+    out["status"] = json!(b.status.as_str());
+    out["findings"] = serde_json::from_str(&b.findings).unwrap_or(Value::Null);
+    out["entitlements"] = if b.status == idgate_core::BusinessStatus::Approved {
+        json!(s.policy.business.entitlements)
+    } else {
+        Value::Null
+    };
+    Ok(out)
 }
 
-/// These routes in the OpenAPI document.
-pub(crate) fn openapi_paths() -> Value {
-    let plain = |d: &str| json!({"description": d, "content": {"application/json": {}}});
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let id =
-        |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "string"}});
-    let text = |d: &str| json!({"type": "string", "description": d});
-    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    json!({
-        "/v1/businesses": {"post": {
-            "summary": "A business applicant (KYB): an organisation of a kind from the policy's catalogue (`private_company`, `trust`, `fund`, `government_owned_enterprise`, `non_profit`, and a deployment's own)",
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                "required": ["uid", "kind", "legal_name", "registration_number", "jurisdiction", "incorporated_on", "registered_address"],
-                "properties": {
-                    "uid": text("the platform's own reference for the business"),
-                    "kind": text("an entity kind of the policy's `[business.kinds]`"),
-                    "legal_name": text("as registered"),
-                    "registration_number": text("in the register of `jurisdiction`"),
-                    "jurisdiction": text("ISO 3166-1 alpha-2 (`GB`) or ISO 3166-2 (`US-DE`)"),
-                    "incorporated_on": text("YYYY-MM-DD"),
-                    "registered_address": text("as registered"),
-                    "operating_address": text("where it operates, if elsewhere"),
-                    "tax_number": text("its tax identification number"),
-                    "lei": text("ISO 17442 Legal Entity Identifier; its check digits are verified")}}}}},
-            "responses": {"201": plain("the business"),
-                "400": err("invalid_uid, invalid_entity_kind, invalid_legal_name, invalid_registration_number, invalid_jurisdiction, invalid_incorporation_date, invalid_address, invalid_tax_number, invalid_lei"),
-                "409": err("a business with this uid already exists")}}},
-        "/v1/businesses/{id}": {"get": {
-            "summary": "The business with its `parties` (people with their declared data and their own verification, entities), `relations` and `ownership`: `beneficial_owners` (natural persons over `beneficial_owner_percent` through any chain of holdings, every party of a trust in the structure, or a director as senior managing official; each with `percent`, `direct_percent` and `grounds`), `gaps` (undeclared shares that could hide an owner), `missing_roles`, `findings` (OWNERSHIP_INCOMPLETE, KEY_PARTY_MISSING) and `complete`",
-            "parameters": [id("id")],
-            "responses": {"200": plain("the business"), "404": err("no such business")}}},
-        "/v1/businesses/{id}/parties": {"post": {
-            "summary": "A key party: a person (`type: person`; verified as an individual applicant of their own: the applicant of `uid` when the platform knows them, reused when already verified, or one made for the role) or an entity (`type: entity`)",
-            "description": "A person's declared name, birth date and nationality are sealed under that person's key: erasing the person erases them.",
-            "parameters": [id("id")],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["type"], "properties": {
-                "type": {"type": "string", "enum": ["person", "entity"]},
-                "uid": text("person: their own account on the platform"),
-                "residence": text("person: ISO 3166-1 alpha-2"),
-                "given_names": text("person: as printed"), "surname": text("person: as printed"),
-                "birth_date": text("person: YYYY-MM-DD"), "nationality": text("person: ISO 3166-1 alpha-2"),
-                "kind": text("entity: an entity kind of the policy"), "name": text("entity: legal name"),
-                "registration_number": text("entity"), "jurisdiction": text("entity")}}}}},
-            "responses": {"201": plain("the party"), "404": err("no such business"),
-                "409": err("this person is already a party of this business"),
-                "410": err("applicant_erased: the person's applicant was erased")}}},
-        "/v1/businesses/{id}/relations": {"post": {
-            "summary": "What a party is to the business (no `of`) or to one of its entity parties: a role, and for a shareholder its `percent`",
-            "parameters": [id("id")],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["party", "role"], "properties": {
-                "party": text("a party id of this business"),
-                "role": {"type": "string", "enum": roles},
-                "of": text("an entity party's id; absent: the business"),
-                "percent": {"type": "number", "description": "shareholder only: above 0, at most 100, four decimals"}}}}}},
-            "responses": {"201": plain("the relation"), "400": err("invalid_role, invalid_share"),
-                "404": err("no such business"), "409": err("the party already holds this role there"),
-                "422": err("ownership_cycle, shares_over_100, unknown_party, not_an_entity, self_relation, invalid_share: the structure would be impossible; nothing was added")}}},
-        "/v1/businesses/{id}/relations/{relation}": {"delete": {
-            "summary": "Remove a relation", "parameters": [id("id"), id("relation")],
-            "responses": {"204": {"description": "removed"}, "404": err("no such business or relation")}}},
-    })
+pub(crate) fn kyb_error(e: crate::kyb::KybError) -> ApiError {
+    match e {
+        crate::kyb::KybError::Store(e) => e.into(),
+        crate::kyb::KybError::Structure(e) => ApiError::internal(e.to_string()),
+    }
 }

@@ -179,6 +179,17 @@ pub async fn check_upload(
     kind: UploadKind,
     file: &bytes::Bytes,
 ) -> ApiResult<(probe::Format, Option<(u32, u32)>)> {
+    check_file(s, kind.as_str(), kind.accepts_pdf(), file).await
+}
+
+/// [`check_upload`] for a file of `kind` (named in the refusal), a PDF allowed or not:
+/// identity documents' uploads and businesses' entity documents go through the same checks.
+pub async fn check_file(
+    s: &AppState,
+    kind: &str,
+    accepts_pdf: bool,
+    file: &bytes::Bytes,
+) -> ApiResult<(probe::Format, Option<(u32, u32)>)> {
     use idgate_vision::input::InputError;
     if file.is_empty() {
         return Err(input_error(&InputError::Empty));
@@ -194,13 +205,12 @@ pub async fn check_upload(
         )
     })?;
     if format == probe::Format::Pdf {
-        if !kind.accepts_pdf() {
+        if !accepts_pdf {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_file_type",
                 format!(
-                    "a {} is photographed: upload a JPEG, PNG, WebP or HEIC photo, not a PDF",
-                    kind.as_str()
+                    "a {kind} is photographed: upload a JPEG, PNG, WebP or HEIC photo, not a PDF"
                 ),
             ));
         }

@@ -139,6 +139,11 @@ impl From<StoreError> for ApiError {
                 "duplicate_identity",
                 "this document is verified on another account",
             ),
+            StoreError::BusinessTransition(t) => ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid_state",
+                format!("the business is {}; this action is not possible now", t.from),
+            ),
             StoreError::Transition(t) => ApiError::new(
                 StatusCode::CONFLICT,
                 "invalid_state",

@@ -6,6 +6,8 @@ pub mod admin;
 pub mod applicants;
 pub mod assets;
 pub mod auth;
+pub mod business_documents;
+pub mod business_review;
 pub mod businesses;
 pub mod cases;
 pub mod catalog;
@@ -20,6 +22,7 @@ pub mod evidence;
 pub mod flow;
 pub mod liveness;
 pub mod openapi;
+pub mod openapi_kyb;
 pub mod passkeys;
 pub mod queue;
 pub mod review;
@@ -81,6 +84,10 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/businesses/{id}", get(businesses::get))
         .route("/v1/businesses/{id}/parties", post(businesses::add_party))
         .route(
+            "/v1/businesses/{id}/submit",
+            post(business_documents::submit),
+        )
+        .route(
             "/v1/businesses/{id}/relations",
             post(businesses::add_relation),
         )
@@ -106,6 +113,12 @@ pub fn app(state: Shared) -> Router {
         .route(
             "/v1/precheck",
             post(documents::precheck).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/v1/businesses/{id}/documents",
+            post(business_documents::upload_document).layer(DefaultBodyLimit::max(
+                business_documents::BODY_UPLOADS * upload_limit,
+            )),
         )
         .route("/v1/cases/{id}/liveness", post(liveness::issue))
         .route(
@@ -173,6 +186,7 @@ pub fn app(state: Shared) -> Router {
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(v1)
         .merge(review::routes(state.clone()))
+        .merge(business_review::routes(state.clone()))
         .merge(console_routes(state.clone()))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn(shape_errors))

@@ -330,3 +330,268 @@ async fn every_party_of_a_trust_is_a_beneficial_owner_and_missing_roles_are_name
     assert_eq!(got["ownership"]["findings"][0]["code"], "KEY_PARTY_MISSING");
     assert_eq!(got["ownership"]["complete"], false);
 }
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+async fn document(
+    t: &T,
+    b: &str,
+    kind: &str,
+    issued_on: &str,
+    pages: &[&[u8]],
+) -> (StatusCode, Value) {
+    let mut fields: Vec<(&str, &[u8])> = vec![
+        ("kind", kind.as_bytes()),
+        ("issued_on", issued_on.as_bytes()),
+    ];
+    for p in pages {
+        fields.push(("file", p));
+    }
+    t.multipart(&format!("/v1/businesses/{b}/documents"), &fields)
+        .await
+}
+
+fn codes(b: &Value) -> Vec<String> {
+    b["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs the queued `evaluate_business` jobs as a worker would; answers how many ran.
+async fn run_evaluations(t: &T) -> usize {
+    let mut ran = 0;
+    while let Some(job) = t.state.store.claim_job(60_000).await.unwrap() {
+        if job.kind == idgate_store::JobKind::EvaluateBusiness {
+            idgate_server::kyb::reevaluate(&t.state, &job.case_id)
+                .await
+                .unwrap();
+            ran += 1;
+        }
+        t.state.store.complete_job(&job.id).await.unwrap();
+    }
+    ran
+}
+
+#[tokio::test]
+async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_verified() {
+    let mut t = setup(limits()).await;
+    // The outbox on, as `serve` builds it when a webhook URL is set.
+    let store = t
+        .state
+        .store
+        .clone()
+        .with_webhooks(Some(idgate_server::webhooks::renderer()));
+    let (flow, console) = (t.state.flow.clone(), t.state.console.clone());
+    t.rebuild(store, flow, console);
+    let today = t.state.today();
+    let recent = idgate_mrz::Date::from_unix_days(today.unix_days() - 30).to_string();
+    let stale = idgate_mrz::Date::from_unix_days(today.unix_days() - 400).to_string();
+    let (_, known) = t
+        .post_json("/v1/applicants", json!({"uid": "ann-kyb", "region": "DE"}))
+        .await;
+    let b = business(&t, "acme-flow", "private_company").await;
+    let ann = person(&t, &b, "Ann", Some("ann-kyb")).await;
+    assert_eq!(ann["applicant_id"], known["id"]);
+    let ann = ann["id"].as_str().unwrap().to_string();
+    for (role, percent) in [
+        ("shareholder", Some(100)),
+        ("director", None),
+        ("authorised_signatory", None),
+    ] {
+        let (s, r) = relate(
+            &t,
+            &b,
+            json!({"party": ann, "role": role, "percent": percent}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    let jpeg = specimen_jpeg();
+    for (kind, issued, pages) in [
+        ("registry_extract", recent.as_str(), vec![PDF]),
+        ("articles", "2015-03-02", vec![PDF, PDF, PDF]),
+        ("register_of_directors", recent.as_str(), vec![&jpeg[..]]),
+        ("register_of_shareholders", stale.as_str(), vec![PDF]),
+        ("proof_of_address", recent.as_str(), vec![PDF]),
+    ] {
+        let (s, d) = document(&t, &b, kind, issued, &pages).await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        assert_eq!(d["pages"].as_array().unwrap().len(), pages.len());
+        assert_eq!(d["state"], "pending");
+    }
+    // Files are held to the uploads' checks; kinds to the policy's.
+    let (s, e) = document(&t, &b, "articles", "2015-03-02", &[b"plain text"]).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("unsupported_file_type")
+        )
+    );
+    let (_, e) = document(&t, &b, "horoscope", "2015-03-02", &[PDF]).await;
+    assert_eq!(e["error"]["code"], "invalid_kind");
+
+    // A stale register and no mandate for the signatory: back to the business.
+    let (s, got) = t
+        .post_json(&format!("/v1/businesses/{b}/submit"), json!(null))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    assert_eq!(got["status"], "resubmission_requested");
+    assert_eq!(
+        codes(&got),
+        [
+            "ENTITY_DOCUMENT_OUTDATED",
+            "MISSING_ENTITY_DOCUMENT",
+            "BENEFICIAL_OWNER_NOT_VERIFIED"
+        ],
+        "{got}"
+    );
+    for (kind, issued) in [
+        ("register_of_shareholders", recent.as_str()),
+        ("board_resolution", "2024-01-10"),
+    ] {
+        assert_eq!(
+            document(&t, &b, kind, issued, &[PDF]).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, got) = t
+        .post_json(&format!("/v1/businesses/{b}/submit"), json!(null))
+        .await;
+    assert_eq!(got["status"], "awaiting_parties", "{got}");
+    assert_eq!(codes(&got), ["BENEFICIAL_OWNER_NOT_VERIFIED"]);
+    // Submitted: what it declared no longer changes.
+    assert_eq!(
+        relate(&t, &b, json!({"party": ann, "role": "trustee"}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        document(&t, &b, "articles", "2015-03-02", &[PDF]).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        t.post_json(&format!("/v1/businesses/{b}/submit"), json!(null))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+
+    // Ann's own verification is decided: the business is evaluated again, and waits for a
+    // reviewer.
+    case_decided(&t, "ann-kyb", idgate_core::Decision::Approve).await;
+    assert_eq!(run_evaluations(&t).await, 1);
+    let (_, got) = t.get(&format!("/v1/businesses/{b}")).await;
+    assert_eq!(got["status"], "in_review", "{got}");
+    assert!(codes(&got).is_empty(), "{got}");
+    assert_eq!(got["parties"][0]["verification"]["level"], "basic");
+    assert_eq!(got["entitlements"], Value::Null);
+
+    // The reviewer reads each page and judges each document; approval waits for them all.
+    let rita = t.reviewer("rita", "reviewer").await;
+    let carl = t.reviewer("carl", "auditor").await;
+    let review = format!("/v1/review/businesses/{b}");
+    let (s, e) = t
+        .as_reviewer(
+            &rita,
+            "POST",
+            &format!("{review}/decision"),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_approvable")),
+        "{e}"
+    );
+    let docs: Vec<(String, String)> = got["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().to_string(),
+                d["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let page = t
+        .reviewer_image(&rita, &format!("{review}/documents/{}/pages/3", docs[1].0))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "application/pdf");
+    let (s, _) = t
+        .as_reviewer(
+            &carl,
+            "POST",
+            &format!("{review}/documents/{}/decision", docs[0].0),
+            Some(json!({"decision": "accept"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an auditor reads only");
+    for (id, kind) in &docs {
+        let decision = if kind == "register_of_shareholders" && id == &docs[3].0 {
+            "reject"
+        } else {
+            "accept"
+        };
+        let body = if decision == "reject" {
+            json!({"decision": decision, "note": "superseded"})
+        } else {
+            json!({"decision": decision})
+        };
+        let (s, v) = t
+            .as_reviewer(
+                &rita,
+                "POST",
+                &format!("{review}/documents/{id}/decision"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, got) = t
+        .as_reviewer(
+            &rita,
+            "POST",
+            &format!("{review}/decision"),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{got}");
+    assert_eq!(got["status"], "approved");
+    assert_eq!(got["entitlements"]["deposit"], true);
+    let (_, events) = t.get("/v1/webhooks/deliveries").await;
+    let mut statuses: Vec<(i64, String)> = events["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["type"] == "business.status_changed")
+        .map(|d| {
+            (
+                d["body"]["sequence"].as_i64().unwrap_or(0),
+                d["body"]["data"]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    let statuses: Vec<&str> = statuses.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "resubmission_requested",
+            "awaiting_parties",
+            "in_review",
+            "approved"
+        ],
+        "{events}"
+    );
+}

@@ -231,14 +231,18 @@ impl T {
     }
 
     async fn draft_case(&self, uid: &str) -> String {
-        let (_, a) = self
-            .post_json("/v1/applicants", json!({"uid": uid, "region": "DE"}))
+        self.post_json("/v1/applicants", json!({"uid": uid, "region": "DE"}))
             .await;
+        // The applicant may have been made before (as a business's party).
+        let a = self
+            .state
+            .store
+            .applicant_by_uid(uid)
+            .await
+            .unwrap()
+            .unwrap();
         let (s, c) = self
-            .post_json(
-                &format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap()),
-                json!({}),
-            )
+            .post_json(&format!("/v1/applicants/{}/cases", a.id), json!({}))
             .await;
         assert_eq!(s, StatusCode::CREATED);
         c["id"].as_str().unwrap().to_string()
@@ -294,7 +298,7 @@ async fn case_in_review(t: &T, uid: &str) -> String {
 }
 
 /// A submitted case decided by the pipeline's path as `decision` (review, or a final
-/// rejection: a compliance note as its reason).
+/// rejection: a compliance note as its reason; or an approval verifying the basic level).
 async fn case_decided(t: &T, uid: &str, decision: idgate_core::Decision) -> String {
     let case = submitted_case(t, uid).await;
     use idgate_core::{CaseEvent, Decision, ReasonCode};
@@ -312,32 +316,45 @@ async fn case_decided(t: &T, uid: &str, decision: idgate_core::Decision) -> Stri
         &app,
         &idgate_decide::Extracted::default(),
     );
-    let reasons = [ReasonCode::ComplianceReview];
+    let approved = decision == Decision::Approve;
+    let reasons: &[ReasonCode] = if approved {
+        &[]
+    } else {
+        &[ReasonCode::ComplianceReview]
+    };
     let outcome = match decision {
         Decision::Review => "in_review",
         Decision::Reject => "rejected",
-        _ => unreachable!("review or rejection"),
+        Decision::Approve => "approved",
+        Decision::Retry => unreachable!("review, rejection or approval"),
     };
+    let steps = ["identity_document", "selfie"];
     t.state
         .store
         .decide_case(&idgate_store::CaseDecision {
             case_id: &case,
             event: CaseEvent::Decide(decision),
             actor: "worker",
-            reasons: &reasons,
-            findings: Some(
-                r#"[{"code":"COMPLIANCE_REVIEW","reject_type":"REVIEW","subject":null,"detail":"a note"}]"#,
-            ),
+            reasons,
+            findings: Some(if approved {
+                "[]"
+            } else {
+                r#"[{"code":"COMPLIANCE_REVIEW","reject_type":"REVIEW","subject":null,"detail":"a note"}]"#
+            }),
             reviewer_id: None,
             comments: &[],
             record: Some(idgate_store::DecisionRecord {
                 uid,
                 outcome,
-                reasons: &reasons,
+                reasons,
                 keys: &keys,
-                claims: idgate_store::ClaimChange::Pending,
-                steps: &[],
-                level: None,
+                claims: if approved {
+                    idgate_store::ClaimChange::Verified
+                } else {
+                    idgate_store::ClaimChange::Pending
+                },
+                steps: if approved { &steps } else { &[] },
+                level: approved.then_some("basic"),
                 raise: &[],
                 case_id: Some(&case),
             }),

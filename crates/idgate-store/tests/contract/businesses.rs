@@ -203,3 +203,143 @@ pub(crate) async fn businesses_add_parties_and_checked_relations(db: Db) {
         .sum();
     assert_eq!(total, 1_000_000);
 }
+
+pub(crate) async fn a_business_moves_by_its_state_machine_and_its_peoples_decisions_queue_evaluations(
+    db: Db,
+) {
+    use idgate_core::{BusinessEvent, BusinessStatus, Evaluation};
+    use idgate_store::{DocumentPage, JobKind};
+    let s = db.store.clone().with_webhooks(outbox());
+    let b = s.create_business(acme("biz-flow")).await.unwrap();
+    assert_eq!(b.status, BusinessStatus::Draft);
+    let page = |n: i64| DocumentPage {
+        page: n,
+        blob_key: format!("blobs/page-{n}"),
+        content_type: "application/pdf".into(),
+        size_bytes: 100 + n,
+        sha256: "ab".repeat(32),
+    };
+    let d = s
+        .add_business_document(
+            &b.id,
+            "articles",
+            Some("2015-03-02"),
+            vec![page(1), page(2)],
+        )
+        .await
+        .unwrap();
+    let docs = s.business_documents(&b.id).await.unwrap();
+    assert_eq!(docs, std::slice::from_ref(&d));
+    assert_eq!(docs[0].pages, [page(1), page(2)]);
+    assert!(matches!(
+        s.judge_business_document(&b.id, &d.id, true, "reviewer:rita", None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let person = s.create_applicant("party-p", "DE").await.unwrap();
+    s.add_party(
+        &b.id,
+        NewParty::Person {
+            applicant_id: person.id.clone(),
+            declared_blob: "declared/p".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let seen = s.business(&b.id).await.unwrap().unwrap().updated_at;
+    db.clock.advance_ms(1_000);
+    s.add_party(&b.id, holdco()).await.unwrap();
+    // Something changed since the evaluation: nothing moves.
+    assert!(matches!(
+        s.transition_business(
+            &b.id,
+            BusinessEvent::Submit(Evaluation::AwaitParties),
+            "api",
+            "[]",
+            Some(seen)
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let seen = s.business(&b.id).await.unwrap().unwrap().updated_at;
+    let moved = s
+        .transition_business(
+            &b.id,
+            BusinessEvent::Submit(Evaluation::AwaitParties),
+            "api",
+            r#"[{"code":"BENEFICIAL_OWNER_NOT_VERIFIED"}]"#,
+            Some(seen),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.status, BusinessStatus::AwaitingParties);
+    assert!(moved.findings.contains("BENEFICIAL_OWNER_NOT_VERIFIED"));
+    assert!(matches!(
+        s.add_party(&b.id, holdco()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.transition_business(&b.id, BusinessEvent::Approve, "reviewer:rita", "[]", None)
+            .await,
+        Err(StoreError::BusinessTransition(_))
+    ));
+    let trail = s.audit_events(&b.id).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].to_status.as_deref(), Some("awaiting_parties"));
+
+    // The person's case is decided: an evaluation of the business is queued with it.
+    let c = s.create_case(&person.id, "basic", "api").await.unwrap();
+    s.add_document(doc(&c.id), "api").await.unwrap();
+    s.submit(&c.id, "api").await.unwrap();
+    let job = s.claim_job(60_000).await.unwrap().unwrap();
+    assert_eq!(job.kind, JobKind::ProcessCase);
+    s.transition(&c.id, CaseEvent::StartProcessing, "worker", None)
+        .await
+        .unwrap();
+    let k = keys("doc-p", "person-p");
+    worker_decides(
+        &s,
+        &c.id,
+        "party-p",
+        Decision::Reject,
+        &[ReasonCode::Underage],
+        "[]",
+        &k,
+    )
+    .await;
+    s.complete_job(&job.id).await.unwrap();
+    let job = s.claim_job(60_000).await.unwrap().unwrap();
+    assert_eq!(
+        (job.kind, job.case_id.as_str()),
+        (JobKind::EvaluateBusiness, b.id.as_str())
+    );
+    assert!(s.claim_job(60_000).await.unwrap().is_none());
+    let moved = s
+        .transition_business(
+            &b.id,
+            BusinessEvent::PartiesChanged(Evaluation::Review),
+            "worker",
+            "[]",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.status, BusinessStatus::InReview);
+    s.judge_business_document(&b.id, &d.id, false, "reviewer:rita", Some("illegible"))
+        .await
+        .unwrap();
+    let judged = &s.business_documents(&b.id).await.unwrap()[0];
+    assert_eq!(
+        (
+            judged.state.as_str(),
+            judged.note.as_deref(),
+            judged.judged_by.as_deref()
+        ),
+        ("rejected", Some("illegible"), Some("reviewer:rita"))
+    );
+    assert!(matches!(
+        s.judge_business_document(&b.id, "nope", true, "reviewer:rita", None)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}

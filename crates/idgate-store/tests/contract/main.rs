@@ -98,6 +98,10 @@ fn outbox() -> Option<RenderWebhook> {
                 entities,
                 ..
             } => serde_json::json!({"list": [source, version], "entities": entities}),
+            WebhookEvent::BusinessStatusChanged { business, previous } => serde_json::json!({
+                "status": business.status.as_str(),
+                "previous_status": previous.as_str(),
+            }),
         };
         serde_json::json!({"id": env.id, "sequence": env.sequence, "data": data}).to_string()
     }))
@@ -162,6 +166,7 @@ contract!(
     monitoring_opens_one_review_per_version_and_a_rejection_withdraws,
     an_erasure_releases_every_object_and_retention_only_old_decided_ones,
     businesses_add_parties_and_checked_relations,
+    a_business_moves_by_its_state_machine_and_its_peoples_decisions_queue_evaluations,
 );
 
 async fn api_keys_are_found_by_hash_until_revoked(db: Db) {
