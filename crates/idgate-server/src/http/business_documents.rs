@@ -4,29 +4,14 @@
 //! /v1/businesses/{id}/submit` (evaluated at once: what to fix, people to wait for, or a
 //! reviewer).
 
-use crate::http::businesses::{bad, business_of, business_view, kyb_error};
+use crate::http::businesses::{bad, business_of, business_view, document_json, kyb_error};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::Shared;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
-
-pub(crate) fn document_json(d: &idgate_store::BusinessDocument) -> Value {
-    json!({
-        "id": d.id,
-        "kind": d.kind,
-        "issued_on": d.issued_on,
-        "state": d.state,
-        "note": d.note,
-        "judged_at": d.judged_at.map(idgate_core::rfc3339),
-        "pages": d.pages.iter().map(|p| json!({
-            "page": p.page, "content_type": p.content_type, "size_bytes": p.size_bytes,
-            "sha256": p.sha256})).collect::<Vec<_>>(),
-        "created_at": idgate_core::rfc3339(d.created_at),
-    })
-}
+use serde_json::Value;
 
 /// Most pages one entity document may have.
 pub const MAX_PAGES: usize = 20;

@@ -169,6 +169,7 @@ fn business_json(b: &Business) -> Value {
         "operating_address": d.operating_address,
         "tax_number": d.tax_number,
         "lei": d.lei,
+        "status": b.status.as_str(),
         "created_at": idgate_core::rfc3339(b.created_at),
         "updated_at": idgate_core::rfc3339(b.updated_at),
     })
@@ -348,6 +349,43 @@ async fn party_json(s: &AppState, p: &BusinessParty) -> ApiResult<Value> {
     }))
 }
 
+/// `POST /v1/businesses/{id}/parties/{party}/invitation`: a link for a person among the
+/// parties to verify as an individual (a session of their own applicant, as `POST
+/// /v1/applicants/{id}/sessions` issues; the business's platform sends it to them). A
+/// person already verified is not asked again (409 `already_verified`).
+pub async fn invite(
+    State(s): State<Shared>,
+    Path((id, party)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let b = business_of(&s, &id).await?;
+    let p = s
+        .store
+        .parties_of(&b.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == party)
+        .ok_or_else(|| ApiError::not_found("party"))?;
+    let applicant_id = p
+        .applicant_id
+        .ok_or_else(|| bad("not_a_person", "only a person is invited to verify"))?;
+    let a = crate::http::cases::live_applicant(&s, &applicant_id).await?;
+    let steps = idgate_pipeline::case::verified_steps(&s.store, &a.uid).await?;
+    if s.policy.reached_level(&steps).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_verified",
+            "this person is verified already; nothing to ask of them",
+        ));
+    }
+    let session = crate::http::sessions::issue(
+        &s,
+        &applicant_id,
+        crate::http::sessions::NewSession::default(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(session)).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewRelation {
@@ -518,14 +556,9 @@ pub(crate) async fn business_view(s: &AppState, id: &str) -> ApiResult<Value> {
     }
     out["parties"] = Value::Array(party_list);
     out["relations"] = snap.relations.iter().map(relation_json).collect();
-    out["documents"] = snap
-        .documents
-        .iter()
-        .map(crate::http::business_documents::document_json)
-        .collect();
+    out["documents"] = snap.documents.iter().map(document_json).collect();
     out["ownership"] = ownership_json(&snap.ownership);
     out["beneficial_owner_percent"] = json!(s.policy.business.beneficial_owner_percent);
-    out["status"] = json!(b.status.as_str());
     out["findings"] = serde_json::from_str(&b.findings).unwrap_or(Value::Null);
     out["entitlements"] = if b.status == idgate_core::BusinessStatus::Approved {
         json!(s.policy.business.entitlements)
@@ -533,6 +566,21 @@ pub(crate) async fn business_view(s: &AppState, id: &str) -> ApiResult<Value> {
         Value::Null
     };
     Ok(out)
+}
+
+pub(crate) fn document_json(d: &idgate_store::BusinessDocument) -> Value {
+    json!({
+        "id": d.id,
+        "kind": d.kind,
+        "issued_on": d.issued_on,
+        "state": d.state,
+        "note": d.note,
+        "judged_at": d.judged_at.map(idgate_core::rfc3339),
+        "pages": d.pages.iter().map(|p| json!({
+            "page": p.page, "content_type": p.content_type, "size_bytes": p.size_bytes,
+            "sha256": p.sha256})).collect::<Vec<_>>(),
+        "created_at": idgate_core::rfc3339(d.created_at),
+    })
 }
 
 pub(crate) fn kyb_error(e: crate::kyb::KybError) -> ApiError {

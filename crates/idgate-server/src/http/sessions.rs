@@ -25,7 +25,7 @@ use serde_json::json;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct NewSession {
+pub(crate) struct NewSession {
     /// Where the page sends the applicant when done; must be under an embedding origin.
     #[serde(default)]
     redirect_url: Option<String>,
@@ -53,6 +53,20 @@ pub async fn create(
     } else {
         parse_json(&body)?
     };
+    Ok((
+        StatusCode::CREATED,
+        Json(issue(&s, &applicant_id, req).await?),
+    )
+        .into_response())
+}
+
+/// A session for the applicant (its link, token and expiry), as `create` answers it; a
+/// business's invitation of a person among its parties issues one too.
+pub(crate) async fn issue(
+    s: &crate::state::AppState,
+    applicant_id: &str,
+    req: NewSession,
+) -> ApiResult<serde_json::Value> {
     if let Some(url) = &req.redirect_url {
         let allowed = s
             .flow
@@ -86,30 +100,26 @@ pub async fn create(
         Some(t) => t.min(max),
         None => max,
     };
-    cases::live_applicant(&s, &applicant_id).await?;
+    cases::live_applicant(s, applicant_id).await?;
     let token = generate_session_token();
     let session = s
         .store
         .create_session(
-            &applicant_id,
+            applicant_id,
             &hash_token(&token),
             (ttl * 1000) as i64,
             req.redirect_url.as_deref(),
             req.level.as_deref(),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": session.id,
-            "applicant_id": session.applicant_id,
-            "url": session_url(&s, &token),
-            "token": token,
-            "expires_at": idgate_core::rfc3339(session.expires_at),
-            "level": session.level,
-        })),
-    )
-        .into_response())
+    Ok(json!({
+        "id": session.id,
+        "applicant_id": session.applicant_id,
+        "url": session_url(s, &token),
+        "token": token,
+        "expires_at": idgate_core::rfc3339(session.expires_at),
+        "level": session.level,
+    }))
 }
 
 pub async fn revoke(

@@ -397,6 +397,26 @@ async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_ve
     let ann = person(&t, &b, "Ann", Some("ann-kyb")).await;
     assert_eq!(ann["applicant_id"], known["id"]);
     let ann = ann["id"].as_str().unwrap().to_string();
+    // Ann is asked to verify with a link of her own.
+    let invitation = format!("/v1/businesses/{b}/parties/{ann}/invitation");
+    let (s, link) = t.post_json(&invitation, json!(null)).await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    assert!(
+        link["url"].as_str().unwrap().contains("/flow#s=igs_"),
+        "{link}"
+    );
+    assert_eq!(link["applicant_id"], known["id"]);
+    let holdco = entity(&t, &b, "Holdco", "private_company").await;
+    let (s, e) = t
+        .post_json(
+            &format!("/v1/businesses/{b}/parties/{holdco}/invitation"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("not_a_person"))
+    );
     for (role, percent) in [
         ("shareholder", Some(100)),
         ("director", None),
@@ -486,6 +506,11 @@ async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_ve
     // reviewer.
     case_decided(&t, "ann-kyb", idgate_core::Decision::Approve).await;
     assert_eq!(run_evaluations(&t).await, 1);
+    let (s, e) = t.post_json(&invitation, json!(null)).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_verified"))
+    );
     let (_, got) = t.get(&format!("/v1/businesses/{b}")).await;
     assert_eq!(got["status"], "in_review", "{got}");
     assert!(codes(&got).is_empty(), "{got}");
