@@ -55,6 +55,9 @@ pub struct PersonCheck<'a> {
     pub verified: bool,
     /// Their latest case was refused for good.
     pub refused: bool,
+    /// Where what the business declared about them (`name`, `birth_date`,
+    /// `nationality`) differs from what their own verification established.
+    pub differs: &'a [&'static str],
 }
 
 #[derive(Clone, Copy)]
@@ -133,6 +136,19 @@ pub fn evaluate(policy: &BusinessPolicy, s: &Submission) -> (Vec<Finding>, Evalu
             ReasonCode::KeyPartyMissing,
             json!({"role": role.as_str()}),
         ));
+    }
+    for p in s.persons {
+        for field in p.differs {
+            let code = match *field {
+                "name" => ReasonCode::NameMismatch,
+                "birth_date" => ReasonCode::BirthDateMismatch,
+                _ => ReasonCode::NationalityMismatch,
+            };
+            findings.push(
+                retry(code, json!({"party": p.party, "field": field}))
+                    .about(format!("party:{}", p.party)),
+            );
+        }
     }
     let waiting: Vec<&str> = s
         .persons
@@ -234,6 +250,7 @@ mod tests {
             party: "ann",
             verified: false,
             refused: false,
+            differs: &[],
         }];
         let roles = [Role::Director, Role::AuthorisedSignatory];
         let s = Submission {
@@ -280,6 +297,7 @@ mod tests {
             party: "ann",
             verified: false,
             refused: true,
+            differs: &[],
         }];
         let (_, e) = evaluate(
             &p.business,
@@ -294,7 +312,26 @@ mod tests {
             party: "ann",
             verified: true,
             refused: false,
+            differs: &[],
         }];
+        // The business declared another birth date than Ann's own verification shows: a
+        // fix for the business (it replaces the party).
+        let ann_differs = [PersonCheck {
+            party: "ann",
+            verified: true,
+            refused: false,
+            differs: &["birth_date"],
+        }];
+        let (f, e) = evaluate(
+            &p.business,
+            &Submission {
+                persons: &ann_differs,
+                ..s
+            },
+        );
+        assert_eq!(codes(&f), ["BIRTH_DATE_MISMATCH"]);
+        assert_eq!(f[0].subject.as_deref(), Some("party:ann"));
+        assert_eq!(e, Evaluation::Fix);
         let s = Submission {
             persons: &ann_ok,
             ..s

@@ -13,6 +13,48 @@ use idgate_decide::Finding;
 use idgate_store::{Business, BusinessDocument, BusinessParty, BusinessRelation, StoreError};
 use serde_json::{json, Value};
 
+/// What a business declares about a person among its key parties; sealed under that
+/// person's applicant key, so erasing the person erases it too.
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredPerson {
+    pub given_names: String,
+    pub surname: String,
+    pub birth_date: String,
+    pub nationality: String,
+}
+
+/// Where what the business declared about a verified person differs from what that
+/// person's own verification established: the fields (`name`, `birth_date`,
+/// `nationality`).
+fn differences(
+    declared: &DeclaredPerson,
+    verified: &idgate_pipeline::EnteredData,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let same_name = idgate_decide::names::latin_match(
+        &declared.given_names,
+        &declared.surname,
+        &verified.name.family,
+        &verified.name.given,
+        false,
+    )
+    .is_some();
+    if !same_name {
+        out.push("name");
+    }
+    if verified.birth_date.as_deref().map(str::trim) != Some(declared.birth_date.as_str()) {
+        out.push("birth_date");
+    }
+    if !verified
+        .nationality
+        .eq_ignore_ascii_case(&declared.nationality)
+    {
+        out.push("nationality");
+    }
+    out
+}
+
 /// The structure the domain judges, from the stored rows.
 pub fn structure(
     kind: &str,
@@ -70,8 +112,9 @@ pub struct Snapshot {
     pub relations: Vec<BusinessRelation>,
     pub documents: Vec<BusinessDocument>,
     pub ownership: Ownership,
-    /// Per person party: (party id, verified, refused).
-    pub persons: Vec<(String, bool, bool)>,
+    /// Per person party: (party id, verified, refused, where the declared data differs
+    /// from the verified).
+    pub persons: Vec<(String, bool, bool, Vec<&'static str>)>,
 }
 
 /// Why a business could not be judged.
@@ -106,7 +149,20 @@ pub async fn snapshot(s: &AppState, id: &str) -> Result<Snapshot, KybError> {
         let verified = a.erased_at.is_none() && s.policy.reached_level(&steps).is_some();
         let latest = s.store.cases_of_applicant(&a.id).await?.pop();
         let refused = latest.is_some_and(|c| c.status == CaseStatus::Rejected);
-        persons.push((p.id.clone(), verified, refused));
+        let mut differs = Vec::new();
+        if let (true, Some(declared), Some(key)) = (
+            verified,
+            &p.declared_blob,
+            s.store.verified_data_key(&a.id).await?,
+        ) {
+            let unreadable = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+            let declared: DeclaredPerson =
+                serde_json::from_slice(&s.blobs.get(declared).await?).map_err(unreadable)?;
+            let known: idgate_pipeline::EnteredData =
+                serde_json::from_slice(&s.blobs.get(&key).await?).map_err(unreadable)?;
+            differs = differences(&declared, &known);
+        }
+        persons.push((p.id.clone(), verified, refused, differs));
     }
     Ok(Snapshot {
         business,
@@ -138,10 +194,11 @@ impl Snapshot {
         let persons: Vec<PersonCheck> = self
             .persons
             .iter()
-            .map(|(party, verified, refused)| PersonCheck {
+            .map(|(party, verified, refused, differs)| PersonCheck {
                 party,
                 verified: *verified,
                 refused: *refused,
+                differs,
             })
             .collect();
         let empty = idgate_decide::business::EntityKindSpec {

@@ -404,6 +404,41 @@ impl Store {
         Ok(Ok(r))
     }
 
+    /// Removes a party no relation names (remove those first); answers it, so that the
+    /// caller deletes what was sealed for it. `None` when the business has no such party.
+    pub async fn remove_party(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Option<BusinessParty>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        lock_editable(&mut tx, business_id, self.now()).await?;
+        let Some(party) = parties_in(&mut tx, business_id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+        else {
+            return Ok(None);
+        };
+        let named: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM business_relations WHERE party_id = $1 OR of_party_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if named > 0 {
+            return Err(StoreError::Conflict(
+                "relations name this party; remove them first",
+            ));
+        }
+        sqlx::query("DELETE FROM business_parties WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(party))
+    }
+
     /// Removes a relation of the business; false when it has no such relation.
     pub async fn remove_relation(&self, business_id: &str, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;

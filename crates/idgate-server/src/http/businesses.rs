@@ -18,7 +18,7 @@ use idgate_decide::ownership::{self, Ownership, StructureError, WHOLE};
 use idgate_store::{
     Business, BusinessData, BusinessParty, BusinessRelation, EntityParty, NewParty,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 const MAX_LEGAL_NAME_CHARS: usize = 300;
@@ -182,17 +182,6 @@ pub(crate) async fn business_of(s: &AppState, id: &str) -> ApiResult<Business> {
         .ok_or_else(|| ApiError::not_found("business"))
 }
 
-/// What a business declares about a person among its key parties; sealed under that
-/// person's applicant key, so erasing the person erases it too.
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct DeclaredPerson {
-    given_names: String,
-    surname: String,
-    birth_date: String,
-    nationality: String,
-}
-
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum NewPartyIn {
@@ -262,7 +251,7 @@ pub async fn add_party(
                 )
             })?;
             let applicant = person_applicant(&s, &b, uid.as_deref(), &residence).await?;
-            let declared = DeclaredPerson {
+            let declared = crate::kyb::DeclaredPerson {
                 given_names: given_names.trim().to_string(),
                 surname: surname.trim().to_string(),
                 birth_date: birth.to_string(),
@@ -324,7 +313,7 @@ async fn party_json(s: &AppState, p: &BusinessParty) -> ApiResult<Value> {
     let applicant_id = p.applicant_id.clone().unwrap_or_default();
     let applicant = s.store.applicant(&applicant_id).await?;
     let erased = applicant.as_ref().is_none_or(|a| a.erased_at.is_some());
-    let declared: Option<DeclaredPerson> = match (&p.declared_blob, erased) {
+    let declared: Option<crate::kyb::DeclaredPerson> = match (&p.declared_blob, erased) {
         (Some(key), false) => {
             let bytes = s.blobs.get(key).await?;
             Some(serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(e.to_string()))?)
@@ -450,6 +439,30 @@ pub async fn add_relation(
         .await?
         .map_err(structure_error)?;
     Ok((StatusCode::CREATED, Json(relation_json(&added))).into_response())
+}
+
+/// `DELETE /v1/businesses/{id}/parties/{party}`: a party added by mistake (or declared
+/// wrongly: it is added again as it should be). Refused while relations name it. What was
+/// declared about a person is deleted; their own applicant stays.
+pub async fn remove_party(
+    State(s): State<Shared>,
+    Path((id, party)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let b = business_of(&s, &id).await?;
+    let removed = s
+        .store
+        .remove_party(&b.id, &party)
+        .await?
+        .ok_or_else(|| ApiError::not_found("party"))?;
+    if let Some(key) = &removed.declared_blob {
+        // Already gone (an erased person) is fine: nothing of it is left to delete.
+        if let Err(e) = s.blobs.delete(key).await {
+            if !e.is_missing_object() {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn remove_relation(

@@ -88,6 +88,10 @@ pub fn app(state: Shared) -> Router {
             post(business_documents::submit),
         )
         .route(
+            "/v1/businesses/{id}/parties/{party}",
+            axum::routing::delete(businesses::remove_party),
+        )
+        .route(
             "/v1/businesses/{id}/parties/{party}/invitation",
             post(businesses::invite),
         )

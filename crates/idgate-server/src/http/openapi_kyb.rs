@@ -70,6 +70,11 @@ pub(crate) fn paths() -> Value {
                 "400": err("invalid_kind, invalid_issued_on, missing_field, too_many_pages, unknown_field"),
                 "404": err("no such business"), "409": err("invalid_state: the business is submitted"),
                 "413": err("file_too_large"), "415": err("unsupported_file_type"), "422": err("unreadable_file")}}},
+        "/v1/businesses/{id}/parties/{party}": {"delete": {
+            "summary": "Remove a party no relation names (a person declared wrongly is added again as they should be); what was declared about a person is deleted, their own applicant stays",
+            "parameters": [id("id"), id("party")],
+            "responses": {"204": {"description": "removed"}, "404": err("no such business or party"),
+                "409": err("relations name this party; or the business is submitted")}}},
         "/v1/businesses/{id}/parties/{party}/invitation": {"post": {
             "summary": "A link for a person among the parties to verify as an individual: a session of their own applicant (`{id, applicant_id, url, token, expires_at}`, as `POST /v1/applicants/{id}/sessions` answers); when their case is decided the business waiting for them is evaluated again",
             "parameters": [id("id"), id("party")],

@@ -511,16 +511,92 @@ async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_ve
         (s, e["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("already_verified"))
     );
+    // The business declared Ann Smith, born 1980, British; the person verified on that
+    // account is Erika Mustermann, born 1964, German. A reviewer sees it and sends the
+    // business back; approval is refused meanwhile.
     let (_, got) = t.get(&format!("/v1/businesses/{b}")).await;
     assert_eq!(got["status"], "in_review", "{got}");
-    assert!(codes(&got).is_empty(), "{got}");
+    assert_eq!(
+        codes(&got),
+        [
+            "NAME_MISMATCH",
+            "BIRTH_DATE_MISMATCH",
+            "NATIONALITY_MISMATCH"
+        ],
+        "{got}"
+    );
+    assert_eq!(got["findings"][0]["subject"], format!("party:{ann}"));
     assert_eq!(got["parties"][0]["verification"]["level"], "basic");
+    let rita = t.reviewer("rita", "reviewer").await;
+    let review = format!("/v1/review/businesses/{b}");
+    let decide = |d: &'static str| {
+        let (rita, review) = (rita.clone(), review.clone());
+        let t = &t;
+        async move {
+            t.as_reviewer(
+                &rita,
+                "POST",
+                &format!("{review}/decision"),
+                Some(json!({"decision": d})),
+            )
+            .await
+        }
+    };
+    assert_eq!(decide("approve").await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        decide("resubmit").await.1["status"],
+        "resubmission_requested"
+    );
+    // The business declares her again as she is.
+    let party = format!("/v1/businesses/{b}/parties/{ann}");
+    let (s, e) = t.send_json("DELETE", &party, json!(null)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "relations name her: {e}");
+    for r in got["relations"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let (s, _) = t
+            .send_json(
+                "DELETE",
+                &format!("/v1/businesses/{b}/relations/{id}"),
+                json!(null),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(
+        t.send_json("DELETE", &party, json!(null)).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (s, erika) = t
+        .post_json(
+            &format!("/v1/businesses/{b}/parties"),
+            json!({"type": "person", "uid": "ann-kyb", "residence": "DE", "given_names": "Erika",
+                   "surname": "Mustermann", "birth_date": "1964-08-12", "nationality": "DE"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{erika}");
+    let ann = erika["id"].as_str().unwrap().to_string();
+    for (role, percent) in [
+        ("shareholder", Some(100)),
+        ("director", None),
+        ("authorised_signatory", None),
+    ] {
+        let (s, r) = relate(
+            &t,
+            &b,
+            json!({"party": ann, "role": role, "percent": percent}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    let (_, got) = t
+        .post_json(&format!("/v1/businesses/{b}/submit"), json!(null))
+        .await;
+    assert_eq!(got["status"], "in_review", "{got}");
+    assert!(codes(&got).is_empty(), "{got}");
     assert_eq!(got["entitlements"], Value::Null);
 
     // The reviewer reads each page and judges each document; approval waits for them all.
-    let rita = t.reviewer("rita", "reviewer").await;
     let carl = t.reviewer("carl", "auditor").await;
-    let review = format!("/v1/review/businesses/{b}");
     let (s, e) = t
         .as_reviewer(
             &rita,
@@ -615,8 +691,32 @@ async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_ve
             "resubmission_requested",
             "awaiting_parties",
             "in_review",
+            "resubmission_requested",
+            "in_review",
             "approved"
         ],
         "{events}"
     );
+    let trail: Vec<String> = t
+        .state
+        .store
+        .audit_events(&b)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.actor,
+                e.to_status.clone().unwrap_or(e.action.clone())
+            )
+        })
+        .collect();
+    // Six status changes, a judgement per document, one page viewed.
+    assert_eq!(trail.len(), 6 + docs.len() + 1, "{trail:?}");
+    assert!(
+        trail.contains(&"reviewer:rita:approved".to_string()),
+        "{trail:?}"
+    );
+    assert!(trail.contains(&"worker:in_review".to_string()), "{trail:?}");
 }

@@ -159,6 +159,18 @@ pub(crate) async fn businesses_add_parties_and_checked_relations(db: Db) {
     assert!(s.remove_relation(&b.id, &r3.id).await.unwrap());
     assert!(!s.remove_relation(&b.id, &r3.id).await.unwrap());
     assert_eq!(s.relations_of(&b.id).await.unwrap().len(), 2);
+    // A party relations name stays; one nobody names goes.
+    assert!(matches!(
+        s.remove_party(&b.id, &p_hold.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let spare = s.add_party(&b.id, holdco()).await.unwrap();
+    assert_eq!(
+        s.remove_party(&b.id, &spare.id).await.unwrap(),
+        Some(spare.clone())
+    );
+    assert_eq!(s.remove_party(&b.id, &spare.id).await.unwrap(), None);
+    assert_eq!(s.parties_of(&b.id).await.unwrap().len(), 2);
 
     // Racing requests: each adds 30 % of the business; only one more fits under 100 %.
     let b2 = s.create_business(acme("biz-2")).await.unwrap();
