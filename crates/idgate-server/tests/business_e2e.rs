@@ -231,14 +231,8 @@ fn each_kind_of_business_is_onboarded_with_its_people_verified_once() {
 
     // A trust: Zhang its trustee, Min its settlor. Min's own case, the same face as
     // Zhang's, waits for a person.
-    let other = Holder {
-        number: "G23456789",
-        family: "Zhang",
-        given: "Min",
-        birth: "1995-03-01",
-    };
     let again = "face_recognition_ageitgey/tests/test_images/obama2.jpg";
-    let min_case = client.submitted_case_of(&s, "zhang-min", &other, again);
+    let min_case = client.submitted_case_of(&s, "zhang-min", &ZHANG_MIN, again);
     client.wait_for_status(&s, &min_case, "in_review", Duration::from_secs(90));
     let trust = kyb.business("family-trust-hk", "trust");
     let z = kyb.person(&trust, "zhang-kyb", "Xiaoming", "Zhang", "1995-03-01");

@@ -7,6 +7,7 @@
 use crate::http::auth::require_reviewer;
 use crate::http::businesses::{bad, business_view, kyb_error};
 use crate::http::error::{parse_json, ApiError, ApiResult};
+use crate::http::review::{actor, may_act};
 use crate::state::Shared;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,21 +35,6 @@ pub fn routes(state: Shared) -> Router<Shared> {
             state,
             require_reviewer,
         ))
-}
-
-fn actor(r: &Reviewer) -> String {
-    format!("reviewer:{}", r.name)
-}
-
-fn may_act(r: &Reviewer) -> ApiResult<()> {
-    if !r.role.may_act() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "your role may not decide businesses",
-        ));
-    }
-    Ok(())
 }
 
 async fn detail(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

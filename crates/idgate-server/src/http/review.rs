@@ -24,7 +24,7 @@ use idgate_store::{CaseDecision, DecisionRecord, Reviewer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-fn actor(r: &Reviewer) -> String {
+pub(crate) fn actor(r: &Reviewer) -> String {
     format!("reviewer:{}", r.name)
 }
 
@@ -36,7 +36,7 @@ fn forbidden(what: &str) -> ApiError {
     )
 }
 
-fn may_act(r: &Reviewer) -> ApiResult<()> {
+pub(crate) fn may_act(r: &Reviewer) -> ApiResult<()> {
     if !r.role.may_act() {
         return Err(forbidden("change cases"));
     }

@@ -358,6 +358,15 @@ pub const ZHANG: Holder = Holder {
     birth: "1995-03-01",
 };
 
+/// Another holder of a Chinese passport, with the same portrait as Zhang's (a second
+/// account of one face, or a relative the reviewer tells apart).
+pub const ZHANG_MIN: Holder = Holder {
+    number: "G23456789",
+    family: "Zhang",
+    given: "Min",
+    birth: "1995-03-01",
+};
+
 /// What `who` enters: the data printed in the passport `passport_photo` makes.
 pub fn entered(who: &Holder) -> Value {
     json!({
