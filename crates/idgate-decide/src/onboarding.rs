@@ -71,6 +71,40 @@ pub struct Submission<'a> {
     pub today: Date,
 }
 
+/// Percent to four decimals, as shares are kept.
+pub fn percent(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// What the ownership leaves unknown, for the business to fix: shares nobody is declared
+/// for that could hide an owner, no beneficial owner at all, roles nobody holds.
+pub fn ownership_findings(o: &Ownership) -> Vec<Finding> {
+    let retry = |code: ReasonCode, detail: serde_json::Value| {
+        Finding::new(code, RejectType::Retry, detail.to_string())
+    };
+    let mut findings = Vec::new();
+    for g in &o.gaps {
+        findings.push(retry(
+            ReasonCode::OwnershipIncomplete,
+            json!({"entity": g.entity, "undeclared_percent": percent(g.undeclared_percent),
+                   "effective_percent": percent(g.effective_percent)}),
+        ));
+    }
+    if o.owners.is_empty() {
+        findings.push(retry(
+            ReasonCode::OwnershipIncomplete,
+            json!({"beneficial_owners": 0}),
+        ));
+    }
+    for role in &o.missing_roles {
+        findings.push(retry(
+            ReasonCode::KeyPartyMissing,
+            json!({"role": role.as_str()}),
+        ));
+    }
+    findings
+}
+
 /// What the submission lacks, and where it goes.
 pub fn evaluate(policy: &BusinessPolicy, s: &Submission) -> (Vec<Finding>, Evaluation) {
     let mut findings = Vec::new();
@@ -118,25 +152,7 @@ pub fn evaluate(policy: &BusinessPolicy, s: &Submission) -> (Vec<Finding>, Evalu
             );
         }
     }
-    for g in &s.ownership.gaps {
-        findings.push(retry(
-            ReasonCode::OwnershipIncomplete,
-            json!({"entity": g.entity, "undeclared_percent": g.undeclared_percent,
-                   "effective_percent": g.effective_percent}),
-        ));
-    }
-    if s.ownership.owners.is_empty() {
-        findings.push(retry(
-            ReasonCode::OwnershipIncomplete,
-            json!({"beneficial_owners": 0}),
-        ));
-    }
-    for role in &s.ownership.missing_roles {
-        findings.push(retry(
-            ReasonCode::KeyPartyMissing,
-            json!({"role": role.as_str()}),
-        ));
-    }
+    findings.extend(ownership_findings(s.ownership));
     for p in s.persons {
         for field in p.differs {
             let code = match *field {

@@ -38,16 +38,7 @@ pub async fn upload_document(
             ),
         ));
     }
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(s.limits.max_upload_bytes)
-        } else {
-            bad(
-                "invalid_multipart",
-                format!("malformed multipart body: {}", e.body_text()),
-            )
-        }
-    };
+    let malformed = |e| crate::http::documents::multipart_error(e, s.limits.max_upload_bytes);
     let (mut kind, mut issued_on, mut files) = (None, None, Vec::new());
     while let Some(field) = multipart.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_string();

@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use idgate_core::{Lang, ReasonCode};
 use idgate_decide::business::{jurisdiction, lei_valid, Role};
 use idgate_decide::ownership::{self, Ownership, StructureError, WHOLE};
 use idgate_store::{
@@ -487,12 +486,8 @@ fn relation_json(r: &BusinessRelation) -> Value {
     })
 }
 
-/// Percent to four decimals, as shares are kept.
-fn pct(v: f64) -> f64 {
-    (v * 10_000.0).round() / 10_000.0
-}
-
 fn ownership_json(o: &Ownership) -> Value {
+    use idgate_decide::onboarding::percent;
     use ownership::Ground;
     let ground = |g: &Ground| match g {
         Ground::Ownership => json!({"ground": "ownership"}),
@@ -507,49 +502,21 @@ fn ownership_json(o: &Ownership) -> Value {
                     "entity": entity}),
         Ground::SeniorManagingOfficial => json!({"ground": "senior_managing_official"}),
     };
-    let mut findings = Vec::new();
-    let finding = |code: ReasonCode, detail: Value| {
-        json!({
-            "code": code.as_str(),
-            "message": code.message_in(Lang::En),
-            "fix": code.fix_in(Lang::En),
-            "detail": detail,
-        })
-    };
-    for g in &o.gaps {
-        findings.push(finding(
-            ReasonCode::OwnershipIncomplete,
-            json!({"entity": g.entity, "undeclared_percent": pct(g.undeclared_percent),
-                   "effective_percent": pct(g.effective_percent)}),
-        ));
-    }
-    if o.owners.is_empty() {
-        findings.push(finding(
-            ReasonCode::OwnershipIncomplete,
-            json!({"beneficial_owners": 0}),
-        ));
-    }
-    for r in &o.missing_roles {
-        findings.push(finding(
-            ReasonCode::KeyPartyMissing,
-            json!({"role": r.as_str()}),
-        ));
-    }
     json!({
         "complete": o.complete(),
         "beneficial_owners": o.owners.iter().map(|b| json!({
             "party": b.party,
-            "percent": pct(b.percent),
-            "direct_percent": pct(b.direct_percent),
+            "percent": percent(b.percent),
+            "direct_percent": percent(b.direct_percent),
             "grounds": b.grounds.iter().map(ground).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "gaps": o.gaps.iter().map(|g| json!({
             "entity": g.entity,
-            "undeclared_percent": pct(g.undeclared_percent),
-            "effective_percent": pct(g.effective_percent),
+            "undeclared_percent": percent(g.undeclared_percent),
+            "effective_percent": percent(g.effective_percent),
         })).collect::<Vec<_>>(),
         "missing_roles": o.missing_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "findings": findings,
+        "findings": crate::kyb::findings_json(&idgate_decide::onboarding::ownership_findings(o)),
     })
 }
 

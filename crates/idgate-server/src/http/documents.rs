@@ -121,18 +121,23 @@ struct UploadForm {
     file: Option<bytes::Bytes>,
 }
 
+/// A multipart body that could not be read: over the size limit (`max_bytes`), or malformed.
+pub(crate) fn multipart_error(
+    e: axum::extract::multipart::MultipartError,
+    max_bytes: usize,
+) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(max_bytes)
+    } else {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("malformed multipart body: {}", e.body_text()),
+        )
+    }
+}
+
 async fn read_upload_form(mut multipart: Multipart, max_bytes: usize) -> ApiResult<UploadForm> {
-    let too_large = || ApiError::too_large(max_bytes);
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            ApiError::bad_request(
-                "invalid_multipart",
-                format!("malformed multipart body: {}", e.body_text()),
-            )
-        }
-    };
+    let malformed = |e| multipart_error(e, max_bytes);
     let mut form = UploadForm {
         kind: None,
         side: None,
