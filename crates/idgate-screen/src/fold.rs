@@ -267,17 +267,26 @@ pub fn country(s: &str) -> Option<&'static str> {
     if p.is_empty() {
         return None;
     }
-    if let Some((_, a2)) = COUNTRY_NAMES.iter().find(|(n, _)| *n == p) {
-        return Some(a2);
-    }
-    country::all().iter().find_map(|c| {
-        // ISO writes `Congo, Democratic Republic of the`: compare both orders.
-        let iso = plain(c.name);
-        let turned = c
-            .name
-            .split_once(", ")
-            .map(|(a, b)| plain(&format!("{b} {a}")));
-        (iso == p || turned.as_deref() == Some(p.as_str())).then_some(c.alpha2)
+    country_names().get(&p).copied()
+}
+
+/// Every country's name folded (ISO's short name in both orders, `Congo, Democratic
+/// Republic of the` and the other way round, and the names lists use), folded once.
+fn country_names() -> &'static std::collections::HashMap<String, &'static str> {
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<String, &'static str>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for (n, a2) in COUNTRY_NAMES {
+            m.insert(n.to_string(), *a2);
+        }
+        for c in idgate_decide::country::all() {
+            m.entry(plain(c.name)).or_insert(c.alpha2);
+            if let Some((a, b)) = c.name.split_once(", ") {
+                m.entry(plain(&format!("{b} {a}"))).or_insert(c.alpha2);
+            }
+        }
+        m
     })
 }
 

@@ -8,7 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::{Entity, EntityKind, PartialDate, Topic};
+
+mod words;
 use crate::{fold, score};
+use words::{Listed, ListedName, NumberMap, QueryName, QueryWord, Scores, Word};
 
 /// Thresholds and weights; a deployment's policy sets them (`[screening]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,6 +33,10 @@ pub struct Settings {
     pub gender_mismatch: f64,
     /// Most matches returned per identity.
     pub limit: usize,
+    /// Candidates scored per name of the identity: the people who share the most of its
+    /// sounds, each sound weighed by its rarity (as a blocking index hands a matcher its
+    /// best candidates). More finds more misspelt names among many namesakes, slower.
+    pub candidates: usize,
 }
 
 impl Default for Settings {
@@ -44,6 +51,7 @@ impl Default for Settings {
             nationality_mismatch: -0.10,
             gender_mismatch: -0.15,
             limit: 5,
+            candidates: 50,
         }
     }
 }
@@ -105,18 +113,14 @@ impl std::fmt::Debug for Match {
     }
 }
 
-struct Listed {
-    entity: Entity,
-    digest: String,
-    names: Vec<(String, Vec<String>)>,
-}
-
 /// Every entity of the active list versions, ready to screen against.
 pub struct Index {
     listed: Vec<Listed>,
-    /// Soundex of a word → the entities with a name holding it.
-    by_sound: HashMap<String, Vec<u32>>,
+    words: Vec<Word>,
+    /// Soundex of a word → the people with a name holding it, in ascending order.
+    by_sound: HashMap<[u8; 4], Vec<u32>>,
     by_identifier: HashMap<String, Vec<u32>>,
+    people: usize,
 }
 
 impl std::fmt::Debug for Index {
@@ -127,8 +131,12 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// A sound shared by more entities than this (or a fiftieth of the list) is common.
+/// A sound shared by more people than this (or a fiftieth of the list) is common: it
+/// brings no candidates of its own, it only ranks those the rarer sounds brought.
 const COMMON_FLOOR: usize = 40;
+
+/// However long the lists, a sound shared by more people than this is common.
+const COMMON_CEILING: usize = 2_000;
 
 /// Words shorter than this say too little to find candidates by.
 const MIN_KEY_WORD: usize = 3;
@@ -137,26 +145,58 @@ impl Index {
     pub fn new(entities: impl IntoIterator<Item = Entity>) -> Self {
         let mut index = Index {
             listed: Vec::new(),
+            words: Vec::new(),
             by_sound: HashMap::new(),
             by_identifier: HashMap::new(),
+            people: 0,
         };
+        let mut word_at: HashMap<String, u32> = HashMap::new();
         for entity in entities {
             let n = index.listed.len() as u32;
-            let names: Vec<(String, Vec<String>)> = entity
-                .names
-                .iter()
-                .map(|name| (name.clone(), fold::name_words(name)))
-                .filter(|(_, w)| !w.is_empty())
-                .collect();
+            let mut names = Vec::new();
             let mut keys = BTreeSet::new();
-            for (_, words) in &names {
-                keys.extend(candidate_keys(words));
+            for name in &entity.names {
+                let words = fold::name_words(name);
+                if words.is_empty() {
+                    continue;
+                }
+                keys.extend(candidate_keys(&words));
+                let joined = words.concat().into_boxed_str();
+                let ids: Vec<u32> = words
+                    .into_iter()
+                    .map(|w| {
+                        *word_at.entry(w).or_insert_with_key(|w| {
+                            index.words.push(Word {
+                                text: w.clone().into_boxed_str(),
+                                sound: score::sound(w),
+                                letters: score::letters(w),
+                                weight: score::weight(w),
+                            });
+                            (index.words.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                let weights = ids
+                    .iter()
+                    .map(|&w: &u32| index.words[w as usize].weight)
+                    .collect();
+                names.push(ListedName {
+                    name: name.clone(),
+                    words: ids,
+                    weights,
+                    joined_letters: score::letters(&joined),
+                    joined,
+                });
             }
-            for k in keys {
-                index.by_sound.entry(k).or_default().push(n);
-            }
-            for id in &entity.identifiers {
-                index.by_identifier.entry(id.clone()).or_default().push(n);
+            // Only people are screened against (an identity is a person).
+            if entity.kind == EntityKind::Person {
+                index.people += 1;
+                for k in keys {
+                    index.by_sound.entry(k).or_default().push(n);
+                }
+                for id in &entity.identifiers {
+                    index.by_identifier.entry(id.clone()).or_default().push(n);
+                }
             }
             let digest = entity.digest();
             index.listed.push(Listed {
@@ -193,15 +233,93 @@ impl Index {
         all
     }
 
+    /// The people a name's sounds lead to, the best `max` of them: each shared
+    /// sound counts by its rarity. Sounds shared by many people only rank the people the
+    /// rarer ones brought; a name whose every sound is common takes the people of its
+    /// rarest sound, ranked by the others.
+    fn block(&self, words: &[QueryWord], max: usize, out: &mut NumberMap<f64>) {
+        let common = (self.people / 50).clamp(COMMON_FLOOR, COMMON_CEILING);
+        let mut postings: Vec<&Vec<u32>> = candidate_sounds(words)
+            .iter()
+            .filter_map(|k| self.by_sound.get(k))
+            .collect();
+        postings.sort_by_key(|p| p.len());
+        postings.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        let rarity = |p: &Vec<u32>| ((self.people as f64 + 1.0) / p.len() as f64).ln();
+        let rare = postings.iter().take_while(|p| p.len() <= common).count();
+        // The people the rare sounds bring (or the rarest common one), each with the sum of
+        // its sounds' rarities: postings are sorted, so runs of one person add up.
+        let bringing = &postings[..rare.max(1).min(postings.len())];
+        let mut brought: Vec<(u32, f64)> =
+            Vec::with_capacity(bringing.iter().map(|p| p.len()).sum());
+        for p in bringing {
+            let w = rarity(p);
+            brought.extend(p.iter().map(|&n| (n, w)));
+        }
+        brought.sort_unstable_by_key(|&(n, _)| n);
+        let mut ranked: Vec<(u32, f64)> = Vec::with_capacity(brought.len());
+        for (n, w) in brought {
+            match ranked.last_mut() {
+                Some(last) if last.0 == n => last.1 += w,
+                _ => ranked.push((n, w)),
+            }
+        }
+        for p in postings.iter().skip(rare.max(1)) {
+            let w = rarity(p);
+            for (n, t) in ranked.iter_mut() {
+                if p.binary_search(n).is_ok() {
+                    *t += w;
+                }
+            }
+        }
+        if ranked.len() > max.max(1) {
+            let order = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            ranked.select_nth_unstable_by(max.max(1) - 1, order);
+            ranked.truncate(max.max(1));
+        }
+        for (n, w) in ranked {
+            let t = out.entry(n).or_default();
+            *t = t.max(w);
+        }
+    }
+
     /// Every candidate whose best name reached the name floor, scored, best first (the
     /// evaluation reads scores below the threshold too).
     pub fn candidates(&self, q: &Query, s: &Settings) -> Vec<Match> {
-        let folded: Vec<(String, Vec<String>)> = q
-            .names
-            .iter()
-            .map(|n| (n.clone(), fold::name_words(n)))
-            .filter(|(_, w)| !w.is_empty())
-            .collect();
+        let mut flat: Vec<QueryWord> = Vec::new();
+        let mut names: Vec<(QueryName<'_>, std::ops::Range<usize>)> = Vec::new();
+        for n in &q.names {
+            let words = fold::name_words(n);
+            if words.is_empty() {
+                continue;
+            }
+            let joined = words.concat();
+            let start = flat.len();
+            let qw: Vec<QueryWord> = words
+                .into_iter()
+                .map(|w| QueryWord {
+                    sound: score::sound(&w),
+                    letters: score::letters(&w),
+                    weight: score::weight(&w),
+                    text: w,
+                })
+                .collect();
+            flat.extend(qw.iter().map(|w| QueryWord {
+                text: w.text.clone(),
+                sound: w.sound,
+                letters: w.letters,
+                weight: w.weight,
+            }));
+            names.push((
+                QueryName {
+                    name: n,
+                    words: qw,
+                    joined_letters: score::letters(&joined),
+                    joined,
+                },
+                start..flat.len(),
+            ));
+        }
         let identifiers: Vec<String> = q
             .identifiers
             .iter()
@@ -213,26 +331,9 @@ impl Index {
             .iter()
             .filter_map(|n| fold::country(n))
             .collect();
-        // Candidates come by the rarer sounds of a name: a word as common as `MOHAMMED`
-        // would bring a tenth of a list along. A name whose every word is common keeps its
-        // rarest one.
-        let common = (self.listed.len() / 50).max(COMMON_FLOOR);
-        let mut ids: BTreeSet<u32> = BTreeSet::new();
-        for (_, words) in &folded {
-            let postings: Vec<&Vec<u32>> = candidate_keys(words)
-                .iter()
-                .filter_map(|k| self.by_sound.get(k))
-                .collect();
-            let rare: Vec<&&Vec<u32>> = postings.iter().filter(|v| v.len() <= common).collect();
-            if rare.is_empty() {
-                if let Some(v) = postings.iter().min_by_key(|v| v.len()) {
-                    ids.extend(*v);
-                }
-            } else {
-                for v in rare {
-                    ids.extend(*v);
-                }
-            }
+        let mut ids: NumberMap<f64> = NumberMap::default();
+        for (name, _) in &names {
+            self.block(&name.words, s.candidates, &mut ids);
         }
         let mut by_number: BTreeSet<u32> = BTreeSet::new();
         for i in &identifiers {
@@ -240,19 +341,49 @@ impl Index {
                 by_number.extend(v);
             }
         }
-        ids.extend(&by_number);
+        let mut ids: Vec<u32> = ids.into_keys().chain(by_number.iter().copied()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut scores = Scores::new(&self.words, &flat);
+        let q_weights: Vec<Vec<usize>> = names
+            .iter()
+            .map(|(n, _)| n.words.iter().map(|w| w.weight).collect())
+            .collect();
+        let mut rows: Vec<usize> = Vec::new();
         let mut out = Vec::new();
         for n in ids {
             let l = &self.listed[n as usize];
-            if l.entity.kind != EntityKind::Person {
-                continue;
-            }
             let mut best: Option<(score::NameScore, &str, &str)> = None;
-            for (qn, qw) in &folded {
-                for (ln, lw) in &l.names {
-                    let sc = score::names(qw, lw);
+            for ((qn, range), qw) in names.iter().zip(&q_weights) {
+                for ln in &l.names {
+                    rows.clear();
+                    rows.extend(ln.words.iter().map(|&w| scores.row(w)));
+                    // No pair of words alike: nothing to pair.
+                    let any = rows.iter().any(|&r| {
+                        scores.rows[r + range.start..r + range.end]
+                            .iter()
+                            .any(|p| p.0 > 0.0)
+                    });
+                    let (paired, phonetic) = if any {
+                        score::best_pairs(qw, &ln.weights, |i, j| {
+                            scores.rows[rows[j] + range.start + i]
+                        })
+                    } else {
+                        (0.0, false)
+                    };
+                    let joined = if qn.words.len() != ln.words.len() {
+                        score::joined_counted(
+                            &qn.joined,
+                            &ln.joined,
+                            &qn.joined_letters,
+                            &ln.joined_letters,
+                        )
+                    } else {
+                        0.0
+                    };
+                    let sc = score::choose(paired, phonetic, joined);
                     if best.as_ref().is_none_or(|b| sc.score > b.0.score) {
-                        best = Some((sc, qn, ln));
+                        best = Some((sc, qn.name, &ln.name));
                     }
                 }
             }
@@ -289,17 +420,33 @@ impl Index {
     }
 }
 
-/// The words of a name that find candidates: the Soundex of each word long enough to
+/// The sounds of a name that find candidates: the Soundex of each word long enough to
 /// mean something, and of the name written together (for other spacing).
-fn candidate_keys(words: &[String]) -> Vec<String> {
-    let mut keys: Vec<String> = words
+fn candidate_keys(words: &[String]) -> Vec<[u8; 4]> {
+    let mut keys: Vec<[u8; 4]> = words
         .iter()
         .filter(|w| w.len() >= MIN_KEY_WORD)
-        .map(|w| score::soundex(w))
+        .map(|w| score::sound(w))
         .collect();
     if words.len() > 1 {
-        keys.push(score::soundex(&words.concat()));
+        keys.push(score::sound(&words.concat()));
     }
+    keys.retain(|k| k[0] != 0);
+    keys
+}
+
+/// [`candidate_keys`] of a query's words.
+fn candidate_sounds(words: &[QueryWord]) -> Vec<[u8; 4]> {
+    let mut keys: Vec<[u8; 4]> = words
+        .iter()
+        .filter(|w| w.text.len() >= MIN_KEY_WORD)
+        .map(|w| w.sound)
+        .collect();
+    if words.len() > 1 {
+        let joined: String = words.iter().map(|w| w.text.as_str()).collect();
+        keys.push(score::sound(&joined));
+    }
+    keys.retain(|k| k[0] != 0);
     keys
 }
 
@@ -348,81 +495,4 @@ fn qualify(q: &Query, nationalities: &[&str], e: &Entity, s: &Settings) -> Vec<A
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn person(id: &str, names: &[&str]) -> Entity {
-        let mut e = Entity::new(id.into(), EntityKind::Person, Topic::Sanction);
-        for n in names {
-            e.add_name(n);
-        }
-        e
-    }
-
-    fn query(name: &str) -> Query {
-        Query {
-            names: vec![name.to_string()],
-            ..Query::default()
-        }
-    }
-
-    #[test]
-    fn the_listed_person_is_found_by_an_alias_and_says_which() {
-        let mut e = person("un:1", &["ERIC BADEGE", "Eric Badeghe"]);
-        e.add_birth_date(PartialDate::year(1971));
-        let idx = Index::new([e, person("un:2", &["FRANK KAKOLELE BWAMBALE"])]);
-        let s = Settings::default();
-        let m = idx.screen(&query("Eric Badeghe"), &s);
-        assert_eq!(m.len(), 1);
-        assert_eq!(m[0].entity_id, "un:1");
-        assert_eq!(m[0].listed_name, "Eric Badeghe");
-        assert_eq!(m[0].score, 1.0);
-        assert!(idx.screen(&query("Patricia Wheeler"), &s).is_empty());
-    }
-
-    #[test]
-    fn qualifiers_move_the_score_and_are_named() {
-        let mut e = person("un:1", &["ERIC BADEGE"]);
-        e.add_birth_date(PartialDate::parse_iso("1971-03-02").unwrap());
-        e.add_nationality("Democratic Republic of the Congo");
-        e.gender = Some('M');
-        let idx = Index::new([e]);
-        let s = Settings::default();
-        let mut q = query("Eric Badege");
-        let plain = idx.candidates(&q, &s)[0].score;
-        q.birth_date = PartialDate::parse_iso("1985-01-01");
-        q.nationalities = vec!["FR".into()];
-        let m = &idx.candidates(&q, &s)[0];
-        let named: Vec<&str> = m.adjustments.iter().map(|a| a.qualifier.as_str()).collect();
-        assert_eq!(named, ["birth_date_mismatch", "nationality_mismatch"]);
-        assert!(m.score < plain && m.score < s.threshold);
-        q.birth_date = PartialDate::parse_iso("1971-03-02");
-        q.nationalities = vec!["COD".into()];
-        let m = &idx.candidates(&q, &s)[0];
-        assert!(m.score >= plain, "{:?}", m.adjustments);
-        q.gender = Some('F');
-        assert!(idx.candidates(&q, &s)[0].score < m.score);
-    }
-
-    #[test]
-    fn an_identifier_matches_whatever_the_name() {
-        let mut e = person("ofac:1", &["SOMEONE ELSE"]);
-        e.add_identifier("A1234567");
-        let idx = Index::new([e]);
-        let mut q = query("Totally Different");
-        q.identifiers = vec!["a 123 4567".into()];
-        let m = idx.screen(&q, &Settings::default());
-        assert_eq!(m.len(), 1);
-        assert!(m[0].identifier);
-    }
-
-    #[test]
-    fn organisations_never_match_a_person() {
-        let mut org = person("ofac:2", &["ERIC BADEGE"]);
-        org.kind = EntityKind::Organization;
-        let idx = Index::new([org]);
-        assert!(idx
-            .screen(&query("Eric Badege"), &Settings::default())
-            .is_empty());
-    }
-}
+mod tests;

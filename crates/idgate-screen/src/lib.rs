@@ -5,12 +5,13 @@
 //! Architecture invariant: no I/O. Callers read the files, keep the versions and decide
 //! what a match does to a case.
 //!
-//! - [`sources`]: OFAC's CSV (SDN and consolidated), the UN consolidated XML, OpenSanctions
-//!   FollowTheMoney JSON lines, a deployment's own CSV; malformed or cut files are refused.
+//! - [`sources`]: OFAC's CSV (SDN and consolidated) and XML, the UN consolidated XML, the
+//!   EU's and the UK's CSV, OpenSanctions FollowTheMoney JSON lines, a deployment's own
+//!   CSV; malformed or cut files are refused.
 //! - [`fold`]: names to upper-case Latin words (ICAO transliteration, Greek, Arabic,
 //!   Chinese to pinyin; honorifics and company forms dropped), countries to ISO codes.
 //! - [`score`]: Jaro-Winkler, Soundex, word best-pairs.
-//! - [`index`]: candidates by sound, scores with birth date, nationality and gender as
+//! - [`index`]: candidates by sound ranked by rarity, scores with birth date, nationality and gender as
 //!   qualifiers and identifiers as exact matches; every match says why.
 //! - [`diff`]: added, changed and removed entities between versions.
 

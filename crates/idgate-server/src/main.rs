@@ -174,7 +174,7 @@ enum ListsAction {
         /// The list's name, e.g. ofac_sdn, un, eu, opensanctions, peps.
         #[arg(long)]
         source: String,
-        /// ofac_csv, un_xml, ftm_jsonl or csv.
+        /// ofac_csv, ofac_xml, un_xml, eu_csv, uk_csv, ftm_jsonl or csv.
         #[arg(long)]
         format: String,
         /// OFAC's alias file (default: alt.csv or cons_alt.csv beside FILE).

@@ -101,18 +101,9 @@ pub async fn refresh_one(state: &Shared, client: &reqwest::Client, feed: &ListFe
         alt: alt.as_deref(),
         comments: comments.as_deref(),
     };
-    let newest = match state.store.list_versions().await {
-        Ok(vs) => vs
-            .into_iter()
-            .filter(|v| v.source == feed.source)
-            .max_by_key(|v| v.version),
-        Err(e) => return Refreshed::Unreachable(format!("the store: {e}")),
-    };
-    if newest.is_some_and(|v| v.file_sha256 == crate::screening::files_sha256(files)) {
-        return Refreshed::Unchanged;
-    }
     match crate::screening::import(&state.store, &feed.source, feed.format, files).await {
-        Ok(v) => Refreshed::Imported(v.version),
+        Ok(crate::screening::Imported::New(v)) => Refreshed::Imported(v.version),
+        Ok(crate::screening::Imported::Unchanged(_)) => Refreshed::Unchanged,
         Err(e) => Refreshed::Refused(format!("{e:#}")),
     }
 }

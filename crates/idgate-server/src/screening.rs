@@ -9,7 +9,7 @@ use anyhow::Context;
 use idgate_core::{ReasonCode, RejectType};
 use idgate_decide::{Application, Extracted, Finding};
 use idgate_screen::{Entity, Files, Format, Index, PartialDate, Query, Settings, Topic};
-use idgate_store::{ListChanges, ListEntity, ListVersion, Store};
+use idgate_store::{ListChanges, ListEntity, ListImport, ListVersion, Store};
 use sha2::{Digest, Sha256};
 
 /// The screening settings of the policy's `[screening]` table over the defaults.
@@ -20,8 +20,8 @@ pub fn settings(policy: &idgate_decide::Policy) -> anyhow::Result<Settings> {
     if !(0.0..=1.0).contains(&s.threshold) || !(0.0..=1.0).contains(&s.name_floor) {
         anyhow::bail!("policy [screening]: threshold and name_floor lie between 0 and 1");
     }
-    if s.limit == 0 {
-        anyhow::bail!("policy [screening]: limit must be at least 1");
+    if s.limit == 0 || s.candidates == 0 {
+        anyhow::bail!("policy [screening]: limit and candidates must be at least 1");
     }
     Ok(s)
 }
@@ -38,22 +38,39 @@ pub fn files_sha256(files: Files<'_>) -> String {
     hex::encode(sha.finalize())
 }
 
+/// What importing a list file came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Imported {
+    /// The next version of its source.
+    New(ListVersion),
+    /// The source's newest version (this number) came from the same file: nothing stored.
+    Unchanged(i64),
+}
+
+/// Imports racing each other on one source (two workers refreshing the same list) are
+/// stored one after the other; one that lost more than this many times gives up.
+const IMPORT_TRIES: usize = 5;
+
 /// Reads a list file (with OFAC's alias and comment files) and stores it as the next
 /// version of `source`, with what it added, changed and removed. Nothing is stored when
-/// any part of the file is malformed.
+/// any part of the file is malformed, or when the newest version came from the same file.
 pub async fn import(
     store: &Store,
     source: &str,
     format: Format,
     files: Files<'_>,
-) -> anyhow::Result<ListVersion> {
+) -> anyhow::Result<Imported> {
     if !crate::config::valid_source(source) {
         anyhow::bail!("a source name is lower-case letters, digits and _ (e.g. ofac_sdn)");
     }
+    let sha = files_sha256(files);
+    if let Some((version, file)) = store.list_head(source).await? {
+        if file == sha {
+            return Ok(Imported::Unchanged(version));
+        }
+    }
     let entities = idgate_screen::sources::read(source, format, files)
         .with_context(|| format!("{source}: the file was refused; the current version stays"))?;
-    let before = store.list_digests(source).await?;
-    let diff = idgate_screen::diff(&before, &entities);
     let rows: Vec<ListEntity> = entities
         .iter()
         .map(|e| {
@@ -64,19 +81,33 @@ pub async fn import(
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    Ok(store
-        .import_list(
-            source,
-            format.as_str(),
-            &files_sha256(files),
-            &rows,
-            &ListChanges {
-                added: diff.added,
-                changed: diff.changed,
-                removed: diff.removed,
-            },
-        )
-        .await?)
+    for _ in 0..IMPORT_TRIES {
+        // The head first: digests read after it are at least as new, and an import that
+        // commits in between makes this one stale rather than wrong.
+        let head = store.list_head(source).await?;
+        if let Some((version, file)) = &head {
+            if *file == sha {
+                return Ok(Imported::Unchanged(*version));
+            }
+        }
+        let before = store.list_digests(source).await?;
+        let diff = idgate_screen::diff(&before, &entities);
+        let changes = ListChanges {
+            added: diff.added,
+            changed: diff.changed,
+            removed: diff.removed,
+        };
+        let base = head.map(|(v, _)| v);
+        match store
+            .import_list(source, format.as_str(), &sha, base, &rows, &changes)
+            .await?
+        {
+            ListImport::New(v) => return Ok(Imported::New(v)),
+            ListImport::Unchanged(v) => return Ok(Imported::Unchanged(v)),
+            ListImport::Stale => continue,
+        }
+    }
+    anyhow::bail!("{source}: other imports of the source kept coming first; try again")
 }
 
 /// The identity screen over the store's current lists.

@@ -68,7 +68,7 @@ pub use keys::ApiKey;
 pub use monitoring::{Monitored, ScreeningAlert};
 pub use passkeys::StoredPasskey;
 pub use review::{CaseDecision, Comment, Holder, QueueEntry, QueueFilter, Reviewer};
-pub use screening::{ListChanges, ListEntity, ListVersion};
+pub use screening::{ListChanges, ListEntity, ListImport, ListVersion};
 pub use sessions::ApplicantSession;
 pub use signins::{ConsoleSession, SecurityEvent, SessionStage};
 pub use webhooks::{

@@ -40,6 +40,23 @@ pub struct ListVersion {
     pub removed: Vec<String>,
 }
 
+/// What an import of a list file came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListImport {
+    /// A new version, now the source's current list.
+    New(ListVersion),
+    /// The source's newest version (this number) was made from the same file: nothing was
+    /// stored (two workers refreshing the same list import it once).
+    Unchanged(i64),
+    /// Another import committed a version after the one the diff was computed against:
+    /// nothing was stored; read the source again and retry.
+    Stale,
+}
+
+/// Entities written per statement: one round trip per thousand rows, under both engines'
+/// limits on bound parameters (four per row).
+const INSERT_BATCH: usize = 1_000;
+
 /// What a version changed, by entity identifier.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListChanges {
@@ -77,25 +94,62 @@ impl Store {
             .collect()
     }
 
+    /// The source's newest version and the SHA-256 of the file it was made from (`None`
+    /// before its first import): what a diff is computed against.
+    pub async fn list_head(&self, source: &str) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, file_sha256 FROM screening_versions WHERE source = $1 \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(source)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("version")?, r.try_get("file_sha256")?)))
+            .transpose()
+    }
+
     /// Records a new version of `source` and makes `entities` its current list, in one
-    /// transaction.
+    /// transaction. `base` is the version the diff in `changes` was computed against (from
+    /// [`Store::list_head`]); imports of one source run one after the other, and one whose
+    /// base is no longer the newest version stores nothing and answers
+    /// [`ListImport::Stale`].
     pub async fn import_list(
         &self,
         source: &str,
         format: &str,
         file_sha256: &str,
+        base: Option<i64>,
         entities: &[ListEntity],
         changes: &ListChanges,
-    ) -> Result<ListVersion, StoreError> {
+    ) -> Result<ListImport, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM screening_versions WHERE source = $1")
-                .bind(source)
-                .fetch_one(&mut *tx)
-                .await?;
+        // The newest version's row is written first: PostgreSQL locks it until commit, and
+        // SQLite takes its write lock, so a second import of the source waits here.
+        sqlx::query(
+            "UPDATE screening_versions SET format = format WHERE source = $1 AND version = \
+             (SELECT MAX(version) FROM screening_versions WHERE source = $1)",
+        )
+        .bind(source)
+        .execute(&mut *tx)
+        .await?;
+        let head = sqlx::query(
+            "SELECT version, file_sha256 FROM screening_versions WHERE source = $1 \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(source)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let head: Option<(i64, String)> = head
+            .map(|r| Ok::<_, StoreError>((r.try_get("version")?, r.try_get("file_sha256")?)))
+            .transpose()?;
+        match &head {
+            Some((v, sha)) if sha == file_sha256 => return Ok(ListImport::Unchanged(*v)),
+            _ if head.as_ref().map(|h| h.0) != base => return Ok(ListImport::Stale),
+            _ => {}
+        }
         let v = ListVersion {
             source: source.to_string(),
-            version: last.unwrap_or(0) + 1,
+            version: base.unwrap_or(0) + 1,
             format: format.to_string(),
             file_sha256: file_sha256.to_string(),
             imported_at: self.now(),
@@ -104,7 +158,7 @@ impl Store {
             changed: changes.changed.clone(),
             removed: changes.removed.clone(),
         };
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO screening_versions (source, version, format, file_sha256, imported_at, \
              entities, added, changed, removed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -118,22 +172,39 @@ impl Store {
         .bind(v.changed.join("\n"))
         .bind(v.removed.join("\n"))
         .execute(&mut *tx)
-        .await?;
+        .await;
+        // Two first imports of a source both find no version to lock: the second meets the
+        // first's version number, and is stale.
+        match inserted {
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Ok(ListImport::Stale)
+            }
+            r => r?,
+        };
         sqlx::query("DELETE FROM screening_entities WHERE source = $1")
             .bind(source)
             .execute(&mut *tx)
             .await?;
-        for e in entities {
-            sqlx::query(
-                "INSERT INTO screening_entities (source, entity_id, digest, record) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(source)
-            .bind(&e.entity_id)
-            .bind(&e.digest)
-            .bind(&e.record)
-            .execute(&mut *tx)
-            .await?;
+        for batch in entities.chunks(INSERT_BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO screening_entities (source, entity_id, digest, record) VALUES ",
+            );
+            for i in 0..batch.len() {
+                let n = i * 4;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+            }
+            let mut q = sqlx::query(&sql);
+            for e in batch {
+                q = q
+                    .bind(source)
+                    .bind(&e.entity_id)
+                    .bind(&e.digest)
+                    .bind(&e.record);
+            }
+            q.execute(&mut *tx).await?;
         }
         if !v.added.is_empty() || !v.changed.is_empty() {
             // Ongoing monitoring: the approved applicants are screened against what this
@@ -147,7 +218,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(v)
+        Ok(ListImport::New(v))
     }
 
     /// Every version of every source, newest first.

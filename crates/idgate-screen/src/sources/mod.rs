@@ -2,8 +2,12 @@
 //! malformed or it ends early, so that a broken download never replaces a good version.
 
 pub mod csv;
+pub mod eu;
 pub mod ftm;
 pub mod ofac;
+pub mod ofac_xml;
+mod table;
+pub mod uk;
 pub mod un;
 
 use crate::entity::Entity;
@@ -22,7 +26,9 @@ pub enum ImportError {
     Empty,
     #[error("entry {0} appears twice")]
     Duplicate(String),
-    #[error("unknown list format `{0}` (ofac_csv, un_xml, ftm_jsonl, csv)")]
+    #[error(
+        "unknown list format `{0}` (ofac_csv, ofac_xml, un_xml, eu_csv, uk_csv, ftm_jsonl, csv)"
+    )]
     UnknownFormat(String),
 }
 
@@ -36,12 +42,27 @@ impl ImportError {
     }
 }
 
+/// The line (1-based) of a byte offset, for a refusal to point at.
+pub(crate) fn line_at(bytes: &[u8], at: usize) -> usize {
+    bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 /// How a list's file is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// OFAC's legacy CSV (SDN or consolidated): a main file with alias and comment files.
     OfacCsv,
+    /// OFAC's `sdn.xml` (or the consolidated list's XML in the same schema).
+    OfacXml,
     UnXml,
+    /// The EU's consolidated financial sanctions list, CSV format 1.1.
+    EuCsv,
+    /// The UK Sanctions List (FCDO) or OFSI's consolidated list, CSV.
+    UkCsv,
     /// OpenSanctions FollowTheMoney JSON lines.
     FtmJsonl,
     /// A deployment's own CSV (see [`csv`]).
@@ -52,7 +73,10 @@ impl Format {
     pub fn parse(s: &str) -> Result<Self, ImportError> {
         Ok(match s {
             "ofac_csv" => Format::OfacCsv,
+            "ofac_xml" => Format::OfacXml,
             "un_xml" => Format::UnXml,
+            "eu_csv" => Format::EuCsv,
+            "uk_csv" => Format::UkCsv,
             "ftm_jsonl" => Format::FtmJsonl,
             "csv" => Format::Csv,
             other => return Err(ImportError::UnknownFormat(other.to_string())),
@@ -62,7 +86,10 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::OfacCsv => "ofac_csv",
+            Format::OfacXml => "ofac_xml",
             Format::UnXml => "un_xml",
+            Format::EuCsv => "eu_csv",
+            Format::UkCsv => "uk_csv",
             Format::FtmJsonl => "ftm_jsonl",
             Format::Csv => "csv",
         }
@@ -81,7 +108,10 @@ pub struct Files<'a> {
 pub fn read(source: &str, format: Format, files: Files<'_>) -> Result<Vec<Entity>, ImportError> {
     let mut entities = match format {
         Format::OfacCsv => ofac::read(source, files.main, files.alt, files.comments)?,
+        Format::OfacXml => ofac_xml::read(source, files.main)?,
         Format::UnXml => un::read(files.main)?,
+        Format::EuCsv => eu::read(source, files.main)?,
+        Format::UkCsv => uk::read(source, files.main)?,
         Format::FtmJsonl => ftm::read(files.main)?,
         Format::Csv => csv::read(source, files.main)?,
     };
@@ -99,4 +129,26 @@ pub fn read(source: &str, format: Format, files: Files<'_>) -> Result<Vec<Entity
         }
     }
     Ok(entities)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_named_as_it_is_parsed() {
+        for name in [
+            "ofac_csv",
+            "ofac_xml",
+            "un_xml",
+            "eu_csv",
+            "uk_csv",
+            "ftm_jsonl",
+            "csv",
+        ] {
+            assert_eq!(Format::parse(name).unwrap().as_str(), name);
+        }
+        let e = Format::parse("eu_xml").unwrap_err();
+        assert!(e.to_string().contains("eu_csv"), "{e}");
+    }
 }

@@ -152,7 +152,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `10 Dec 1948`, `Dec 1948`, `1948`, `circa 1948`, `1960 to 1962`.
-fn ofac_dates(s: &str) -> Vec<PartialDate> {
+pub(crate) fn ofac_dates(s: &str) -> Vec<PartialDate> {
     let words: Vec<&str> = s
         .split_whitespace()
         .filter(|w| !w.eq_ignore_ascii_case("circa"))

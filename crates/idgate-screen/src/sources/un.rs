@@ -5,7 +5,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::entity::{gender_word, Entity, EntityKind, PartialDate, Topic};
-use crate::sources::ImportError;
+use crate::sources::{line_at, ImportError};
 
 #[derive(Default)]
 struct Record {
@@ -177,14 +177,6 @@ fn take_text(r: &mut Record, path: &[String], text: String) {
         ("INDIVIDUAL_DOCUMENT", "NUMBER") => r.documents.push(text),
         _ => {}
     }
-}
-
-fn line_at(bytes: &[u8], at: usize) -> usize {
-    bytes[..at.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ pub async fn import(store: &Store, args: &Import<'_>) -> anyhow::Result<()> {
             comments = Some(read(&p)?);
         }
     }
-    let v = crate::screening::import(
+    let done = crate::screening::import(
         store,
         args.source,
         format,
@@ -56,7 +56,15 @@ pub async fn import(store: &Store, args: &Import<'_>) -> anyhow::Result<()> {
         },
     )
     .await?;
-    println!("{}", crate::report::list_version_json(&v));
+    match done {
+        crate::screening::Imported::New(v) => {
+            println!("{}", crate::report::list_version_json(&v))
+        }
+        crate::screening::Imported::Unchanged(version) => println!(
+            "{}",
+            serde_json::json!({"source": args.source, "version": version, "unchanged": true})
+        ),
+    }
     Ok(())
 }
 

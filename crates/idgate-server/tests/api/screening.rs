@@ -13,18 +13,58 @@ P2,Viktor Orlov,Viktor Orloff,1960,RU,M,sanction\n\
 P3,Maria Gonzalez Lopez,,1970-07-07,ES,F,pep\n";
 
 async fn import(t: &T, csv: &str) {
+    import_as(t, "own", Format::Csv, csv).await;
+}
+
+async fn import_as(t: &T, source: &str, format: Format, text: &str) {
     idgate_server::screening::import(
         &t.state.store,
-        "own",
-        Format::Csv,
+        source,
+        format,
         Files {
-            main: csv.as_bytes(),
+            main: text.as_bytes(),
             alt: None,
             comments: None,
         },
     )
     .await
     .unwrap();
+}
+
+/// The EU's CSV, the UK's CSV and OFAC's XML are lists like the others: imported as their
+/// own sources and searched together, each listed person found by name and birth date.
+#[tokio::test]
+async fn the_eu_uk_and_ofac_xml_lists_are_searched_together() {
+    let t = setup(limits()).await;
+    let eu = "fileGenerationDate;Entity_LogicalId;Entity_SubjectType_ClassificationCode;NameAlias_WholeName;BirthDate_BirthDate;Citizenship_CountryIso2Code\n\
+2026-12-01;13;person;Eric BADEGE;1971-03-02;CD\n\
+2026-12-01;13;person;Eric Badeghe;;\n";
+    let uk = "Report Date: 01-Dec-2026\n\
+Unique ID,Designation Type,Name 1,Name 2,Name 3,Name 4,Name 5,Name 6,D.O.B,Nationality(/ies)\n\
+RUS0001,Individual,Ivan,Petrovich,,,,IVANOV,00/00/1962,Russia\n";
+    let ofac = r#"<?xml version="1.0"?><sdnList xmlns="http://tempuri.org/sdnList.xsd">
+<publshInformation><Record_Count>1</Record_Count></publshInformation>
+<sdnEntry><uid>587</uid><firstName>Juan Manuel</firstName><lastName>CRUZ PADILLA</lastName><sdnType>Individual</sdnType>
+<dateOfBirthList><dateOfBirthItem><dateOfBirth>10 Dec 1948</dateOfBirth></dateOfBirthItem></dateOfBirthList></sdnEntry></sdnList>"#;
+    import_as(&t, "eu", Format::EuCsv, eu).await;
+    import_as(&t, "uk", Format::UkCsv, uk).await;
+    import_as(&t, "ofac_sdn", Format::OfacXml, ofac).await;
+    let (_, v) = t.get("/v1/lists").await;
+    assert_eq!(v["entities_screened"], 3, "{v}");
+    for (name, birth, expected) in [
+        ("Eric Badege", "1971-03-02", "eu:13"),
+        ("Ivan Petrovich Ivanov", "1962-05-01", "uk:RUS0001"),
+        ("Juan Manuel Cruz Padilla", "1948-12-10", "ofac_sdn:587"),
+    ] {
+        let (s, v) = t
+            .post_json(
+                "/v1/screening/search",
+                json!({"name": name, "birth_date": birth}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["matches"][0]["entity_id"], expected, "{name}: {v}");
+    }
 }
 
 #[tokio::test]

@@ -158,6 +158,7 @@ contract!(
     faces_count_once_approved_and_challenges_are_single_use,
     only_a_case_the_checks_decided_can_be_approved,
     list_versions_replace_a_source_whole_and_keep_their_diffs,
+    imports_of_one_source_run_one_after_the_other,
     applicant_sessions_expire_and_revoke,
     a_reviewers_approval_clears_the_screening_matches_it_names,
     invitations_make_accounts_once_and_sessions_expire,

@@ -2,7 +2,7 @@
 //! entities replaced whole; the generation a screen reloads on.
 
 use super::*;
-use idgate_store::{ListChanges, ListEntity};
+use idgate_store::{ListChanges, ListEntity, ListImport, ListVersion};
 
 fn entity(id: &str, digest: &str) -> ListEntity {
     ListEntity {
@@ -10,6 +10,102 @@ fn entity(id: &str, digest: &str) -> ListEntity {
         digest: digest.into(),
         record: format!("{{\"id\":\"{id}\"}}"),
     }
+}
+
+fn new_version(i: ListImport) -> ListVersion {
+    match i {
+        ListImport::New(v) => v,
+        other => panic!("no new version: {other:?}"),
+    }
+}
+
+/// Two workers refreshing one list at once: the same file is stored once, and of two
+/// imports computed against the same version only the first is stored (the second is
+/// told to read again), whichever engine; a large list is written whole.
+pub(crate) async fn imports_of_one_source_run_one_after_the_other(db: Db) {
+    let many: Vec<ListEntity> = (0..2_500)
+        .map(|i| entity(&format!("un:{i}"), &format!("d{i}")))
+        .collect();
+    let added = ListChanges {
+        added: many.iter().map(|e| e.entity_id.clone()).collect(),
+        ..ListChanges::default()
+    };
+    let (sha_a, sha_b, sha_c, sha_d) = (
+        "a".repeat(64),
+        "b".repeat(64),
+        "c".repeat(64),
+        "d".repeat(64),
+    );
+    let (a, b) = tokio::join!(
+        db.store
+            .import_list("un", "un_xml", &sha_a, None, &many, &added),
+        db.store
+            .import_list("un", "un_xml", &sha_a, None, &many, &added),
+    );
+    let mut outcomes = [a.unwrap(), b.unwrap()];
+    outcomes.sort_by_key(|o| matches!(o, ListImport::New(_)));
+    assert!(
+        matches!(
+            outcomes,
+            [
+                ListImport::Unchanged(1) | ListImport::Stale,
+                ListImport::New(_)
+            ]
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        db.store.list_head("un").await.unwrap(),
+        Some((1, sha_a.clone()))
+    );
+    assert_eq!(db.store.list_digests("un").await.unwrap().len(), 2_500);
+    // Two different files, both computed against version 1.
+    let one = [entity("un:1", "d1")];
+    let none = ListChanges::default();
+    let (b, c) = tokio::join!(
+        db.store
+            .import_list("un", "un_xml", &sha_b, Some(1), &one, &none),
+        db.store
+            .import_list("un", "un_xml", &sha_c, Some(1), &one, &none),
+    );
+    let mut outcomes = [b.unwrap(), c.unwrap()];
+    outcomes.sort_by_key(|o| matches!(o, ListImport::New(_)));
+    assert!(
+        matches!(&outcomes, [ListImport::Stale, ListImport::New(v)] if v.version == 2),
+        "{outcomes:?}"
+    );
+    // Stale against a version that is no longer the newest, unchanged for the newest's file.
+    let head = db.store.list_head("un").await.unwrap().unwrap();
+    assert_eq!(head.0, 2);
+    assert_eq!(
+        db.store
+            .import_list(
+                "un",
+                "un_xml",
+                &sha_d,
+                Some(1),
+                &one,
+                &ListChanges::default()
+            )
+            .await
+            .unwrap(),
+        ListImport::Stale
+    );
+    assert_eq!(
+        db.store
+            .import_list(
+                "un",
+                "un_xml",
+                &head.1,
+                Some(1),
+                &one,
+                &ListChanges::default()
+            )
+            .await
+            .unwrap(),
+        ListImport::Unchanged(2)
+    );
+    assert_eq!(db.store.list_versions().await.unwrap().len(), 2);
 }
 
 pub(crate) async fn list_versions_replace_a_source_whole_and_keep_their_diffs(db: Db) {
@@ -21,6 +117,7 @@ pub(crate) async fn list_versions_replace_a_source_whole_and_keep_their_diffs(db
             "un",
             "un_xml",
             &"a".repeat(64),
+            None,
             &[entity("un:1", "d1"), entity("un:2", "d2")],
             &ListChanges {
                 added: vec!["un:1".into(), "un:2".into()],
@@ -29,12 +126,14 @@ pub(crate) async fn list_versions_replace_a_source_whole_and_keep_their_diffs(db
         )
         .await
         .unwrap();
+    let v1 = new_version(v1);
     assert_eq!((v1.version, v1.entities), (1, 2));
     db.store
         .import_list(
             "peps",
             "csv",
             &"b".repeat(64),
+            None,
             &[entity("peps:9", "d9")],
             &ListChanges::default(),
         )
@@ -47,6 +146,7 @@ pub(crate) async fn list_versions_replace_a_source_whole_and_keep_their_diffs(db
             "un",
             "un_xml",
             &"c".repeat(64),
+            Some(1),
             &[entity("un:2", "d2b"), entity("un:3", "d3")],
             &ListChanges {
                 added: vec!["un:3".into()],
@@ -56,6 +156,7 @@ pub(crate) async fn list_versions_replace_a_source_whole_and_keep_their_diffs(db
         )
         .await
         .unwrap();
+    let v2 = new_version(v2);
     assert_eq!(v2.version, 2);
     assert_eq!(db.store.screening_generation().await.unwrap(), 3);
     let digests = db.store.list_digests("un").await.unwrap();
@@ -150,6 +251,7 @@ pub(crate) async fn monitoring_opens_one_review_per_version_and_a_rejection_with
             "un",
             "un_xml",
             &"a".repeat(64),
+            None,
             &[],
             &ListChanges::default(),
         )
@@ -161,6 +263,7 @@ pub(crate) async fn monitoring_opens_one_review_per_version_and_a_rejection_with
             "un",
             "un_xml",
             &"b".repeat(64),
+            Some(1),
             &[entity("un:1", "d1")],
             &ListChanges {
                 added: vec!["un:1".into()],

@@ -7,6 +7,7 @@ mod faces;
 mod liveness;
 mod photos;
 mod screening;
+mod watchman;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -89,10 +90,18 @@ enum Command {
         /// Match threshold instead of the default's (repeatable: one run each).
         #[arg(long = "threshold")]
         thresholds: Vec<f64>,
+        /// Candidates scored per name instead of the default's (repeatable: one run each).
+        #[arg(long = "candidates")]
+        candidates: Vec<usize>,
         /// Also write the entities and every labelled query as JSON lines into this
         /// folder, for a peer to screen the same (bench/screening_peer.py).
         #[arg(long)]
         export: Option<PathBuf>,
+        /// Instead, measure how time grows with the lists: grow them to this many entities
+        /// (repeatable; the real lists' size is the baseline) with made-up people built
+        /// from the listed names' words.
+        #[arg(long = "grow")]
+        grow: Vec<usize>,
     },
 }
 
@@ -176,8 +185,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Screening {
             testdata,
             thresholds,
+            candidates,
             export,
+            grow,
         } => {
+            if !grow.is_empty() {
+                // One run per number of candidates asked for (the default's when none).
+                let default = idgate_screen::Settings::default();
+                let mut runs = Vec::new();
+                for c in candidates
+                    .iter()
+                    .copied()
+                    .chain(candidates.is_empty().then_some(default.candidates))
+                {
+                    let s = idgate_screen::Settings {
+                        candidates: c,
+                        ..default.clone()
+                    };
+                    runs.push(screening::growth(testdata, &s, grow)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+                return Ok(());
+            }
             if let Some(dir) = export {
                 screening::export(testdata, dir)?;
             }
@@ -185,6 +214,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut runs = vec![default.clone()];
             runs.extend(thresholds.iter().map(|&t| idgate_screen::Settings {
                 threshold: t,
+                ..default.clone()
+            }));
+            runs.extend(candidates.iter().map(|&c| idgate_screen::Settings {
+                candidates: c,
                 ..default.clone()
             }));
             let out: Vec<serde_json::Value> = runs

@@ -1,6 +1,6 @@
 //! `idgate-eval screening`: sanctions and PEP matching measured on the shared labelled
 //! queries (OpenSanctions yente's screening benchmark) against the shared list snapshots
-//! (moov-io/watchman's UN consolidated XML and OFAC SDN CSV, and OpenSanctions' US Congress
+//! (moov-io/watchman's UN consolidated XML, OFAC SDN and consolidated CSV, and OpenSanctions' US Congress
 //! PEP records):
 //!
 //! - recall on the UN list's people as listed (untreated) and with one typing change each
@@ -196,6 +196,7 @@ type Labelled = Vec<(Query, Option<String>)>;
 struct Bench {
     un: usize,
     ofac: usize,
+    ofac_cons: usize,
     peps: usize,
     read_ms: f64,
     entities: Vec<Entity>,
@@ -233,6 +234,20 @@ fn load(testdata: &Path) -> anyhow::Result<Bench> {
             comments: Some(&comments),
         },
     )?;
+    let (cons, cons_alt, cons_comments) = (
+        read(&lists.join("cons_prim.csv"))?,
+        read(&lists.join("cons_alt.csv"))?,
+        read(&lists.join("cons_comments.csv"))?,
+    );
+    let ofac_cons = idgate_screen::sources::read(
+        "ofac_cons",
+        Format::OfacCsv,
+        Files {
+            main: &cons,
+            alt: Some(&cons_alt),
+            comments: Some(&cons_comments),
+        },
+    )?;
     let peps = senzing(&lists.join("opensanctions/us_congress_senzing.json"))?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
     let un_names = by_name(&un);
@@ -240,6 +255,7 @@ fn load(testdata: &Path) -> anyhow::Result<Bench> {
     let mut entities: Vec<Entity> = Vec::new();
     entities.extend(un.iter().cloned());
     entities.extend(ofac.iter().cloned());
+    entities.extend(ofac_cons.iter().cloned());
     entities.extend(peps.iter().cloned());
     let all_names = by_name(&entities);
 
@@ -311,6 +327,7 @@ fn load(testdata: &Path) -> anyhow::Result<Bench> {
     Ok(Bench {
         un: un.len(),
         ofac: ofac.len(),
+        ofac_cons: ofac_cons.len(),
         peps: peps.len(),
         read_ms,
         entities,
@@ -328,6 +345,7 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
     let index = Index::new(b.entities.clone());
     let index_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut out = BTreeMap::new();
+    let mut pooled = Vec::new();
     for (name, queries) in &b.sets {
         let positives = !name.starts_with("negatives");
         let names = if name.starts_with("un_") {
@@ -338,6 +356,10 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
             &b.all_names
         };
         let mut t = screen_all(&index, settings, names, queries);
+        // Every query once: the split of the treated set repeats some.
+        if !name.starts_with("un_treated_") {
+            pooled.extend(&t.micros);
+        }
         let mut v = json!({
             "queries": t.queries,
             "median_us": (crate::median(&mut t.micros) * 10.0).round() / 10.0,
@@ -359,12 +381,20 @@ pub fn evaluate(testdata: &Path, settings: &Settings) -> anyhow::Result<Value> {
         "lists": {
             "un_entities": b.un,
             "ofac_sdn_entities": b.ofac,
+            "ofac_consolidated_entities": b.ofac_cons,
+            "entities": b.entities.len(),
             "us_congress_peps": b.peps,
             "read_ms": b.read_ms.round(),
             "index_ms": index_ms.round(),
         },
         "un_positives_without_a_listed_name": b.unlabelled_un,
         "settings": serde_json::to_value(settings)?,
+        "watchman_cases": crate::watchman::evaluate(testdata, settings.threshold)?,
+        "all_queries": {
+            "queries": pooled.len(),
+            "median_us": (crate::median(&mut pooled) * 10.0).round() / 10.0,
+            "p99_us": (percentile(&pooled, 0.99) * 10.0).round() / 10.0,
+        },
         "results": out,
     }))
 }
@@ -394,4 +424,131 @@ pub fn export(testdata: &Path, dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A small deterministic generator (xorshift), so that a grown list is the same each run.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The lists grown to `target` entities: each new person is made of the words of listed
+/// people's names (each word taken from another person, one letter of one word changed),
+/// with another listed person's birth dates and nationalities, so that the grown list has
+/// the vocabulary and the name shapes of the real ones without repeating any person.
+fn grow(entities: &[Entity], target: usize) -> Vec<Entity> {
+    let people: Vec<&Entity> = entities
+        .iter()
+        .filter(|e| e.kind == EntityKind::Person && !e.names.is_empty())
+        .collect();
+    // Each person's first name's words, and how many words each of its names has.
+    let first: Vec<Vec<String>> = people
+        .iter()
+        .map(|p| fold::name_words(&p.names[0]))
+        .collect();
+    let shapes: Vec<Vec<usize>> = people
+        .iter()
+        .map(|p| p.names.iter().map(|n| fold::name_words(n).len()).collect())
+        .collect();
+    let mut out = entities.to_vec();
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let letters = b"ABCDEFGHIJKLMNOPRSTUVWYZ";
+    while out.len() < target && !people.is_empty() {
+        let shape = rng.below(people.len());
+        let mut e = Entity::new(
+            format!("grown:{}", out.len()),
+            EntityKind::Person,
+            people[shape].topic,
+        );
+        for &len in &shapes[shape] {
+            let mut words: Vec<String> = (0..len)
+                .filter_map(|_| {
+                    let w = &first[rng.below(first.len())];
+                    w.get(rng.below(w.len().max(1))).cloned()
+                })
+                .collect();
+            if let Some(w) = words.last_mut() {
+                let mut b = std::mem::take(w).into_bytes();
+                let at = rng.below(b.len());
+                b[at] = letters[rng.below(letters.len())];
+                *w = String::from_utf8(b).unwrap_or_default();
+            }
+            e.add_name(&words.join(" "));
+        }
+        let q = people[rng.below(people.len())];
+        for d in &q.birth_dates {
+            e.add_birth_date(*d);
+        }
+        for n in &q.nationalities {
+            e.add_nationality(n);
+        }
+        e.gender = q.gender;
+        out.push(e);
+    }
+    out
+}
+
+/// The resident memory of this process, in MB (Linux; 0 elsewhere).
+fn resident_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| (kb / 1024.0).round())
+}
+
+/// How screening time grows with the lists: the lists grown to each size, the index built
+/// and every labelled query screened; the real lists' own size is the baseline.
+pub fn growth(testdata: &Path, settings: &Settings, sizes: &[usize]) -> anyhow::Result<Value> {
+    let b = load(testdata)?;
+    let mut sizes = sizes.to_vec();
+    sizes.insert(0, b.entities.len());
+    let mut out = Vec::new();
+    for n in sizes {
+        let entities = grow(&b.entities, n);
+        let before = resident_mb();
+        let started = Instant::now();
+        let index = Index::new(entities);
+        let index_s = started.elapsed().as_secs_f64();
+        let index_mb = resident_mb() - before;
+        let mut micros = Vec::new();
+        let mut recall = BTreeMap::new();
+        for (name, queries) in &b.sets {
+            let names = if name.starts_with("un_") {
+                &b.un_names
+            } else {
+                &b.pep_names
+            };
+            let t = screen_all(&index, settings, names, queries);
+            micros.extend(&t.micros);
+            if name.starts_with("negatives") {
+                recall.insert(format!("{name}_false_positives"), json!(t.any_match));
+            } else {
+                recall.insert(format!("{name}_recall"), json!(ratio(t.found, t.queries)));
+            }
+        }
+        out.push(json!({
+            "entities": index.len(),
+            "index_s": (index_s * 100.0).round() / 100.0,
+            "index_mb": index_mb,
+            "queries": micros.len(),
+            "median_us": (crate::median(&mut micros) * 10.0).round() / 10.0,
+            "p99_us": (percentile(&micros, 0.99) * 10.0).round() / 10.0,
+            "results": recall,
+        }));
+    }
+    Ok(json!({ "candidates": settings.candidates, "growth": out }))
 }
