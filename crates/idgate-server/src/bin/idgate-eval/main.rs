@@ -5,6 +5,7 @@
 mod console;
 mod faces;
 mod liveness;
+mod load;
 mod photos;
 mod screening;
 mod watchman;
@@ -83,6 +84,34 @@ enum Command {
         /// The document image every case holds (a JPEG).
         #[arg(long)]
         image: PathBuf,
+    },
+    /// The service under load: whole applications driven through the real `idgate serve`
+    /// (beside this binary) with several at once, the routes without image work timed
+    /// meanwhile, then many large uploads at once and the service's peak memory.
+    Load {
+        #[arg(long, env = "IDGATE_TESTDATA")]
+        testdata: PathBuf,
+        #[arg(long, env = "IDGATE_MODELS_DIR")]
+        models_dir: PathBuf,
+        /// A PostgreSQL URL for the service; SQLite in its temporary data directory when not
+        /// given.
+        #[arg(long)]
+        database: Option<String>,
+        /// With --database: a new schema of that database for this run.
+        #[arg(long)]
+        fresh_schema: bool,
+        /// Whole applications to drive.
+        #[arg(long, default_value_t = 40)]
+        applications: usize,
+        /// Applications in flight at once.
+        #[arg(long, default_value_t = 6)]
+        concurrency: usize,
+        /// Large uploads sent at once, each to its own case.
+        #[arg(long, default_value_t = 50)]
+        uploads: usize,
+        /// Size of each large upload.
+        #[arg(long, default_value_t = 15_000_000)]
+        upload_bytes: usize,
     },
     Screening {
         #[arg(long, env = "IDGATE_TESTDATA")]
@@ -180,6 +209,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(image).with_context(|| format!("reading {}", image.display()))?;
             let out = console::evaluate(database.as_deref(), *cases, *requests, &bytes)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Load {
+            testdata,
+            models_dir,
+            database,
+            fresh_schema,
+            applications,
+            concurrency,
+            uploads,
+            upload_bytes,
+        } => {
+            let database = match (database, fresh_schema) {
+                (Some(url), true) => Some(load::fresh_schema(url)?),
+                (url, _) => url.clone(),
+            };
+            let out = load::run(&load::Load {
+                testdata,
+                models_dir,
+                database: database.as_deref(),
+                applications: *applications,
+                concurrency: *concurrency,
+                uploads: *uploads,
+                upload_bytes: *upload_bytes,
+            })?;
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         Command::Screening {

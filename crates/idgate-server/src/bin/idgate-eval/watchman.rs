@@ -4,7 +4,8 @@
 //! filter on first letters, unmatched listed words), so its values are a second opinion,
 //! not a target; what is reported is how often the two agree within the case's tolerance,
 //! how far apart they are, whether they order the cases alike (Spearman), and whether
-//! idgate's threshold decides watchman's should-match cases the same way.
+//! idgate's threshold decides watchman's should-match cases the same way (each entity by
+//! every name it has, as idgate screens).
 
 use std::path::Path;
 
@@ -89,7 +90,12 @@ pub fn evaluate(testdata: &Path, threshold: f64) -> anyhow::Result<Value> {
         ) else {
             continue;
         };
-        let s = name_score(q, i);
+        // An entity is screened by every name it has: its alternative and former ones too.
+        let s = ["index_alt_names", "index_historical_names"]
+            .iter()
+            .flat_map(|k| c[*k].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .fold(name_score(q, i), |best, n| best.max(name_score(q, n)));
         if (s >= threshold) == should {
             agree += 1;
         } else {
