@@ -3,10 +3,8 @@
 //! name, birth date, citizenship or document of an entity, each repeating the entity's
 //! columns, keyed by `Entity_LogicalId`).
 
-use std::collections::HashMap;
-
-use crate::entity::{Entity, EntityKind, PartialDate, Topic};
-use crate::sources::table::{values, Table};
+use crate::entity::{Entity, EntityKind, PartialDate};
+use crate::sources::table::{values, Gathered, Table};
 use crate::sources::ImportError;
 
 /// Document types (`Identification_TypeCode`) that are a person's own number.
@@ -51,8 +49,7 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
     let number = col(&["Identification_Number"]);
     let number_type = col(&["Identification_TypeCode"]);
 
-    let mut out: Vec<Entity> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut out = Gathered::new(prefix);
     for (line, row) in t.rows() {
         let bad = |why: &str| ImportError::Malformed {
             part: "eu",
@@ -63,19 +60,12 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
         if key.is_empty() {
             return Err(bad("a row without `Entity_LogicalId`"));
         }
-        let i = *at.entry(key.to_string()).or_insert_with(|| {
-            let kind = match row.get(Some(subject)).to_ascii_lowercase().as_str() {
+        let e = out.entity(key, || {
+            match row.get(Some(subject)).to_ascii_lowercase().as_str() {
                 "person" | "p" => EntityKind::Person,
                 _ => EntityKind::Organization,
-            };
-            out.push(Entity::new(
-                format!("{prefix}:{key}"),
-                kind,
-                Topic::Sanction,
-            ));
-            out.len() - 1
+            }
         });
-        let e = &mut out[i];
         let name = match row.get(whole) {
             "" => parts
                 .iter()
@@ -141,14 +131,7 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
             }
         }
     }
-    if let Some(e) = out.iter().find(|e| e.names.is_empty()) {
-        return Err(ImportError::Malformed {
-            part: "eu",
-            line: 0,
-            why: format!("entity {} has no name", e.id),
-        });
-    }
-    Ok(out)
+    out.finish("eu")
 }
 
 #[cfg(test)]

@@ -3,7 +3,50 @@
 //! below any banner lines, columns are looked up by the names the publishers have used,
 //! and every row must have the header's width, so that a file cut mid-row is refused.
 
+use std::collections::HashMap;
+
+use crate::entity::{Entity, EntityKind, Topic};
 use crate::sources::ImportError;
+
+/// The entities of such a list: rows gathered by the entity's identifier, in the order the
+/// list first names them.
+pub(crate) struct Gathered {
+    prefix: String,
+    out: Vec<Entity>,
+    at: HashMap<String, usize>,
+}
+
+impl Gathered {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Gathered {
+            prefix: prefix.to_string(),
+            out: Vec::new(),
+            at: HashMap::new(),
+        }
+    }
+
+    /// The sanctioned entity `key`, made of `kind` at its first row.
+    pub(crate) fn entity(&mut self, key: &str, kind: impl FnOnce() -> EntityKind) -> &mut Entity {
+        let i = *self.at.entry(key.to_string()).or_insert_with(|| {
+            let id = format!("{}:{key}", self.prefix);
+            self.out.push(Entity::new(id, kind(), Topic::Sanction));
+            self.out.len() - 1
+        });
+        &mut self.out[i]
+    }
+
+    /// Every entity; one that no row gave a name makes the list malformed.
+    pub(crate) fn finish(self, part: &'static str) -> Result<Vec<Entity>, ImportError> {
+        if let Some(e) = self.out.iter().find(|e| e.names.is_empty()) {
+            return Err(ImportError::Malformed {
+                part,
+                line: 0,
+                why: format!("{} has no name", e.id),
+            });
+        }
+        Ok(self.out)
+    }
+}
 
 /// A CSV file's rows below its header.
 pub(crate) struct Table {

@@ -4,10 +4,8 @@
 //! `Nationality`, `Passport Number`, ...). A banner line (the date of the list) may stand
 //! above the header. One row per name of a designation, each repeating its other columns.
 
-use std::collections::HashMap;
-
-use crate::entity::{gender_word, Entity, EntityKind, PartialDate, Topic};
-use crate::sources::table::{values, Table};
+use crate::entity::{gender_word, Entity, EntityKind, PartialDate};
+use crate::sources::table::{values, Gathered, Table};
 use crate::sources::ImportError;
 
 pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
@@ -32,8 +30,7 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
     ];
     let regime = col(&["Regime Name", "Regime"]);
 
-    let mut out: Vec<Entity> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut out = Gathered::new(prefix);
     for (line, row) in t.rows() {
         let bad = |why: String| ImportError::Malformed {
             part: "uk",
@@ -50,15 +47,7 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
             "ship" => EntityKind::Vessel,
             other => return Err(bad(format!("unknown designation type `{other}`"))),
         };
-        let i = *at.entry(key.to_string()).or_insert_with(|| {
-            out.push(Entity::new(
-                format!("{prefix}:{key}"),
-                kind,
-                Topic::Sanction,
-            ));
-            out.len() - 1
-        });
-        let e = &mut out[i];
+        let e = out.entity(key, || kind);
         // Name 1 is a given name, Name 6 the family (or organisation) name.
         let name: Vec<&str> = names
             .iter()
@@ -86,14 +75,7 @@ pub fn read(prefix: &str, bytes: &[u8]) -> Result<Vec<Entity>, ImportError> {
             e.programs.push(r.to_string());
         }
     }
-    if let Some(e) = out.iter().find(|e| e.names.is_empty()) {
-        return Err(ImportError::Malformed {
-            part: "uk",
-            line: 0,
-            why: format!("designation {} has no name", e.id),
-        });
-    }
-    Ok(out)
+    out.finish("uk")
 }
 
 /// `dd/mm/yyyy` with `00` (or `dd`, `mm`) for what is unknown, or `yyyy`.

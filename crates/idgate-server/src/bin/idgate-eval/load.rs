@@ -51,15 +51,7 @@ impl Drop for Service {
 impl Service {
     /// The peak resident memory of the service so far, in MB.
     fn peak_mb(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-            .map_or(0.0, |kb| (kb / 1024.0).round())
+        crate::status_mb(&self.child.id().to_string(), "VmHWM")
     }
 }
 
@@ -180,6 +172,25 @@ impl Api {
             bail!("{path}: {status} {v}");
         }
         Ok(v)
+    }
+
+    /// A new applicant `uid` resident in China and a draft case of it: the case's id.
+    async fn draft_case(&self, uid: &str) -> anyhow::Result<String> {
+        let a = self
+            .json(
+                reqwest::Method::POST,
+                "/v1/applicants",
+                json!({"uid": uid, "region": "CN"}),
+            )
+            .await?;
+        let c = self
+            .json(
+                reqwest::Method::POST,
+                &format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap_or("")),
+                json!({}),
+            )
+            .await?;
+        Ok(c["id"].as_str().unwrap_or("").to_string())
     }
 
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
@@ -371,23 +382,7 @@ pub fn run(l: &Load<'_>) -> anyhow::Result<Value> {
     // Ready: the applicants and their draft cases (untimed).
     let mut ready = Vec::new();
     for i in 0..l.applications {
-        let case = rt.block_on(async {
-            let a = api
-                .json(
-                    reqwest::Method::POST,
-                    "/v1/applicants",
-                    json!({"uid": format!("load-{i}"), "region": "CN"}),
-                )
-                .await?;
-            let c = api
-                .json(
-                    reqwest::Method::POST,
-                    &format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap_or("")),
-                    json!({}),
-                )
-                .await?;
-            anyhow::Ok(c["id"].as_str().unwrap_or("").to_string())
-        })?;
+        let case = rt.block_on(api.draft_case(&format!("load-{i}")))?;
         ready.push(Ready { case, holder: i });
     }
     let ready = Arc::new(ready);
@@ -405,7 +400,7 @@ pub fn run(l: &Load<'_>) -> anyhow::Result<Value> {
                 let mut ms = Vec::new();
                 let mut i = 0usize;
                 while done.load(Ordering::SeqCst) < total {
-                    let path = if i % 2 == 0 {
+                    let path = if i.is_multiple_of(2) {
                         format!("/v1/cases/{}", ready[i % ready.len()].case)
                     } else {
                         "/v1/lists".to_string()
@@ -559,21 +554,7 @@ pub fn run(l: &Load<'_>) -> anyhow::Result<Value> {
     let (uploaded, refused, upload_s) = rt.block_on(async {
         let mut cases = Vec::new();
         for i in 0..l.uploads {
-            let a = api
-                .json(
-                    reqwest::Method::POST,
-                    "/v1/applicants",
-                    json!({"uid": format!("big-{i}"), "region": "CN"}),
-                )
-                .await?;
-            let c = api
-                .json(
-                    reqwest::Method::POST,
-                    &format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap_or("")),
-                    json!({}),
-                )
-                .await?;
-            cases.push(c["id"].as_str().unwrap_or("").to_string());
+            cases.push(api.draft_case(&format!("big-{i}")).await?);
         }
         let large = Arc::new(large);
         let started = Instant::now();

@@ -284,6 +284,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A memory figure (`VmRSS`, `VmHWM`) of process `pid` (or `self`) from Linux's
+/// `/proc/PID/status`, in MB; 0 elsewhere.
+fn status_mb(pid: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| (kb / 1024.0).round())
+}
+
 /// The middle value of `v` (sorted in place: its last value is then the largest); 0 when
 /// empty. Every evaluation reports medians this way.
 fn median(v: &mut [f64]) -> f64 {

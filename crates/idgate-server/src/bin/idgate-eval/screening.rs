@@ -499,15 +499,7 @@ fn grow(entities: &[Entity], target: usize) -> Vec<Entity> {
 
 /// The resident memory of this process, in MB (Linux; 0 elsewhere).
 fn resident_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| (kb / 1024.0).round())
+    crate::status_mb("self", "VmRSS")
 }
 
 /// How screening time grows with the lists: the lists grown to each size, the index built
