@@ -4,7 +4,12 @@
 
 /// Jaro-Winkler similarity of two words, 0 to 1 (prefix bonus 0.1 over up to 4 letters).
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
-    let j = jaro(a, b);
+    winkler(jaro(a, b), a, b)
+}
+
+/// Winkler's bonus on a Jaro value `j` of `a` and `b`: 0.1 of what is left per letter of
+/// their common prefix, up to 4.
+fn winkler(j: f64, a: &str, b: &str) -> f64 {
     let prefix = a
         .chars()
         .zip(b.chars())
@@ -340,15 +345,8 @@ pub(crate) fn word_score_counted(
     }
     let phonetic = a.len() > 2 && b.len() > 2 && sa[0] != 0 && sa == sb;
     if !phonetic {
-        let j = jaro_bound(a, b, ac, bc);
-        let prefix = a
-            .bytes()
-            .zip(b.bytes())
-            .take(4)
-            .take_while(|(x, y)| x == y)
-            .count() as f64;
         // Jaro-Winkler grows with Jaro for a given common prefix.
-        if j + prefix * 0.1 * (1.0 - j) < WORD_FLOOR {
+        if winkler(jaro_bound(a, b, ac, bc), a, b) < WORD_FLOOR {
             return (0.0, false);
         }
     }
