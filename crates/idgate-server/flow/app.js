@@ -18,7 +18,7 @@ const live = document.getElementById("live");
 let lang = document.documentElement.lang || "en";
 let msgs = {};
 let reasonTexts = {};
-const st = { session: null, case: null, countries: null, choice: null, started: false, poll: null };
+const st = { session: null, case: null, countries: null, choice: null, started: false, onChange: null, version: null, listening: false, over: false };
 
 class Stop extends Error {}
 
@@ -54,7 +54,10 @@ async function loadText() {
 // ---- DOM -----------------------------------------------------------------------------
 
 function screen(title, ...children) {
-  stopPolling();
+  unfollow();
+  // The case's version this screen shows, and when it was shown (tests read them).
+  app.dataset.version = st.version || "";
+  window.idgateShownAt = performance.timeOrigin + performance.now();
   const h1 = h("h1", { id: "screen-title", tabindex: "-1", text: title });
   app.replaceChildren(h1, ...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
   h1.focus();
@@ -135,6 +138,7 @@ async function route() {
   const r = await api("GET", `/flow/v1/session?lang=${lang}`);
   st.session = r.data;
   st.case = r.data.case;
+  st.version = r.data.version;
   const c = st.case;
   if (!c || (!st.started && c.status === "draft" && !c.data_entered && !c.documents.length)) {
     return intro();
@@ -296,6 +300,26 @@ function dataStep() {
   };
   // A field's message goes once the applicant corrects it.
   all.forEach((f) => f.input.addEventListener("input", () => show(f, "")));
+  // Back here (from a later step, or on another device): what was entered comes back from
+  // the server, the number only for the same document. Nothing typed meanwhile is replaced.
+  if (st.case?.status === "draft") {
+    guarded(async () => {
+      const r = await api("GET", `/flow/v1/cases/${st.case.id}/data`);
+      if (!r.ok || !form.isConnected) return;
+      const d = r.data;
+      const put = (f, v) => {
+        if (f && v && !f.input.value) f.input.value = v;
+      };
+      put(given, d.name?.given);
+      put(family, d.name?.family);
+      put(local, d.name?.local);
+      put(birth, d.birth_date);
+      put(address, d.address);
+      if (d.document?.country === c && d.document?.type === st.choice.kind) put(number, d.document.number);
+      if (d.nationality && st.countries.some((x) => x.code === d.nationality)) nationality.value = d.nationality;
+      form.dataset.prefilled = "true";
+    });
+  }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     all.forEach((f) => show(f, ""));
@@ -394,7 +418,7 @@ function sideStep(side) {
     check(blob);
   }
   async function check(blob) {
-    stopPolling();
+    unfollow();
     area.replaceChildren(h("div", { class: "spinner", role: "status", "aria-label": t("side.checking") }));
     const started = performance.now();
     const r = await api("POST", "/flow/v1/precheck", blob, blob.type || "application/octet-stream");
@@ -457,7 +481,7 @@ function addressStep() {
   file.addEventListener("change", async () => {
     const chosen = file.files[0];
     if (!chosen) return;
-    stopPolling();
+    unfollow();
     const form = new FormData();
     form.append("kind", "proof_of_address");
     form.append("side", "page");
@@ -533,7 +557,7 @@ function faceStep() {
   );
   follow();
   file.addEventListener("change", async () => {
-    stopPolling();
+    unfollow();
     const form = new FormData();
     form.append("kind", "selfie");
     form.append("file", file.files[0], "selfie");
@@ -545,7 +569,7 @@ function faceStep() {
   // The challenge first: the applicant sees the movements asked, in their order, and starts
   // the camera when ready. Each movement gets its own time with its cue on the video.
   async function liveness() {
-    stopPolling();
+    unfollow();
     busy(liveBtn, true);
     const c = await api("POST", `/flow/v1/cases/${st.case.id}/liveness`, "", null);
     busy(liveBtn, false);
@@ -676,11 +700,11 @@ function reviewStep() {
     h("h2", { text: t("review.documents") }),
     h("ul", {}, docs),
     h("div", { class: "actions" },
-      h("button", { class: "secondary", text: t("review.edit"), onclick: documentStep }), submit),
+      h("button", { id: "edit", class: "secondary", text: t("review.edit"), onclick: documentStep }), submit),
   );
   follow();
   async function send() {
-    stopPolling();
+    unfollow();
     busy(submit, true);
     const r = await api("POST", `/flow/v1/cases/${st.case.id}/submit`, "", null);
     busy(submit, false);
@@ -692,27 +716,96 @@ function reviewStep() {
   }
 }
 
-function stopPolling() {
-  if (st.poll) clearTimeout(st.poll);
-  st.poll = null;
+// ---- following the case ----------------------------------------------------------------
+
+// The server pushes the case's version (`GET /flow/v1/events`) whenever something moves it,
+// on this device or another. The screen that waits says what to do then (`follow`); one
+// where this device is busy (a photo being checked, a recording) lets it pass (`unfollow`).
+function unfollow() {
+  st.onChange = null;
+}
+function follow(then = reroute) {
+  st.onChange = then;
 }
 
-// While this device waits for the applicant, another device may be carrying on with the
-// same session: when the case moves there (data entered, a photo added, submitted), this
-// page moves with it.
-function follow() {
-  const seen = st.case ? `${st.case.id}/${st.case.status}/${st.case.data_entered}/${st.case.documents.length}` : "";
-  st.poll = setTimeout(async () => {
-    try {
-      const r = await api("GET", `/flow/v1/session?lang=${lang}`);
-      const c = r.data.case;
-      const now = c ? `${c.id}/${c.status}/${c.data_entered}/${c.documents.length}` : "";
-      if (now !== seen && document.activeElement?.tagName !== "INPUT") return route();
-      follow();
-    } catch (e) {
+// The case moved elsewhere: show where it is now, once the applicant is not typing here.
+function reroute() {
+  const el = document.activeElement;
+  if (el?.tagName === "INPUT") {
+    el.addEventListener("blur", () => st.onChange === reroute && guarded(route), { once: true });
+    return;
+  }
+  return route();
+}
+
+function guarded(fn) {
+  return Promise.resolve()
+    .then(fn)
+    .catch((e) => {
       if (!(e instanceof Stop)) throw e;
+    });
+}
+
+function heard(version) {
+  window.idgatePushes = (window.idgatePushes || 0) + 1;
+  if (version === st.version) return;
+  st.version = version;
+  if (st.onChange) guarded(st.onChange);
+}
+
+// One `text/event-stream` block: its event name and data.
+function parseEvent(block) {
+  const ev = { event: "message", data: "" };
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const i = line.indexOf(":");
+    const key = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+    if (key === "event") ev.event = value;
+    if (key === "data") ev.data = ev.data ? `${ev.data}\n${value}` : value;
+  }
+  return ev;
+}
+
+// The stream, read with `fetch` (an EventSource cannot send the session's header), and
+// opened again after a dropped connection, waiting longer each time up to 30 s.
+async function listen() {
+  let wait = 1000;
+  while (!st.over) {
+    let res = null;
+    try {
+      res = await fetch("/flow/v1/events", { headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" } });
+    } catch {
+      res = null;
     }
-  }, 3000);
+    if (res?.status === 401) {
+      const data = await res.json().catch(() => null);
+      return ended(data?.error?.code === "session_revoked" ? "revoked" : "expired");
+    }
+    if (res?.ok && res.body) {
+      wait = 1000;
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done || st.over) break;
+          buf += value;
+          let end;
+          while ((end = buf.indexOf("\n\n")) >= 0) {
+            const ev = parseEvent(buf.slice(0, end));
+            buf = buf.slice(end + 2);
+            if (ev.event === "ended") return ended(ev.data === "revoked" ? "revoked" : "expired");
+            if (ev.event === "case") heard(JSON.parse(ev.data).version);
+          }
+        }
+      } catch {
+        // The connection dropped: open it again below.
+      }
+    }
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 30000);
+  }
 }
 
 function status() {
@@ -761,17 +854,9 @@ function status() {
   if (FINAL.includes(c.status)) {
     if (st.announced !== c.id + c.status) emit("decided", { case_id: c.id, status: c.status });
     st.announced = c.id + c.status;
-  } else {
-    st.poll = setTimeout(async () => {
-      try {
-        const r = await api("GET", `/flow/v1/cases/${c.id}?lang=${lang}`);
-        if (r.ok) st.case = r.data;
-        status();
-      } catch (e) {
-        if (!(e instanceof Stop)) throw e;
-      }
-    }, 2000);
   }
+  // Until it is decided; and after, another device may start again.
+  follow();
   async function restart() {
     const r = await api("POST", "/flow/v1/cases", "", null);
     if (!r.ok) return app.append(notice("bad", errorText(r)));
@@ -805,7 +890,8 @@ function handoff() {
 }
 
 function ended(why) {
-  stopPolling();
+  unfollow();
+  st.over = true;
   sessionStorage.removeItem(SESSION_KEY);
   screen(tk(`ended.${why}.title`), h("p", { text: tk(`ended.${why}.lead`) }));
 }
@@ -824,6 +910,10 @@ document.getElementById("lang").addEventListener("change", async (e) => {
 async function run() {
   try {
     await route();
+    if (!st.listening && !st.over) {
+      st.listening = true;
+      listen();
+    }
   } catch (e) {
     if (!(e instanceof Stop)) {
       screen(t("error.title"), notice("bad", t("error.generic")));

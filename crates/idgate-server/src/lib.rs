@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod files;
 pub mod http;
 pub mod kyb;
+pub mod live;
 pub mod metrics;
 pub mod monitoring;
 pub mod ratelimit;

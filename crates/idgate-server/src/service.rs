@@ -89,6 +89,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         limits: cfg.limits.clone(),
         rate: Default::default(),
         jobs_ready: Default::default(),
+        live: Default::default(),
         policy,
         identity_secret: crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?,
         models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),
@@ -165,9 +166,14 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
+    .with_graceful_shutdown({
+        let state = state.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            // Pages following their case are let go first: their streams never end alone.
+            state.live.close();
+        }
     })
     .await?;
     let _ = stop_tx.send(true);

@@ -15,6 +15,8 @@ pub struct AppState {
     pub rate: crate::ratelimit::RateLimiters,
     /// Wakes idle workers when a case is submitted.
     pub jobs_ready: Notify,
+    /// Tells the applicant's page that its case moved (see [`crate::live`]).
+    pub live: crate::live::Live,
     /// Levels, the document catalog and the decision rules.
     pub policy: idgate_decide::Policy,
     /// The HMAC secret of identity keys (duplicates).

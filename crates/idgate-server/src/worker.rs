@@ -60,7 +60,14 @@ pub async fn drain(state: &Shared, cfg: WorkerConfig) -> Result<usize, StoreErro
     Ok(n)
 }
 
+/// One job, then a word to whoever follows its case (the applicant's page).
 async fn handle(state: &Shared, cfg: WorkerConfig, job: Job) {
+    let id = job.case_id.clone();
+    run_job(state, cfg, job).await;
+    state.live.touch(&id);
+}
+
+async fn run_job(state: &Shared, cfg: WorkerConfig, job: Job) {
     tracing::info!(job = %job.id, case = %job.case_id, attempt = job.attempts, "processing");
     if job.attempts > cfg.max_attempts {
         give_up(state, &job).await;

@@ -26,7 +26,7 @@ impl Limits {
 /// A platform key: a campaign's applications (about ten requests each, and polling) at a
 /// few thousand an hour stay well under it.
 const API_KEY_PER_MINUTE: u32 = 1_200;
-/// A session: the page polls every two seconds and posts liveness frames in short
+/// A session: the page reads its case when it moves and posts liveness frames in short
 /// chunks; a person never needs more than a few a second.
 const SESSION_PER_MINUTE: u32 = 300;
 

@@ -79,8 +79,11 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("jobs.debug_delay_ms", "IDGATE_JOB_DEBUG_DELAY_MS", false),
     // The applicant's hosted flow: how long a session lasts, the address its links start
     // with (default http://<listen>), and the origins that may embed it and hear its events
-    // (comma-separated; none by default, so the page may not be framed).
+    // (comma-separated; none by default, so the page may not be framed). A page following
+    // its case hears of this process's changes at once and reads the case again every
+    // `recheck_secs` for another process's.
     ("flow.session_ttl_secs", "IDGATE_SESSION_TTL_SECS", false),
+    ("flow.recheck_secs", "IDGATE_FLOW_RECHECK_SECS", false),
     ("flow.public_url", "IDGATE_PUBLIC_URL", false),
     ("flow.embed_origins", "IDGATE_EMBED_ORIGINS", false),
     // The reviewer console: a session ends after this long without a request, and after
@@ -177,6 +180,9 @@ pub struct Jobs {
 #[derive(Clone, Debug)]
 pub struct Flow {
     pub session_ttl_secs: u64,
+    /// How often a page's event stream reads its case again, for changes made by another
+    /// process (this process's own are announced at once).
+    pub recheck_secs: u64,
     /// What a session's link starts with, without a trailing slash.
     pub public_url: String,
     /// Origins (`https://app.example.com`) that may frame the flow and receive its
@@ -189,6 +195,7 @@ impl Flow {
     pub fn for_listen(listen: SocketAddr) -> Flow {
         Flow {
             session_ttl_secs: 1800,
+            recheck_secs: 2,
             public_url: format!("http://{listen}"),
             embed_origins: Vec::new(),
         }
@@ -462,14 +469,12 @@ pub fn resolve(layers: &[Layer]) -> Result<Config, ConfigError> {
         }
     };
     let mut flow = Flow::for_listen(listen);
-    flow.session_ttl_secs = positive(
-        "flow.session_ttl_secs",
-        parse(
-            "flow.session_ttl_secs",
-            get("flow.session_ttl_secs")?,
-            flow.session_ttl_secs,
-        )?,
-    )?;
+    for (key, field) in [
+        ("flow.session_ttl_secs", &mut flow.session_ttl_secs),
+        ("flow.recheck_secs", &mut flow.recheck_secs),
+    ] {
+        *field = positive(key, parse(key, get(key)?, *field)?)?;
+    }
     if let Some(url) = get("flow.public_url")? {
         // A path prefix (behind a reverse proxy) is allowed here, unlike in an origin.
         if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -20,6 +20,7 @@ pub mod documents;
 pub mod error;
 pub mod evidence;
 pub mod flow;
+pub mod follow;
 pub mod liveness;
 pub mod openapi;
 pub mod openapi_kyb;
@@ -148,9 +149,10 @@ pub fn app(state: Shared) -> Router {
         .route("/flow/v1/qr", get(sessions::qr))
         .route("/flow/v1/cases", post(sessions::open_case))
         .route("/flow/v1/cases/{id}", get(cases::get_case))
+        .route("/flow/v1/events", get(follow::events))
         .route(
             "/flow/v1/cases/{id}/data",
-            axum::routing::put(cases::put_case_data),
+            axum::routing::put(cases::put_case_data).get(sessions::entered),
         )
         .route(
             "/flow/v1/cases/{id}/documents",
@@ -197,6 +199,7 @@ pub fn app(state: Shared) -> Router {
         .merge(business_review::routes(state.clone()))
         .merge(console_routes(state.clone()))
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn_with_state(state.clone(), announce))
         .layer(middleware::from_fn(shape_errors))
         .layer(middleware::from_fn(secure_headers))
         .layer(middleware::from_fn_with_state(
@@ -204,6 +207,19 @@ pub fn app(state: Shared) -> Router {
             count_responses,
         ))
         .with_state(state)
+}
+
+/// After a request that changed something went through, the cases and applicants its
+/// path names are announced to whoever follows them (the applicant's page).
+async fn announce(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let path = (!req.method().is_safe()).then(|| req.uri().path().to_string());
+    let res = next.run(req).await;
+    if let Some(path) = path.filter(|_| res.status().is_success()) {
+        for id in crate::live::touched(&path) {
+            s.live.touch(id);
+        }
+    }
+    res
 }
 
 /// Headers every answer carries unless its handler set its own (the pages set their own

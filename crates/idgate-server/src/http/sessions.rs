@@ -244,6 +244,7 @@ pub async fn get_session(
         Some(c) => Some(cases::case_json(&s, c, &q).await?),
         None => None,
     };
+    let (version, _) = crate::http::follow::version(&s, &applicant.id).await?;
     let steps = idgate_pipeline::case::verified_steps(&s.store, &applicant.uid).await?;
     let levels: Vec<_> = s
         .policy
@@ -267,7 +268,35 @@ pub async fn get_session(
         "embed_origins": s.flow.embed_origins,
         "redirect_url": session.redirect_url,
         "level": session.level,
+        "version": version,
     })))
+}
+
+/// `GET /flow/v1/cases/{id}/data`: what the applicant entered for the current draft, so
+/// that the page shows it again when they go back (or carry on with another device)
+/// instead of asking for it all again. Only while the case is a draft: once it is
+/// submitted, the page has no reason to read it.
+pub async fn entered(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<idgate_pipeline::EnteredData>> {
+    // `require_session` admitted only the session applicant's current case.
+    let case = s
+        .store
+        .case(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("case"))?;
+    if case.status != CaseStatus::Draft {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_state",
+            "the case was submitted; its data is no longer shown to the page",
+        ));
+    }
+    let key = case
+        .data_key
+        .ok_or_else(|| ApiError::not_found("entered data"))?;
+    Ok(Json(cases::read_entered(&s, &key).await?))
 }
 
 /// `POST /flow/v1/cases`: the applicant's current draft, or a new case when there is none
@@ -297,5 +326,9 @@ pub async fn open_case(
         Some(level) => axum::body::Bytes::from(json!({ "level": level }).to_string()),
         None => body,
     };
-    cases::create_case(State(s), Path(session.applicant_id), body).await
+    let opened =
+        cases::create_case(State(s.clone()), Path(session.applicant_id.clone()), body).await;
+    // Any other device following this applicant moves to the new case.
+    s.live.touch(&session.applicant_id);
+    opened
 }

@@ -9,6 +9,7 @@ mod catalog;
 mod console;
 mod documents;
 mod faults;
+mod follow;
 mod lifecycle;
 mod liveness;
 mod matrix;
@@ -77,6 +78,7 @@ async fn setup_with_clock(
         limits,
         rate: Default::default(),
         jobs_ready: Default::default(),
+        live: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"test identity secret".to_vec(),
         models: Arc::new(idgate_pipeline::Models::new(
@@ -117,6 +119,7 @@ impl T {
             limits: s.limits.clone(),
             rate: Default::default(),
             jobs_ready: Default::default(),
+            live: Default::default(),
             policy: idgate_decide::Policy::default(),
             identity_secret: s.identity_secret.clone(),
             models: s.models.clone(),
@@ -143,6 +146,7 @@ impl T {
             limits: self.state.limits.clone(),
             rate: Default::default(),
             jobs_ready: Default::default(),
+            live: Default::default(),
             policy: idgate_decide::Policy::default(),
             identity_secret: self.state.identity_secret.clone(),
             models: self.state.models.clone(),

@@ -179,6 +179,7 @@ async fn seed(url: Option<&str>, n: usize, image: &[u8]) -> anyhow::Result<Seede
         },
         rate: Default::default(),
         jobs_ready: Default::default(),
+        live: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"console load".to_vec(),
         models: Arc::new(idgate_pipeline::Models::new(Default::default())),
