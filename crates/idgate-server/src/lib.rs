@@ -6,6 +6,7 @@
 //!
 //! Architecture invariant: only this crate knows HTTP and JSON.
 
+pub mod admission;
 pub mod cli;
 pub mod config;
 pub mod credentials;

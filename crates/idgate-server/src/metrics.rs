@@ -11,6 +11,8 @@ pub struct Metrics {
     pub http_5xx: AtomicU64,
     pub uploads_accepted: AtomicU64,
     pub uploads_rejected: AtomicU64,
+    /// Requests carrying files that waited for a turn (`limits.uploads_at_once`).
+    pub uploads_waited: AtomicU64,
     pub cases_submitted: AtomicU64,
     pub jobs_completed: AtomicU64,
     pub jobs_retried: AtomicU64,
@@ -104,6 +106,11 @@ impl Metrics {
                 "idgate_uploads_rejected_total",
                 "Document uploads refused (type, size, pixels).",
                 &self.uploads_rejected,
+            ),
+            (
+                "idgate_uploads_waited_total",
+                "Requests carrying files that waited for a turn (limits.uploads_at_once).",
+                &self.uploads_waited,
             ),
             (
                 "idgate_cases_submitted_total",

@@ -90,6 +90,7 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         rate: Default::default(),
         jobs_ready: Default::default(),
         live: Default::default(),
+        uploads: Default::default(),
         policy,
         identity_secret: crate::files::identity_secret(&cfg.data_dir.join("identity.key"))?,
         models: Arc::new(idgate_pipeline::Models::new(cfg.models_dir.clone())),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub jobs_ready: Notify,
     /// Tells the applicant's page that its case moved (see [`crate::live`]).
     pub live: crate::live::Live,
+    /// Turns for the requests that carry files (`limits.uploads_at_once`).
+    pub uploads: crate::admission::UploadGate,
     /// Levels, the document catalog and the decision rules.
     pub policy: idgate_decide::Policy,
     /// The HMAC secret of identity keys (duplicates).

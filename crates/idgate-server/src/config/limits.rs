@@ -11,6 +11,9 @@ pub struct Limits {
     pub api_key_per_minute: u32,
     /// Requests a minute per applicant session (0: no limit), counted in this process.
     pub session_per_minute: u32,
+    /// Requests carrying files (uploads, pre-checks, liveness answers) read and checked at
+    /// once in this process; more wait, their bodies unread, for a turn.
+    pub uploads_at_once: usize,
 }
 
 impl Limits {
@@ -30,6 +33,10 @@ const API_KEY_PER_MINUTE: u32 = 1_200;
 /// chunks; a person never needs more than a few a second.
 const SESSION_PER_MINUTE: u32 = 300;
 
+/// Each file request in flight holds its body, the sealed copy and a reduced decode: about
+/// three times the file. Eight 15 MiB uploads are some 360 MB; the rest wait their turn.
+pub const UPLOADS_AT_ONCE: usize = 8;
+
 pub(super) fn limits(
     get: &dyn Fn(&str) -> Result<Option<String>, ConfigError>,
 ) -> Result<Limits, ConfigError> {
@@ -45,5 +52,9 @@ pub(super) fn limits(
         max_pixels: positive("limits.max_pixels", value("limits.max_pixels", 50_000_000)?)?,
         api_key_per_minute: per_minute("limits.api_key_per_minute", API_KEY_PER_MINUTE)?,
         session_per_minute: per_minute("limits.session_per_minute", SESSION_PER_MINUTE)?,
+        uploads_at_once: positive(
+            "limits.uploads_at_once",
+            value("limits.uploads_at_once", UPLOADS_AT_ONCE as u64)?,
+        )? as usize,
     })
 }

@@ -9,7 +9,7 @@
 mod limits;
 mod lists;
 mod role;
-pub use limits::Limits;
+pub use limits::{Limits, UPLOADS_AT_ONCE};
 pub use lists::{valid_source, ListFeed, ListRefresh};
 pub use role::Role;
 
@@ -57,6 +57,7 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("s3.prefix", "IDGATE_S3_PREFIX", false),
     ("limits.max_upload_bytes", "IDGATE_MAX_UPLOAD_BYTES", false),
     ("limits.max_pixels", "IDGATE_MAX_PIXELS", false),
+    ("limits.uploads_at_once", "IDGATE_UPLOADS_AT_ONCE", false),
     // Requests a minute per API key and per applicant session (0: no limit); over it the
     // answer is 429 with Retry-After. Counted in each API process.
     (

@@ -42,6 +42,8 @@ use serde_json::json;
 
 pub fn app(state: Shared) -> Router {
     let upload_limit = state.limits.max_upload_bytes + 64 * 1024;
+    // Requests carrying files wait for a turn ([`crate::admission`]).
+    let turn = || middleware::from_fn_with_state(state.clone(), crate::admission::take_turn);
     let v1 = Router::new()
         .route("/v1/applicants", post(applicants::create_applicant))
         .route(
@@ -66,7 +68,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/change-requests/{id}", get(changes::get))
         .route(
             "/v1/change-requests/{id}/documents",
-            post(changes::upload).layer(DefaultBodyLimit::max(upload_limit)),
+            post(changes::upload)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .layer(turn()),
         )
         .route("/v1/change-requests/{id}/submit", post(changes::submit))
         .route(
@@ -113,7 +117,9 @@ pub fn app(state: Shared) -> Router {
         )
         .route(
             "/v1/cases/{id}/documents",
-            post(documents::upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+            post(documents::upload_document)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .layer(turn()),
         )
         .route(
             "/v1/cases/{id}/documents/{doc}",
@@ -121,18 +127,24 @@ pub fn app(state: Shared) -> Router {
         )
         .route(
             "/v1/precheck",
-            post(documents::precheck).layer(DefaultBodyLimit::max(upload_limit)),
+            post(documents::precheck)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .layer(turn()),
         )
         .route(
             "/v1/businesses/{id}/documents",
-            post(business_documents::upload_document).layer(DefaultBodyLimit::max(
-                business_documents::BODY_UPLOADS * upload_limit,
-            )),
+            post(business_documents::upload_document)
+                .layer(DefaultBodyLimit::max(
+                    business_documents::BODY_UPLOADS * upload_limit,
+                ))
+                .layer(turn()),
         )
         .route("/v1/cases/{id}/liveness", post(liveness::issue))
         .route(
             "/v1/cases/{id}/liveness/{challenge}",
-            post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
+            post(liveness::answer)
+                .layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES))
+                .layer(turn()),
         )
         .route(
             "/v1/cases/{id}/liveness/{challenge}/guide",
@@ -156,7 +168,9 @@ pub fn app(state: Shared) -> Router {
         )
         .route(
             "/flow/v1/cases/{id}/documents",
-            post(documents::upload_document).layer(DefaultBodyLimit::max(upload_limit)),
+            post(documents::upload_document)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .layer(turn()),
         )
         .route(
             "/flow/v1/cases/{id}/documents/{doc}",
@@ -166,7 +180,9 @@ pub fn app(state: Shared) -> Router {
         .route("/flow/v1/cases/{id}/liveness", post(liveness::issue))
         .route(
             "/flow/v1/cases/{id}/liveness/{challenge}",
-            post(liveness::answer).layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES)),
+            post(liveness::answer)
+                .layer(DefaultBodyLimit::max(liveness::MAX_BODY_BYTES))
+                .layer(turn()),
         )
         .route(
             "/flow/v1/cases/{id}/liveness/{challenge}/guide",
@@ -174,7 +190,9 @@ pub fn app(state: Shared) -> Router {
         )
         .route(
             "/flow/v1/precheck",
-            post(documents::precheck).layer(DefaultBodyLimit::max(upload_limit)),
+            post(documents::precheck)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .layer(turn()),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

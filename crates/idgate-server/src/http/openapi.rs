@@ -105,10 +105,16 @@ pub fn document() -> Value {
     doc
 }
 
+/// Who may use the review API: a reviewer's token, or the console's session cookie (the
+/// console's pages call the same routes).
+pub(crate) fn reviewer_security() -> Value {
+    json!([{"reviewerToken": []}, {"consoleSession": []}])
+}
+
 /// Where a case page's evidence leads: liveness frames, an applicant's cases, a listed
 /// entity.
 fn evidence_paths() -> Value {
-    let reviewer = json!([{"reviewerToken": []}]);
+    let reviewer = reviewer_security();
     json!({
         "/v1/review/cases/{id}/liveness/{shot}/image": {"get": {
             "summary": "A frame kept from the case's liveness recording (`liveness` in the case lists them by challenge), decrypted (the view is audited)",
@@ -299,7 +305,7 @@ fn console_paths() -> Value {
 
 /// Entered data, change requests, reviewer accounts, the reviewer API and webhooks.
 fn review_paths() -> Value {
-    let reviewer = json!([{"reviewerToken": []}]);
+    let reviewer = reviewer_security();
     json!({
         "/v1/cases/{id}/data": {"put": {
             "summary": "Enter the applicant's data for a draft case (compared with the document)",

@@ -11,6 +11,7 @@ pub(crate) fn paths() -> Value {
         |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "string"}});
     let text = |d: &str| json!({"type": "string", "description": d});
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let reviewer = crate::http::openapi::reviewer_security();
     json!({
         "/v1/businesses": {"post": {
             "summary": "A business applicant (KYB): an organisation of a kind from the policy's catalogue (`private_company`, `trust`, `fund`, `government_owned_enterprise`, `non_profit`, and a deployment's own)",
@@ -86,22 +87,22 @@ pub(crate) fn paths() -> Value {
             "responses": {"200": plain("the business with its `status` and `findings`"), "404": err("no such business"),
                 "409": err("invalid_state: already submitted; or conflict: it changed while being evaluated")}}},
         "/v1/review/businesses/{id}": {"get": {
-            "summary": "A business as the platform sees it, for reviewers", "security": [{"reviewerToken": []}],
+            "summary": "A business as the platform sees it, for reviewers", "security": reviewer.clone(),
             "parameters": [id("id")], "responses": {"200": plain("the business"), "404": err("no such business")}}},
         "/v1/review/businesses/{id}/documents/{doc}/pages/{page}": {"get": {
-            "summary": "A page of an entity document, decrypted (the view is audited)", "security": [{"reviewerToken": []}],
+            "summary": "A page of an entity document, decrypted (the view is audited)", "security": reviewer.clone(),
             "parameters": [id("id"), id("doc"), {"name": "page", "in": "path", "required": true, "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "the page as uploaded"}, "404": err("no such page")}}},
         "/v1/review/businesses/{id}/documents/{doc}/decision": {"post": {
             "summary": "Accept or reject an entity document of a business in review (`note` required to reject: the business is shown it)",
-            "security": [{"reviewerToken": []}], "parameters": [id("id"), id("doc")],
+            "security": reviewer.clone(), "parameters": [id("id"), id("doc")],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["decision"], "properties": {
                 "decision": {"type": "string", "enum": ["accept", "reject"]}, "note": text("to the business")}}}}},
             "responses": {"200": plain("the business"), "400": err("invalid_decision, missing_note"),
                 "403": err("an auditor reads only"), "404": err("no such document"), "409": err("the business is not in review")}}},
         "/v1/review/businesses/{id}/decision": {"post": {
             "summary": "Approve (every required document accepted, every person verified, the ownership complete), ask for a resubmission, or reject",
-            "security": [{"reviewerToken": []}], "parameters": [id("id")],
+            "security": reviewer.clone(), "parameters": [id("id")],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["decision"], "properties": {
                 "decision": {"type": "string", "enum": ["approve", "resubmit", "reject"]}}}}}},
             "responses": {"200": plain("the business"), "400": err("invalid_decision"), "403": err("an auditor reads only"),

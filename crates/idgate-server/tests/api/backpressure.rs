@@ -1,5 +1,6 @@
-//! Back-pressure (issue #28): a caller over its allowance is told when to come back, and
-//! a case waiting behind others is told its place and how long it will wait.
+//! Back-pressure (issue #28): a caller over its allowance is told when to come back, a
+//! case waiting behind others is told its place and how long it will wait, and uploads
+//! past the process's turns wait for one instead of all being held in memory at once.
 
 use super::*;
 
@@ -161,4 +162,82 @@ async fn a_waiting_case_says_its_place_and_how_long_it_will_wait() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let (_, v) = t.get(&format!("/v1/cases/{fresh}")).await;
     assert!(v["queue"].is_null(), "a draft waits for nothing: {v}");
+}
+
+/// With one turn (`limits.uploads_at_once = 1`), a second upload waits, its body unread,
+/// while the first is still arriving; once the first is done, the second goes through.
+/// Nothing is refused.
+#[tokio::test]
+async fn uploads_past_the_turns_wait_and_then_go_through() {
+    let t = setup(Limits {
+        uploads_at_once: 1,
+        ..limits()
+    })
+    .await;
+    let (a, b) = (t.draft_case("turn-a").await, t.draft_case("turn-b").await);
+    let fields: &[(&str, &[u8])] = &[("kind", b"passport"), ("file", &specimen_jpeg())];
+    // The first upload's body arrives in two parts, the second when the test says.
+    let (parts, body) =
+        multipart_request(&t.key, &format!("/v1/cases/{a}/documents"), fields).into_parts();
+    let whole = body.collect().await.unwrap().to_bytes();
+    let half = whole.len() / 2;
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(2);
+    tx.send(whole.slice(..half)).await.unwrap();
+    let arriving = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let first = tokio::spawn(
+        t.router
+            .clone()
+            .oneshot(Request::from_parts(parts, Body::from_stream(arriving))),
+    );
+    let turns = || t.state.uploads.in_flight(1);
+    for _ in 0..100 {
+        if turns() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(turns(), 1, "the first upload holds the only turn");
+    let second = tokio::spawn(t.router.clone().oneshot(multipart_request(
+        &t.key,
+        &format!("/v1/cases/{b}/documents"),
+        fields,
+    )));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!second.is_finished(), "the second waits for the turn");
+    let waited = || {
+        t.state
+            .metrics
+            .uploads_waited
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert_eq!(waited(), 1);
+    assert!(t.state.store.documents(&b).await.unwrap().is_empty());
+
+    tx.send(whole.slice(half..)).await.unwrap();
+    drop(tx);
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let second = tokio::time::timeout(std::time::Duration::from_secs(30), second)
+        .await
+        .expect("the second goes through once the turn is free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(t.state.store.documents(&b).await.unwrap().len(), 1);
+    assert_eq!(turns(), 0);
+    let metrics = t
+        .router
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text = metrics.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        String::from_utf8_lossy(&text).contains("idgate_uploads_waited_total 1"),
+        "the wait is a metric"
+    );
 }

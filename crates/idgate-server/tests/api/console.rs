@@ -10,9 +10,9 @@ const PASSWORD: &str = "violet-anchor-97-brisk-lantern";
 
 /// What a browser keeps for the console: the cookie and the CSRF token it was given.
 #[derive(Clone, Default)]
-struct Jar {
-    cookie: Option<String>,
-    csrf: Option<String>,
+pub(super) struct Jar {
+    pub(super) cookie: Option<String>,
+    pub(super) csrf: Option<String>,
     address: Option<std::net::SocketAddr>,
     origin: Option<String>,
 }
@@ -121,7 +121,7 @@ async fn invite(t: &T, name: &str, role: &str) -> String {
 
 /// An invited reviewer with a password and a confirmed authenticator app, signed in.
 /// Returns the browser and the TOTP secret.
-async fn enrolled(t: &T, name: &str, role: &str, from: [u8; 4]) -> (Jar, Vec<u8>) {
+pub(super) async fn enrolled(t: &T, name: &str, role: &str, from: [u8; 4]) -> (Jar, Vec<u8>) {
     let token = invite(t, name, role).await;
     let mut jar = Jar::from(from);
     let a = jar

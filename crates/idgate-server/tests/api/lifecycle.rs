@@ -161,6 +161,7 @@ async fn retention_erases_images_a_set_time_after_the_final_decision() {
         rate: Default::default(),
         jobs_ready: Default::default(),
         live: Default::default(),
+        uploads: Default::default(),
         policy: idgate_decide::Policy::from_toml("[retention]\nimages_days = 30").unwrap(),
         identity_secret: s.identity_secret.clone(),
         models: s.models.clone(),

@@ -79,6 +79,7 @@ async fn setup_with_clock(
         rate: Default::default(),
         jobs_ready: Default::default(),
         live: Default::default(),
+        uploads: Default::default(),
         policy: idgate_decide::Policy::default(),
         identity_secret: b"test identity secret".to_vec(),
         models: Arc::new(idgate_pipeline::Models::new(
@@ -105,6 +106,7 @@ fn limits() -> Limits {
         max_pixels: 20_000_000,
         api_key_per_minute: 0,
         session_per_minute: 0,
+        uploads_at_once: idgate_server::config::UPLOADS_AT_ONCE,
     }
 }
 
@@ -120,6 +122,7 @@ impl T {
             rate: Default::default(),
             jobs_ready: Default::default(),
             live: Default::default(),
+            uploads: Default::default(),
             policy: idgate_decide::Policy::default(),
             identity_secret: s.identity_secret.clone(),
             models: s.models.clone(),
@@ -147,6 +150,7 @@ impl T {
             rate: Default::default(),
             jobs_ready: Default::default(),
             live: Default::default(),
+            uploads: Default::default(),
             policy: idgate_decide::Policy::default(),
             identity_secret: self.state.identity_secret.clone(),
             models: self.state.models.clone(),

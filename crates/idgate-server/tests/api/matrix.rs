@@ -1,7 +1,8 @@
 //! The authorisation matrix (issue #28): every operation of the OpenAPI document, called
-//! with every kind of credential. Only the credential its security scheme names gets past
-//! authentication; no credential, a wrong or revoked key, a revoked session, and every
-//! other kind of credential are refused with 401 before anything is done. An auditor
+//! with every kind of credential (the console's cookie among them). Only the credential its
+//! security scheme names gets past authentication; no credential, a wrong or revoked key,
+//! a revoked session, and every other kind of credential are refused with 401 before
+//! anything is done. An auditor
 //! passes the review API's authentication and may only read. Every answer carries the
 //! security headers: no sniffing, and on the API no caching and no framing.
 
@@ -17,9 +18,11 @@ enum Cred {
     Auditor,
     Session,
     RevokedSession,
+    /// A signed-in admin's console cookie, with its CSRF token.
+    ConsoleCookie,
 }
 
-const ALL: [Cred; 8] = [
+const ALL: [Cred; 9] = [
     Cred::None,
     Cred::WrongKey,
     Cred::RevokedKey,
@@ -28,6 +31,7 @@ const ALL: [Cred; 8] = [
     Cred::Auditor,
     Cred::Session,
     Cred::RevokedSession,
+    Cred::ConsoleCookie,
 ];
 
 /// (applicant id, session token) of a new applicant with a draft case opened by its page.
@@ -81,8 +85,11 @@ async fn every_route_admits_only_the_credential_it_names() {
             Cred::Auditor => Some(auditor.clone()),
             Cred::Session => Some(token.clone()),
             Cred::RevokedSession => Some(gone_token.clone()),
+            Cred::ConsoleCookie => None,
         }
     };
+    // The console's admin, signed in again after the route that signs out.
+    let (mut admins, mut console) = (0u8, None::<super::console::Jar>);
 
     let doc = idgate_server::http::openapi::document();
     let global = doc["security"].clone();
@@ -113,6 +120,7 @@ async fn every_route_admits_only_the_credential_it_names() {
                     Cred::ApiKey => schemes.contains(&"apiKey"),
                     Cred::Reviewer | Cred::Auditor => schemes.contains(&"reviewerToken"),
                     Cred::Session => schemes.contains(&"sessionToken"),
+                    Cred::ConsoleCookie => schemes.contains(&"consoleSession"),
                     _ => false,
                 };
                 let mut req = Request::builder()
@@ -122,6 +130,24 @@ async fn every_route_admits_only_the_credential_it_names() {
                     .header("origin", "http://127.0.0.1:8080");
                 if let Some(b) = bearer(cred) {
                     req = req.header("authorization", format!("Bearer {b}"));
+                }
+                if cred == Cred::ConsoleCookie {
+                    if console.is_none() {
+                        admins += 1;
+                        let name = format!("matrix-admin-{admins}");
+                        let from = [10, 0, 0, admins];
+                        console = Some(super::console::enrolled(&t, &name, "admin", from).await.0);
+                    }
+                    let jar = console.as_ref().unwrap();
+                    req = req
+                        .header(
+                            "cookie",
+                            format!("idgate_console={}", jar.cookie.as_deref().unwrap()),
+                        )
+                        .header("x-csrf-token", jar.csrf.as_deref().unwrap());
+                    if uri.ends_with("/sign-out") {
+                        console = None;
+                    }
                 }
                 let body = if method == "get" || method == "delete" {
                     Body::empty()
@@ -162,9 +188,10 @@ async fn every_route_admits_only_the_credential_it_names() {
                 let ok = if schemes.is_empty() {
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::NOT_FOUND
                 } else if admitted {
-                    // Past authentication: any answer but 401; a 403 only for an auditor's
-                    // change (the role) and never for the credential itself.
-                    status != StatusCode::UNAUTHORIZED
+                    // Past authentication: any answer but 401 (save a password or code in
+                    // the body found wrong); a 403 only for an auditor's change (the role)
+                    // and never for the credential itself.
+                    (status != StatusCode::UNAUTHORIZED || v["error"]["code"] == "bad_credentials")
                         && (status != StatusCode::FORBIDDEN
                             || (cred == Cred::Auditor && method != "get"))
                 } else {
@@ -185,6 +212,6 @@ async fn every_route_admits_only_the_credential_it_names() {
     );
     assert!(
         checked > 500,
-        "{checked} calls: every secured route × 8 credentials"
+        "{checked} calls: every secured route × 9 credentials"
     );
 }
