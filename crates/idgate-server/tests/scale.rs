@@ -259,3 +259,226 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     w2.stop();
     api.stop();
 }
+
+/// One request sent as a load balancer sends it: to whichever API process takes the
+/// connection. A process that refuses it (stopped, or not started again yet) did nothing,
+/// so the next one is tried; any other failure (a connection cut mid-answer) fails the
+/// test, since the request may have been lost half done.
+fn through_any(
+    bases: &[String],
+    key: &str,
+    method: &str,
+    path: &str,
+    body: (&str, &[u8]),
+) -> (u16, Value) {
+    let agent = ureq::AgentBuilder::new().max_idle_connections(0).build();
+    for _ in 0..300 {
+        for base in bases {
+            let sent = agent
+                .request(method, &format!("{base}{path}"))
+                .set("authorization", &format!("Bearer {key}"))
+                .set("content-type", body.0)
+                .send_bytes(body.1);
+            match sent {
+                Ok(r) => return (r.status(), r.into_json().unwrap_or(Value::Null)),
+                Err(ureq::Error::Status(code, r)) => {
+                    return (code, r.into_json().unwrap_or(Value::Null))
+                }
+                Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::ConnectionFailed => {
+                }
+                Err(e) => panic!("{method} {path}: {e}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{method} {path}: no API process took the connection for 30 s");
+}
+
+/// One whole application through whichever API process answers: applicant, case, passport
+/// photo, selfie, data, submit. Returns the case.
+fn application(bases: &[String], key: &str, uid: &str, passport: &[u8], selfie: &[u8]) -> String {
+    let json = |v: Value| v.to_string().into_bytes();
+    let ok = |(status, v): (u16, Value)| {
+        assert!((200..300).contains(&status), "{status} {v}");
+        v
+    };
+    let body = json(serde_json::json!({"uid": uid, "region": "CN"}));
+    let a = ok(through_any(
+        bases,
+        key,
+        "POST",
+        "/v1/applicants",
+        ("application/json", &body),
+    ));
+    let path = format!("/v1/applicants/{}/cases", a["id"].as_str().unwrap());
+    let c = ok(through_any(
+        bases,
+        key,
+        "POST",
+        &path,
+        ("application/json", b"{}"),
+    ));
+    let case = c["id"].as_str().unwrap().to_string();
+    for (kind, file) in [("passport", passport), ("selfie", selfie)] {
+        let boundary = "ROLLBOUNDARY";
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.jpg\"\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend(file);
+        form.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        ok(through_any(
+            bases,
+            key,
+            "POST",
+            &format!("/v1/cases/{case}/documents"),
+            (&ct, &form),
+        ));
+    }
+    let data = json(entered(&ZHANG));
+    let path = format!("/v1/cases/{case}/data");
+    ok(through_any(
+        bases,
+        key,
+        "PUT",
+        &path,
+        ("application/json", &data),
+    ));
+    let path = format!("/v1/cases/{case}/submit");
+    let s = ok(through_any(
+        bases,
+        key,
+        "POST",
+        &path,
+        ("application/json", b"null"),
+    ));
+    assert_eq!(s["status"], "submitted", "{s}");
+    case
+}
+
+/// Stops `s` cleanly (SIGTERM: its requests in flight and its job at hand finish; the
+/// process exits 0) and starts it again on the same port.
+fn restart(s: Server, data: &std::path::Path, env: &[(&str, &str)]) -> Server {
+    let port: u16 = s.addr.rsplit(':').next().unwrap().parse().unwrap();
+    s.stop();
+    Server::start(data, port, env)
+}
+
+/// A rolling restart under load: two API processes and two workers on one PostgreSQL
+/// database and one object store, each stopped and started again in turn while
+/// applications keep coming through whichever API process takes them. Nothing is lost:
+/// every application submitted has both its photos, every case is moved to processing once
+/// and decided once, and every status change reaches the webhook receiver once, each
+/// case's in order.
+#[test]
+fn a_rolling_restart_under_load_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hook_url, hooks) = receiver();
+    let mut env: Vec<(&str, String)> = vec![
+        ("IDGATE_DATABASE_URL", fresh_postgres()),
+        ("IDGATE_WEBHOOK_URL", hook_url),
+        ("IDGATE_WEBHOOK_SECRET", "whsec-roll".into()),
+    ];
+    env.extend(object_store());
+    let with = |role: &'static str| -> Vec<(&str, &str)> {
+        let mut e: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        e.push(("IDGATE_ROLE", role));
+        e
+    };
+    let (api_env, worker_env) = (with("api"), with("worker"));
+    let a = Server::start(dir.path(), free_port(), &api_env);
+    let b = Server::start(dir.path(), free_port(), &api_env);
+    let w1 = Server::start(dir.path(), free_port(), &worker_env);
+    let w2 = Server::start(dir.path(), free_port(), &worker_env);
+    let key = Client::new(dir.path()).key;
+    let bases = [a.url(""), b.url("")];
+    let (passport, selfie) = (passport_photo(&ZHANG), testdata::read(SAME_PERSON));
+    let rolled = std::sync::atomic::AtomicBool::new(false);
+    let (cases, servers) = std::thread::scope(|t| {
+        let load = t.spawn(|| {
+            let mut cases = Vec::new();
+            while cases.len() < 6 || !rolled.load(std::sync::atomic::Ordering::SeqCst) {
+                let uid = format!("roll-{}", cases.len());
+                cases.push(application(&bases, &key, &uid, &passport, &selfie));
+                // A steady trickle, not a flood: the workers of this debug build decide
+                // about one a second, and every case must be decided before the end.
+                std::thread::sleep(Duration::from_millis(1000));
+            }
+            cases
+        });
+        // One process at a time, each while applications are coming in and cases are
+        // being checked.
+        let pause = || std::thread::sleep(Duration::from_millis(1500));
+        let rolling = Instant::now();
+        pause();
+        let w1 = restart(w1, dir.path(), &worker_env);
+        pause();
+        let w2 = restart(w2, dir.path(), &worker_env);
+        pause();
+        let a = restart(a, dir.path(), &api_env);
+        pause();
+        let b = restart(b, dir.path(), &api_env);
+        rolled.store(true, std::sync::atomic::Ordering::SeqCst);
+        println!(
+            "rolling restart: four processes restarted in {:?}",
+            rolling.elapsed()
+        );
+        (load.join().unwrap(), [a, b, w1, w2])
+    });
+    let client = Client::new(dir.path());
+    let api = &servers[0];
+    let deadline = Instant::now() + Duration::from_secs(300);
+    for case in &cases {
+        loop {
+            let c = client.get(&api.url(&format!("/v1/cases/{case}")));
+            if !matches!(c["status"].as_str(), Some("submitted" | "processing")) {
+                let docs = c["documents"].as_array().unwrap().len();
+                assert_eq!(docs, 2, "both photos kept: {c}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "case still {}", c["status"]);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let ev = client.get(&api.url(&format!("/v1/cases/{case}/events")));
+        let moves: Vec<(String, String)> = ev["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e["from_status"].as_str()?.to_string(),
+                    e["to_status"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let started = moves.iter().filter(|(_, to)| to == "processing").count();
+        let decided = moves.iter().filter(|(f, _)| f == "processing").count();
+        assert_eq!((started, decided), (1, 1), "{case}: {moves:?}");
+    }
+    let mut got: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    let mut ids = std::collections::BTreeSet::new();
+    while got.values().map(Vec::len).sum::<usize>() < 3 * cases.len() {
+        let body = hooks
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a webhook for every status change");
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(ids.insert(v["id"].to_string()), "delivered twice: {v}");
+        got.entry(v["data"]["case_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(v["sequence"].as_i64().unwrap());
+    }
+    for case in &cases {
+        assert_eq!(got[case], [1, 2, 3], "{case}");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(hooks.try_recv().is_err(), "nothing delivered a second time");
+    println!(
+        "rolling restart: {} applications, every process restarted once, nothing lost",
+        cases.len()
+    );
+    for s in servers {
+        s.stop();
+    }
+}
