@@ -3,14 +3,10 @@
 //! body, its sealed copy and its decode in memory together; past the limit a request waits
 //! for its turn with its body still unread (the client's TCP window holds it), so it is
 //! answered later, not refused. A request given its turn must send its body within
-//! [`READ_WITHIN`], so that slow senders cannot hold the turns for ever.
+//! [`READ_WITHIN`], so that slow senders cannot hold the turns for ever. The routes take
+//! their turn in `http::take_turn`.
 
-use crate::metrics::inc;
-use crate::state::Shared;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use futures::StreamExt;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -27,7 +23,8 @@ pub struct UploadGate {
 }
 
 impl UploadGate {
-    fn turns(&self, size: usize) -> &Semaphore {
+    /// The turns, `size` of them (the limit in force when first asked).
+    pub fn turns(&self, size: usize) -> &Semaphore {
         self.turns.get_or_init(|| Semaphore::new(size.max(1)))
     }
 
@@ -37,30 +34,9 @@ impl UploadGate {
     }
 }
 
-/// The middleware on every route that takes files.
-pub async fn take_turn(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    let turns = s.uploads.turns(s.limits.uploads_at_once);
-    let turn = match turns.try_acquire() {
-        Ok(turn) => turn,
-        Err(_) => {
-            inc(&s.metrics.uploads_waited);
-            // The semaphore is never closed.
-            turns
-                .acquire()
-                .await
-                .expect("upload turns are never closed")
-        }
-    };
-    let deadline = tokio::time::Instant::now() + READ_WITHIN;
-    let req = req.map(|body| within(body, deadline));
-    let res = next.run(req).await;
-    drop(turn);
-    res
-}
-
 /// `body`, failing once `deadline` passes before its end: the handler's read of it fails
 /// (a 400 or 413 like any broken body) before anything is stored.
-fn within(body: Body, deadline: tokio::time::Instant) -> Body {
+pub fn within(body: Body, deadline: tokio::time::Instant) -> Body {
     let chunks = body.into_data_stream();
     let timed = futures::stream::unfold(Some(chunks), move |chunks| async move {
         let mut chunks = chunks?;

@@ -43,7 +43,7 @@ use serde_json::json;
 pub fn app(state: Shared) -> Router {
     let upload_limit = state.limits.max_upload_bytes + 64 * 1024;
     // Requests carrying files wait for a turn ([`crate::admission`]).
-    let turn = || middleware::from_fn_with_state(state.clone(), crate::admission::take_turn);
+    let turn = || middleware::from_fn_with_state(state.clone(), take_turn);
     let v1 = Router::new()
         .route("/v1/applicants", post(applicants::create_applicant))
         .route(
@@ -225,6 +225,27 @@ pub fn app(state: Shared) -> Router {
             count_responses,
         ))
         .with_state(state)
+}
+
+/// The turn a request carrying files waits for ([`crate::admission`]), held until it is
+/// answered; its body must arrive within [`crate::admission::READ_WITHIN`].
+async fn take_turn(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let turns = s.uploads.turns(s.limits.uploads_at_once);
+    let turn = match turns.try_acquire() {
+        Ok(turn) => turn,
+        Err(_) => {
+            crate::metrics::inc(&s.metrics.uploads_waited);
+            turns
+                .acquire()
+                .await
+                .expect("upload turns are never closed")
+        }
+    };
+    let deadline = tokio::time::Instant::now() + crate::admission::READ_WITHIN;
+    let req = req.map(|body| crate::admission::within(body, deadline));
+    let res = next.run(req).await;
+    drop(turn);
+    res
 }
 
 /// After a request that changed something went through, the cases and applicants its
