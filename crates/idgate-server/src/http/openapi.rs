@@ -54,7 +54,7 @@ pub fn document() -> Value {
     for (k, v) in catalog_paths().as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }
-    let kyb = crate::http::openapi_kyb::paths();
+    let kyb = crate::http::openapi_kyb::paths(reviewer_security());
     for (k, v) in kyb.as_object().expect("an object") {
         paths.insert(k.clone(), v.clone());
     }

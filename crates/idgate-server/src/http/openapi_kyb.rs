@@ -3,15 +3,14 @@
 use idgate_decide::business::Role;
 use serde_json::{json, Value};
 
-/// These routes in the OpenAPI document.
-pub(crate) fn paths() -> Value {
+/// These routes in the OpenAPI document; `reviewer` is the review API's security.
+pub(crate) fn paths(reviewer: Value) -> Value {
     let plain = |d: &str| json!({"description": d, "content": {"application/json": {}}});
     let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let id =
         |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "string"}});
     let text = |d: &str| json!({"type": "string", "description": d});
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    let reviewer = crate::http::openapi::reviewer_security();
     json!({
         "/v1/businesses": {"post": {
             "summary": "A business applicant (KYB): an organisation of a kind from the policy's catalogue (`private_company`, `trust`, `fund`, `government_owned_enterprise`, `non_profit`, and a deployment's own)",
