@@ -96,6 +96,49 @@ fn get(url: &str) -> (u16, Value) {
     }
 }
 
+/// `case` was moved to processing once and out of it (decided) once, by its events.
+fn assert_decided_once(client: &Client, api: &Server, case: &str) {
+    let ev = client.get(&api.url(&format!("/v1/cases/{case}/events")));
+    let moves: Vec<(String, String)> = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["from_status"].as_str()?.to_string(),
+                e["to_status"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let started = moves.iter().filter(|(_, to)| to == "processing").count();
+    let decided = moves.iter().filter(|(f, _)| f == "processing").count();
+    assert_eq!((started, decided), (1, 1), "{case}: {moves:?}");
+}
+
+/// The first `n` webhooks the receiver got, per case: (sequence, status), each delivery id
+/// seen once.
+fn webhooks(
+    hooks: &std::sync::mpsc::Receiver<Vec<u8>>,
+    n: usize,
+) -> std::collections::BTreeMap<String, Vec<(i64, String)>> {
+    let mut got: std::collections::BTreeMap<String, Vec<(i64, String)>> = Default::default();
+    let mut ids = std::collections::BTreeSet::new();
+    while got.values().map(Vec::len).sum::<usize>() < n {
+        let body = hooks
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a webhook for every status change");
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(ids.insert(v["id"].to_string()), "delivered twice: {v}");
+        got.entry(v["data"]["case_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push((
+                v["sequence"].as_i64().unwrap(),
+                v["data"]["status"].to_string(),
+            ));
+    }
+    got
+}
+
 #[test]
 fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,24 +233,7 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     // Exactly once: one start of processing and one decision per case, and the two
     // workers shared the work (each job claimed by one of them).
     for case in &cases {
-        let ev = client.get(&api.url(&format!("/v1/cases/{case}/events")));
-        let moves: Vec<(String, String)> = ev["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|e| {
-                Some((
-                    e["from_status"].as_str()?.to_string(),
-                    e["to_status"].as_str()?.to_string(),
-                ))
-            })
-            .collect();
-        let started = moves.iter().filter(|(_, to)| to == "processing").count();
-        let decided = moves
-            .iter()
-            .filter(|(from, _)| from == "processing")
-            .count();
-        assert_eq!((started, decided), (1, 1), "{case}: {moves:?}");
+        assert_decided_once(&client, &api, case);
     }
     // Each ended in a decision (one passport on four accounts: duplicates, whichever
     // worker came first).
@@ -233,21 +259,7 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     assert_eq!(completed(&api), 0, "the API process ran no job");
     // Both workers dispatch webhooks: every case's three changes (submitted, processing,
     // its decision) arrive once each, in order, whichever worker sent them.
-    let mut got: std::collections::BTreeMap<String, Vec<(i64, String)>> = Default::default();
-    let mut ids = std::collections::BTreeSet::new();
-    while got.values().map(Vec::len).sum::<usize>() < 12 {
-        let body = hooks
-            .recv_timeout(Duration::from_secs(60))
-            .expect("a webhook for every status change");
-        let v: Value = serde_json::from_slice(&body).unwrap();
-        assert!(ids.insert(v["id"].to_string()), "delivered twice: {v}");
-        got.entry(v["data"]["case_id"].as_str().unwrap().to_string())
-            .or_default()
-            .push((
-                v["sequence"].as_i64().unwrap(),
-                v["data"]["status"].to_string(),
-            ));
-    }
+    let got = webhooks(&hooks, 12);
     for case in &cases {
         let seq: Vec<i64> = got[case].iter().map(|(n, _)| *n).collect();
         assert_eq!(seq, [1, 2, 3], "{case}: {:?}", got[case]);
@@ -441,36 +453,12 @@ fn a_rolling_restart_under_load_loses_nothing() {
             assert!(Instant::now() < deadline, "case still {}", c["status"]);
             std::thread::sleep(Duration::from_millis(200));
         }
-        let ev = client.get(&api.url(&format!("/v1/cases/{case}/events")));
-        let moves: Vec<(String, String)> = ev["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|e| {
-                Some((
-                    e["from_status"].as_str()?.to_string(),
-                    e["to_status"].as_str()?.to_string(),
-                ))
-            })
-            .collect();
-        let started = moves.iter().filter(|(_, to)| to == "processing").count();
-        let decided = moves.iter().filter(|(f, _)| f == "processing").count();
-        assert_eq!((started, decided), (1, 1), "{case}: {moves:?}");
+        assert_decided_once(&client, api, case);
     }
-    let mut got: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-    let mut ids = std::collections::BTreeSet::new();
-    while got.values().map(Vec::len).sum::<usize>() < 3 * cases.len() {
-        let body = hooks
-            .recv_timeout(Duration::from_secs(60))
-            .expect("a webhook for every status change");
-        let v: Value = serde_json::from_slice(&body).unwrap();
-        assert!(ids.insert(v["id"].to_string()), "delivered twice: {v}");
-        got.entry(v["data"]["case_id"].as_str().unwrap().to_string())
-            .or_default()
-            .push(v["sequence"].as_i64().unwrap());
-    }
+    let got = webhooks(&hooks, 3 * cases.len());
     for case in &cases {
-        assert_eq!(got[case], [1, 2, 3], "{case}");
+        let seq: Vec<i64> = got[case].iter().map(|(n, _)| *n).collect();
+        assert_eq!(seq, [1, 2, 3], "{case}: {:?}", got[case]);
     }
     std::thread::sleep(Duration::from_secs(2));
     assert!(hooks.try_recv().is_err(), "nothing delivered a second time");

@@ -281,18 +281,12 @@ pub async fn entered(
     Path(id): Path<String>,
 ) -> ApiResult<Json<idgate_pipeline::EnteredData>> {
     // `require_session` admitted only the session applicant's current case.
-    let case = s
-        .store
-        .case(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("case"))?;
-    if case.status != CaseStatus::Draft {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_state",
-            "the case was submitted; its data is no longer shown to the page",
-        ));
-    }
+    let case = cases::draft_case(
+        &s,
+        &id,
+        "the case was submitted; its data is no longer shown to the page",
+    )
+    .await?;
     let key = case
         .data_key
         .ok_or_else(|| ApiError::not_found("entered data"))?;

@@ -89,14 +89,7 @@ async fn metrics_count_responses_and_queue() {
     let case = t.draft_case("u4").await;
     t.upload(&case, &[("kind", b"passport"), ("file", b"nope")])
         .await;
-    let res = t
-        .router
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let text =
-        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let text = t.metrics().await;
     assert!(text.contains("idgate_uploads_rejected_total 1"), "{text}");
     assert!(
         text.contains("idgate_http_responses_total{class=\"4xx\"} 1"),

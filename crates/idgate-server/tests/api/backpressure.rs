@@ -94,22 +94,7 @@ async fn a_key_or_a_session_over_its_allowance_gets_429_with_retry_after() {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let metrics = t
-        .router
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let text = String::from_utf8(
-        metrics
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+    let text = t.metrics().await;
     assert!(text.contains("idgate_rate_limited_total 3"), "{text}");
 }
 
@@ -229,15 +214,9 @@ async fn uploads_past_the_turns_wait_and_then_go_through() {
     assert_eq!(second.status(), StatusCode::CREATED);
     assert_eq!(t.state.store.documents(&b).await.unwrap().len(), 1);
     assert_eq!(turns(), 0);
-    let metrics = t
-        .router
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let text = metrics.into_body().collect().await.unwrap().to_bytes();
+    let text = t.metrics().await;
     assert!(
-        String::from_utf8_lossy(&text).contains("idgate_uploads_waited_total 1"),
-        "the wait is a metric"
+        text.contains("idgate_uploads_waited_total 1"),
+        "the wait is a metric: {text}"
     );
 }

@@ -379,14 +379,7 @@ async fn run_evaluations(t: &T) -> usize {
 #[tokio::test]
 async fn a_company_is_approved_once_its_documents_are_accepted_and_its_people_verified() {
     let mut t = setup(limits()).await;
-    // The outbox on, as `serve` builds it when a webhook URL is set.
-    let store = t
-        .state
-        .store
-        .clone()
-        .with_webhooks(Some(idgate_server::webhooks::renderer()));
-    let (flow, console) = (t.state.flow.clone(), t.state.console.clone());
-    t.rebuild(store, flow, console);
+    t.with_outbox();
     let today = t.state.today();
     let recent = idgate_mrz::Date::from_unix_days(today.unix_days() - 30).to_string();
     let stale = idgate_mrz::Date::from_unix_days(today.unix_days() - 400).to_string();

@@ -38,8 +38,9 @@ struct Events {
 }
 
 impl Events {
-    async fn open(router: &axum::Router, token: &str) -> Events {
-        let res = router
+    /// The answer to `GET /flow/v1/events` with `token`, as it starts.
+    async fn request(router: &axum::Router, token: &str) -> axum::response::Response {
+        router
             .clone()
             .oneshot(
                 Request::get("/flow/v1/events")
@@ -48,7 +49,11 @@ impl Events {
                     .unwrap(),
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    async fn open(router: &axum::Router, token: &str) -> Events {
+        let res = Events::request(router, token).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
         assert_eq!(res.headers()["cache-control"], "no-store");
@@ -193,17 +198,7 @@ async fn the_page_hears_its_case_move_when_it_moves_and_only_then() {
     );
     assert!(events.closes().await, "closed");
     // And cannot be opened again.
-    let res = t
-        .router
-        .clone()
-        .oneshot(
-            Request::get("/flow/v1/events")
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let res = Events::request(&t.router, &token).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 

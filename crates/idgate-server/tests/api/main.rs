@@ -199,6 +199,29 @@ impl T {
         .await
     }
 
+    /// The service again with the webhook outbox on, as `serve` builds it when a webhook
+    /// URL is set.
+    fn with_outbox(&mut self) {
+        let store = self
+            .state
+            .store
+            .clone()
+            .with_webhooks(Some(idgate_server::webhooks::renderer()));
+        let (flow, console) = (self.state.flow.clone(), self.state.console.clone());
+        self.rebuild(store, flow, console);
+    }
+
+    /// The `/metrics` text (it needs no credential).
+    async fn metrics(&self) -> String {
+        let res = self
+            .router
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    }
+
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
         self.call(self.req("GET", uri).body(Body::empty()).unwrap())
             .await

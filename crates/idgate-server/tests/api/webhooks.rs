@@ -39,14 +39,7 @@ async fn status_changes_reach_the_platform_signed_retried_and_logged() {
     // The dispatcher's retries wait on the store's clock: a real one here.
     let unused = Arc::new(idgate_core::FixedClock::new(0));
     let mut t = setup_with_clock(limits(), unused, Arc::new(SystemClock)).await;
-    // The same state with the outbox on, as `serve` builds it when a webhook URL is set.
-    let store = t
-        .state
-        .store
-        .clone()
-        .with_webhooks(Some(idgate_server::webhooks::renderer()));
-    let (flow, console) = (t.state.flow.clone(), t.state.console.clone());
-    t.rebuild(store, flow, console);
+    t.with_outbox();
     let s2 = t.state.clone();
     let (url, got) = flaky_receiver().await;
     let hook = idgate_server::config::Webhook {
@@ -214,13 +207,7 @@ async fn receiver_down_until(
 async fn a_receiver_down_for_an_hour_gets_everything_afterwards_in_order() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let mut t = setup(limits()).await;
-    let store = t
-        .state
-        .store
-        .clone()
-        .with_webhooks(Some(idgate_server::webhooks::renderer()));
-    let (flow, console) = (t.state.flow.clone(), t.state.console.clone());
-    t.rebuild(store, flow, console);
+    t.with_outbox();
     let up = Arc::new(AtomicBool::new(false));
     let (url, accepted, refused) = receiver_down_until(up.clone()).await;
     let config =
