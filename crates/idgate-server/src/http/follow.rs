@@ -17,7 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use idgate_core::CaseStatus;
-use idgate_store::ApplicantSession;
+use idgate_store::{ApplicantSession, Case};
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -26,13 +26,11 @@ use tokio::sync::broadcast::error::RecvError;
 /// A comment line this often keeps proxies from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// The version of what the applicant's page shows, and the current case's id.
-pub(crate) async fn version(
-    s: &AppState,
-    applicant_id: &str,
-) -> ApiResult<(String, Option<String>)> {
-    let Some(case) = s.store.current_case(applicant_id).await? else {
-        return Ok(("none".into(), None));
+/// The version of what the applicant's page shows when `case` is the applicant's current
+/// case (as the caller read it).
+pub(crate) async fn version(s: &AppState, case: Option<&Case>) -> ApiResult<String> {
+    let Some(case) = case else {
+        return Ok("none".into());
     };
     let documents: Vec<String> = s
         .store
@@ -60,7 +58,7 @@ pub(crate) async fn version(
         h.update(part.as_bytes());
         h.update([0]);
     }
-    Ok((hex::encode(&h.finalize()[..8]), Some(case.id)))
+    Ok(hex::encode(&h.finalize()[..8]))
 }
 
 /// `GET /flow/v1/events`: the session's case as a stream of versions.
@@ -117,7 +115,7 @@ impl Follow {
                 return Some(Event::default().event("ended").data(why));
             }
             // A store that fails for a moment is read again at the next recheck.
-            if let Ok((v, case)) = version(&self.s, &self.session.applicant_id).await {
+            if let Ok((v, case)) = self.read().await {
                 self.case = case;
                 if self.last.as_deref() != Some(v.as_str()) {
                     let data = serde_json::json!({ "version": v }).to_string();
@@ -127,6 +125,17 @@ impl Follow {
             }
             self.wait().await;
         }
+    }
+
+    /// The current case's version, and its id.
+    async fn read(&self) -> ApiResult<(String, Option<String>)> {
+        let case = self
+            .s
+            .store
+            .current_case(&self.session.applicant_id)
+            .await?;
+        let v = version(&self.s, case.as_ref()).await?;
+        Ok((v, case.map(|c| c.id)))
     }
 
     /// Why the session no longer works, if it does not.

@@ -240,11 +240,12 @@ pub async fn get_session(
         }
         None => None,
     };
+    // The version of the very case shown, so that a change after this read is still news.
+    let version = crate::http::follow::version(&s, current.as_ref()).await?;
     let case = match current {
         Some(c) => Some(cases::case_json(&s, c, &q).await?),
         None => None,
     };
-    let (version, _) = crate::http::follow::version(&s, &applicant.id).await?;
     let steps = idgate_pipeline::case::verified_steps(&s.store, &applicant.uid).await?;
     let levels: Vec<_> = s
         .policy

@@ -116,6 +116,19 @@ impl Events {
     }
 }
 
+/// Erika's data entered on `case` through the page's session.
+async fn enter(t: &T, token: &str, case: &str) {
+    let (s, v) = t
+        .as_reviewer(
+            token,
+            "PUT",
+            &format!("/flow/v1/cases/{case}/data"),
+            Some(erika()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+}
+
 const QUIET: Duration = Duration::from_millis(300);
 const SOON: Duration = Duration::from_secs(5);
 
@@ -141,15 +154,7 @@ async fn the_page_hears_its_case_move_when_it_moves_and_only_then() {
     let case = c["id"].as_str().unwrap().to_string();
     let opened = events.version(SOON).await.expect("the new case is heard");
     assert_ne!(opened, first);
-    let (s, _) = t
-        .as_reviewer(
-            &token,
-            "PUT",
-            &format!("/flow/v1/cases/{case}/data"),
-            Some(erika()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    enter(&t, &token, &case).await;
     let entered = events.version(SOON).await.expect("the data is heard");
     assert_ne!(entered, opened);
     let (s, v) = t
@@ -215,15 +220,7 @@ async fn a_change_made_by_another_process_is_found_at_the_recheck() {
     let first = events.version(SOON).await.unwrap();
     // ...and another one, on the same store, takes the data: nothing is announced here.
     with_recheck(&mut t, 3600);
-    let (s, _) = t
-        .as_reviewer(
-            &token,
-            "PUT",
-            &format!("/flow/v1/cases/{case}/data"),
-            Some(erika()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    enter(&t, &token, &case).await;
     let found = events
         .version(SOON)
         .await
