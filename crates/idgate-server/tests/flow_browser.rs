@@ -276,6 +276,7 @@ fn an_applicant_walks_the_flow_to_approval_on_two_devices() {
     desktop.find("#next").click();
     desktop.wait_title("Your details", SECS(10));
     desktop.wait("form[data-prefilled]", SECS(10));
+    f.shot(&desktop, "11-data-refilled-desktop", 1280);
     let value = |css: &str| {
         desktop.js(
             "return document.querySelector(arguments[0]).value;",
