@@ -272,10 +272,29 @@ fn an_api_process_and_two_workers_decide_every_case_exactly_once() {
     api.stop();
 }
 
+/// The request never reached the service: the connection was refused (the process is
+/// stopped, or not started again yet), or reset or closed before any answer began (the
+/// kernel had completed the handshake into the backlog of a listener that then closed:
+/// a stopping process finishes every request it accepted, so a reset is of one it never
+/// read). Safe to send elsewhere; a request that was handled after all would be caught by
+/// the assertions (a second applicant with the same uid, a second submit).
+fn unhandled(t: &ureq::Transport) -> bool {
+    use std::error::Error;
+    t.kind() == ureq::ErrorKind::ConnectionFailed
+        || t.source()
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .is_some_and(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+                )
+            })
+}
+
 /// One request sent as a load balancer sends it: to whichever API process takes the
-/// connection. A process that refuses it (stopped, or not started again yet) did nothing,
-/// so the next one is tried; any other failure (a connection cut mid-answer) fails the
-/// test, since the request may have been lost half done.
+/// connection. One that never reached a process ([`unhandled`]) is sent to the next;
+/// any other failure (a connection cut mid-answer) fails the test, since the request may
+/// have been lost half done.
 fn through_any(
     bases: &[String],
     key: &str,
@@ -296,8 +315,7 @@ fn through_any(
                 Err(ureq::Error::Status(code, r)) => {
                     return (code, r.into_json().unwrap_or(Value::Null))
                 }
-                Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::ConnectionFailed => {
-                }
+                Err(ureq::Error::Transport(t)) if unhandled(&t) => {}
                 Err(e) => panic!("{method} {path}: {e}"),
             }
         }
